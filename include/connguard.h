@@ -1,0 +1,162 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The ABI between the BPF programs and the daemon: limits, map keys and values,
+ * the event record. Plain __u8..__u64 types only, no includes, so the same file
+ * compiles against vmlinux.h (BPF) and <linux/types.h> (host).
+ */
+#ifndef CONNGUARD_H
+#define CONNGUARD_H
+
+/*
+ * Bump when any layout below changes: pins left by another build are refused
+ * instead of being half-used.
+ */
+#define CG_ABI_VERSION 1
+
+#define CG_NAME_MAX 256 /* DNS name, text form, NUL included (RFC 1035: 253) */
+#define CG_COMM_LEN 16
+#define CG_CGROUP_PATH_MAX 256
+
+#define CG_TAINT_MAX 65536	 /* tainted processes */
+#define CG_RESERVED_MAX 65536	 /* reserved suffixes */
+#define CG_CIDR_MAX 1048576	 /* allow/deny prefixes, per family */
+#define CG_RINGBUF_SIZE (1 << 22) /* bytes */
+
+/* Max labels of a configured suffix we look up; bounds per-query work. */
+#define CG_LABELS_MAX 128
+
+enum cg_mode {
+	CG_MODE_AUDIT = 0,
+	CG_MODE_ENFORCE = 1,
+};
+
+enum cg_event_type {
+	CG_EV_CONNECT = 1,
+	CG_EV_TAINT = 2,
+};
+
+enum cg_action {
+	CG_ACT_BLOCKED = 1,
+	CG_ACT_LOGGED = 2,
+};
+
+enum cg_reason {
+	CG_REASON_FORBIDDEN = 1, /* forbidden-destination */
+	CG_REASON_TAINTED = 2,	 /* mail-after-reserved-lookup */
+};
+
+enum cg_via {
+	CG_VIA_DNS = 1,
+	CG_VIA_LIBC = 2,
+};
+
+enum cg_scope {
+	CG_SCOPE_PROCESS = 0,
+	CG_SCOPE_CGROUP = 1,
+};
+
+/* Index into the per-CPU `stats` array. */
+enum cg_stat {
+	CG_STAT_BLOCKED_FORBIDDEN,
+	CG_STAT_BLOCKED_TAINTED,
+	CG_STAT_LOGGED_FORBIDDEN,
+	CG_STAT_LOGGED_TAINTED,
+	CG_STAT_TAINTS,		/* processes newly tainted */
+	CG_STAT_TAINT_INHERITED, /* taints copied to a forked child */
+	CG_STAT_TAINT_FULL,	/* taint map full: a taint was not recorded */
+	CG_STAT_LOST,		/* ring buffer full: an event was not handed over */
+	CG_STAT_DNS_QUERIES,	/* DNS queries parsed */
+	CG_STAT_DNS_RESERVED,	/* ... whose name is reserved */
+	CG_STAT_DNS_MALFORMED,	/* packets to a DNS port that did not parse */
+	CG_STAT_DNS_UNOWNED,	/* reserved query on a socket with no recorded owner */
+	CG_STAT_OWNER_FULL,	/* socket storage could not be created */
+	CG_STAT__MAX,
+};
+
+/* Bits of policy.ports[]: one byte per port number. */
+#define CG_PORT_GUARDED 0x1
+#define CG_PORT_DNS 0x2
+
+/* Single entry of the `policy` array map; written whole by the daemon. */
+struct cg_policy {
+	__u32 mode; /* enum cg_mode */
+	__u32 suffix_labels; /* most labels in any reserved suffix */
+	__u8 ports[65536];
+};
+
+/* Single entry of the `meta` array map: what `status` shows. */
+struct cg_meta {
+	__u32 abi;
+	__u32 daemon_pid;
+	__u64 started_realtime_ns;
+	char cgroup[CG_CGROUP_PATH_MAX];
+};
+
+/* Value of the `reserved` hash (key: cg_suffix_hash() of the suffix). */
+struct cg_suffix {
+	__u32 len;
+	char name[CG_NAME_MAX]; /* lowercase, no trailing dot */
+};
+
+/* LPM trie keys for the allow/deny maps. */
+struct cg_lpm4 {
+	__u32 prefixlen;
+	__u8 addr[4];
+};
+
+struct cg_lpm6 {
+	__u32 prefixlen;
+	__u8 addr[16];
+};
+
+/* Value of the deny tries. */
+struct cg_dest {
+	__u64 expires_ns; /* CLOCK_MONOTONIC; 0 = never */
+	__u32 origin;	  /* CG_ORIGIN_* */
+	__u32 pad;
+};
+
+#define CG_ORIGIN_DENY 0x1	/* [destinations] deny */
+#define CG_ORIGIN_DENY_HOST 0x2 /* [destinations] deny_host */
+
+/* Socket storage: who connected or sent on the socket last. */
+struct cg_owner {
+	__u64 cgroup_id;
+	__u32 pid; /* tgid */
+	__u32 uid;
+	char comm[CG_COMM_LEN];
+};
+
+/* Value of the `taints` hash, key: tgid. */
+struct cg_taint {
+	__u64 ktime;  /* CLOCK_MONOTONIC ns of the lookup */
+	__u32 pid;    /* process whose lookup tainted */
+	__u16 qtype;
+	__u8 via;     /* enum cg_via */
+	__u8 scope;   /* enum cg_scope */
+	char name[CG_NAME_MAX];
+};
+
+/* One ring buffer record. */
+struct cg_event {
+	__u64 ktime; /* CLOCK_MONOTONIC ns */
+	__u64 cgroup_id;
+	__u32 type; /* enum cg_event_type */
+	__u32 pid;
+	__u32 ppid;
+	__u32 uid;
+	char comm[CG_COMM_LEN];
+	/* connect */
+	__u8 action; /* enum cg_action */
+	__u8 reason; /* enum cg_reason */
+	__u8 proto;  /* IPPROTO_TCP / IPPROTO_UDP */
+	__u8 family; /* 4 or 6 */
+	__u16 dport;
+	__u8 tainted; /* taint below is valid (connect) */
+	__u8 pad;
+	__u8 addr[16];
+	/* taint (connect: the taint that judged; taint: the new taint) */
+	struct cg_taint taint;
+};
+
+#endif /* CONNGUARD_H */
