@@ -79,9 +79,17 @@ enum cg_stat {
 
 /* Single entry of the `policy` array map; written whole by the daemon. */
 struct cg_policy {
-	__u32 mode; /* enum cg_mode */
+	__u32 mode;	     /* enum cg_mode */
 	__u32 suffix_labels; /* most labels in any reserved suffix */
-	__u8 ports[65536];
+	__u32 taint_scope;   /* enum cg_scope */
+	__u32 pad;
+	__u64 taint_ttl_ns; /* 0 = until the process exits */
+	__u8 ports[65536];  /* CG_PORT_* bits by port number */
+};
+
+/* Single entry of the per-CPU `stats` array. */
+struct cg_stats {
+	__u64 v[CG_STAT__MAX];
 };
 
 /* Single entry of the `meta` array map: what `status` shows. */

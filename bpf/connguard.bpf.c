@@ -1,0 +1,61 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * connguard's BPF programs: thin entry points; the logic lives in the
+ * *.bpf.h headers by concern and in the shared parsers of include/.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_tracing.h>
+
+#include "verdict.bpf.h"
+#include "dns.bpf.h"
+#include "taint.bpf.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+SEC("cgroup/connect4")
+int cg_connect4(struct bpf_sock_addr *ctx)
+{
+	return cg_sock_addr(ctx, 0, 1);
+}
+
+SEC("cgroup/connect6")
+int cg_connect6(struct bpf_sock_addr *ctx)
+{
+	return cg_sock_addr(ctx, 1, 1);
+}
+
+SEC("cgroup/sendmsg4")
+int cg_sendmsg4(struct bpf_sock_addr *ctx)
+{
+	return cg_sock_addr(ctx, 0, 0);
+}
+
+SEC("cgroup/sendmsg6")
+int cg_sendmsg6(struct bpf_sock_addr *ctx)
+{
+	return cg_sock_addr(ctx, 1, 0);
+}
+
+SEC("cgroup_skb/egress")
+int cg_egress(struct __sk_buff *skb)
+{
+	cg_dns_egress(skb);
+	return 1; /* observe only, never drop */
+}
+
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(cg_fork, struct task_struct *parent, struct task_struct *child)
+{
+	cg_taint_fork(parent, child);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(cg_exit, struct task_struct *task, bool group_dead)
+{
+	cg_taint_exit(task, group_dead);
+	return 0;
+}

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* Ring buffer records; a full buffer is counted, never silent. */
+#ifndef CG_EVENT_BPF_H
+#define CG_EVENT_BPF_H
+
+#include "maps.bpf.h"
+
+static __always_inline struct cg_event *cg_event_new(__u32 type, __u64 now)
+{
+	struct cg_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+
+	if (!e) {
+		cg_count(CG_STAT_LOST);
+		return NULL;
+	}
+	__builtin_memset(e, 0, sizeof(*e));
+	e->type = type;
+	e->ktime = now;
+	return e;
+}
+
+/* Fill the process fields from the current task (process context only). */
+static __always_inline void cg_event_current(struct cg_event *e)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+
+	e->pid = bpf_get_current_pid_tgid() >> 32;
+	e->uid = (__u32)bpf_get_current_uid_gid();
+	e->cgroup_id = bpf_get_current_cgroup_id();
+	e->ppid = BPF_CORE_READ(task, real_parent, tgid);
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
+}
+
+#endif /* CG_EVENT_BPF_H */

@@ -1,0 +1,122 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* Every map of the guard. The daemon pins them all under --pin-dir. */
+#ifndef CG_MAPS_BPF_H
+#define CG_MAPS_BPF_H
+
+#include "connguard.h"
+#include "cg_dns.h"
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct cg_policy);
+} policy SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct cg_meta);
+} meta SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct cg_stats);
+} stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, CG_RESERVED_MAX);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u64);
+	__type(value, struct cg_suffix);
+} reserved SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, CG_CIDR_MAX);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct cg_lpm4);
+	__type(value, __u32);
+} allow4 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, CG_CIDR_MAX);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct cg_lpm6);
+	__type(value, __u32);
+} allow6 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, CG_CIDR_MAX);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct cg_lpm4);
+	__type(value, struct cg_dest);
+} deny4 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, CG_CIDR_MAX);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct cg_lpm6);
+	__type(value, struct cg_dest);
+} deny6 SEC(".maps");
+
+/* Tainted processes by tgid. Not LRU: an evicted taint would be silent. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, CG_TAINT_MAX);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u32);
+	__type(value, struct cg_taint);
+} taints SEC(".maps");
+
+/* Who owns a DNS socket: set in process context, read by skb programs. */
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct cg_owner);
+} owners SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, CG_RINGBUF_SIZE);
+} events SEC(".maps");
+
+/* Per-CPU scratch: a DNS message and its parsed question, too big for stack. */
+struct cg_scratch {
+	__u8 msg[CG_DNS_BUF];
+	struct cg_dns_query q;
+	struct cg_taint t;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct cg_scratch);
+} scratch SEC(".maps");
+
+static __always_inline void cg_count(enum cg_stat s)
+{
+	__u32 zero = 0;
+	struct cg_stats *st = bpf_map_lookup_elem(&stats, &zero);
+
+	if (st && s < CG_STAT__MAX)
+		st->v[s]++;
+}
+
+static __always_inline struct cg_policy *cg_policy(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&policy, &zero);
+}
+
+#endif /* CG_MAPS_BPF_H */

@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* Taints: set from a reserved lookup, inherited on fork, dropped at exit. */
+#ifndef CG_TAINT_BPF_H
+#define CG_TAINT_BPF_H
+
+#include "maps.bpf.h"
+
+/* The live taint of process TGID, or NULL (none, or expired by taint_ttl). */
+static __always_inline struct cg_taint *
+cg_taint_get(const struct cg_policy *p, __u32 tgid, __u64 now)
+{
+	struct cg_taint *t = bpf_map_lookup_elem(&taints, &tgid);
+
+	if (t && p->taint_ttl_ns && now - t->ktime > p->taint_ttl_ns)
+		return NULL;
+	return t;
+}
+
+/*
+ * Record T for the owner O of a socket. Returns 1 when the process was not
+ * tainted before (the caller writes a taint event), 0 when an existing taint
+ * was refreshed, -1 when the map is full (counted).
+ */
+static __always_inline int cg_taint_set(const struct cg_policy *p,
+					const struct cg_owner *o,
+					struct cg_taint *t)
+{
+	struct cg_taint *old = cg_taint_get(p, o->pid, t->ktime);
+	__u32 tgid = o->pid;
+
+	if (bpf_map_update_elem(&taints, &tgid, t, BPF_ANY)) {
+		cg_count(CG_STAT_TAINT_FULL);
+		return -1;
+	}
+	if (old)
+		return 0;
+	cg_count(CG_STAT_TAINTS);
+	return 1;
+}
+
+static __always_inline void cg_taint_fork(struct task_struct *parent,
+					  struct task_struct *child)
+{
+	__u32 ptgid = parent->tgid, ctgid = child->tgid;
+	struct cg_taint *t;
+
+	/* A new thread shares its process's entry. */
+	if (ptgid == ctgid || (__u32)child->pid != ctgid)
+		return;
+	t = bpf_map_lookup_elem(&taints, &ptgid);
+	if (!t)
+		return;
+	if (bpf_map_update_elem(&taints, &ctgid, t, BPF_ANY))
+		cg_count(CG_STAT_TAINT_FULL);
+	else
+		cg_count(CG_STAT_TAINT_INHERITED);
+}
+
+static __always_inline void cg_taint_exit(struct task_struct *task,
+					  bool group_dead)
+{
+	__u32 tgid = task->tgid;
+
+	if (group_dead)
+		bpf_map_delete_elem(&taints, &tgid);
+}
+
+#endif /* CG_TAINT_BPF_H */
