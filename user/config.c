@@ -24,7 +24,9 @@
  * - Lines longer than CG_CONF_LINE_MAX bytes (terminator not counted) and
  *   lines holding a NUL byte are errors and are otherwise skipped.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* vasprintf */
+#endif
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>

@@ -9,7 +9,9 @@
  * The default config is read from REPO_ROOT/dist/connguard.conf; REPO_ROOT
  * defaults to the current directory.
  */
-#define _GNU_SOURCE
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* asprintf, getdelim */
+#endif
 #include <arpa/inet.h>
 #include <errno.h>
 #include <linux/types.h>
