@@ -21,8 +21,9 @@
 #define CG_IP_OFFMASK 0x1fff
 #define CG_IPV6_EXT_MAX 4
 
-static int cg_suffix_lookup(void *ctx, __u64 h, const struct cg_dns_query *q,
-			    __u32 off)
+static __always_inline int cg_reserved_lookup(void *ctx, __u64 h,
+					      const struct cg_dns_query *q,
+					      __u32 off)
 {
 	struct cg_suffix *s = bpf_map_lookup_elem(&reserved, &h);
 

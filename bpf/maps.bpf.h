@@ -4,6 +4,12 @@
 #define CG_MAPS_BPF_H
 
 #include "connguard.h"
+
+struct cg_dns_query;
+static __always_inline int cg_reserved_lookup(void *ctx, __u64 h,
+					      const struct cg_dns_query *q,
+					      __u32 off);
+#define CG_SUFFIX_LOOKUP cg_reserved_lookup
 #include "cg_dns.h"
 
 struct {

@@ -246,15 +246,16 @@ static __always_inline int cg_suffix_equal(const struct cg_dns_query *q,
 }
 
 /*
- * Provided by the includer: is the suffix Q->name[OFF..Q->len) with hash H
- * in the reserved set? (A hash match must still compare the bytes.)
+ * The matcher needs the includer's lookup: define CG_SUFFIX_LOOKUP to the
+ * name of a function
+ *	int lookup(void *ctx, __u64 h, const struct cg_dns_query *q, __u32 off)
+ * saying whether the suffix Q->name[OFF..Q->len) with hash H is reserved (a
+ * hash match must still compare the bytes, see cg_suffix_equal()).
  */
-static int cg_suffix_lookup(void *ctx, __u64 h, const struct cg_dns_query *q,
-			    __u32 off);
-
+#ifdef CG_SUFFIX_LOOKUP
 struct cg_match {
 	const struct cg_dns_query *q;
-	void *ctx; /* for cg_suffix_lookup() */
+	void *ctx; /* for CG_SUFFIX_LOOKUP() */
 	__u64 h;
 	__u32 max_labels;
 	__u32 seen;
@@ -274,7 +275,7 @@ static long cg_match_step(__u32 i, void *ctx)
 	m->h = cg_fnv_step(m->h, (__u8)q->name[at & CG_NAME_MASK]);
 	if (at != 0 && q->name[(at - 1) & CG_NAME_MASK] != '.')
 		return 0;
-	if (cg_suffix_lookup(m->ctx, m->h, q, at)) {
+	if (CG_SUFFIX_LOOKUP(m->ctx, m->h, q, at)) {
 		m->found = 1;
 		return 1;
 	}
@@ -301,5 +302,7 @@ static __always_inline int cg_name_reserved(void *ctx,
 	CG_LOOP(CG_NAME_MAX - 1, cg_match_step, &m);
 	return m.found;
 }
+
+#endif /* CG_SUFFIX_LOOKUP */
 
 #endif /* CG_DNS_H */

@@ -7,6 +7,10 @@
 #ifndef CONNGUARD_H
 #define CONNGUARD_H
 
+#ifndef __bpf__
+#include <linux/types.h> /* BPF gets the same types from vmlinux.h */
+#endif
+
 /*
  * Bump when any layout below changes: pins left by another build are refused
  * instead of being half-used.

@@ -1,0 +1,122 @@
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+# connguard: the one build entry. `make run` and `make test` do all the set-up.
+
+OUTPUT := .output
+CLANG ?= clang
+BPFTOOL ?= bpftool
+CC ?= cc
+ARCH := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
+VERSION := 0.1.0
+
+PREFIX ?= /usr/local
+DESTDIR ?=
+
+VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
+VMLINUX := $(OUTPUT)/vmlinux.h
+
+WARN := -Wall -Wextra -Werror
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) $(WARN) \
+	-Wno-unused-parameter -I$(OUTPUT) -Iinclude -Ibpf
+CFLAGS ?= -g -O2
+ALL_CFLAGS := $(CFLAGS) -std=gnu11 $(WARN) -Wno-missing-field-initializers \
+	-Wno-format-truncation -D_GNU_SOURCE -DCG_VERSION='"$(VERSION)"' -I$(OUTPUT) -Iinclude -Iuser
+LIBS := $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf -lelf -lz) \
+	$(shell pkg-config --libs json-c 2>/dev/null || echo -ljson-c) -lresolv -lz
+
+BPF_SRCS := $(wildcard bpf/*.bpf.c)
+BPF_HDRS := $(wildcard bpf/*.bpf.h) $(wildcard include/*.h)
+USER_SRCS := $(wildcard user/*.c)
+USER_HDRS := $(wildcard user/*.h) $(wildcard include/*.h)
+LIB_OBJS := $(patsubst user/%.c,$(OUTPUT)/%.o,$(filter-out user/main.c,$(USER_SRCS)))
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
+BPFTEST_SRCS := $(wildcard tests/bpf/*.c)
+BPFTEST_BINS := $(patsubst tests/bpf/%.c,$(OUTPUT)/tests/bpf_%,$(BPFTEST_SRCS))
+E2E_PROGS := $(patsubst tests/e2e/%.c,$(OUTPUT)/tests/%,$(wildcard tests/e2e/*.c))
+
+# Debian packages: to build, and to run the tests.
+BUILD_PKGS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config \
+	libjson-c-dev make gcc
+TEST_PKGS := dnsmasq-base iproute2 curl swaks bind9-dnsutils liburing-dev \
+	python3 util-linux procps
+
+ifeq ($(V),1)
+Q =
+msg =
+else
+Q = @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+.PHONY: all deps deps-test run test clean install uninstall
+.DELETE_ON_ERROR:
+.SECONDARY:
+
+all: connguard
+
+deps:
+	$(Q)./tests/deps.sh $(BUILD_PKGS)
+
+deps-test:
+	$(Q)./tests/deps.sh $(BUILD_PKGS) $(TEST_PKGS)
+
+$(OUTPUT) $(OUTPUT)/tests:
+	$(Q)mkdir -p $@
+
+$(VMLINUX): | $(OUTPUT)
+	$(call msg,GEN,$@)
+	$(Q)test -r $(VMLINUX_BTF) || { echo "connguard: build: $(VMLINUX_BTF) missing: the kernel needs CONFIG_DEBUG_INFO_BTF=y" >&2; exit 1; }
+	$(Q)$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c > $@
+
+$(OUTPUT)/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) $(VMLINUX) | $(OUTPUT)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name $*_bpf > $@
+
+$(OUTPUT)/%.o: user/%.c $(USER_HDRS) $(OUTPUT)/connguard.skel.h | $(OUTPUT)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(OUTPUT)/libcg.a: $(LIB_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+connguard: $(OUTPUT)/main.o $(OUTPUT)/libcg.a
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $^ $(LIBS) -o $@
+
+$(OUTPUT)/tests/test_%: tests/unit/test_%.c tests/unit/unit.h $(OUTPUT)/libcg.a | $(OUTPUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit $< $(OUTPUT)/libcg.a $(LIBS) -o $@
+
+$(OUTPUT)/tests/bpf_%: tests/bpf/%.c $(OUTPUT)/libcg.a | $(OUTPUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit $< $(OUTPUT)/libcg.a $(LIBS) -o $@
+
+$(OUTPUT)/tests/%: tests/e2e/%.c | $(OUTPUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) -O2 -g $(WARN) -D_GNU_SOURCE $< -luring -lpthread -o $@
+
+test-build: connguard $(UNIT_BINS) $(BPFTEST_BINS) $(E2E_PROGS)
+
+# Audit mode on this host, the built-in policy, events printed as they come.
+run: deps
+	$(Q)$(MAKE) --no-print-directory all
+	./connguard run --mode audit
+
+test: deps-test
+	$(Q)$(MAKE) --no-print-directory test-build
+	$(Q)OUTPUT=$(OUTPUT) ./tests/run
+
+install: connguard
+	install -D -m 0755 connguard $(DESTDIR)$(PREFIX)/sbin/connguard
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/sbin/connguard
+
+clean:
+	$(call msg,CLEAN)
+	$(Q)rm -rf $(OUTPUT) connguard

@@ -1,0 +1,302 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <arpa/inet.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <json-c/json.h>
+
+#include "event.h"
+#include "util.h"
+
+static void put(char **p, char *end, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Append to [*p, end); on overflow *p stops at end (the caller checks). */
+static void put(char **p, char *end, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (*p >= end)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(*p, (size_t)(end - *p), fmt, ap);
+	va_end(ap);
+	*p = n < 0 || n >= end - *p ? end : *p + n;
+}
+
+/* Length of the valid UTF-8 sequence at S (N bytes left), or 0. */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+	size_t len, i;
+	unsigned int cp;
+
+	if (s[0] < 0x80)
+		return 1;
+	if ((s[0] & 0xe0) == 0xc0) {
+		len = 2;
+		cp = s[0] & 0x1f;
+	} else if ((s[0] & 0xf0) == 0xe0) {
+		len = 3;
+		cp = s[0] & 0x0f;
+	} else if ((s[0] & 0xf8) == 0xf0) {
+		len = 4;
+		cp = s[0] & 0x07;
+	} else {
+		return 0;
+	}
+	if (len > n)
+		return 0;
+	for (i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	/* Overlong forms, surrogates and values past U+10FFFF are invalid. */
+	if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) ||
+	    (len == 4 && cp < 0x10000) || cp > 0x10ffff ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return len;
+}
+
+void cg_json_str(char **p, char *end, const char *s, size_t n)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i = 0, l;
+
+	put(p, end, "\"");
+	while (i < n && *p < end) {
+		unsigned char c = u[i];
+
+		if (c == '"' || c == '\\') {
+			put(p, end, "\\%c", c);
+		} else if (c == '\n') {
+			put(p, end, "\\n");
+		} else if (c == '\t') {
+			put(p, end, "\\t");
+		} else if (c == '\r') {
+			put(p, end, "\\r");
+		} else if (c < 0x20 || c == 0x7f) {
+			put(p, end, "\\u%04x", c);
+		} else if ((l = utf8_len(u + i, n - i)) > 0) {
+			put(p, end, "%.*s", (int)l, s + i);
+			i += l;
+			continue;
+		} else {
+			put(p, end, "\\u%04x", c);
+		}
+		i++;
+	}
+	put(p, end, "\"");
+}
+
+static size_t bounded_len(const char *s, size_t max)
+{
+	const char *z = memchr(s, 0, max);
+
+	return z ? (size_t)(z - s) : max;
+}
+
+const char *cg_qtype_name(uint16_t qtype, char tmp[16])
+{
+	static const struct {
+		uint16_t t;
+		const char *n;
+	} names[] = {
+		{ 1, "A" },	  { 2, "NS" },	   { 5, "CNAME" }, { 6, "SOA" },
+		{ 12, "PTR" },	  { 15, "MX" },	   { 16, "TXT" },  { 28, "AAAA" },
+		{ 33, "SRV" },	  { 35, "NAPTR" }, { 43, "DS" },   { 48, "DNSKEY" },
+		{ 52, "TLSA" },	  { 64, "SVCB" },  { 65, "HTTPS" }, { 99, "SPF" },
+		{ 255, "ANY" },	  { 257, "CAA" },
+	};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (names[i].t == qtype)
+			return names[i].n;
+	snprintf(tmp, 16, "TYPE%u", qtype);
+	return tmp;
+}
+
+static const char *via_name(unsigned int via)
+{
+	return via == CG_VIA_LIBC ? "libc" : "dns";
+}
+
+static void put_head(char **p, char *end, uint64_t real_ns, const char *type)
+{
+	char t[40];
+
+	cg_format_time(real_ns, t, sizeof(t));
+	put(p, end, "{\"time\":\"%s\",\"type\":\"%s\"", t, type);
+}
+
+static int finish(char *buf, char *p, char *end)
+{
+	put(&p, end, "}\n");
+	/* Truncated output would be invalid JSON: refuse rather than emit. */
+	if (p >= end)
+		return -1;
+	return (int)(p - buf);
+}
+
+int cg_event_json(const struct cg_event *e, int64_t mono_off, char *buf,
+		  size_t len)
+{
+	char *p = buf, *end = buf + len, addr[INET6_ADDRSTRLEN], tmp[16];
+	uint64_t real = (uint64_t)((int64_t)e->ktime + mono_off);
+
+	switch (e->type) {
+	case CG_EV_CONNECT:
+		put_head(&p, end, real, "connect");
+		put(&p, end, ",\"action\":\"%s\",\"reason\":\"%s\"",
+		    e->action == CG_ACT_BLOCKED ? "blocked" : "logged",
+		    e->reason == CG_REASON_FORBIDDEN ?
+			    "forbidden-destination" :
+			    "mail-after-reserved-lookup");
+		put(&p, end, ",\"pid\":%u,\"ppid\":%u,\"uid\":%u,\"comm\":",
+		    e->pid, e->ppid, e->uid);
+		cg_json_str(&p, end, e->comm, bounded_len(e->comm, CG_COMM_LEN));
+		if (e->proto == 6)
+			put(&p, end, ",\"cgroup_id\":%llu,\"proto\":\"tcp\"",
+			    (unsigned long long)e->cgroup_id);
+		else if (e->proto == 17)
+			put(&p, end, ",\"cgroup_id\":%llu,\"proto\":\"udp\"",
+			    (unsigned long long)e->cgroup_id);
+		else
+			put(&p, end, ",\"cgroup_id\":%llu,\"proto\":\"%u\"",
+			    (unsigned long long)e->cgroup_id, e->proto);
+		inet_ntop(e->family == 6 ? AF_INET6 : AF_INET, e->addr, addr,
+			  sizeof(addr));
+		put(&p, end, ",\"dst\":\"%s\",\"dport\":%u", addr, e->dport);
+		if (e->tainted) {
+			uint64_t age = e->ktime > e->taint.ktime ?
+					       e->ktime - e->taint.ktime :
+					       0;
+
+			put(&p, end, ",\"taint\":{\"name\":");
+			cg_json_str(&p, end, e->taint.name,
+				    bounded_len(e->taint.name, CG_NAME_MAX));
+			put(&p, end, ",\"via\":\"%s\",\"pid\":%u,\"age_ms\":%llu}",
+			    via_name(e->taint.via), e->taint.pid,
+			    (unsigned long long)(age / 1000000));
+		}
+		return finish(buf, p, end);
+	case CG_EV_TAINT:
+		put_head(&p, end, real, "taint");
+		put(&p, end, ",\"pid\":%u,\"comm\":", e->pid);
+		cg_json_str(&p, end, e->comm, bounded_len(e->comm, CG_COMM_LEN));
+		put(&p, end, ",\"cgroup_id\":%llu,\"name\":",
+		    (unsigned long long)e->cgroup_id);
+		cg_json_str(&p, end, e->taint.name,
+			    bounded_len(e->taint.name, CG_NAME_MAX));
+		put(&p, end, ",\"qtype\":\"%s\",\"via\":\"%s\",\"scope\":\"%s\"",
+		    cg_qtype_name(e->taint.qtype, tmp), via_name(e->taint.via),
+		    e->taint.scope == CG_SCOPE_CGROUP ? "cgroup" : "process");
+		return finish(buf, p, end);
+	}
+	return -1;
+}
+
+int cg_guard_json(uint64_t real_ns, const char *event, const char *mode,
+		  const char *cgroup, const char *message, char *buf,
+		  size_t len)
+{
+	char *p = buf, *end = buf + len;
+
+	put_head(&p, end, real_ns, "guard");
+	put(&p, end, ",\"event\":\"%s\"", event);
+	if (mode)
+		put(&p, end, ",\"mode\":\"%s\"", mode);
+	if (cgroup) {
+		put(&p, end, ",\"cgroup\":");
+		cg_json_str(&p, end, cgroup, strlen(cgroup));
+	}
+	if (message) {
+		put(&p, end, ",\"message\":");
+		cg_json_str(&p, end, message, strlen(message));
+	}
+	return finish(buf, p, end);
+}
+
+int cg_lost_json(uint64_t real_ns, uint64_t count, char *buf, size_t len)
+{
+	char *p = buf, *end = buf + len;
+
+	put_head(&p, end, real_ns, "lost");
+	put(&p, end, ",\"count\":%llu", (unsigned long long)count);
+	return finish(buf, p, end);
+}
+
+static const char *jstr(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v))
+		return "?";
+	return json_object_get_string(v);
+}
+
+/* A string field made safe for a terminal: control bytes become '?'. */
+static const char *jsafe(struct json_object *o, const char *key, char *tmp,
+			 size_t len)
+{
+	const char *s = jstr(o, key);
+	size_t i;
+
+	for (i = 0; s[i] && i + 1 < len; i++)
+		tmp[i] = ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) ? '?' :
+									 s[i];
+	tmp[i] = 0;
+	return tmp;
+}
+
+int cg_event_human(struct json_object *o, char *buf, size_t len)
+{
+	const char *type = jstr(o, "type"), *time = jstr(o, "time");
+	char comm[64], name[1024], dst[64], cg[512];
+	struct json_object *t;
+	int n;
+
+	if (strcmp(type, "connect") == 0) {
+		const char *dport = jstr(o, "dport");
+
+		snprintf(dst, sizeof(dst), strchr(jstr(o, "dst"), ':') ?
+						   "[%s]:%s" :
+						   "%s:%s",
+			 jstr(o, "dst"), dport);
+		n = snprintf(buf, len, "%s %-7s %s[%s] %s %s %s", time,
+			     strcmp(jstr(o, "action"), "blocked") == 0 ?
+				     "BLOCKED" :
+				     "LOGGED",
+			     jsafe(o, "comm", comm, sizeof(comm)),
+			     jstr(o, "pid"), jstr(o, "proto"), dst,
+			     jstr(o, "reason"));
+		if (n >= 0 && (size_t)n < len &&
+		    json_object_object_get_ex(o, "taint", &t))
+			n += snprintf(buf + n, len - (size_t)n,
+				      " (looked up %s via %s %sms before)",
+				      jsafe(t, "name", name, sizeof(name)),
+				      jstr(t, "via"), jstr(t, "age_ms"));
+	} else if (strcmp(type, "taint") == 0) {
+		n = snprintf(buf, len, "%s TAINT   %s[%s] looked up %s %s via %s (%s)",
+			     time, jsafe(o, "comm", comm, sizeof(comm)),
+			     jstr(o, "pid"), jsafe(o, "name", name, sizeof(name)),
+			     jstr(o, "qtype"), jstr(o, "via"), jstr(o, "scope"));
+	} else if (strcmp(type, "guard") == 0) {
+		n = snprintf(buf, len, "%s GUARD   %s mode=%s cgroup=%s%s%s", time,
+			     jstr(o, "event"), jstr(o, "mode"),
+			     jsafe(o, "cgroup", cg, sizeof(cg)),
+			     json_object_object_get_ex(o, "message", NULL) ? ": " : "",
+			     json_object_object_get_ex(o, "message", NULL) ?
+				     jsafe(o, "message", name, sizeof(name)) :
+				     "");
+	} else if (strcmp(type, "lost") == 0) {
+		n = snprintf(buf, len, "%s LOST    %s events could not be handed over",
+			     time, jstr(o, "count"));
+	} else {
+		n = snprintf(buf, len, "%s %s", time, json_object_to_json_string(o));
+	}
+	return n;
+}

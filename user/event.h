@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* Events as JSON Lines (SPEC §3) and as one readable line each. */
+#ifndef CG_EVENT_H
+#define CG_EVENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "connguard.h"
+
+struct json_object;
+
+/* Enough for the longest event: a 253-byte name fully \u-escaped. */
+#define CG_JSON_MAX 4096
+
+/*
+ * Write kernel event E as one JSON line (with '\n') into BUF. MONO_OFF turns
+ * its CLOCK_MONOTONIC time into real time. Returns the length, or -1 when
+ * the event is of an unknown type.
+ */
+int cg_event_json(const struct cg_event *e, int64_t mono_off, char *buf,
+		  size_t len);
+
+/* A `guard` event: EVENT started/reloaded/stopped/error; MESSAGE may be NULL. */
+int cg_guard_json(uint64_t real_ns, const char *event, const char *mode,
+		  const char *cgroup, const char *message, char *buf,
+		  size_t len);
+
+/* A `lost` event. */
+int cg_lost_json(uint64_t real_ns, uint64_t count, char *buf, size_t len);
+
+/* The readable line (no '\n') for a parsed event object. */
+int cg_event_human(struct json_object *o, char *buf, size_t len);
+
+/* "A", "AAAA", ..., or "TYPE123" (RFC 3597) written into TMP. */
+const char *cg_qtype_name(uint16_t qtype, char tmp[16]);
+
+/*
+ * Append S (N bytes) as a JSON string with quotes. Control characters,
+ * quote and backslash are escaped; bytes that are not valid UTF-8 are
+ * written as \u00XX (their Latin-1 reading), so the line stays valid UTF-8.
+ */
+void cg_json_str(char **p, char *end, const char *s, size_t n);
+
+#endif /* CG_EVENT_H */

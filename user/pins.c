@@ -1,0 +1,169 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+
+#include "connguard.h"
+#include "pins.h"
+
+const char *const cg_prog_names[] = {
+	"cg_fork",     "cg_exit",     "cg_egress",   "cg_sendmsg4",
+	"cg_sendmsg6", "cg_connect4", "cg_connect6",
+};
+const size_t cg_prog_names_n =
+	sizeof(cg_prog_names) / sizeof(cg_prog_names[0]);
+
+static int open_pin(const char *dir, const char *name)
+{
+	char path[PATH_MAX];
+
+	if (snprintf(path, sizeof(path), "%s/%s", dir, name) >=
+	    (int)sizeof(path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return bpf_obj_get(path);
+}
+
+int cg_pins_open(const char *pin_dir, struct cg_maps *m)
+{
+	struct {
+		int *fd;
+		const char *name;
+	} maps[] = {
+		{ &m->policy, "policy" }, { &m->meta, "meta" },
+		{ &m->stats, "stats" },	  { &m->reserved, "reserved" },
+		{ &m->allow4, "allow4" }, { &m->allow6, "allow6" },
+		{ &m->deny4, "deny4" },	  { &m->deny6, "deny6" },
+		{ &m->taints, "taints" },
+	};
+
+	for (size_t i = 0; i < sizeof(maps) / sizeof(maps[0]); i++)
+		*maps[i].fd = -1;
+	for (size_t i = 0; i < sizeof(maps) / sizeof(maps[0]); i++) {
+		*maps[i].fd = open_pin(pin_dir, maps[i].name);
+		if (*maps[i].fd < 0) {
+			int e = errno;
+
+			cg_pins_close(m);
+			errno = e;
+			return -1;
+		}
+	}
+	return 0;
+}
+
+void cg_pins_close(struct cg_maps *m)
+{
+	int *fds[] = { &m->policy, &m->meta,  &m->stats,
+		       &m->reserved, &m->allow4, &m->allow6,
+		       &m->deny4,  &m->deny6, &m->taints };
+
+	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
+		if (*fds[i] >= 0)
+			close(*fds[i]);
+		*fds[i] = -1;
+	}
+}
+
+int cg_pins_meta(const struct cg_maps *m, struct cg_meta *meta)
+{
+	uint32_t zero = 0;
+
+	return bpf_map_lookup_elem(m->meta, &zero, meta);
+}
+
+int cg_pins_attached(const char *pin_dir)
+{
+	char name[64];
+	int n = 0;
+
+	for (size_t i = 0; i < cg_prog_names_n; i++) {
+		struct bpf_link_info info = {};
+		__u32 len = sizeof(info);
+		int fd;
+
+		snprintf(name, sizeof(name), "link_%s", cg_prog_names[i]);
+		fd = open_pin(pin_dir, name);
+		if (fd < 0)
+			continue;
+		if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0 &&
+		    (info.type != BPF_LINK_TYPE_CGROUP ||
+		     info.cgroup.cgroup_id != 0))
+			n++;
+		close(fd);
+	}
+	return n;
+}
+
+int cg_pins_present(const char *pin_dir)
+{
+	DIR *d = opendir(pin_dir);
+	struct dirent *de;
+	int n = 0;
+
+	if (!d)
+		return 0;
+	while ((de = readdir(d)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			n++;
+	closedir(d);
+	return n > 0;
+}
+
+int cg_pins_remove(const char *pin_dir, char *why, size_t why_len)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	int err = 0;
+	DIR *d;
+
+	/* Detach links first, so no program runs against vanishing maps. */
+	for (size_t i = 0; i < cg_prog_names_n; i++) {
+		char name[64];
+		int fd;
+
+		snprintf(name, sizeof(name), "link_%s", cg_prog_names[i]);
+		fd = open_pin(pin_dir, name);
+		if (fd < 0)
+			continue;
+		/* Tracing links cannot be detached (EOPNOTSUPP): they go
+		 * with their last reference, the pin removed below.
+		 */
+		if (bpf_link_detach(fd) && errno != ENOLINK &&
+		    errno != EINVAL && errno != EOPNOTSUPP && !err) {
+			snprintf(why, why_len, "cannot detach %s: %s", name,
+				 strerror(errno));
+			err = -1;
+		}
+		close(fd);
+	}
+	d = opendir(pin_dir);
+	if (!d) {
+		if (errno == ENOENT)
+			return err;
+		snprintf(why, why_len, "%s: %s", pin_dir, strerror(errno));
+		return -1;
+	}
+	while ((de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", pin_dir, de->d_name);
+		if (unlink(path) && errno != ENOENT && !err) {
+			snprintf(why, why_len, "cannot remove %s: %s", path,
+				 strerror(errno));
+			err = -1;
+		}
+	}
+	closedir(d);
+	if (rmdir(pin_dir) && errno != ENOENT && !err) {
+		snprintf(why, why_len, "cannot remove %s: %s", pin_dir,
+			 strerror(errno));
+		err = -1;
+	}
+	return err;
+}

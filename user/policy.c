@@ -1,0 +1,420 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <arpa/inet.h>
+#include <arpa/nameser.h>
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <resolv.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "cg_dns.h"
+#include "connguard.h"
+#include "policy.h"
+
+const char *const cg_builtin_reserved[] = {
+	/* RFC 2606, RFC 6761 */
+	"example", "example.com", "example.net", "example.org", "test",
+	"invalid", "localhost",
+	/* RFC 6762, RFC 7686, RFC 9476 */
+	"local", "onion", "alt",
+	/* RFC 8375, RFC 9462, RFC 9665, RFC 8880 */
+	"home.arpa", "resolver.arpa", "service.arpa", "ipv4only.arpa",
+	/* RFC 6761 §6.1: private-address reverse zones */
+	"10.in-addr.arpa", "16.172.in-addr.arpa", "17.172.in-addr.arpa",
+	"18.172.in-addr.arpa", "19.172.in-addr.arpa", "20.172.in-addr.arpa",
+	"21.172.in-addr.arpa", "22.172.in-addr.arpa", "23.172.in-addr.arpa",
+	"24.172.in-addr.arpa", "25.172.in-addr.arpa", "26.172.in-addr.arpa",
+	"27.172.in-addr.arpa", "28.172.in-addr.arpa", "29.172.in-addr.arpa",
+	"30.172.in-addr.arpa", "31.172.in-addr.arpa", "168.192.in-addr.arpa",
+	/* RFC 8880: the NAT64 well-known names */
+	"170.0.0.192.in-addr.arpa", "171.0.0.192.in-addr.arpa",
+	/* RFC 6762 App. G: link-local reverse zones */
+	"254.169.in-addr.arpa", "8.e.f.ip6.arpa", "9.e.f.ip6.arpa",
+	"a.e.f.ip6.arpa", "b.e.f.ip6.arpa",
+};
+const size_t cg_builtin_reserved_n =
+	sizeof(cg_builtin_reserved) / sizeof(cg_builtin_reserved[0]);
+
+/* A key and its value, laid out for sorting by key. */
+struct kv {
+	uint8_t k[sizeof(struct cg_lpm6)];
+	uint8_t v[sizeof(struct cg_suffix)];
+};
+
+static int kv_cmp(const void *a, const void *b, void *ksz)
+{
+	return memcmp(((const struct kv *)a)->k, ((const struct kv *)b)->k,
+		      *(size_t *)ksz);
+}
+
+static const struct kv *kv_find(const struct kv *v, size_t n, const void *k,
+				size_t ksz)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int c = memcmp(v[mid].k, k, ksz);
+
+		if (c == 0)
+			return &v[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+/*
+ * Make map FD hold exactly the N entries of V: insert/overwrite first, then
+ * delete what is no longer wanted, so an entry that stays is never absent.
+ * Duplicate keys in V must already be merged.
+ */
+static int sync_map(int fd, const char *what, struct kv *v, size_t n,
+		    size_t ksz, char *why, size_t why_len)
+{
+	uint8_t key[sizeof(struct cg_lpm6)], next[sizeof(struct cg_lpm6)];
+	uint8_t *stale = NULL;
+	size_t nstale = 0, cap = 0;
+	void *prev = NULL;
+	int err = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (bpf_map_update_elem(fd, v[i].k, v[i].v, BPF_ANY)) {
+			snprintf(why, why_len, "%s: cannot add entry %zu of %zu: %s",
+				 what, i + 1, n, strerror(errno));
+			return -1;
+		}
+	}
+	while (bpf_map_get_next_key(fd, prev, next) == 0) {
+		memcpy(key, next, ksz);
+		prev = key;
+		if (kv_find(v, n, key, ksz))
+			continue;
+		if (nstale == cap) {
+			uint8_t *s;
+
+			cap = cap ? cap * 2 : 64;
+			s = realloc(stale, cap * ksz);
+			if (!s) {
+				free(stale);
+				snprintf(why, why_len, "%s: out of memory", what);
+				return -1;
+			}
+			stale = s;
+		}
+		memcpy(stale + nstale++ * ksz, key, ksz);
+	}
+	for (size_t i = 0; i < nstale; i++) {
+		if (bpf_map_delete_elem(fd, stale + i * ksz) && errno != ENOENT) {
+			snprintf(why, why_len, "%s: cannot delete an entry: %s",
+				 what, strerror(errno));
+			err = -1;
+			break;
+		}
+	}
+	free(stale);
+	return err;
+}
+
+static void lpm_key(const struct cg_cidr *c, uint8_t *k)
+{
+	if (c->family == AF_INET) {
+		struct cg_lpm4 l = { .prefixlen = c->prefixlen };
+
+		memcpy(l.addr, c->addr, 4);
+		memcpy(k, &l, sizeof(l));
+	} else {
+		struct cg_lpm6 l = { .prefixlen = c->prefixlen };
+
+		memcpy(l.addr, c->addr, 16);
+		memcpy(k, &l, sizeof(l));
+	}
+}
+
+/* Sort by key and merge duplicates (OR-ing a cg_dest origin when DEST). */
+static size_t sort_merge(struct kv *v, size_t n, size_t ksz, int dest)
+{
+	size_t out = 0;
+
+	qsort_r(v, n, sizeof(*v), kv_cmp, &ksz);
+	for (size_t i = 0; i < n; i++) {
+		if (out && memcmp(v[out - 1].k, v[i].k, ksz) == 0) {
+			if (dest) {
+				struct cg_dest *a = (void *)v[out - 1].v;
+				const struct cg_dest *b = (void *)v[i].v;
+
+				a->origin |= b->origin;
+			}
+			continue;
+		}
+		if (out != i)
+			v[out] = v[i];
+		out++;
+	}
+	return out;
+}
+
+/* Fill V with the CIDRs of FAMILY from LIST; returns the count. */
+static size_t add_cidrs(struct kv *v, const struct cg_cidr *list, size_t n,
+			int family, int dest, uint32_t origin)
+{
+	size_t out = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (list[i].family != family)
+			continue;
+		memset(&v[out], 0, sizeof(v[out]));
+		lpm_key(&list[i], v[out].k);
+		if (dest) {
+			struct cg_dest d = { .origin = origin };
+
+			memcpy(v[out].v, &d, sizeof(d));
+		} else {
+			uint32_t one = 1;
+
+			memcpy(v[out].v, &one, sizeof(one));
+		}
+		out++;
+	}
+	return out;
+}
+
+static int sync_cidrs(int fd, const char *what, int family, int dest,
+		      const struct cg_cidr *a, size_t na, uint32_t oa,
+		      const struct cg_hosts *hosts, char *why, size_t why_len)
+{
+	size_t ksz = family == AF_INET ? sizeof(struct cg_lpm4) :
+					 sizeof(struct cg_lpm6);
+	size_t total = na, n;
+	struct kv *v;
+	int err;
+
+	for (size_t i = 0; hosts && i < hosts->n; i++)
+		total += hosts->v[i].n;
+	v = calloc(total ? total : 1, sizeof(*v));
+	if (!v) {
+		snprintf(why, why_len, "%s: out of memory", what);
+		return -1;
+	}
+	n = add_cidrs(v, a, na, family, dest, oa);
+	for (size_t i = 0; hosts && i < hosts->n; i++)
+		n += add_cidrs(v + n, hosts->v[i].addrs, hosts->v[i].n, family,
+			       dest, CG_ORIGIN_DENY_HOST);
+	n = sort_merge(v, n, ksz, dest);
+	err = sync_map(fd, what, v, n, ksz, why, why_len);
+	free(v);
+	return err;
+}
+
+static int sync_reserved(int fd, const struct cg_config *c, uint32_t *labels,
+			 char *why, size_t why_len)
+{
+	size_t nb = c->builtin ? cg_builtin_reserved_n : 0;
+	size_t total = nb + c->reserved.n, n = 0;
+	struct kv *v = calloc(total ? total : 1, sizeof(*v));
+	int err;
+
+	if (!v) {
+		snprintf(why, why_len, "reserved: out of memory");
+		return -1;
+	}
+	*labels = 0;
+	for (size_t i = 0; i < total; i++) {
+		const char *s = i < nb ? cg_builtin_reserved[i] :
+					 c->reserved.v[i - nb];
+		size_t len = strlen(s);
+		struct cg_suffix suf = { .len = (uint32_t)len };
+		uint64_t h;
+		uint32_t l = 1;
+
+		if (len == 0 || len >= CG_NAME_MAX)
+			continue;
+		memcpy(suf.name, s, len);
+		h = cg_suffix_hash(s, (uint32_t)len);
+		memcpy(v[n].k, &h, sizeof(h));
+		memcpy(v[n].v, &suf, sizeof(suf));
+		n++;
+		for (const char *p = s; *p; p++)
+			l += *p == '.';
+		if (l > *labels)
+			*labels = l;
+	}
+	n = sort_merge(v, n, sizeof(uint64_t), 0);
+	err = sync_map(fd, "reserved", v, n, sizeof(uint64_t), why, why_len);
+	free(v);
+	return err;
+}
+
+int cg_policy_apply(const struct cg_maps *m, const struct cg_config *c,
+		    const struct cg_hosts *hosts, char *why, size_t why_len)
+{
+	struct cg_policy *p = calloc(1, sizeof(*p));
+	uint32_t zero = 0, labels;
+	int err = -1;
+
+	if (!p) {
+		snprintf(why, why_len, "policy: out of memory");
+		return -1;
+	}
+	/* Suffixes and destinations first: the policy entry that arms the
+	 * ports comes last, so a guard never judges with half a policy.
+	 */
+	if (sync_reserved(m->reserved, c, &labels, why, why_len) ||
+	    sync_cidrs(m->allow4, "allow", AF_INET, 0, c->allow, c->n_allow, 0,
+		       NULL, why, why_len) ||
+	    sync_cidrs(m->allow6, "allow", AF_INET6, 0, c->allow, c->n_allow,
+		       0, NULL, why, why_len) ||
+	    sync_cidrs(m->deny4, "deny", AF_INET, 1, c->deny, c->n_deny,
+		       CG_ORIGIN_DENY, hosts, why, why_len) ||
+	    sync_cidrs(m->deny6, "deny", AF_INET6, 1, c->deny, c->n_deny,
+		       CG_ORIGIN_DENY, hosts, why, why_len))
+		goto out;
+
+	p->mode = (uint32_t)c->mode;
+	p->suffix_labels = labels > CG_LABELS_MAX ? CG_LABELS_MAX : labels;
+	p->taint_scope = (uint32_t)c->taint_scope;
+	p->taint_ttl_ns = (uint64_t)c->taint_ttl * 1000000000ull;
+	for (size_t i = 0; i < c->n_guarded; i++)
+		p->ports[c->guarded[i]] |= CG_PORT_GUARDED;
+	for (size_t i = 0; i < c->n_dns; i++)
+		p->ports[c->dns[i]] |= CG_PORT_DNS;
+	if (bpf_map_update_elem(m->policy, &zero, p, BPF_ANY)) {
+		snprintf(why, why_len, "policy: cannot write: %s",
+			 strerror(errno));
+		goto out;
+	}
+	err = 0;
+out:
+	free(p);
+	return err;
+}
+
+/* Append the A or AAAA records of one answer to *ADDRS. */
+static int collect(const unsigned char *ans, int len, int type,
+		   struct cg_cidr **addrs, size_t *n, uint32_t *ttl)
+{
+	ns_msg msg;
+	ns_rr rr;
+
+	if (ns_initparse(ans, len, &msg) < 0)
+		return -1;
+	for (int i = 0; i < ns_msg_count(msg, ns_s_an); i++) {
+		struct cg_cidr *a;
+
+		if (ns_parserr(&msg, ns_s_an, i, &rr) < 0)
+			return -1;
+		if ((int)ns_rr_type(rr) != type || ns_rr_class(rr) != ns_c_in)
+			continue;
+		if ((type == ns_t_a && ns_rr_rdlen(rr) != 4) ||
+		    (type == ns_t_aaaa && ns_rr_rdlen(rr) != 16))
+			continue;
+		a = realloc(*addrs, (*n + 1) * sizeof(**addrs));
+		if (!a)
+			return -1;
+		*addrs = a;
+		memset(&a[*n], 0, sizeof(a[*n]));
+		a[*n].family = type == ns_t_a ? AF_INET : AF_INET6;
+		a[*n].prefixlen = type == ns_t_a ? 32 : 128;
+		memcpy(a[*n].addr, ns_rr_rdata(rr), ns_rr_rdlen(rr));
+		(*n)++;
+		if (ns_rr_ttl(rr) < *ttl)
+			*ttl = ns_rr_ttl(rr);
+	}
+	return 0;
+}
+
+int cg_resolve_host(const char *name, struct cg_cidr **addrs, size_t *n,
+		    uint32_t *ttl, char *why, size_t why_len)
+{
+	static const int types[] = { ns_t_a, ns_t_aaaa };
+	unsigned char ans[NS_MAXMSG];
+	struct __res_state rs;
+	int herr = 0;
+
+	*addrs = NULL;
+	*n = 0;
+	*ttl = UINT32_MAX;
+	memset(&rs, 0, sizeof(rs));
+	if (res_ninit(&rs)) {
+		snprintf(why, why_len, "cannot read the resolver configuration");
+		return -1;
+	}
+	rs.retrans = 2;
+	rs.retry = 2;
+	for (size_t i = 0; i < 2; i++) {
+		int len = res_nquery(&rs, name, ns_c_in, types[i], ans,
+				     sizeof(ans));
+
+		if (len < 0) {
+			herr = rs.res_h_errno;
+			continue;
+		}
+		if (collect(ans, len, types[i], addrs, n, ttl)) {
+			snprintf(why, why_len, "malformed answer");
+			free(*addrs);
+			*addrs = NULL;
+			*n = 0;
+			res_nclose(&rs);
+			return -1;
+		}
+	}
+	res_nclose(&rs);
+	if (*n == 0) {
+		snprintf(why, why_len, "%s",
+			 herr == HOST_NOT_FOUND ? "no such name" :
+			 herr == TRY_AGAIN ? "no answer from the resolver" :
+			 herr == NO_RECOVERY ? "the resolver refused" :
+					       "no A or AAAA record");
+		return -1;
+	}
+	return 0;
+}
+
+int cg_stats_read(int stats_fd, uint64_t *out)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct cg_stats *per;
+	uint32_t zero = 0;
+
+	if (ncpu <= 0)
+		return -1;
+	per = calloc((size_t)ncpu, sizeof(*per));
+	if (!per)
+		return -1;
+	if (bpf_map_lookup_elem(stats_fd, &zero, per)) {
+		free(per);
+		return -1;
+	}
+	memset(out, 0, sizeof(uint64_t) * CG_STAT__MAX);
+	for (int c = 0; c < ncpu; c++)
+		for (int s = 0; s < CG_STAT__MAX; s++)
+			out[s] += per[c].v[s];
+	free(per);
+	return 0;
+}
+
+long cg_map_count(int fd)
+{
+	uint8_t key[sizeof(struct cg_lpm6)], next[sizeof(struct cg_lpm6)];
+	struct bpf_map_info info = {};
+	__u32 ilen = sizeof(info);
+	void *prev = NULL;
+	long n = 0;
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &ilen) ||
+	    info.key_size > sizeof(key))
+		return -1;
+	while (bpf_map_get_next_key(fd, prev, next) == 0) {
+		memcpy(key, next, info.key_size);
+		prev = key;
+		n++;
+	}
+	return n;
+}

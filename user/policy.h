@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* From a configuration to the policy maps of a loaded guard. */
+#ifndef CG_POLICY_H
+#define CG_POLICY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+
+/* File descriptors of the policy maps (pinned or from the skeleton). */
+struct cg_maps {
+	int policy, meta, stats, reserved, allow4, allow6, deny4, deny6, taints;
+};
+
+/* The built-in reserved suffixes (IANA special-use names, RFC 2606/6761/6762). */
+extern const char *const cg_builtin_reserved[];
+extern const size_t cg_builtin_reserved_n;
+
+/* One name of [destinations] deny_host and what it resolved to. */
+struct cg_host {
+	char *name;
+	struct cg_cidr *addrs; /* host routes */
+	size_t n;
+	uint64_t refresh_ns; /* CLOCK_MONOTONIC time to resolve again */
+	int resolved;	     /* ever resolved */
+};
+
+struct cg_hosts {
+	struct cg_host *v;
+	size_t n;
+};
+
+/*
+ * Resolve NAME's A and AAAA records with the system resolver. On success
+ * *ADDRS holds the addresses (malloc'ed) and *TTL the smallest record TTL.
+ * Returns 0, or -1 with a message in WHY.
+ */
+int cg_resolve_host(const char *name, struct cg_cidr **addrs, size_t *n,
+		    uint32_t *ttl, char *why, size_t why_len);
+
+/*
+ * Make the maps say what C says: write the policy entry, then add missing
+ * reserved suffixes, allow and deny prefixes and delete those no longer
+ * configured. HOSTS adds the resolved deny_host addresses. Returns 0 or -1
+ * with a message in WHY.
+ */
+int cg_policy_apply(const struct cg_maps *m, const struct cg_config *c,
+		    const struct cg_hosts *hosts, char *why, size_t why_len);
+
+/* Sum the per-CPU stats counters into OUT[CG_STAT__MAX]. */
+int cg_stats_read(int stats_fd, uint64_t *out);
+
+/* Entries in a hash or trie map (walks the keys). */
+long cg_map_count(int fd);
+
+#endif /* CG_POLICY_H */

@@ -1,0 +1,739 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * connguard run: load, pin, fill the policy, attach, then turn kernel events
+ * into log lines until SIGINT/SIGTERM; SIGHUP re-reads the configuration.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/syscall.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/capability.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <json-c/json.h>
+
+#include "cmds.h"
+#include "config.h"
+#include "connguard.h"
+#include "connguard.skel.h"
+#include "event.h"
+#include "pins.h"
+#include "policy.h"
+#include "util.h"
+
+/* Retry an unresolvable deny_host this often; clamp record TTLs to this. */
+#define HOST_RETRY_S 30
+#define HOST_TTL_MIN_S 5
+#define HOST_TTL_MAX_S 86400
+
+struct guard {
+	struct connguard_bpf *skel;
+	struct cg_maps maps;
+	struct cg_config cfg;
+	struct cg_hosts hosts;
+	const char *config_path;
+	bool config_given;
+	const char *opt_mode, *opt_cgroup, *opt_log;
+	char cgroup[PATH_MAX];
+	char pin_dir[PATH_MAX];
+	FILE *log;
+	bool log_stdout;
+	bool human; /* a readable line per event on stdout */
+	int64_t mono_off;
+	uint64_t stats[CG_STAT__MAX];
+	int write_err; /* errno of the last failed log write, reported once */
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: connguard run [--config FILE] [--mode audit|enforce] "
+		"[--cgroup DIR]\n"
+		"                     [--log FILE] [--pin-dir DIR]\n\n"
+		"Load the guard, attach it to the cgroup v2 directory DIR and "
+		"its subtree,\nand write events until SIGINT or SIGTERM; "
+		"SIGHUP re-reads the configuration.\n\n"
+		"  --config FILE   configuration (default %s)\n"
+		"  --mode MODE     audit: let through and log; enforce: refuse "
+		"with EPERM\n"
+		"  --cgroup DIR    cgroup v2 directory to guard (default: the "
+		"cgroup v2 root)\n"
+		"  --log FILE      event log, JSON Lines; - for stdout "
+		"(default %s)\n"
+		"  --pin-dir DIR   where maps and links are pinned (default "
+		"%s)\n",
+		CG_DEFAULT_CONFIG, CG_DEFAULT_LOG, CG_DEFAULT_PIN_DIR);
+}
+
+static const char *mode_name(int mode)
+{
+	return mode == CG_MODE_ENFORCE ? "enforce" : "audit";
+}
+
+static void emit(struct guard *g, const char *line, int len)
+{
+	if (len <= 0)
+		return;
+	if (fwrite(line, 1, (size_t)len, g->log) != (size_t)len) {
+		if (g->write_err != errno)
+			p_err("log", "cannot write: %s", strerror(errno));
+		g->write_err = errno;
+		clearerr(g->log);
+	} else {
+		g->write_err = 0;
+	}
+	if (g->human) {
+		struct json_object *o = json_tokener_parse(line);
+		char h[CG_JSON_MAX];
+
+		if (o && cg_event_human(o, h, sizeof(h)) > 0)
+			printf("%s\n", h);
+		json_object_put(o);
+	}
+}
+
+static void flush(struct guard *g)
+{
+	if (fflush(g->log) && g->write_err != errno) {
+		g->write_err = errno;
+		p_err("log", "cannot write: %s", strerror(errno));
+	}
+	if (g->human)
+		fflush(stdout);
+}
+
+static void guard_event(struct guard *g, const char *event,
+			const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void guard_event(struct guard *g, const char *event,
+			const char *fmt, ...)
+{
+	char msg[1024], line[CG_JSON_MAX];
+	va_list ap;
+	int n;
+
+	if (fmt) {
+		va_start(ap, fmt);
+		vsnprintf(msg, sizeof(msg), fmt, ap);
+		va_end(ap);
+	}
+	n = cg_guard_json(cg_now_real_ns(), event, mode_name(g->cfg.mode),
+			  g->cgroup, fmt ? msg : NULL, line, sizeof(line));
+	emit(g, line, n);
+	flush(g);
+	if (!strcmp(event, "error") && fmt)
+		p_err("run", "%s", msg);
+}
+
+static int on_event(void *ctx, void *data, size_t size)
+{
+	struct guard *g = ctx;
+	char line[CG_JSON_MAX];
+
+	if (size < sizeof(struct cg_event))
+		return 0;
+	emit(g, line, cg_event_json(data, g->mono_off, line, sizeof(line)));
+	return 0;
+}
+
+static bool capable(void)
+{
+	struct __user_cap_header_struct h = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct d[2] = {};
+	__u64 eff;
+
+	if (syscall(SYS_capget, &h, d))
+		return geteuid() == 0;
+	eff = (__u64)d[1].effective << 32 | d[0].effective;
+#define HAS(c) (eff & (1ull << (c)))
+	return HAS(CAP_SYS_ADMIN) ||
+	       (HAS(CAP_BPF) && HAS(CAP_PERFMON) && HAS(CAP_NET_ADMIN));
+#undef HAS
+}
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt,
+			va_list ap)
+{
+	if (level == LIBBPF_DEBUG)
+		return 0;
+	fprintf(stderr, "connguard: libbpf: ");
+	return vfprintf(stderr, fmt, ap);
+}
+
+/* Load the configuration and apply the command-line overrides. */
+static int load_config(struct guard *g, struct cg_config *c)
+{
+	struct cg_config_errors errs = {};
+	int n;
+
+	if (cg_config_init(c))
+		return -1;
+	n = cg_config_load(c, g->config_path, !g->config_given, &errs);
+	for (size_t i = 0; i < errs.n; i++)
+		fprintf(stderr, "connguard: %s\n", errs.v[i]);
+	cg_config_errors_free(&errs);
+	if (n)
+		return -1;
+	if (g->opt_mode) {
+		if (!strcmp(g->opt_mode, "audit"))
+			c->mode = CG_MODE_AUDIT;
+		else if (!strcmp(g->opt_mode, "enforce"))
+			c->mode = CG_MODE_ENFORCE;
+	}
+	if (g->opt_cgroup) {
+		free(c->cgroup);
+		c->cgroup = strdup(g->opt_cgroup);
+	}
+	if (g->opt_log) {
+		free(c->log_path);
+		c->log_path = strdup(g->opt_log);
+	}
+	if ((g->opt_cgroup && !c->cgroup) || (g->opt_log && !c->log_path))
+		return -1;
+	return 0;
+}
+
+static int open_log(struct guard *g)
+{
+	char dir[PATH_MAX];
+	char *slash;
+	int fd;
+
+	if (!strcmp(g->cfg.log_path, "-")) {
+		g->log = stdout;
+		g->log_stdout = true;
+		return 0;
+	}
+	snprintf(dir, sizeof(dir), "%s", g->cfg.log_path);
+	slash = strrchr(dir, '/');
+	if (slash && slash != dir) {
+		*slash = 0;
+		if (cg_mkdir_p(dir, 0750)) {
+			p_err("log", "cannot create %s: %s", dir,
+			      strerror(errno));
+			return -1;
+		}
+	}
+	fd = open(g->cfg.log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
+		  0640);
+	if (fd < 0 || !(g->log = fdopen(fd, "a"))) {
+		p_err("log", "cannot open %s: %s", g->cfg.log_path,
+		      strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return 0;
+}
+
+static void hosts_free(struct cg_hosts *h)
+{
+	for (size_t i = 0; i < h->n; i++) {
+		free(h->v[i].name);
+		free(h->v[i].addrs);
+	}
+	free(h->v);
+	h->v = NULL;
+	h->n = 0;
+}
+
+/* Resolve every host due; returns whether any address set changed. */
+static bool hosts_refresh(struct guard *g, bool all)
+{
+	uint64_t now = (uint64_t)(cg_now_real_ns() - g->mono_off);
+	bool changed = false;
+
+	for (size_t i = 0; i < g->hosts.n; i++) {
+		struct cg_host *h = &g->hosts.v[i];
+		struct cg_cidr *addrs;
+		char why[256];
+		uint32_t ttl;
+		size_t n;
+
+		if (!all && now < h->refresh_ns)
+			continue;
+		if (cg_resolve_host(h->name, &addrs, &n, &ttl, why,
+				    sizeof(why))) {
+			guard_event(g, "error",
+				    "deny_host %s: %s; %s, retrying in %ds",
+				    h->name, why,
+				    h->resolved ? "keeping its last addresses" :
+						  "not blocked yet",
+				    HOST_RETRY_S);
+			h->refresh_ns = now + HOST_RETRY_S * 1000000000ull;
+			continue;
+		}
+		if (ttl < HOST_TTL_MIN_S)
+			ttl = HOST_TTL_MIN_S;
+		if (ttl > HOST_TTL_MAX_S)
+			ttl = HOST_TTL_MAX_S;
+		if (n != h->n || memcmp(addrs, h->addrs, n * sizeof(*addrs)))
+			changed = true;
+		free(h->addrs);
+		h->addrs = addrs;
+		h->n = n;
+		h->resolved = 1;
+		h->refresh_ns = now + (uint64_t)ttl * 1000000000ull;
+	}
+	return changed;
+}
+
+static int hosts_init(struct cg_hosts *h, const struct cg_config *c)
+{
+	h->v = calloc(c->deny_host.n ? c->deny_host.n : 1, sizeof(*h->v));
+	if (!h->v)
+		return -1;
+	for (size_t i = 0; i < c->deny_host.n; i++) {
+		h->v[i].name = strdup(c->deny_host.v[i]);
+		if (!h->v[i].name)
+			return -1;
+		h->n++;
+	}
+	return 0;
+}
+
+static int apply(struct guard *g)
+{
+	char why[512];
+
+	if (cg_policy_apply(&g->maps, &g->cfg, &g->hosts, why, sizeof(why))) {
+		guard_event(g, "error", "cannot apply the policy: %s", why);
+		return -1;
+	}
+	return 0;
+}
+
+static void reload(struct guard *g)
+{
+	struct cg_config c;
+	struct cg_hosts h = {};
+
+	if (load_config(g, &c)) {
+		cg_config_free(&c);
+		guard_event(g, "error",
+			    "reload: %s has errors; the running policy stays",
+			    g->config_path);
+		return;
+	}
+	if (strcmp(c.cgroup ? c.cgroup : g->cgroup, g->cgroup)) {
+		guard_event(g, "error",
+			    "reload: moving to cgroup %s needs a restart; the "
+			    "running policy stays",
+			    c.cgroup);
+		cg_config_free(&c);
+		return;
+	}
+	if (hosts_init(&h, &c)) {
+		hosts_free(&h);
+		cg_config_free(&c);
+		guard_event(g, "error", "reload: out of memory");
+		return;
+	}
+	/* Keep what is known for hosts still listed; resolve the new ones. */
+	for (size_t i = 0; i < h.n; i++)
+		for (size_t j = 0; j < g->hosts.n; j++)
+			if (!strcmp(h.v[i].name, g->hosts.v[j].name)) {
+				struct cg_host tmp = h.v[i];
+
+				h.v[i] = g->hosts.v[j];
+				g->hosts.v[j] = tmp;
+			}
+	hosts_free(&g->hosts);
+	g->hosts = h;
+	free(c.cgroup);
+	c.cgroup = g->cfg.cgroup;
+	g->cfg.cgroup = NULL;
+	cg_config_free(&g->cfg);
+	g->cfg = c;
+	for (size_t i = 0; i < g->hosts.n; i++)
+		if (!g->hosts.v[i].resolved)
+			g->hosts.v[i].refresh_ns = 0;
+	hosts_refresh(g, false);
+	if (apply(g) == 0)
+		guard_event(g, "reloaded", NULL);
+}
+
+/* Once a second: report what the kernel could not record or hand over. */
+static void check_counters(struct guard *g)
+{
+	uint64_t now[CG_STAT__MAX];
+	char line[CG_JSON_MAX];
+	uint64_t d;
+
+	if (cg_stats_read(g->maps.stats, now))
+		return;
+	d = now[CG_STAT_LOST] - g->stats[CG_STAT_LOST];
+	if (d)
+		emit(g, line, cg_lost_json(cg_now_real_ns(), d, line,
+					   sizeof(line)));
+	d = now[CG_STAT_TAINT_FULL] - g->stats[CG_STAT_TAINT_FULL];
+	if (d)
+		guard_event(g, "error",
+			    "taint map full (%d entries): %llu taints not "
+			    "recorded",
+			    CG_TAINT_MAX, (unsigned long long)d);
+	d = now[CG_STAT_OWNER_FULL] - g->stats[CG_STAT_OWNER_FULL];
+	if (d)
+		guard_event(g, "error",
+			    "socket storage full: %llu DNS sockets not "
+			    "attributed",
+			    (unsigned long long)d);
+	memcpy(g->stats, now, sizeof(now));
+}
+
+static int attach(struct guard *g, char *why, size_t why_len)
+{
+	struct bpf_program *progs[] = {
+		g->skel->progs.cg_fork,	    g->skel->progs.cg_exit,
+		g->skel->progs.cg_egress,   g->skel->progs.cg_sendmsg4,
+		g->skel->progs.cg_sendmsg6, g->skel->progs.cg_connect4,
+		g->skel->progs.cg_connect6,
+	};
+	int cg_fd = open(g->cgroup, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int err = -1;
+
+	if (cg_fd < 0) {
+		snprintf(why, why_len, "cannot open %s: %s", g->cgroup,
+			 strerror(errno));
+		return -1;
+	}
+	/* Fork/exit tracking first, the verdict last: no taint is missed by a
+	 * guard that already judges.
+	 */
+	for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); i++) {
+		enum bpf_prog_type t = bpf_program__type(progs[i]);
+		const char *name = bpf_program__name(progs[i]);
+		struct bpf_link *l;
+		char path[PATH_MAX];
+
+		l = t == BPF_PROG_TYPE_TRACING ?
+			    bpf_program__attach(progs[i]) :
+			    bpf_program__attach_cgroup(progs[i], cg_fd);
+		if (!l) {
+			snprintf(why, why_len, "cannot attach %s: %s", name,
+				 strerror(errno));
+			goto out;
+		}
+		snprintf(path, sizeof(path), "%s/link_%s", g->pin_dir, name);
+		if (bpf_link__pin(l, path)) {
+			snprintf(why, why_len, "cannot pin %s: %s", path,
+				 strerror(errno));
+			bpf_link__destroy(l);
+			goto out;
+		}
+		/* The pin holds the attachment; the daemon's fd is not needed. */
+		bpf_link__disconnect(l);
+		bpf_link__destroy(l);
+	}
+	err = 0;
+out:
+	close(cg_fd);
+	return err;
+}
+
+static void fill_maps(struct guard *g)
+{
+	struct connguard_bpf *s = g->skel;
+
+	g->maps.policy = bpf_map__fd(s->maps.policy);
+	g->maps.meta = bpf_map__fd(s->maps.meta);
+	g->maps.stats = bpf_map__fd(s->maps.stats);
+	g->maps.reserved = bpf_map__fd(s->maps.reserved);
+	g->maps.allow4 = bpf_map__fd(s->maps.allow4);
+	g->maps.allow6 = bpf_map__fd(s->maps.allow6);
+	g->maps.deny4 = bpf_map__fd(s->maps.deny4);
+	g->maps.deny6 = bpf_map__fd(s->maps.deny6);
+	g->maps.taints = bpf_map__fd(s->maps.taints);
+}
+
+static int loop(struct guard *g)
+{
+	struct itimerspec tick = { { 1, 0 }, { 1, 0 } };
+	struct ring_buffer *rb = NULL;
+	struct epoll_event ev;
+	sigset_t mask;
+	int ep = -1, sfd = -1, tfd = -1, err = -1;
+	bool stop = false;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	sfd = signalfd(-1, &mask, SFD_CLOEXEC);
+	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+	ep = epoll_create1(EPOLL_CLOEXEC);
+	rb = ring_buffer__new(bpf_map__fd(g->skel->maps.events), on_event, g,
+			      NULL);
+	if (sfd < 0 || tfd < 0 || ep < 0 || !rb ||
+	    timerfd_settime(tfd, 0, &tick, NULL)) {
+		guard_event(g, "error", "cannot set up the event loop: %s",
+			    strerror(errno));
+		goto out;
+	}
+	ev.events = EPOLLIN;
+	ev.data.fd = sfd;
+	epoll_ctl(ep, EPOLL_CTL_ADD, sfd, &ev);
+	ev.data.fd = tfd;
+	epoll_ctl(ep, EPOLL_CTL_ADD, tfd, &ev);
+	ev.data.fd = ring_buffer__epoll_fd(rb);
+	epoll_ctl(ep, EPOLL_CTL_ADD, ev.data.fd, &ev);
+
+	while (!stop) {
+		struct epoll_event evs[4];
+		int n = epoll_wait(ep, evs, 4, -1);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			guard_event(g, "error", "epoll: %s", strerror(errno));
+			goto out;
+		}
+		for (int i = 0; i < n; i++) {
+			if (evs[i].data.fd == sfd) {
+				struct signalfd_siginfo si;
+
+				if (read(sfd, &si, sizeof(si)) != sizeof(si))
+					continue;
+				if (si.ssi_signo == SIGHUP)
+					reload(g);
+				else
+					stop = true;
+			} else if (evs[i].data.fd == tfd) {
+				uint64_t x;
+
+				if (read(tfd, &x, sizeof(x)) < 0)
+					continue;
+				g->mono_off = cg_mono_to_real_offset();
+				check_counters(g);
+				if (hosts_refresh(g, false))
+					apply(g);
+			}
+		}
+		/* Always drain: events are the point, whatever woke us. */
+		ring_buffer__consume(rb);
+		flush(g);
+	}
+	err = 0;
+out:
+	ring_buffer__free(rb);
+	if (ep >= 0)
+		close(ep);
+	if (tfd >= 0)
+		close(tfd);
+	if (sfd >= 0)
+		close(sfd);
+	return err;
+}
+
+int cmd_run(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "mode", required_argument, NULL, 'm' },
+		{ "cgroup", required_argument, NULL, 'g' },
+		{ "log", required_argument, NULL, 'l' },
+		{ "pin-dir", required_argument, NULL, 'p' },
+		{ "help", no_argument, NULL, 'h' },
+		{},
+	};
+	struct guard g = { .config_path = CG_DEFAULT_CONFIG };
+	struct cg_meta meta = { .abi = CG_ABI_VERSION };
+	const char *pin_dir = CG_DEFAULT_PIN_DIR;
+	bool pinned = false, attached = false;
+	char why[512];
+	sigset_t mask;
+	int c, rc = CG_EXIT_FAIL;
+	uint32_t zero = 0;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			g.config_path = optarg;
+			g.config_given = true;
+			break;
+		case 'm':
+			if (strcmp(optarg, "audit") && strcmp(optarg, "enforce")) {
+				p_err("run", "bad --mode \"%s\" (audit or enforce)",
+				      optarg);
+				return CG_EXIT_USAGE;
+			}
+			g.opt_mode = optarg;
+			break;
+		case 'g':
+			g.opt_cgroup = optarg;
+			break;
+		case 'l':
+			g.opt_log = optarg;
+			break;
+		case 'p':
+			pin_dir = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return CG_EXIT_OK;
+		default:
+			usage(stderr);
+			return CG_EXIT_USAGE;
+		}
+	}
+	if (optind != argc) {
+		p_err("run", "unexpected argument \"%s\"", argv[optind]);
+		return CG_EXIT_USAGE;
+	}
+	if (load_config(&g, &g.cfg)) {
+		cg_config_free(&g.cfg);
+		return CG_EXIT_USAGE;
+	}
+
+	if (!capable()) {
+		p_err("run", "needs root (CAP_BPF, CAP_PERFMON, CAP_NET_ADMIN "
+			     "or CAP_SYS_ADMIN): run it with sudo");
+		goto out_cfg;
+	}
+	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
+		p_err("run", "this kernel has no BTF (/sys/kernel/btf/vmlinux): "
+			     "connguard needs a kernel built with "
+			     "CONFIG_DEBUG_INFO_BTF=y");
+		goto out_cfg;
+	}
+	if (g.cfg.cgroup) {
+		snprintf(g.cgroup, sizeof(g.cgroup), "%s", g.cfg.cgroup);
+	} else if (cg_cgroup2_root(g.cgroup, sizeof(g.cgroup))) {
+		p_err("run", "no cgroup v2 hierarchy is mounted (see "
+			     "/proc/self/mounts): mount one, e.g. mount -t "
+			     "cgroup2 none /sys/fs/cgroup");
+		goto out_cfg;
+	}
+	if (strlen(g.cgroup) >= sizeof(meta.cgroup)) {
+		p_err("run", "cgroup path longer than %zu bytes: %s",
+		      sizeof(meta.cgroup) - 1, g.cgroup);
+		goto out_cfg;
+	}
+	if (!cg_is_cgroup2(g.cgroup)) {
+		char root[PATH_MAX];
+
+		if (cg_cgroup2_root(root, sizeof(root)))
+			snprintf(root, sizeof(root), "nowhere");
+		p_err("run", "%s is not a cgroup v2 directory (cgroup v2 is "
+			     "mounted at %s): pass --cgroup with a directory "
+			     "below it",
+		      g.cgroup, root);
+		goto out_cfg;
+	}
+	if (!realpath(pin_dir, g.pin_dir) &&
+	    snprintf(g.pin_dir, sizeof(g.pin_dir), "%s", pin_dir) >=
+		    (int)sizeof(g.pin_dir)) {
+		p_err("run", "--pin-dir too long");
+		goto out_cfg;
+	}
+	if (cg_ensure_bpffs(g.pin_dir)) {
+		p_err("run", "cannot mount bpffs at /sys/fs/bpf: %s",
+		      strerror(errno));
+		goto out_cfg;
+	}
+	if (cg_pins_present(g.pin_dir)) {
+		struct cg_maps m;
+		struct cg_meta old = {};
+
+		if (cg_pins_open(g.pin_dir, &m) == 0 &&
+		    cg_pins_meta(&m, &old) == 0 && old.daemon_pid &&
+		    kill((pid_t)old.daemon_pid, 0) == 0) {
+			p_err("run", "a guard is already running with pin dir "
+				     "%s (pid %u)",
+			      g.pin_dir, old.daemon_pid);
+		} else {
+			p_err("run", "%s holds pins of a guard that is not "
+				     "running: remove them with 'connguard "
+				     "unload --pin-dir %s'",
+			      g.pin_dir, g.pin_dir);
+		}
+		cg_pins_close(&m);
+		goto out_cfg;
+	}
+	if (cg_mkdir_p(g.pin_dir, 0700) || !cg_is_bpffs(g.pin_dir)) {
+		p_err("run", "%s: %s", g.pin_dir,
+		      errno ? strerror(errno) : "not on a bpf filesystem");
+		goto out_cfg;
+	}
+	pinned = true;
+	if (open_log(&g))
+		goto out;
+	g.human = !g.log_stdout && isatty(STDOUT_FILENO);
+	g.mono_off = cg_mono_to_real_offset();
+
+	libbpf_set_print(libbpf_print);
+	g.skel = connguard_bpf__open();
+	if (!g.skel || connguard_bpf__load(g.skel)) {
+		p_err("run", "cannot load the BPF programs into this kernel: %s",
+		      strerror(errno));
+		goto out;
+	}
+	if (bpf_object__pin_maps(g.skel->obj, g.pin_dir)) {
+		p_err("run", "cannot pin maps in %s: %s", g.pin_dir,
+		      strerror(errno));
+		goto out;
+	}
+	fill_maps(&g);
+
+	/* Policy before attachment: the first connect judged sees all of it. */
+	if (hosts_init(&g.hosts, &g.cfg)) {
+		p_err("run", "out of memory");
+		goto out;
+	}
+	hosts_refresh(&g, true);
+	if (cg_policy_apply(&g.maps, &g.cfg, &g.hosts, why, sizeof(why))) {
+		p_err("run", "%s", why);
+		goto out;
+	}
+	meta.daemon_pid = (uint32_t)getpid();
+	meta.started_realtime_ns = cg_now_real_ns();
+	snprintf(meta.cgroup, sizeof(meta.cgroup), "%s", g.cgroup);
+	if (bpf_map_update_elem(g.maps.meta, &zero, &meta, BPF_ANY)) {
+		p_err("run", "cannot write meta: %s", strerror(errno));
+		goto out;
+	}
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+
+	attached = true;
+	if (attach(&g, why, sizeof(why))) {
+		p_err("run", "%s", why);
+		goto out;
+	}
+	guard_event(&g, "started", NULL);
+	if (loop(&g) == 0)
+		rc = CG_EXIT_OK;
+out:
+	if (pinned) {
+		if (cg_pins_remove(g.pin_dir, why, sizeof(why)))
+			p_err("run", "%s", why);
+		if (attached && g.log)
+			guard_event(&g, "stopped", NULL);
+	}
+	connguard_bpf__destroy(g.skel);
+	hosts_free(&g.hosts);
+	if (g.log && !g.log_stdout)
+		fclose(g.log);
+out_cfg:
+	cg_config_free(&g.cfg);
+	return rc;
+}

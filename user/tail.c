@@ -1,0 +1,235 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* connguard tail: print events, newest last; -f follows across rotation. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <json-c/json.h>
+
+#include "cmds.h"
+#include "config.h"
+#include "event.h"
+#include "util.h"
+
+struct filter {
+	const char *type, *action;
+	long pid; /* -1: any */
+	uint64_t since_ns; /* 0: any */
+	bool json;
+};
+
+static const char *jget(struct json_object *o, const char *k)
+{
+	struct json_object *v;
+
+	return json_object_object_get_ex(o, k, &v) ? json_object_get_string(v) :
+						     NULL;
+}
+
+/* Does LINE pass F? *O receives the parsed object (caller puts it). */
+static bool match(const struct filter *f, const char *line,
+		  struct json_object **o)
+{
+	const char *v;
+	uint64_t t;
+
+	*o = json_tokener_parse(line);
+	if (!*o || !json_object_is_type(*o, json_type_object))
+		return false;
+	if (f->type && (!(v = jget(*o, "type")) || strcmp(v, f->type)))
+		return false;
+	if (f->action && (!(v = jget(*o, "action")) || strcmp(v, f->action)))
+		return false;
+	if (f->pid >= 0 && (!(v = jget(*o, "pid")) || atol(v) != f->pid))
+		return false;
+	if (f->since_ns && (!(v = jget(*o, "time")) || cg_parse_time(v, &t) ||
+			    t < f->since_ns))
+		return false;
+	return true;
+}
+
+static void print(const struct filter *f, const char *line,
+		  struct json_object *o)
+{
+	char h[CG_JSON_MAX];
+
+	if (f->json) {
+		fputs(line, stdout);
+		if (line[strlen(line) - 1] != '\n')
+			fputc('\n', stdout);
+	} else if (cg_event_human(o, h, sizeof(h)) > 0) {
+		printf("%s\n", h);
+	}
+}
+
+/* Print the last N matching lines of FP (all when N < 0). */
+static void last_n(FILE *fp, const struct filter *f, long n)
+{
+	char **ring = NULL, *line = NULL;
+	size_t cap = 0, len;
+	long count = 0, size = n < 0 ? 0 : n;
+	ssize_t r;
+
+	if (size)
+		ring = calloc((size_t)size, sizeof(*ring));
+	while ((r = getline(&line, &cap, fp)) > 0) {
+		struct json_object *o;
+
+		len = (size_t)r;
+		if (line[len - 1] != '\n') {
+			/* A line being written: leave it for -f. */
+			fseek(fp, -(long)len, SEEK_CUR);
+			break;
+		}
+		if (!match(f, line, &o)) {
+			json_object_put(o);
+			continue;
+		}
+		if (n < 0) {
+			print(f, line, o);
+		} else if (ring) {
+			free(ring[count % size]);
+			ring[count % size] = strdup(line);
+		}
+		json_object_put(o);
+		count++;
+	}
+	for (long i = count > size ? count - size : 0; ring && i < count; i++) {
+		struct json_object *o = json_tokener_parse(ring[i % size]);
+
+		if (o)
+			print(f, ring[i % size], o);
+		json_object_put(o);
+	}
+	for (long i = 0; ring && i < size; i++)
+		free(ring[i]);
+	free(ring);
+	free(line);
+	fflush(stdout);
+}
+
+static void follow(FILE *fp, const char *path, const struct filter *f)
+{
+	struct timespec ts = { 0, 200 * 1000000 };
+	struct stat cur, now;
+
+	if (fstat(fileno(fp), &cur))
+		return;
+	for (;;) {
+		last_n(fp, f, -1);
+		nanosleep(&ts, NULL);
+		clearerr(fp);
+		/* Rotated (a new file at PATH) or truncated: start over. */
+		if (stat(path, &now) == 0 &&
+		    (now.st_ino != cur.st_ino || now.st_dev != cur.st_dev ||
+		     now.st_size < ftell(fp))) {
+			FILE *nf;
+
+			last_n(fp, f, -1); /* what the old file still held */
+			nf = fopen(path, "re");
+			if (!nf)
+				continue;
+			fclose(fp);
+			fp = nf;
+			fstat(fileno(fp), &cur);
+		}
+	}
+}
+
+int cmd_tail(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "log", required_argument, NULL, 'l' },
+		{ "follow", no_argument, NULL, 'f' },
+		{ "lines", required_argument, NULL, 'n' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "type", required_argument, NULL, 't' },
+		{ "action", required_argument, NULL, 'a' },
+		{ "pid", required_argument, NULL, 'p' },
+		{ "since", required_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
+		{},
+	};
+	struct filter f = { .pid = -1 };
+	const char *path = CG_DEFAULT_LOG;
+	bool fol = false;
+	uint64_t v;
+	long n = 10;
+	FILE *fp;
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "fn:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'l':
+			path = optarg;
+			break;
+		case 'f':
+			fol = true;
+			break;
+		case 'n':
+			if (cg_parse_u64(optarg, 0, 100000000, &v)) {
+				p_err("tail", "bad -n \"%s\" (a count)", optarg);
+				return CG_EXIT_USAGE;
+			}
+			n = (long)v;
+			break;
+		case 'j':
+			f.json = true;
+			break;
+		case 't':
+			f.type = optarg;
+			break;
+		case 'a':
+			f.action = optarg;
+			break;
+		case 'p':
+			if (cg_parse_u64(optarg, 0, 4194304, &v)) {
+				p_err("tail", "bad --pid \"%s\"", optarg);
+				return CG_EXIT_USAGE;
+			}
+			f.pid = (long)v;
+			break;
+		case 's':
+			if (cg_parse_since(optarg, &f.since_ns)) {
+				p_err("tail", "bad --since \"%s\" (RFC 3339 time "
+					      "or 90s, 15m, 2h, 1d)",
+				      optarg);
+				return CG_EXIT_USAGE;
+			}
+			break;
+		case 'h':
+			printf("Usage: connguard tail [--log FILE] [-f] [-n N] "
+			       "[--json] [--type T]\n"
+			       "                      [--action A] [--pid N] "
+			       "[--since TIME]\n\n"
+			       "Print the last N (default 10) events of FILE "
+			       "(default %s),\nnewest last; -f then follows "
+			       "new ones, across log rotation.\nTIME is RFC "
+			       "3339 or a duration back from now (90s, 15m, "
+			       "2h, 1d).\n",
+			       CG_DEFAULT_LOG);
+			return CG_EXIT_OK;
+		default:
+			return CG_EXIT_USAGE;
+		}
+	}
+	if (optind != argc) {
+		p_err("tail", "unexpected argument \"%s\"", argv[optind]);
+		return CG_EXIT_USAGE;
+	}
+	fp = fopen(path, "re");
+	if (!fp) {
+		p_err("tail", "cannot open %s: %s", path, strerror(errno));
+		return CG_EXIT_FAIL;
+	}
+	last_n(fp, &f, n);
+	if (fol)
+		follow(fp, path, &f);
+	fclose(fp);
+	return CG_EXIT_OK;
+}
