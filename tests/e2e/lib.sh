@@ -38,6 +38,7 @@ LAB_DIR=
 CG2=
 TEST_CG=
 LAB_RESOLV=
+CG_ID=
 
 # Addresses. Everything lives in 198.18.0.0/15 and 2001:db8::/32, on the
 # server namespace's loopback; the client routes both prefixes over the veth.
@@ -59,9 +60,10 @@ STAGE4=198.18.2.50 STAGE6=2001:db8:2::50 # host.staging.internal
 # forbidden destinations: a CIDR for [destinations] deny, a name for deny_host
 DENY_NET4=198.18.3.0/24 DENY_NET6=2001:db8:3::/48
 DENY4=198.18.3.25 DENY6=2001:db8:3::25   # (no name)
+DENYOK4=198.18.3.26                      # inside DENY_NET4, allowed by a test
 BAD4=198.18.4.25 BAD6=2001:db8:4::25     # imap.badcorp.net
 
-LAB_ADDRS="$MAIL4 $SMTP4 $WEB4 $NOTEX4 $AUTOD4 $MAILEX4 $FOO4 $CORP4 $STAGE4 $DENY4 $BAD4
+LAB_ADDRS="$MAIL4 $SMTP4 $WEB4 $NOTEX4 $AUTOD4 $MAILEX4 $FOO4 $CORP4 $STAGE4 $DENY4 $DENYOK4 $BAD4
            $MAIL6 $SMTP6 $WEB6 $NOTEX6 $AUTOD6 $MAILEX6 $FOO6 $CORP6 $STAGE6 $DENY6 $BAD6"
 MAIL_PORTS="25 465 587 2525 110 995 143 993 4190"
 
@@ -323,6 +325,74 @@ ev_sync() {
 		diag "ev_sync: no taint event for $name within 5 s"
 }
 
+# ev_shape LINE: the event line has SPEC §3's shape: RFC 3339 UTC time with
+# microseconds, the fields its type requires, known keys in the documented
+# order. Prints what is wrong and exits 1.
+_EVSHAPE_PY='
+import json, re, sys
+ORDER = {
+    "connect": ["time", "type", "action", "reason", "pid", "ppid", "uid", "comm",
+                "cgroup_id", "proto", "dst", "dport", "taint"],
+    "taint": ["time", "type", "pid", "comm", "cgroup_id", "name", "qtype", "via", "scope"],
+    "guard": ["time", "type", "event", "mode", "cgroup", "message"],
+}
+REQUIRED = {
+    "connect": ORDER["connect"][:-1],
+    "taint": ORDER["taint"],
+    "guard": ["time", "type", "event"],
+}
+TAINT_ORDER = ["name", "via", "pid", "age_ms"]
+errs = []
+try:
+    ev = json.loads(sys.argv[1])
+except ValueError as e:
+    print("not JSON: %s" % e)
+    sys.exit(1)
+t = ev.get("type")
+keys = list(ev.keys())
+if keys[:2] != ["time", "type"]:
+    errs.append("first keys are %s, not time, type" % keys[:2])
+if not re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z", str(ev.get("time"))):
+    errs.append("time %r is not RFC 3339 UTC with microseconds" % ev.get("time"))
+for k in REQUIRED.get(t, []):
+    if k not in ev:
+        errs.append("missing %s" % k)
+order = ORDER.get(t)
+if order:
+    known = [k for k in keys if k in order]
+    if known != sorted(known, key=order.index):
+        errs.append("keys out of order: %s" % known)
+if t == "connect" and isinstance(ev.get("taint"), dict):
+    tk = [k for k in ev["taint"] if k in TAINT_ORDER]
+    if tk != sorted(tk, key=TAINT_ORDER.index):
+        errs.append("taint keys out of order: %s" % tk)
+    for k in TAINT_ORDER:
+        if k not in ev["taint"]:
+            errs.append("taint.%s missing" % k)
+for k in ("pid", "ppid", "uid", "cgroup_id", "dport"):
+    if k in ev and not isinstance(ev[k], int):
+        errs.append("%s is not a number: %r" % (k, ev[k]))
+print("; ".join(errs))
+sys.exit(1 if errs else 0)
+'
+
+ev_shape() {
+	$PY -c "$_EVSHAPE_PY" "$1"
+}
+
+# check_shape DESC LINE: ok when ev_shape is happy.
+check_shape() {
+	local why
+	if [ -z "$2" ]; then
+		not_ok "$1" "no event to check"
+	elif why=$(ev_shape "$2"); then
+		ok "$1"
+	else
+		not_ok "$1" "$why
+$2"
+	fi
+}
+
 # Field of a JSON object given as text: json_get "$LAST_EVENT" taint.name
 json_get() {
 	$PY -c '
@@ -406,6 +476,7 @@ lab_up() {
 	[ -n "$CG2" ] || _lab_fail "no cgroup2 mount in /proc/self/mounts"
 	TEST_CG=$CG2/connguard-e2e-$RUN_ID
 	mkdir "$TEST_CG" || _lab_fail "cannot create $TEST_CG"
+	CG_ID=$(stat -c %i "$TEST_CG") # what events call cgroup_id
 
 	# bpffs on the host, before the guard's private mount namespace copies
 	# the mount table: pins must be visible here for status/unload.
@@ -537,9 +608,25 @@ _lab_trap() {
 
 # ---------------------------------------------------------------- the guard
 
-# guard_config FILE: write stdin to FILE (a config per test, SPEC §5).
-guard_config() {
-	cat >"$1"
+# lab_config FILE MODE [LINE...]: a per-test config (SPEC §5) with the lab's
+# reserved suffixes and the default ports and allow list; each LINE is added
+# to [destinations] (deny = ..., deny_host = ..., allow = ...).
+lab_config() {
+	local file=$1 mode=$2 line
+	shift 2
+	{
+		printf '[guard]\nmode = %s\ntaint_scope = process\n\n' "$mode"
+		printf '[domains]\nbuiltin = yes\nreserved = corp.test staging.internal\n\n'
+		printf '[ports]\nguarded = %s\n\n' "$MAIL_PORTS"
+		printf '[destinations]\n'
+		if [[ "$*" != *allow* ]]; then
+			printf 'allow = 127.0.0.0/8 ::1/128\n'
+		fi
+		for line in "$@"; do
+			printf '%s\n' "$line"
+		done
+		printf '\n[log]\npath = %s\n' "$LAB_DIR/events.config.jsonl"
+	} >"$file"
 }
 
 # guard_start CONFIG [RUN OPTIONS...]: start `connguard run` on the test

@@ -1,0 +1,88 @@
+#!/bin/bash
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#
+# Every way a tainted process can open a TCP connection to a mail port is
+# judged: IPv4, IPv6, IPv4-mapped IPv6, TCP Fast Open (sendto MSG_FASTOPEN),
+# io_uring IORING_OP_CONNECT; every default guarded port. Non-mail ports and
+# loopback stay open for a tainted process, and untainted processes are never
+# touched.
+. "$(dirname "$0")/lib.sh"
+
+lab_up
+lab_config "$LAB_DIR/enforce.conf" enforce
+guard_up "$LAB_DIR/enforce.conf"
+
+# taint: a getaddrinfo() of a reserved name in the connecting process
+T=(--resolve foo.test)
+
+# --- families
+probe "IPv4: tainted connect $MAIL4:143 -> EPERM" EPERM "${T[@]}" --connect "$MAIL4" 143
+ev_expect "IPv4: event dst $MAIL4, dport 143, proto tcp, pid of the probe" type=connect \
+	action=blocked reason=mail-after-reserved-lookup pid="$PROBE_PID" comm=cgprobe proto=tcp \
+	dst="$MAIL4" dport=143 taint.name=foo.test taint.pid="$PROBE_PID"
+check_shape "IPv4: event shape" "$LAST_EVENT"
+
+probe "IPv6: tainted connect [$MAIL6]:143 -> EPERM" EPERM "${T[@]}" --connect "$MAIL6" 143
+ev_expect "IPv6: event dst $MAIL6" type=connect action=blocked pid="$PROBE_PID" proto=tcp \
+	dst="$MAIL6" dport=143 taint.name=foo.test
+
+probe "v4-mapped: tainted AF_INET6 connect [::ffff:$MAIL4]:143 -> EPERM" EPERM "${T[@]}" \
+	--connect "$MAIL4" 143 --family mapped
+ev_expect "v4-mapped: event reports dst as the IPv4 address $MAIL4" type=connect action=blocked \
+	pid="$PROBE_PID" dst="$MAIL4" dport=143
+
+probe "v4-mapped: untainted connect [::ffff:$MAIL4]:143 -> OK" OK --connect "$MAIL4" 143 --family mapped
+probe "IPv6: untainted connect [$MAIL6]:143 -> OK" OK --connect "$MAIL6" 143
+
+# --- connect paths that are not connect(2)
+probe "TFO: tainted sendto(MSG_FASTOPEN) $MAIL4:587 -> EPERM" EPERM "${T[@]}" \
+	--connect "$MAIL4" 587 --via tfo
+ev_expect "TFO: event for the fast-open connect" type=connect action=blocked pid="$PROBE_PID" \
+	dst="$MAIL4" dport=587
+probe "TFO: tainted sendto(MSG_FASTOPEN) [$MAIL6]:587 -> EPERM" EPERM "${T[@]}" \
+	--connect "$MAIL6" 587 --via tfo
+probe "TFO: untainted -> OK" OK --connect "$MAIL4" 587 --via tfo
+
+probe "io_uring: tainted IORING_OP_CONNECT $MAIL4:993 -> EPERM" EPERM "${T[@]}" \
+	--connect "$MAIL4" 993 --via uring
+ev_expect "io_uring: event for the io_uring connect, the submitter's pid" type=connect \
+	action=blocked pid="$PROBE_PID" dst="$MAIL4" dport=993 taint.name=foo.test
+probe "io_uring: tainted IORING_OP_CONNECT [$MAIL6]:993 -> EPERM" EPERM "${T[@]}" \
+	--connect "$MAIL6" 993 --via uring
+probe "io_uring: untainted -> OK" OK --connect "$MAIL4" 993 --via uring
+
+# --- every default guarded port, both families
+for port in $MAIL_PORTS; do
+	probe "port $port: tainted IPv4 -> EPERM" EPERM "${T[@]}" --connect "$SMTP4" "$port"
+	probe "port $port: tainted IPv6 -> EPERM" EPERM "${T[@]}" --connect "$SMTP6" "$port"
+	probe "port $port: untainted -> OK" OK --connect "$SMTP4" "$port"
+done
+
+# --- what stays open for a tainted process
+ev_sync
+nconn=$(ev_find --count "$GUARD_LOG" type=connect)
+probe "non-mail port: tainted $MAIL4:8080 -> OK" OK "${T[@]}" --connect "$MAIL4" 8080
+probe "non-mail port: tainted [$MAIL6]:80 -> OK" OK "${T[@]}" --connect "$MAIL6" 80
+probe "loopback: tainted 127.0.0.1:143 -> OK (allow 127.0.0.0/8)" OK "${T[@]}" --connect 127.0.0.1 143
+probe "loopback: tainted [::1]:25 -> OK (allow ::1/128)" OK "${T[@]}" --connect ::1 25
+probe "loopback: tainted [::ffff:127.0.0.1]:143 -> OK (judged as IPv4)" OK "${T[@]}" \
+	--connect 127.0.0.1 143 --family mapped
+probe "loopback: tainted io_uring 127.0.0.1:587 -> OK" OK "${T[@]}" --connect 127.0.0.1 587 --via uring
+ev_sync
+[ "$(ev_find --count "$GUARD_LOG" type=connect)" -eq "$nconn" ] &&
+	ok "allowed connects (non-mail port, loopback) write no connect event" ||
+	not_ok "allowed connects write no connect event" \
+		"$(ev_find --all "$GUARD_LOG" type=connect | tail -n 3)"
+
+# exactly one event per acted-on connect
+probe "one blocked connect" EPERM "${T[@]}" --connect "$MAIL4" 110
+ev_sync
+n=$(ev_find --count "$GUARD_LOG" type=connect pid="$PROBE_PID")
+[ "$n" -eq 1 ] && ok "a blocked connect writes exactly one connect event" ||
+	not_ok "exactly one connect event per blocked connect" "got $n"
+
+# a process that never looked anything up is never tainted, later ones neither
+probe "process exit drops the taint: a fresh process connects :143 -> OK" OK --connect "$MAIL4" 143
+
+guard_stop
+done_testing

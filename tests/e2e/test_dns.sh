@@ -1,0 +1,164 @@
+#!/bin/bash
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#
+# What taints and what does not, seen on the wire of the process's own DNS
+# queries to the lab's dnsmasq: getaddrinfo, raw UDP queries sent with sendto,
+# sendmsg, write and send, TCP queries, dig and dig +tcp, DNS 0x20 case
+# randomisation, trailing dots, AAAA; non-reserved look-alikes and queries to
+# other ports do not taint; hostile packets neither taint nor stop anything.
+. "$(dirname "$0")/lib.sh"
+
+# Sends one hostile packet (argv[2]) to argv[1]:53 from this process, then
+# connects to argv[3]:143 and prints OK or the errno name.
+PY_HOSTILE='
+import errno, socket, struct, sys
+ns, kind, mail = sys.argv[1], sys.argv[2], sys.argv[3]
+def hdr(qd, flags=0x0100):
+    return struct.pack(">HHHHHH", 0x4242, flags, qd, 0, 0, 0)
+def name(*labels):
+    return b"".join(bytes([len(l)]) + l for l in labels) + b"\0"
+Q = struct.pack(">HH", 1, 1)
+AUTOD = name(b"autodiscover", b"example", b"com")
+packets = {
+    # cut in the middle of a label
+    "truncated": hdr(1) + b"\x0cautodiscover\x07exam",
+    # a whole name but no QTYPE/QCLASS
+    "truncated-after-name": hdr(1) + AUTOD,
+    # a compression pointer to itself
+    "compression-self-loop": hdr(1) + b"\xc0\x0c" + Q,
+    # "example" then a pointer back to it: example.example.example...
+    "compression-loop": hdr(1) + b"\x07example\xc0\x0c" + Q,
+    # a pointer forward past the end of the packet
+    "compression-out-of-bounds": hdr(1) + b"\xc0\xff" + Q,
+    # a 64-byte label (length byte 0x40 is not a length)
+    "label-64": hdr(1) + bytes([64]) + b"a" * 64 + name(b"example", b"com") + Q,
+    # a label longer than what is left of the packet
+    "label-past-end": hdr(1) + b"\x3fautodiscover",
+    # a name longer than 255 octets that ends in example.com
+    "name-over-255": hdr(1) + (bytes([63]) + b"a" * 63) * 4 + name(b"example", b"com") + Q,
+    # no question announced, one present
+    "qdcount-0": hdr(0) + AUTOD + Q,
+    # header only, and less than a header
+    "header-only": hdr(1),
+    "short": b"\x42\x42\x01",
+    "empty": b"",
+}
+s = socket.socket(socket.AF_INET6 if ":" in ns else socket.AF_INET, socket.SOCK_DGRAM)
+s.sendto(packets[kind], (ns, 53))
+c = socket.socket()
+c.settimeout(5)
+try:
+    c.connect((mail, 143))
+    print("connect OK")
+except OSError as e:
+    print("connect", errno.errorcode.get(e.errno, e.errno))
+    sys.exit(1)
+'
+HOSTILE="truncated truncated-after-name compression-self-loop compression-loop
+	compression-out-of-bounds label-64 label-past-end name-over-255 qdcount-0 header-only
+	short empty"
+
+# A well-formed reserved query sent to argv[1]:5353 (not a DNS port), then a
+# connect to argv[2]:143.
+PY_OTHER_PORT='
+import errno, socket, struct, sys
+q = struct.pack(">HHHHHH", 0x4343, 0x0100, 1, 0, 0, 0)
+q += b"\x0cautodiscover\x07example\x03com\x00" + struct.pack(">HH", 1, 1)
+socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(q, (sys.argv[1], 5353))
+c = socket.socket()
+c.settimeout(5)
+try:
+    c.connect((sys.argv[2], 143))
+    print("connect OK")
+except OSError as e:
+    print("connect", errno.errorcode.get(e.errno, e.errno))
+    sys.exit(1)
+'
+
+# not_tainted DESC: after ev_sync, no taint event for $PROBE_PID.
+not_tainted() {
+	ev_sync
+	ev_absent "$1" type=taint pid="$PROBE_PID"
+}
+
+lab_up
+lab_config "$LAB_DIR/enforce.conf" enforce
+guard_up "$LAB_DIR/enforce.conf"
+
+# --- names that must not taint
+probe "getaddrinfo(mail.realcorp.net) then :143 -> OK" OK --resolve mail.realcorp.net --connect "$MAIL4" 143
+not_tainted "mail.realcorp.net: no taint event"
+probe "raw query notexample.com then :143 -> OK" OK --query notexample.com --connect "$MAIL4" 143
+not_tainted "notexample.com does not match example.com: no taint event"
+probe "raw query autodiscover.example.com.realcorp.net then :143 -> OK" OK \
+	--query autodiscover.example.com.realcorp.net --connect "$MAIL4" 143
+not_tainted "a reserved name in the middle of a real one: no taint event"
+probe "raw query examplecom.test.realcorp.net (AAAA) then :25 -> OK" OK \
+	--query examplecom.test.realcorp.net --qtype AAAA --connect "$MAIL6" 25
+out=$(in_cg "$PY" -c "$PY_OTHER_PORT" "$DNS4" "$MAIL4" 2>&1)
+[ "$out" = "connect OK" ] && ok "a reserved query sent to port 5353 (not a DNS port) does not taint" ||
+	not_ok "query to port 5353 does not taint" "got: $out"
+
+# --- every way of sending a reserved query taints
+for how in sendto sendmsg write send; do
+	probe "UDP query foo.test sent with $how taints: :143 -> EPERM" EPERM \
+		--query foo.test --send-with "$how" --connect "$MAIL4" 143
+	ev_expect "UDP/$how: taint event via dns, qtype A" type=taint pid="$PROBE_PID" comm=cgprobe \
+		name=foo.test via=dns qtype=A scope=process
+done
+for how in write send sendmsg; do
+	probe "TCP query host.corp.test sent with $how taints: :993 -> EPERM" EPERM \
+		--query host.corp.test --tcp-dns --send-with "$how" --connect "$MAIL4" 993
+	ev_expect "TCP/$how: taint event via dns" type=taint pid="$PROBE_PID" name=host.corp.test via=dns
+done
+probe "AAAA query taints: [$MAIL6]:587 -> EPERM" EPERM --query mail.example.com --qtype AAAA \
+	--connect "$MAIL6" 587
+ev_expect "AAAA query: taint event qtype AAAA" type=taint pid="$PROBE_PID" name=mail.example.com qtype=AAAA
+probe "the single label \"example\" is reserved: :143 -> EPERM" EPERM --query example --connect "$MAIL4" 143
+probe "trailing dot: foo.test. taints: :143 -> EPERM" EPERM --query foo.test. --connect "$MAIL4" 143
+probe "DNS 0x20: AuToDiScOvEr.ExAmPlE.CoM taints: :143 -> EPERM" EPERM \
+	--query AuToDiScOvEr.ExAmPlE.CoM --connect "$MAIL4" 143
+ev_expect "DNS 0x20: taint event names autodiscover.example.com (any case)" type=taint \
+	pid="$PROBE_PID" "name~(?i)^autodiscover\\.example\\.com\\.?\$"
+ev_expect "DNS 0x20: the blocked connect carries that taint" type=connect action=blocked \
+	pid="$PROBE_PID" "taint.name~(?i)^autodiscover\\.example\\.com\\.?\$"
+probe "DNS 0x20 on the configured suffix: HOST.STAGING.INTERNAL -> EPERM" EPERM \
+	--query HOST.STAGING.INTERNAL --connect "$MAIL4" 143
+probe "a reserved name answered with a CNAME to a real one (imap.example.com) taints -> EPERM" EPERM \
+	--resolve imap.example.com --connect "$MAIL4" 143
+
+# real resolvers
+out=$(in_cg dig +short +tcp +time=2 +tries=1 host.corp.test A)
+[ "$out" = "$CORP4" ] && ok "dig +tcp host.corp.test is answered" || not_ok "dig +tcp answered" "got: $out"
+ev_expect "dig +tcp: taint event for dig, via dns" type=taint "comm~^(dig|isc-)" name=host.corp.test via=dns
+out=$(in_cg dig +short +time=2 +tries=1 "@$DNS6" mail.example.com AAAA)
+[ "$out" = "$MAILEX6" ] && ok "dig over IPv6 to [$DNS6]:53 is answered" || not_ok "dig over IPv6 answered" "got: $out"
+ev_expect "dig over IPv6: taint event qtype AAAA" type=taint "comm~^(dig|isc-)" name=mail.example.com qtype=AAAA
+out=$(in_cg dig +short +time=2 +tries=1 FoO.TeSt A)
+ev_expect "dig FoO.TeSt: taint event" type=taint "comm~^(dig|isc-)" "name~(?i)^foo\\.test\\.?\$"
+
+# --- hostile packets: never taint, never stop traffic
+ev_sync
+ntaint=$(ev_find --count "$GUARD_LOG" type=taint "name~^(?!sync-)")
+for kind in $HOSTILE; do
+	out=$(in_cg "$PY" -c "$PY_HOSTILE" "$DNS4" "$kind" "$MAIL4" 2>&1)
+	rc=$?
+	[ "$rc" -eq 0 ] && ok "hostile DNS packet ($kind) does not taint: :143 -> OK" ||
+		not_ok "hostile DNS packet ($kind) does not taint" "exit $rc: $out"
+done
+out=$(in_cg "$PY" -c "$PY_HOSTILE" "$DNS6" compression-loop "$MAIL4" 2>&1)
+[ "$out" = "connect OK" ] && ok "hostile DNS packet over IPv6 (compression-loop) does not taint" ||
+	not_ok "hostile DNS packet over IPv6 does not taint" "got: $out"
+ev_sync
+n=$(ev_find --count "$GUARD_LOG" type=taint "name~^(?!sync-)")
+[ "$n" -eq "$ntaint" ] && ok "hostile packets: no taint event for any of them" ||
+	not_ok "hostile packets: no taint event" "$(ev_find --all "$GUARD_LOG" type=taint | tail -n $((n - ntaint)))"
+probe "after the hostile packets, a normal query is answered" any --query mail.realcorp.net
+[[ $PROBE_OUT == *"rcode 0 answers 1"* ]] && ok "dnsmasq still answers normally" ||
+	not_ok "dnsmasq still answers normally" "$PROBE_OUT"
+probe "after the hostile packets, a reserved query still taints: :143 -> EPERM" EPERM \
+	--query autodiscover.example.com --connect "$MAIL4" 143
+probe "after the hostile packets, untainted :143 -> OK" OK --connect "$MAIL4" 143
+
+guard_stop
+done_testing
