@@ -98,7 +98,7 @@ $(OUTPUT)/tests/bpf_%: tests/bpf/%.c $(OUTPUT)/libcg.a | $(OUTPUT)/tests
 
 $(OUTPUT)/tests/%: tests/e2e/%.c | $(OUTPUT)/tests
 	$(call msg,CC,$@)
-	$(Q)$(CC) -O2 -g $(WARN) -D_GNU_SOURCE $< -luring -lpthread -o $@
+	$(Q)$(CC) -O2 -g $(WARN) $< -luring -lpthread -o $@
 
 test-build: connguard $(UNIT_BINS) $(BPFTEST_BINS) $(E2E_PROGS)
 
