@@ -111,11 +111,24 @@ test: deps-test
 	$(Q)$(MAKE) --no-print-directory test-build
 	$(Q)OUTPUT=$(OUTPUT) ./tests/run
 
+SBINDIR := $(PREFIX)/sbin
+MANDIR := $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
+UNITDIR ?= /lib/systemd/system
+
+# The config is never overwritten: an operator's edits survive upgrades.
 install: connguard
-	install -D -m 0755 connguard $(DESTDIR)$(PREFIX)/sbin/connguard
+	install -D -m 0755 connguard $(DESTDIR)$(SBINDIR)/connguard
+	install -D -m 0644 docs/connguard.8 $(DESTDIR)$(MANDIR)/man8/connguard.8
+	install -D -m 0644 docs/connguard.conf.5 $(DESTDIR)$(MANDIR)/man5/connguard.conf.5
+	test -e $(DESTDIR)$(SYSCONFDIR)/connguard/connguard.conf || \
+		install -D -m 0644 dist/connguard.conf $(DESTDIR)$(SYSCONFDIR)/connguard/connguard.conf
+	install -d -m 0755 $(DESTDIR)$(UNITDIR)
+	sed 's|@SBINDIR@|$(SBINDIR)|g' dist/connguard.service > $(DESTDIR)$(UNITDIR)/connguard.service
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/sbin/connguard
+	rm -f $(DESTDIR)$(SBINDIR)/connguard $(DESTDIR)$(MANDIR)/man8/connguard.8 \
+		$(DESTDIR)$(MANDIR)/man5/connguard.conf.5 $(DESTDIR)$(UNITDIR)/connguard.service
 
 clean:
 	$(call msg,CLEAN)
