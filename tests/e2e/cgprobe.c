@@ -6,7 +6,9 @@
  *   --resolve NAME   getaddrinfo(NAME): glibc sends the query from this process
  *   --query NAME     its own raw DNS query to the nameserver of /etc/resolv.conf
  *                    (UDP, or TCP with --tcp-dns), sent with --send-with
- *                    sendto|sendmsg|write|send (default sendto)
+ *                    sendto|sendmsg|sendmmsg|write|send|uring (default
+ *                    sendto; uring is IORING_OP_SENDMSG); --dns-port N
+ *                    sends it to another port than 53
  *   --connect ADDR PORT
  *                    one TCP connect, --via connect|tfo|uring, --family 4|6|mapped,
  *                    done --in self|fork|thread|exec (after the lookups, which
@@ -45,6 +47,7 @@ struct opts {
 	const char *qtype;
 	int tcp_dns;
 	const char *send_with;
+	int dns_port;
 	const char *addr;
 	int port;
 	const char *via;
@@ -87,7 +90,8 @@ static void usage(void)
 {
 	fprintf(stderr,
 		"usage: cgprobe [--resolve NAME] [--query NAME [--qtype A|AAAA] [--tcp-dns]\n"
-		"               [--send-with sendto|sendmsg|write|send]]\n"
+		"               [--send-with sendto|sendmsg|sendmmsg|write|send|uring]\n"
+		"               [--dns-port N]]\n"
 		"               [--connect ADDR PORT [--via connect|tfo|uring]\n"
 		"                [--family 4|6|mapped] [--in self|fork|thread|exec]\n"
 		"                [--expect OK|EPERM|ECONNREFUSED|...|any]]\n");
@@ -129,8 +133,8 @@ static int do_resolve(const char *name)
 
 /* ---- --query ---- */
 
-/* The first "nameserver" of /etc/resolv.conf, port 53. */
-static int nameserver(struct sockaddr_storage *ss, socklen_t *len)
+/* The first "nameserver" of /etc/resolv.conf, at PORT. */
+static int nameserver(struct sockaddr_storage *ss, socklen_t *len, int port)
 {
 	char line[256], addr[128];
 	FILE *f = fopen("/etc/resolv.conf", "r");
@@ -146,13 +150,13 @@ static int nameserver(struct sockaddr_storage *ss, socklen_t *len)
 		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
 		if (inet_pton(AF_INET, addr, &s4->sin_addr) == 1) {
 			s4->sin_family = AF_INET;
-			s4->sin_port = htons(53);
+			s4->sin_port = htons(port);
 			*len = sizeof(*s4);
 			return 0;
 		}
 		if (inet_pton(AF_INET6, addr, &s6->sin6_addr) == 1) {
 			s6->sin6_family = AF_INET6;
-			s6->sin6_port = htons(53);
+			s6->sin6_port = htons(port);
 			*len = sizeof(*s6);
 			return 0;
 		}
@@ -214,6 +218,43 @@ static ssize_t send_with(const char *how, int fd, const void *data, size_t len,
 		return write(fd, data, len);
 	if (!strcmp(how, "send"))
 		return send(fd, data, len, 0);
+	if (!strcmp(how, "sendmmsg")) {
+		struct iovec iov = { .iov_base = (void *)data, .iov_len = len };
+		struct mmsghdr mm = { .msg_hdr = { .msg_name = (void *)dst,
+						   .msg_namelen = dstlen,
+						   .msg_iov = &iov,
+						   .msg_iovlen = 1 } };
+
+		return sendmmsg(fd, &mm, 1, 0) == 1 ? (ssize_t)mm.msg_len : -1;
+	}
+	if (!strcmp(how, "uring")) {
+		struct iovec iov = { .iov_base = (void *)data, .iov_len = len };
+		struct msghdr msg = { .msg_name = (void *)dst,
+				      .msg_namelen = dstlen,
+				      .msg_iov = &iov,
+				      .msg_iovlen = 1 };
+		struct io_uring ring;
+		struct io_uring_cqe *cqe;
+		int rc = io_uring_queue_init(4, &ring, 0);
+
+		if (rc < 0) {
+			errno = -rc;
+			return -1;
+		}
+		io_uring_prep_sendmsg(io_uring_get_sqe(&ring), fd, &msg, 0);
+		io_uring_submit(&ring);
+		rc = io_uring_wait_cqe(&ring, &cqe);
+		if (rc == 0) {
+			rc = cqe->res;
+			io_uring_cqe_seen(&ring, cqe);
+		}
+		io_uring_queue_exit(&ring);
+		if (rc < 0) {
+			errno = -rc;
+			return -1;
+		}
+		return rc;
+	}
 	errno = EINVAL;
 	return -1;
 }
@@ -230,7 +271,7 @@ static int do_query(const struct opts *o)
 	/* write/send need a connected socket; so does TCP */
 	int need_connect = o->tcp_dns || !strcmp(how, "write") || !strcmp(how, "send");
 
-	if (nameserver(&ns, &nslen)) {
+	if (nameserver(&ns, &nslen, o->dns_port)) {
 		printf("query %s -> no nameserver in /etc/resolv.conf\n", o->query);
 		return 1;
 	}
@@ -446,6 +487,7 @@ int main(int argc, char **argv)
 {
 	struct opts o = { .qtype = "A",
 			  .send_with = "sendto",
+			  .dns_port = 53,
 			  .via = "connect",
 			  .family = "auto",
 			  .in = "self",
@@ -462,6 +504,8 @@ int main(int argc, char **argv)
 			o.query = argv[++i];
 		else if (!strcmp(a, "--qtype") && more >= 1)
 			o.qtype = argv[++i];
+		else if (!strcmp(a, "--dns-port") && more >= 1)
+			o.dns_port = atoi(argv[++i]);
 		else if (!strcmp(a, "--tcp-dns"))
 			o.tcp_dns = 1;
 		else if (!strcmp(a, "--send-with") && more >= 1)

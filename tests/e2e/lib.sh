@@ -162,7 +162,15 @@ cgroup2_root() {
 # in_cg CMD...: run CMD as a guarded client: in the test cgroup, then in the
 # client namespace (that order: ip netns exec remounts /sys).
 in_cg() {
-	sh -c 'echo $$ > "$1/cgroup.procs" && shift && exec "$@"' sh "$TEST_CG" \
+	in_cgroup "$TEST_CG" "$@"
+}
+
+# in_cgroup DIR CMD...: the same in another cgroup (a child of the test
+# cgroup, which lab_down removes too).
+in_cgroup() {
+	local cg=$1
+	shift
+	sh -c 'echo $$ > "$1/cgroup.procs" && shift && exec "$@"' sh "$cg" \
 		ip netns exec "$CLIENT_NS" timeout -k 2 "$E2E_CMD_TIMEOUT" "$@"
 }
 
@@ -407,10 +415,11 @@ print("" if v is None else v)' "$1" "$2"
 
 # probe DESC EXPECT ARGS...: run cgprobe as a guarded client, expecting the
 # connect result EXPECT (OK, EPERM, ...). Sets PROBE_OUT and PROBE_PID.
+# PROBE_CG (default: the test cgroup) says where it runs.
 probe() {
 	local desc=$1 expect=$2 rc
 	shift 2
-	PROBE_OUT=$(in_cg "$CGPROBE" "$@" --expect "$expect" 2>&1)
+	PROBE_OUT=$(in_cgroup "${PROBE_CG:-$TEST_CG}" "$CGPROBE" "$@" --expect "$expect" 2>&1)
 	rc=$?
 	PROBE_PID=$(sed -n 's/^pid \([0-9]*\)$/\1/p' <<<"$PROBE_OUT" | head -n 1)
 	PROBE_CHILD=$(sed -n 's/^child pid \([0-9]*\)$/\1/p' <<<"$PROBE_OUT" | head -n 1)
@@ -426,7 +435,8 @@ $PROBE_OUT"
 # ---------------------------------------------------------------- the lab
 
 _build_cgprobe() {
-	[ -n "$CGPROBE" ] && return 0
+	[ -n "$CGPROBE" ] && [ -x "$CGPROBE" ] && return 0
+	[ -n "$CGPROBE" ] && diag "CGPROBE=$CGPROBE is not built; building it in the lab dir"
 	CGPROBE=$LAB_DIR/cgprobe
 	cc -O2 -Wall -Wextra -Werror -o "$CGPROBE" "$E2E_DIR/cgprobe.c" -luring -lpthread
 }

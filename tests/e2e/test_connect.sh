@@ -74,6 +74,35 @@ ev_sync
 	not_ok "allowed connects write no connect event" \
 		"$(ev_find --all "$GUARD_LOG" type=connect | tail -n 3)"
 
+# --- the guarded subtree, and nothing outside it
+mkdir "$TEST_CG/nested"
+PROBE_CG=$TEST_CG/nested
+probe "nested cgroup below the guarded one: tainted connect -> EPERM" EPERM "${T[@]}" \
+	--connect "$MAIL4" 143
+ev_expect "nested cgroup: event carries the nested cgroup's id" type=connect pid="$PROBE_PID" \
+	cgroup_id="$(stat -c %i "$TEST_CG/nested")"
+PROBE_CG=
+out=$(in_client "$CGPROBE" "${T[@]}" --connect "$MAIL4" 143 --expect OK 2>&1)
+[ $? -eq 0 ] && ok "outside the guarded cgroup: tainted connect -> OK" ||
+	not_ok "outside the guarded cgroup: tainted connect -> OK" "$out"
+
+# --- many processes at once: each judged on its own taint (bounded: 2 x 20)
+pids=()
+for ((i = 0; i < 20; i++)); do
+	in_cg "$CGPROBE" --query "p$i.foo.test" --connect "$MAIL4" 143 --expect EPERM \
+		>"$LAB_DIR/par.t$i" 2>&1 &
+	pids+=($!)
+	in_cg "$CGPROBE" --query mail.realcorp.net --connect "$MAIL4" 143 --expect OK \
+		>"$LAB_DIR/par.u$i" 2>&1 &
+	pids+=($!)
+done
+bad=0
+for p in "${pids[@]}"; do
+	wait "$p" || bad=$((bad + 1))
+done
+[ "$bad" -eq 0 ] && ok "40 concurrent processes, 20 tainted: every verdict is the process's own" ||
+	not_ok "concurrent processes judged on their own taint" "$bad wrong: $(grep -h -- '->' "$LAB_DIR"/par.* | sort | uniq -c)"
+
 # exactly one event per acted-on connect
 probe "one blocked connect" EPERM "${T[@]}" --connect "$MAIL4" 110
 ev_sync

@@ -100,13 +100,13 @@ out=$(in_cg "$PY" -c "$PY_OTHER_PORT" "$DNS4" "$MAIL4" 2>&1)
 	not_ok "query to port 5353 does not taint" "got: $out"
 
 # --- every way of sending a reserved query taints
-for how in sendto sendmsg write send; do
+for how in sendto sendmsg sendmmsg write send uring; do
 	probe "UDP query foo.test sent with $how taints: :143 -> EPERM" EPERM \
 		--query foo.test --send-with "$how" --connect "$MAIL4" 143
 	ev_expect "UDP/$how: taint event via dns, qtype A" type=taint pid="$PROBE_PID" comm=cgprobe \
 		name=foo.test via=dns qtype=A scope=process
 done
-for how in write send sendmsg; do
+for how in write send sendmsg uring; do
 	probe "TCP query host.corp.test sent with $how taints: :993 -> EPERM" EPERM \
 		--query host.corp.test --tcp-dns --send-with "$how" --connect "$MAIL4" 993
 	ev_expect "TCP/$how: taint event via dns" type=taint pid="$PROBE_PID" name=host.corp.test via=dns
@@ -161,4 +161,16 @@ probe "after the hostile packets, a reserved query still taints: :143 -> EPERM" 
 probe "after the hostile packets, untainted :143 -> OK" OK --connect "$MAIL4" 143
 
 guard_stop
+
+# --- [ports] dns adds DNS ports
+sed 's/^guarded = .*/&\ndns = 53 5353/' "$LAB_DIR/enforce.conf" >"$LAB_DIR/dns5353.conf"
+guard_up "$LAB_DIR/dns5353.conf"
+probe "dns = 53 5353: a reserved query to port 5353 taints -> EPERM" EPERM \
+	--query foo.test --dns-port 5353 --connect "$MAIL4" 143
+ev_expect "dns = 53 5353: taint event for the port 5353 query" type=taint pid="$PROBE_PID" \
+	name=foo.test via=dns
+probe "dns = 53 5353: port 53 still taints -> EPERM" EPERM --query foo.test --connect "$MAIL4" 143
+probe "dns = 53 5353: port 5354 does not -> OK" OK --query foo.test --dns-port 5354 --connect "$MAIL4" 143
+guard_stop
+
 done_testing
