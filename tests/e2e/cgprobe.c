@@ -8,7 +8,8 @@
  *                    (UDP, or TCP with --tcp-dns), sent with --send-with
  *                    sendto|sendmsg|sendmmsg|write|send|uring (default
  *                    sendto; uring is IORING_OP_SENDMSG); --dns-port N
- *                    sends it to another port than 53
+ *                    sends it to another port than 53; --dns-mapped sends
+ *                    it from an AF_INET6 socket to ::ffff:NAMESERVER
  *   --connect ADDR PORT
  *                    one TCP connect, --via connect|tfo|uring, --family 4|6|mapped,
  *                    done --in self|fork|thread|exec (after the lookups, which
@@ -48,6 +49,7 @@ struct opts {
 	int tcp_dns;
 	const char *send_with;
 	int dns_port;
+	int dns_mapped;
 	const char *addr;
 	int port;
 	const char *via;
@@ -91,7 +93,7 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: cgprobe [--resolve NAME] [--query NAME [--qtype A|AAAA] [--tcp-dns]\n"
 		"               [--send-with sendto|sendmsg|sendmmsg|write|send|uring]\n"
-		"               [--dns-port N]]\n"
+		"               [--dns-port N] [--dns-mapped]]\n"
 		"               [--connect ADDR PORT [--via connect|tfo|uring]\n"
 		"                [--family 4|6|mapped] [--in self|fork|thread|exec]\n"
 		"                [--expect OK|EPERM|ECONNREFUSED|...|any]]\n");
@@ -133,8 +135,11 @@ static int do_resolve(const char *name)
 
 /* ---- --query ---- */
 
-/* The first "nameserver" of /etc/resolv.conf, at PORT. */
-static int nameserver(struct sockaddr_storage *ss, socklen_t *len, int port)
+/*
+ * The first "nameserver" of /etc/resolv.conf, at PORT; an IPv4 one as
+ * ::ffff:a.b.c.d when MAPPED (an AF_INET6 socket talking IPv4).
+ */
+static int nameserver(struct sockaddr_storage *ss, socklen_t *len, int port, int mapped)
 {
 	char line[256], addr[128];
 	FILE *f = fopen("/etc/resolv.conf", "r");
@@ -148,6 +153,14 @@ static int nameserver(struct sockaddr_storage *ss, socklen_t *len, int port)
 		memset(ss, 0, sizeof(*ss));
 		struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
 		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+		if (mapped && inet_pton(AF_INET, addr, &s6->sin6_addr.s6_addr[12]) == 1) {
+			s6->sin6_family = AF_INET6;
+			s6->sin6_port = htons(port);
+			s6->sin6_addr.s6_addr[10] = 0xff;
+			s6->sin6_addr.s6_addr[11] = 0xff;
+			*len = sizeof(*s6);
+			return 0;
+		}
 		if (inet_pton(AF_INET, addr, &s4->sin_addr) == 1) {
 			s4->sin_family = AF_INET;
 			s4->sin_port = htons(port);
@@ -271,7 +284,7 @@ static int do_query(const struct opts *o)
 	/* write/send need a connected socket; so does TCP */
 	int need_connect = o->tcp_dns || !strcmp(how, "write") || !strcmp(how, "send");
 
-	if (nameserver(&ns, &nslen, o->dns_port)) {
+	if (nameserver(&ns, &nslen, o->dns_port, o->dns_mapped)) {
 		printf("query %s -> no nameserver in /etc/resolv.conf\n", o->query);
 		return 1;
 	}
@@ -506,6 +519,8 @@ int main(int argc, char **argv)
 			o.qtype = argv[++i];
 		else if (!strcmp(a, "--dns-port") && more >= 1)
 			o.dns_port = atoi(argv[++i]);
+		else if (!strcmp(a, "--dns-mapped"))
+			o.dns_mapped = 1;
 		else if (!strcmp(a, "--tcp-dns"))
 			o.tcp_dns = 1;
 		else if (!strcmp(a, "--send-with") && more >= 1)

@@ -70,6 +70,9 @@ MAIL_PORTS="25 465 587 2525 110 995 143 993 4190"
 _lab_up=0
 _bg_pids=()
 GUARD_PID=
+GUARD_CG=  # --cgroup of the next guard_start (default: the test cgroup)
+GUARD_PIN= # --pin-dir of the next guard_start (default: $PIN_DIR)
+_guard_pids=() # every guard ever started, for lab_down
 GUARD_LOG=
 GUARD_OUT=
 GUARD_RC=
@@ -322,13 +325,13 @@ ev_absent() {
 # ev_sync: make everything the kernel saw so far reach the log, so that an
 # absence check means something. A fresh guarded process queries a unique
 # reserved name; once its taint event is in the log, earlier events are too
-# (one ring buffer, read in order).
+# (one ring buffer, read in order). Runs in $PROBE_CG when that is set.
 _sync_n=0
 ev_sync() {
 	local name
 	_sync_n=$((_sync_n + 1))
 	name=sync-$RUN_ID-$_sync_n.test
-	in_cg "$CGPROBE" --query "$name" >/dev/null 2>&1
+	in_cgroup "${PROBE_CG:-$TEST_CG}" "$CGPROBE" --query "$name" >/dev/null 2>&1
 	ev_find --wait 5 "$GUARD_LOG" type=taint name="$name" >/dev/null ||
 		diag "ev_sync: no taint event for $name within 5 s"
 }
@@ -377,6 +380,18 @@ if t == "connect" and isinstance(ev.get("taint"), dict):
     for k in TAINT_ORDER:
         if k not in ev["taint"]:
             errs.append("taint.%s missing" % k)
+import datetime
+try:
+    when = datetime.datetime.strptime(str(ev.get("time")), "%Y-%m-%dT%H:%M:%S.%fZ")
+    skew = abs((datetime.datetime.utcnow() - when).total_seconds())
+    if skew > 120:
+        errs.append("time is %d s away from now" % skew)
+except ValueError:
+    pass
+if t == "connect" and isinstance(ev.get("taint"), dict):
+    age = ev["taint"].get("age_ms")
+    if not isinstance(age, int) or not 0 <= age < 60000:
+        errs.append("taint.age_ms %r is not a plausible age in ms" % (age,))
 for k in ("pid", "ppid", "uid", "cgroup_id", "dport"):
     if k in ev and not isinstance(ev[k], int):
         errs.append("%s is not a number: %r" % (k, ev[k]))
@@ -477,6 +492,7 @@ lab_up() {
 	trap '_lab_trap TERM' TERM
 	_lab_up=1
 	LAB_DIR=$(mktemp -d "/tmp/connguard-e2e-$RUN_ID.XXXXXX") || _lab_fail "mktemp"
+	chmod 755 "$LAB_DIR" # clients run as other users too
 	LAB_RESOLV=$LAB_DIR/resolv.conf
 	printf 'nameserver %s\noptions timeout:2 attempts:1\n' "$DNS4" >"$LAB_RESOLV"
 
@@ -550,15 +566,20 @@ lab_up() {
 # Tear down everything lab_up and guard_start made. Idempotent; runs from the
 # EXIT/INT/TERM trap and never uses anything but our own PIDs and names.
 lab_down() {
-	local pid cg i
+	local pid cg i pin
 	[ "$_lab_up" -eq 1 ] || return 0
 	_lab_up=0
 
 	guard_stop >/dev/null 2>&1
-	if [ -d "$PIN_DIR" ]; then
-		[ -x "$CONNGUARD" ] && "$CONNGUARD" unload --pin-dir "$PIN_DIR" >/dev/null 2>&1
-		rm -rf "$PIN_DIR"
-	fi
+	for pid in "${_guard_pids[@]}"; do
+		_kill_pid "$pid"
+	done
+	_guard_pids=()
+	for pin in "$PIN_DIR" "$PIN_DIR"-*; do
+		[ -d "$pin" ] || continue
+		[ -x "$CONNGUARD" ] && "$CONNGUARD" unload --pin-dir "$pin" >/dev/null 2>&1
+		rm -rf "$pin"
+	done
 
 	# Processes still in the test cgroup (a client that outlived its
 	# timeout), then the cgroup itself, children first.
@@ -640,7 +661,8 @@ lab_config() {
 }
 
 # guard_start CONFIG [RUN OPTIONS...]: start `connguard run` on the test
-# cgroup with its own pin dir and a fresh log ($GUARD_LOG), and wait (10 s at
+# cgroup (or $GUARD_CG) with its own pin dir ($PIN_DIR, or $GUARD_PIN, which
+# must be $PIN_DIR-SOMETHING) and a fresh log ($GUARD_LOG), and wait (10 s at
 # most) for its "started" event. Returns 1 with GUARD_ERR set when it did not
 # come up.
 guard_start() {
@@ -660,9 +682,10 @@ guard_start() {
 	unshare -m --propagation private sh -c \
 		'mount --bind "$1" /etc/resolv.conf && net=$2 && shift 2 && exec nsenter --net="$net" "$@"' \
 		sh "$LAB_RESOLV" "/run/netns/$CLIENT_NS" \
-		"$CONNGUARD" run --config "$conf" --cgroup "$TEST_CG" --log "$GUARD_LOG" \
-		--pin-dir "$PIN_DIR" "$@" >"$GUARD_OUT" 2>&1 &
+		"$CONNGUARD" run --config "$conf" --cgroup "${GUARD_CG:-$TEST_CG}" --log "$GUARD_LOG" \
+		--pin-dir "${GUARD_PIN:-$PIN_DIR}" "$@" >"$GUARD_OUT" 2>&1 &
 	GUARD_PID=$!
+	_guard_pids+=("$GUARD_PID")
 	for ((i = 0; i < 100; i++)); do
 		ev_find "$GUARD_LOG" type=guard event=started >/dev/null && return 0
 		kill -0 "$GUARD_PID" 2>/dev/null || break
@@ -679,8 +702,8 @@ guard_start() {
 	return 1
 }
 
-# guard_stop: SIGTERM by PID, 5 s, SIGKILL; GUARD_RC is its exit status. Then
-# unload whatever it left pinned.
+# guard_stop: SIGTERM $GUARD_PID, 5 s, SIGKILL; GUARD_RC is its exit status.
+# Then unload whatever it left pinned in its pin dir.
 guard_stop() {
 	local i
 	if [ -n "$GUARD_PID" ]; then
@@ -694,8 +717,8 @@ guard_stop() {
 		GUARD_RC=$?
 		GUARD_PID=
 	fi
-	[ -x "$CONNGUARD" ] && [ -d "$PIN_DIR" ] &&
-		"$CONNGUARD" unload --pin-dir "$PIN_DIR" >/dev/null 2>&1
+	[ -x "$CONNGUARD" ] && [ -d "${GUARD_PIN:-$PIN_DIR}" ] &&
+		"$CONNGUARD" unload --pin-dir "${GUARD_PIN:-$PIN_DIR}" >/dev/null 2>&1
 	return 0
 }
 

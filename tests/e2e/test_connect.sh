@@ -42,6 +42,9 @@ ev_expect "TFO: event for the fast-open connect" type=connect action=blocked pid
 probe "TFO: tainted sendto(MSG_FASTOPEN) [$MAIL6]:587 -> EPERM" EPERM "${T[@]}" \
 	--connect "$MAIL6" 587 --via tfo
 probe "TFO: untainted -> OK" OK --connect "$MAIL4" 587 --via tfo
+probe "TFO: untainted again (the client now has a TFO cookie) -> OK" OK --connect "$MAIL4" 587 --via tfo
+probe "TFO with a cookie (SYN would carry data): tainted -> EPERM" EPERM "${T[@]}" \
+	--connect "$MAIL4" 587 --via tfo
 
 probe "io_uring: tainted IORING_OP_CONNECT $MAIL4:993 -> EPERM" EPERM "${T[@]}" \
 	--connect "$MAIL4" 993 --via uring
@@ -73,6 +76,12 @@ ev_sync
 	ok "allowed connects (non-mail port, loopback) write no connect event" ||
 	not_ok "allowed connects write no connect event" \
 		"$(ev_find --all "$GUARD_LOG" type=connect | tail -n 3)"
+
+# --- another user
+out=$(in_cg setpriv --reuid=65534 --regid=65534 --clear-groups "$CGPROBE" "${T[@]}" \
+	--connect "$MAIL4" 143 --expect EPERM 2>&1)
+[ $? -eq 0 ] && ok "uid 65534: tainted connect -> EPERM" || not_ok "uid 65534: tainted connect -> EPERM" "$out"
+ev_expect "uid 65534: event uid is 65534" type=connect action=blocked uid=65534 dport=143
 
 # --- the guarded subtree, and nothing outside it
 mkdir "$TEST_CG/nested"

@@ -111,6 +111,10 @@ for how in write send sendmsg uring; do
 		--query host.corp.test --tcp-dns --send-with "$how" --connect "$MAIL4" 993
 	ev_expect "TCP/$how: taint event via dns" type=taint pid="$PROBE_PID" name=host.corp.test via=dns
 done
+probe "UDP query from an AF_INET6 socket to ::ffff:$DNS4 taints -> EPERM" EPERM \
+	--query foo.test --dns-mapped --connect "$MAIL4" 143
+probe "TCP query from an AF_INET6 socket to ::ffff:$DNS4 taints -> EPERM" EPERM \
+	--query foo.test --dns-mapped --tcp-dns --send-with write --connect "$MAIL4" 143
 probe "AAAA query taints: [$MAIL6]:587 -> EPERM" EPERM --query mail.example.com --qtype AAAA \
 	--connect "$MAIL6" 587
 ev_expect "AAAA query: taint event qtype AAAA" type=taint pid="$PROBE_PID" name=mail.example.com qtype=AAAA

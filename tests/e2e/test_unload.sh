@@ -58,7 +58,8 @@ rc=$?
 out=$("$CONNGUARD" status --pin-dir "$PIN_DIR" --json 2>&1)
 $PY -c 'import json,sys; json.loads(sys.stdin.read())' <<<"$out" 2>/dev/null &&
 	ok "status --json prints one JSON document" || not_ok "status --json prints JSON" "$out"
-[ "$(attached)" -gt 0 ] && ok "bpftool cgroup show: programs attached to the test cgroup" ||
+N_ATT=$(attached)
+[ "$N_ATT" -gt 0 ] && ok "bpftool cgroup show: $N_ATT programs attached to the test cgroup" ||
 	not_ok "programs attached to the test cgroup" "$(bpftool cgroup show "$TEST_CG" 2>&1)"
 [ "$(pins_left)" -gt 0 ] && ok "pins exist under $PIN_DIR" || not_ok "pins exist under $PIN_DIR"
 probe "attached: tainted connect -> EPERM" EPERM --resolve foo.test --connect "$MAIL4" 143
@@ -97,6 +98,20 @@ kill -KILL "$GUARD_PID"
 wait "$GUARD_PID" 2>/dev/null
 GUARD_PID=
 diag "after SIGKILL: $(attached) programs attached, $(pins_left) pins"
+# what systemd's Restart= does: start again over the killed guard's pins
+if guard_start "$LAB_DIR/enforce.conf"; then
+	ok "restart over the pins of a killed guard: started"
+	probe "restarted after SIGKILL: tainted connect -> EPERM" EPERM --resolve foo.test --connect "$MAIL4" 143
+	n=$(attached)
+	[ "$n" -eq "$N_ATT" ] && ok "restarted after SIGKILL: $n programs attached, not more" ||
+		not_ok "restarted after SIGKILL: programs attached once" "$N_ATT expected, $n attached:
+$(bpftool cgroup show "$TEST_CG")"
+	kill -KILL "$GUARD_PID"
+	wait "$GUARD_PID" 2>/dev/null
+	GUARD_PID=
+else
+	not_ok "restart over the pins of a killed guard: started" "$GUARD_ERR"
+fi
 out=$("$CONNGUARD" unload --pin-dir "$PIN_DIR" 2>&1)
 rc=$?
 [ "$rc" -eq 0 ] && ok "unload after SIGKILL exits 0" || not_ok "unload after SIGKILL exits 0" "exit $rc: $out"

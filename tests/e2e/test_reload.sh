@@ -1,0 +1,73 @@
+#!/bin/bash
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#
+# SIGHUP re-reads the configuration of a running guard: a new deny CIDR and a
+# new mode take effect without a restart; a broken file is refused with an
+# error event and the running policy stays exactly as it was.
+. "$(dirname "$0")/lib.sh"
+
+lab_up
+CONF=$LAB_DIR/guard.conf
+lab_config "$CONF" enforce
+guard_up "$CONF"
+
+# hup DESC: SIGHUP the guard and wait for the EVENT (reloaded or error) that
+# follows it.
+hup() {
+	local desc=$1 event=$2 n
+	n=$(ev_find --count "$GUARD_LOG" type=guard event="$event")
+	kill -HUP "$GUARD_PID"
+	for ((i = 0; i < 50; i++)); do
+		[ "$(ev_find --count "$GUARD_LOG" type=guard event="$event")" -gt "$n" ] && break
+		sleep 0.1
+	done
+	if [ "$(ev_find --count "$GUARD_LOG" type=guard event="$event")" -gt "$n" ]; then
+		ok "$desc"
+		LAST_EVENT=$(ev_find --all "$GUARD_LOG" type=guard event="$event" | tail -n 1)
+	else
+		not_ok "$desc" "no new guard $event event; log tail:
+$(tail -n 4 "$GUARD_LOG")
+guard output: $(tail -n 4 "$GUARD_OUT")"
+		LAST_EVENT=
+	fi
+}
+
+probe "before reload: $DENY4:143 is not denied -> OK" OK --connect "$DENY4" 143
+
+lab_config "$CONF" enforce "deny = $DENY_NET4"
+hup "SIGHUP with a new deny CIDR: guard logs reloaded" reloaded
+probe "after reload: $DENY4:143 -> EPERM" EPERM --connect "$DENY4" 143
+ev_expect "after reload: forbidden-destination event" type=connect action=blocked \
+	reason=forbidden-destination pid="$PROBE_PID"
+probe "after reload: a tainted process is still refused -> EPERM" EPERM --resolve foo.test --connect "$MAIL4" 143
+
+lab_config "$CONF" audit "deny = $DENY_NET4"
+hup "SIGHUP with mode = audit: guard logs reloaded" reloaded
+[ -n "$LAST_EVENT" ] && [ "$(json_get "$LAST_EVENT" mode)" = audit ] &&
+	ok "the reloaded event says mode audit" || not_ok "the reloaded event says mode audit" "$LAST_EVENT"
+probe "audit after reload: tainted -> OK" OK --resolve foo.test --connect "$MAIL4" 143
+ev_expect "audit after reload: event logged" type=connect action=logged pid="$PROBE_PID"
+
+cp "$CONF" "$LAB_DIR/good.conf"
+lab_config "$CONF" enforce "deny = 10.0.0/8"
+out=$("$CONNGUARD" check --config "$CONF" 2>&1)
+rc=$?
+[ "$rc" -eq 2 ] && grep -q "^$CONF:[0-9]*:" <<<"$out" &&
+	ok "connguard check on the broken file: exit 2, FILE:LINE: message" ||
+	not_ok "connguard check on the broken file" "exit $rc: $out"
+hup "SIGHUP with a broken file: guard logs an error" error
+kill -0 "$GUARD_PID" 2>/dev/null && ok "the guard keeps running" || not_ok "the guard keeps running"
+probe "policy unchanged: still audit, tainted -> OK" OK --resolve foo.test --connect "$MAIL4" 143
+ev_expect "policy unchanged: event logged" type=connect action=logged pid="$PROBE_PID"
+probe "policy unchanged: deny still in force (audit: OK, logged)" OK --connect "$DENY4" 143
+ev_expect "policy unchanged: forbidden-destination logged" type=connect action=logged \
+	reason=forbidden-destination pid="$PROBE_PID"
+
+cp "$LAB_DIR/good.conf" "$CONF"
+lab_config "$CONF" enforce
+hup "SIGHUP back to enforce without deny: reloaded" reloaded
+probe "deny removed by reload: $DENY4:143 -> OK" OK --connect "$DENY4" 143
+probe "enforce again: tainted -> EPERM" EPERM --resolve foo.test --connect "$MAIL4" 143
+
+guard_stop
+done_testing
