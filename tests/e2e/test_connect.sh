@@ -77,6 +77,21 @@ ev_sync
 	not_ok "allowed connects write no connect event" \
 		"$(ev_find --all "$GUARD_LOG" type=connect | tail -n 3)"
 
+# --- a socket created before the lookup is judged at connect time
+out=$(in_cg "$PY" -c '
+import errno, socket, sys
+s = socket.socket()
+s.settimeout(5)
+socket.getaddrinfo("foo.test", None)
+try:
+    s.connect((sys.argv[1], 143))
+    print("OK")
+except OSError as e:
+    print(errno.errorcode.get(e.errno, e.errno))
+' "$MAIL4" 2>&1)
+[ "$out" = EPERM ] && ok "socket() before the lookup, connect() after: EPERM" ||
+	not_ok "socket created before the lookup is judged at connect" "got: $out"
+
 # --- another user
 out=$(in_cg setpriv --reuid=65534 --regid=65534 --clear-groups "$CGPROBE" "${T[@]}" \
 	--connect "$MAIL4" 143 --expect EPERM 2>&1)

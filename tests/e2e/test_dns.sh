@@ -131,6 +131,21 @@ probe "DNS 0x20 on the configured suffix: HOST.STAGING.INTERNAL -> EPERM" EPERM 
 probe "a reserved name answered with a CNAME to a real one (imap.example.com) taints -> EPERM" EPERM \
 	--resolve imap.example.com --connect "$MAIL4" 143
 
+# the built-in list (SPEC §2.1), one name under each suffix it must hold
+for suffix in example example.com example.net example.org test invalid localhost local \
+	onion alt home.arpa resolver.arpa service.arpa ipv4only.arpa 10.in-addr.arpa; do
+	probe "built-in reserved suffix $suffix: a query for host.$suffix taints -> EPERM" EPERM \
+		--query "host.$suffix" --connect "$MAIL4" 143
+done
+
+# long names: the whole name is judged, not a prefix of it
+long1=$(printf 'a%.0s' {1..63}).$(printf 'b%.0s' {1..63}).$(printf 'c%.0s' {1..63}).$(printf 'd%.0s' {1..49}).example.com
+probe "a 253-character name under example.com taints -> EPERM" EPERM --query "$long1" --connect "$MAIL4" 143
+long2=$(printf 'a.%.0s' {1..120})foo.test
+probe "a 122-label name under foo.test taints -> EPERM" EPERM --query "$long2" --connect "$MAIL4" 143
+long3=$(printf 'a.%.0s' {1..120})realcorp.net
+probe "a 122-label name under realcorp.net does not -> OK" OK --query "$long3" --connect "$MAIL4" 143
+
 # real resolvers
 out=$(in_cg dig +short +tcp +time=2 +tries=1 host.corp.test A)
 [ "$out" = "$CORP4" ] && ok "dig +tcp host.corp.test is answered" || not_ok "dig +tcp answered" "got: $out"
@@ -164,6 +179,18 @@ probe "after the hostile packets, a reserved query still taints: :143 -> EPERM" 
 	--query autodiscover.example.com --connect "$MAIL4" 143
 probe "after the hostile packets, untainted :143 -> OK" OK --connect "$MAIL4" 143
 
+guard_stop
+
+# --- [domains] builtin = no: only the configured suffixes are reserved
+sed 's/^builtin = .*/builtin = no/' "$LAB_DIR/enforce.conf" >"$LAB_DIR/nobuiltin.conf"
+guard_up "$LAB_DIR/nobuiltin.conf"
+probe "builtin = no: autodiscover.example.com no longer taints -> OK" OK \
+	--query autodiscover.example.com --connect "$MAIL4" 143
+probe "builtin = no: foo.test no longer taints -> OK" OK --query foo.test --connect "$MAIL4" 143
+probe "builtin = no: the configured host.corp.test still taints -> EPERM" EPERM \
+	--query host.corp.test --connect "$MAIL4" 143
+probe "builtin = no: the configured host.staging.internal still taints -> EPERM" EPERM \
+	--query host.staging.internal --connect "$MAIL4" 143
 guard_stop
 
 # --- [ports] dns adds DNS ports
