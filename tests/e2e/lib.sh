@@ -484,9 +484,48 @@ _lab_fail() {
 	done_testing
 }
 
+# A run killed with SIGKILL cannot run its trap: the next run removes what
+# such dead runs left (names carry the PID of their run; live runs are left
+# alone).
+_sweep_dead_runs() {
+	local ns pid dir cg2
+	for ns in $(ip netns list 2>/dev/null | awk '{ print $1 }'); do
+		[[ $ns =~ ^cge-[cs]-([0-9]+)$ ]] || continue
+		kill -0 "${BASH_REMATCH[1]}" 2>/dev/null && continue
+		diag "removing $ns, left by a dead run"
+		for pid in $(ip netns pids "$ns" 2>/dev/null); do
+			kill -KILL "$pid" 2>/dev/null
+		done
+		ip netns del "$ns" 2>/dev/null
+		rm -rf "/etc/netns/${ns:?}"
+	done
+	for dir in /sys/fs/bpf/connguard-e2e-*; do
+		[[ $dir =~ /connguard-e2e-([0-9]+)(-[^/]*)?$ ]] || continue
+		kill -0 "${BASH_REMATCH[1]}" 2>/dev/null && continue
+		diag "removing $dir, left by a dead run"
+		[ -x "$CONNGUARD" ] && "$CONNGUARD" unload --pin-dir "$dir" >/dev/null 2>&1
+		rm -rf "$dir"
+	done
+	cg2=$(cgroup2_root)
+	for dir in "$cg2"/connguard-e2e-*; do
+		[[ $dir =~ /connguard-e2e-([0-9]+)$ ]] || continue
+		kill -0 "${BASH_REMATCH[1]}" 2>/dev/null && continue
+		diag "removing $dir, left by a dead run"
+		find "$dir" -depth -type d -exec sh -c 'echo 1 > "$1/cgroup.kill"' sh {} \; 2>/dev/null
+		sleep 0.2
+		find "$dir" -depth -type d -exec rmdir {} \; 2>/dev/null
+	done
+	for dir in /tmp/connguard-e2e-*.*; do
+		[[ $dir =~ /connguard-e2e-([0-9]+)\.[A-Za-z0-9]+$ ]] || continue
+		kill -0 "${BASH_REMATCH[1]}" 2>/dev/null && continue
+		rm -rf "$dir"
+	done
+}
+
 lab_up() {
 	local a i
 	[ "$(id -u)" -eq 0 ] || { echo "1..0 # SKIP needs root"; exit 0; }
+	_sweep_dead_runs
 	trap '_lab_trap EXIT' EXIT
 	trap '_lab_trap INT' INT
 	trap '_lab_trap TERM' TERM
