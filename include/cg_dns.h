@@ -18,7 +18,7 @@
 #define CG_DNS_BUF 512
 #define CG_DNS_MASK (CG_DNS_BUF - 1)
 #define CG_DNS_HDR 12
-/* Compression pointers followed in one name; each must point backwards. */
+/* Compression pointers followed in one name: the bound that ends loops. */
 #define CG_DNS_MAX_PTRS 16
 /* One iteration per wire byte of the name plus one per pointer. */
 #define CG_DNS_MAX_STEPS (255 + CG_DNS_MAX_PTRS + 1)
@@ -32,7 +32,7 @@ enum cg_dns_err {
 	CG_DNS_EQDCOUNT = -3,  /* QDCOUNT != 1 */
 	CG_DNS_ELABEL = -4,    /* reserved label type (0x40/0x80) */
 	CG_DNS_ETOOLONG = -5,  /* name over 255 wire bytes */
-	CG_DNS_EPTR = -6,      /* pointer not strictly backwards, or too many */
+	CG_DNS_EPTR = -6,      /* pointer outside the message, or too many */
 	CG_DNS_EBYTE = -7,     /* '.' or NUL inside a label: not a host name */
 };
 
@@ -73,7 +73,6 @@ struct cg_dns_parse {
 	__u32 len;  /* valid bytes of msg */
 	__u32 pos;  /* next byte to read */
 	__u32 end;  /* first byte after the name in the question */
-	__u32 low;  /* a pointer must point below this */
 	__u32 wire; /* wire length of the name so far */
 	__u32 out;  /* text bytes written */
 	__u32 rem;  /* bytes left in the current label */
@@ -118,12 +117,11 @@ static long cg_dns_name_step(__u32 i, void *ctx)
 		to = ((__u32)(b & 0x3f) << 8) | msg[(pos + 1) & CG_DNS_MASK];
 		if (!st->end)
 			st->end = pos + 2;
-		if (to < CG_DNS_HDR || to >= st->low ||
+		if (to < CG_DNS_HDR || to >= st->len ||
 		    ++st->ptrs > CG_DNS_MAX_PTRS) {
 			st->err = CG_DNS_EPTR;
 			return 1;
 		}
-		st->low = to;
 		st->pos = to;
 		return 0;
 	}
@@ -165,10 +163,12 @@ too_long:
 
 /*
  * Parse the question of the query message MSG (LEN valid bytes; MSG itself
- * must be CG_DNS_BUF bytes long). A name is read label by label; a
- * compression pointer must point strictly below every byte of the name read
- * so far, which makes loops impossible. Returns CG_DNS_OK or a negative enum
- * cg_dns_err; Q->name is lowercase and dotted.
+ * must be CG_DNS_BUF bytes long). A name is read label by label. A
+ * compression pointer may point anywhere past the header, forwards too: some
+ * servers (dnsmasq, Unbound) follow forward pointers, so a client could hide
+ * the name it asks for behind one. Loops end at CG_DNS_MAX_PTRS pointers.
+ * Returns CG_DNS_OK or a negative enum cg_dns_err; Q->name is lowercase and
+ * dotted.
  */
 static __always_inline int cg_dns_parse_query(const __u8 *msg, __u32 len,
 					      struct cg_dns_query *q)
@@ -178,7 +178,6 @@ static __always_inline int cg_dns_parse_query(const __u8 *msg, __u32 len,
 		.q = q,
 		.len = len > CG_DNS_BUF ? CG_DNS_BUF : len,
 		.pos = CG_DNS_HDR,
-		.low = CG_DNS_HDR,
 		.err = CG_DNS_ETOOLONG, /* if the steps run out */
 	};
 

@@ -238,24 +238,33 @@ static const char *jstr(struct json_object *o, const char *key)
 	return json_object_get_string(v);
 }
 
-/* A string field made safe for a terminal: control bytes become '?'. */
-static const char *jsafe(struct json_object *o, const char *key, char *tmp,
-			 size_t len)
+/*
+ * Make a line safe for a terminal: C0 controls, DEL and C1 controls (U+0080
+ * to U+009F, which a terminal may read as escape sequences) become '?'. Done
+ * on the whole line, so no field of a damaged log can slip through.
+ */
+static void terminal_safe(char *s)
 {
-	const char *s = jstr(o, key);
-	size_t i;
+	unsigned char *r = (unsigned char *)s, *w = r;
 
-	for (i = 0; s[i] && i + 1 < len; i++)
-		tmp[i] = ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) ? '?' :
-									 s[i];
-	tmp[i] = 0;
-	return tmp;
+	while (*r) {
+		if (*r < 0x20 || *r == 0x7f) {
+			*w++ = '?';
+			r++;
+		} else if (r[0] == 0xc2 && r[1] >= 0x80 && r[1] <= 0x9f) {
+			*w++ = '?';
+			r += 2;
+		} else {
+			*w++ = *r++;
+		}
+	}
+	*w = 0;
 }
 
 int cg_event_human(struct json_object *o, char *buf, size_t len)
 {
 	const char *type = jstr(o, "type"), *time = jstr(o, "time");
-	char comm[64], name[1024], dst[64], cg[512];
+	char dst[128];
 	struct json_object *t;
 	int n;
 
@@ -270,27 +279,27 @@ int cg_event_human(struct json_object *o, char *buf, size_t len)
 			     strcmp(jstr(o, "action"), "blocked") == 0 ?
 				     "BLOCKED" :
 				     "LOGGED",
-			     jsafe(o, "comm", comm, sizeof(comm)),
+			     jstr(o, "comm"),
 			     jstr(o, "pid"), jstr(o, "proto"), dst,
 			     jstr(o, "reason"));
 		if (n >= 0 && (size_t)n < len &&
 		    json_object_object_get_ex(o, "taint", &t))
 			n += snprintf(buf + n, len - (size_t)n,
 				      " (looked up %s via %s %sms before)",
-				      jsafe(t, "name", name, sizeof(name)),
+				      jstr(t, "name"),
 				      jstr(t, "via"), jstr(t, "age_ms"));
 	} else if (strcmp(type, "taint") == 0) {
 		n = snprintf(buf, len, "%s TAINT   %s[%s] looked up %s %s via %s (%s)",
-			     time, jsafe(o, "comm", comm, sizeof(comm)),
-			     jstr(o, "pid"), jsafe(o, "name", name, sizeof(name)),
+			     time, jstr(o, "comm"),
+			     jstr(o, "pid"), jstr(o, "name"),
 			     jstr(o, "qtype"), jstr(o, "via"), jstr(o, "scope"));
 	} else if (strcmp(type, "guard") == 0) {
 		n = snprintf(buf, len, "%s GUARD   %s mode=%s cgroup=%s%s%s", time,
 			     jstr(o, "event"), jstr(o, "mode"),
-			     jsafe(o, "cgroup", cg, sizeof(cg)),
+			     jstr(o, "cgroup"),
 			     json_object_object_get_ex(o, "message", NULL) ? ": " : "",
 			     json_object_object_get_ex(o, "message", NULL) ?
-				     jsafe(o, "message", name, sizeof(name)) :
+				     jstr(o, "message") :
 				     "");
 	} else if (strcmp(type, "lost") == 0) {
 		n = snprintf(buf, len, "%s LOST    %s events could not be handed over",
@@ -298,5 +307,7 @@ int cg_event_human(struct json_object *o, char *buf, size_t len)
 	} else {
 		n = snprintf(buf, len, "%s %s", time, json_object_to_json_string(o));
 	}
+	if (n >= 0 && len)
+		terminal_safe(buf);
 	return n;
 }

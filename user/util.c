@@ -179,7 +179,7 @@ int cg_parse_time(const char *s, uint64_t *real_ns)
 		return -1;
 	}
 	if (*s || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 ||
-	    sec > 60)
+	    sec > 60 || oh > 23 || om > 59)
 		return -1;
 	tm.tm_year = y - 1900;
 	tm.tm_mon = mo - 1;
@@ -190,6 +190,16 @@ int cg_parse_time(const char *s, uint64_t *real_ns)
 	t = timegm(&tm);
 	if (t == (time_t)-1)
 		return -1;
+	/* timegm() rolls Feb 30 over into March: refuse days that do not exist
+	 * (a leap second, :60, rolls over the minute and is fine).
+	 */
+	if (sec < 60) {
+		struct tm back;
+
+		gmtime_r(&t, &back);
+		if (back.tm_mday != d || back.tm_mon != mo - 1)
+			return -1;
+	}
 	t -= sign * (oh * 3600 + om * 60);
 	if (t < 0)
 		return -1;
@@ -216,9 +226,14 @@ int cg_parse_since(const char *s, uint64_t *real_ns)
 	}
 	memcpy(num, s, len - 1);
 	num[len - 1] = 0;
-	if (cg_parse_u64(num, 0, 100ull * 365 * 86400, &n))
+	if (cg_parse_u64(num, 0, UINT32_MAX, &n))
 		return -1;
-	*real_ns = cg_now_real_ns() - n * mult * 1000000000ull;
+	/* Longer ago than the epoch means "everything". */
+	*real_ns = cg_now_real_ns();
+	if (n > *real_ns / (mult * 1000000000ull))
+		*real_ns = 0;
+	else
+		*real_ns -= n * mult * 1000000000ull;
 	return 0;
 }
 
