@@ -96,6 +96,14 @@ os.execv("/bin/sh", ["sh", "-c", "\"$0\" --connect \"$1\" 143 --expect EPERM; ec
 [[ $out == *"-> EPERM"*"rc=0"* ]] && ok "exec then fork: a grandchild of the tainted process -> EPERM" ||
 	not_ok "exec then fork keeps the taint" "$out"
 
+# posix_spawn/vfork: python's subprocess spawns with vfork where it can
+out=$(in_cg "$PY" -c 'import socket, subprocess, sys
+socket.getaddrinfo("foo.test", None)
+sys.exit(subprocess.run([sys.argv[1], "--connect", sys.argv[2], "143", "--expect", "EPERM"]).returncode)' \
+	"$CGPROBE" "$MAIL4" 2>&1)
+[ $? -eq 0 ] && ok "subprocess (vfork + exec) of a tainted process -> EPERM" ||
+	not_ok "subprocess (vfork + exec) of a tainted process -> EPERM" "$out"
+
 probe "after all tainted processes exited, a new process -> OK" OK --connect "$MAIL4" 143
 
 guard_stop
