@@ -144,10 +144,12 @@ wait_until() {
 	"$@"
 }
 
-# Kill one background process by PID: TERM, bounded wait, KILL.
+# Kill one background process of this shell by PID: TERM, bounded wait,
+# KILL. A PID that is no longer our child (reaped, maybe reused) is left alone.
 _kill_pid() {
 	local pid=$1 i
-	kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null; return 0; }
+	[ "$(ps -o ppid= -p "$pid" 2>/dev/null | tr -d ' ')" = "$$" ] ||
+		{ wait "$pid" 2>/dev/null; return 0; }
 	kill -TERM "$pid" 2>/dev/null
 	for ((i = 0; i < 50; i++)); do
 		kill -0 "$pid" 2>/dev/null || break
@@ -745,13 +747,18 @@ guard_start() {
 # Then unload whatever it left pinned in its pin dir.
 guard_stop() {
 	local i
-	if [ -n "$GUARD_PID" ]; then
+	if [ -n "$GUARD_PID" ] && [ "$(ps -o ppid= -p "$GUARD_PID" 2>/dev/null | tr -d ' ')" = "$$" ]; then
 		kill -TERM "$GUARD_PID" 2>/dev/null
 		for ((i = 0; i < 50; i++)); do
 			kill -0 "$GUARD_PID" 2>/dev/null || break
 			sleep 0.1
 		done
 		kill -0 "$GUARD_PID" 2>/dev/null && kill -KILL "$GUARD_PID" 2>/dev/null
+		wait "$GUARD_PID" 2>/dev/null
+		GUARD_RC=$?
+		GUARD_PID=
+	elif [ -n "$GUARD_PID" ]; then
+		# gone already (bash reaped it): only collect its status
 		wait "$GUARD_PID" 2>/dev/null
 		GUARD_RC=$?
 		GUARD_PID=
