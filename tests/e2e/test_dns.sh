@@ -28,6 +28,8 @@ packets = {
     "compression-self-loop": hdr(1) + b"\xc0\x0c" + Q,
     # "example" then a pointer back to it: example.example.example...
     "compression-loop": hdr(1) + b"\x07example\xc0\x0c" + Q,
+    # two pointers pointing at each other
+    "compression-pointer-pair": hdr(1) + b"\xc0\x0e\xc0\x0c" + Q,
     # a pointer forward past the end of the packet
     "compression-out-of-bounds": hdr(1) + b"\xc0\xff" + Q,
     # a 64-byte label (length byte 0x40 is not a length)
@@ -55,7 +57,7 @@ except OSError as e:
     sys.exit(1)
 '
 HOSTILE="truncated truncated-after-name compression-self-loop compression-loop
-	compression-out-of-bounds label-64 label-past-end name-over-255 qdcount-0 header-only
+	compression-pointer-pair compression-out-of-bounds label-64 label-past-end name-over-255 qdcount-0 header-only
 	short empty"
 
 # A well-formed reserved query sent to argv[1]:5353 (not a DNS port), then a
@@ -155,6 +157,23 @@ out=$(in_cg dig +short +time=2 +tries=1 "@$DNS6" mail.example.com AAAA)
 ev_expect "dig over IPv6: taint event qtype AAAA" type=taint "comm~^(dig|isc-)" name=mail.example.com qtype=AAAA
 out=$(in_cg dig +short +time=2 +tries=1 FoO.TeSt A)
 ev_expect "dig FoO.TeSt: taint event" type=taint "comm~^(dig|isc-)" "name~(?i)^foo\\.test\\.?\$"
+
+# a legal compression pointer forward to the name, past the question
+out=$(in_cg "$PY" -c '
+import errno, socket, struct, sys
+q = struct.pack(">HHHHHH", 0x4444, 0x0100, 1, 0, 0, 0) + b"\xc0\x12" + struct.pack(">HH", 1, 1)
+q += b"\x0cautodiscover\x07example\x03com\x00"
+socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(q, (sys.argv[1], 53))
+c = socket.socket()
+c.settimeout(5)
+try:
+    c.connect((sys.argv[2], 143))
+    print("connect OK")
+except OSError as e:
+    print("connect", errno.errorcode.get(e.errno, e.errno))
+' "$DNS4" "$MAIL4" 2>&1)
+[ "$out" = "connect EPERM" ] && ok "a question compressed forward to autodiscover.example.com taints -> EPERM" ||
+	not_ok "a forward-compressed reserved question taints" "got: $out"
 
 # --- hostile packets: never taint, never stop traffic
 ev_sync
