@@ -53,6 +53,13 @@ int BPF_PROG(cg_fork, struct task_struct *parent, struct task_struct *child)
 	return 0;
 }
 
+SEC("tp_btf/cgroup_rmdir")
+int BPF_PROG(cg_rmdir, struct cgroup *cgrp, const char *path)
+{
+	cg_taint_cgroup_gone(cgrp);
+	return 0;
+}
+
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(cg_exit, struct task_struct *task, bool group_dead)
 {

@@ -153,7 +153,8 @@ static __always_inline void cg_dns_egress(struct __sk_buff *skb)
 	sc->t.pid = o->pid;
 	sc->t.qtype = sc->q.qtype;
 	sc->t.via = CG_VIA_DNS;
-	sc->t.scope = CG_SCOPE_PROCESS;
+	sc->t.scope = p->taint_scope == CG_SCOPE_CGROUP ? CG_SCOPE_CGROUP :
+							  CG_SCOPE_PROCESS;
 	__builtin_memcpy(sc->t.name, sc->q.name, sizeof(sc->t.name));
 	if (cg_taint_set(p, o, &sc->t) != 1)
 		return;

@@ -19,6 +19,18 @@ static __always_inline struct cg_event *cg_event_new(__u32 type, __u64 now)
 	return e;
 }
 
+/*
+ * The process's name, not the thread's: a resolver thread ("isc-net-0000")
+ * sends the query, but the user knows the process ("dig").
+ */
+static __always_inline void cg_process_comm(char (*out)[CG_COMM_LEN])
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+
+	/* The macro sizes the copy by *out: it must be the whole array. */
+	BPF_CORE_READ_STR_INTO(out, task, group_leader, comm);
+}
+
 /* Fill the process fields from the current task (process context only). */
 static __always_inline void cg_event_current(struct cg_event *e)
 {
@@ -28,7 +40,7 @@ static __always_inline void cg_event_current(struct cg_event *e)
 	e->uid = (__u32)bpf_get_current_uid_gid();
 	e->cgroup_id = bpf_get_current_cgroup_id();
 	e->ppid = BPF_CORE_READ(task, real_parent, tgid);
-	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	cg_process_comm(&e->comm);
 }
 
 #endif /* CG_EVENT_BPF_H */

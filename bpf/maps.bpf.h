@@ -82,6 +82,15 @@ struct {
 	__type(value, struct cg_taint);
 } taints SEC(".maps");
 
+/* Tainted cgroups (taint_scope = cgroup) by cgroup id. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, CG_TAINT_MAX);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u64);
+	__type(value, struct cg_taint);
+} cgroup_taints SEC(".maps");
+
 /* Who owns a DNS socket: set in process context, read by skb programs. */
 struct {
 	__uint(type, BPF_MAP_TYPE_SK_STORAGE);

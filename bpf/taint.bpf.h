@@ -5,34 +5,58 @@
 
 #include "maps.bpf.h"
 
-/* The live taint of process TGID, or NULL (none, or expired by taint_ttl). */
 static __always_inline struct cg_taint *
-cg_taint_get(const struct cg_policy *p, __u32 tgid, __u64 now)
+cg_taint_live(const struct cg_policy *p, struct cg_taint *t, __u64 now)
 {
-	struct cg_taint *t = bpf_map_lookup_elem(&taints, &tgid);
-
 	if (t && p->taint_ttl_ns && now - t->ktime > p->taint_ttl_ns)
 		return NULL;
 	return t;
 }
 
 /*
- * Record T for the owner O of a socket. Returns 1 when the process was not
- * tainted before (the caller writes a taint event), 0 when an existing taint
- * was refreshed, -1 when the map is full (counted).
+ * The live taint of the current process: its own, or its cgroup's
+ * (taint_scope = cgroup). NULL when none, or expired by taint_ttl.
+ */
+static __always_inline struct cg_taint *
+cg_taint_current(const struct cg_policy *p, __u64 now)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	__u64 cgid = bpf_get_current_cgroup_id();
+	struct cg_taint *t;
+
+	t = cg_taint_live(p, bpf_map_lookup_elem(&taints, &tgid), now);
+	if (!t)
+		t = cg_taint_live(p, bpf_map_lookup_elem(&cgroup_taints, &cgid),
+				  now);
+	return t;
+}
+
+/*
+ * Record T (t->scope says where) for the owner O of a socket. Returns 1
+ * when it was not tainted before (the caller writes a taint event), 0 when
+ * an existing taint was refreshed, -1 when the map is full (counted).
  */
 static __always_inline int cg_taint_set(const struct cg_policy *p,
 					const struct cg_owner *o,
 					struct cg_taint *t)
 {
-	struct cg_taint *old = cg_taint_get(p, o->pid, t->ktime);
+	struct cg_taint *old;
+	__u64 cgid = o->cgroup_id;
 	__u32 tgid = o->pid;
+	long err;
 
-	if (bpf_map_update_elem(&taints, &tgid, t, BPF_ANY)) {
+	if (t->scope == CG_SCOPE_CGROUP) {
+		old = bpf_map_lookup_elem(&cgroup_taints, &cgid);
+		err = bpf_map_update_elem(&cgroup_taints, &cgid, t, BPF_ANY);
+	} else {
+		old = bpf_map_lookup_elem(&taints, &tgid);
+		err = bpf_map_update_elem(&taints, &tgid, t, BPF_ANY);
+	}
+	if (err) {
 		cg_count(CG_STAT_TAINT_FULL);
 		return -1;
 	}
-	if (old)
+	if (cg_taint_live(p, old, t->ktime))
 		return 0;
 	cg_count(CG_STAT_TAINTS);
 	return 1;
@@ -63,6 +87,13 @@ static __always_inline void cg_taint_exit(struct task_struct *task,
 
 	if (group_dead)
 		bpf_map_delete_elem(&taints, &tgid);
+}
+
+static __always_inline void cg_taint_cgroup_gone(struct cgroup *cgrp)
+{
+	__u64 cgid = cgrp->kn->id;
+
+	bpf_map_delete_elem(&cgroup_taints, &cgid);
 }
 
 #endif /* CG_TAINT_BPF_H */

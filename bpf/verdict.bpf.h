@@ -24,7 +24,7 @@ static __always_inline void cg_own(struct bpf_sock_addr *ctx)
 	o->pid = bpf_get_current_pid_tgid() >> 32;
 	o->uid = (__u32)bpf_get_current_uid_gid();
 	o->cgroup_id = bpf_get_current_cgroup_id();
-	bpf_get_current_comm(o->comm, sizeof(o->comm));
+	cg_process_comm(&o->comm);
 }
 
 static __always_inline int cg_dest_live(const struct cg_dest *d, __u64 now)
@@ -44,7 +44,6 @@ static __always_inline int cg_judge(struct bpf_sock_addr *ctx,
 	struct cg_event *e;
 	int forbidden, enforce = p->mode == CG_MODE_ENFORCE;
 	__u64 now = bpf_ktime_get_ns();
-	__u32 tgid;
 
 	if (family == 4) {
 		struct cg_lpm4 k = { .prefixlen = 32 };
@@ -62,8 +61,7 @@ static __always_inline int cg_judge(struct bpf_sock_addr *ctx,
 		forbidden = cg_dest_live(bpf_map_lookup_elem(&deny6, &k), now);
 	}
 
-	tgid = bpf_get_current_pid_tgid() >> 32;
-	t = cg_taint_get(p, tgid, now);
+	t = cg_taint_current(p, now);
 	if (!forbidden && !t)
 		return CG_ALLOW;
 

@@ -15,7 +15,7 @@
  * Bump when any layout below changes: pins left by another build are refused
  * instead of being half-used.
  */
-#define CG_ABI_VERSION 1
+#define CG_ABI_VERSION 2
 
 #define CG_NAME_MAX 256 /* DNS name, text form, NUL included (RFC 1035: 253) */
 #define CG_COMM_LEN 16
@@ -101,6 +101,12 @@ struct cg_meta {
 	__u32 abi;
 	__u32 daemon_pid;
 	__u64 started_realtime_ns;
+	/*
+	 * Counters of stats already reported as events, by enum cg_stat; kept
+	 * here so a daemon that takes over reports what happened while none
+	 * was running.
+	 */
+	__u64 reported[CG_STAT__MAX];
 	char cgroup[CG_CGROUP_PATH_MAX];
 };
 

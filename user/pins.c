@@ -11,8 +11,8 @@
 #include "pins.h"
 
 const char *const cg_prog_names[] = {
-	"cg_fork",     "cg_exit",     "cg_egress",   "cg_sendmsg4",
-	"cg_sendmsg6", "cg_connect4", "cg_connect6",
+	"cg_fork",     "cg_exit",     "cg_rmdir",    "cg_egress",
+	"cg_sendmsg4", "cg_sendmsg6", "cg_connect4", "cg_connect6",
 };
 const size_t cg_prog_names_n =
 	sizeof(cg_prog_names) / sizeof(cg_prog_names[0]);
@@ -39,7 +39,7 @@ int cg_pins_open(const char *pin_dir, struct cg_maps *m)
 		{ &m->stats, "stats" },	  { &m->reserved, "reserved" },
 		{ &m->allow4, "allow4" }, { &m->allow6, "allow6" },
 		{ &m->deny4, "deny4" },	  { &m->deny6, "deny6" },
-		{ &m->taints, "taints" },
+		{ &m->taints, "taints" }, { &m->cgroup_taints, "cgroup_taints" },
 	};
 
 	for (size_t i = 0; i < sizeof(maps) / sizeof(maps[0]); i++)
@@ -61,7 +61,7 @@ void cg_pins_close(struct cg_maps *m)
 {
 	int *fds[] = { &m->policy, &m->meta,  &m->stats,
 		       &m->reserved, &m->allow4, &m->allow6,
-		       &m->deny4,  &m->deny6, &m->taints };
+		       &m->deny4,  &m->deny6, &m->taints, &m->cgroup_taints };
 
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
 		if (*fds[i] >= 0)
@@ -72,9 +72,19 @@ void cg_pins_close(struct cg_maps *m)
 
 int cg_pins_meta(const struct cg_maps *m, struct cg_meta *meta)
 {
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
 	uint32_t zero = 0;
 
-	return bpf_map_lookup_elem(m->meta, &zero, meta);
+	/* Another build's meta may be larger than ours: never read it. */
+	if (bpf_obj_get_info_by_fd(m->meta, &info, &len) ||
+	    info.value_size != sizeof(*meta) ||
+	    bpf_map_lookup_elem(m->meta, &zero, meta) ||
+	    meta->abi != CG_ABI_VERSION) {
+		errno = EPROTO;
+		return -1;
+	}
+	return 0;
 }
 
 int cg_pins_attached(const char *pin_dir)

@@ -11,6 +11,7 @@
 /* File descriptors of the policy maps (pinned or from the skeleton). */
 struct cg_maps {
 	int policy, meta, stats, reserved, allow4, allow6, deny4, deny6, taints;
+	int cgroup_taints;
 };
 
 /* The built-in reserved suffixes (IANA special-use names, RFC 2606/6761/6762). */

@@ -51,7 +51,7 @@ struct guard {
 	bool log_stdout;
 	bool human; /* a readable line per event on stdout */
 	int64_t mono_off;
-	uint64_t stats[CG_STAT__MAX];
+	struct cg_meta meta; /* as written to the meta map */
 	int write_err; /* errno of the last failed log write, reported once */
 };
 
@@ -367,42 +367,51 @@ static void reload(struct guard *g)
 		guard_event(g, "reloaded", NULL);
 }
 
-/* Once a second: report what the kernel could not record or hand over. */
+/*
+ * Once a second: report what the kernel could not record or hand over since
+ * the last report, which meta remembers across daemons.
+ */
 static void check_counters(struct guard *g)
 {
 	uint64_t now[CG_STAT__MAX];
+	__u64 *rep = g->meta.reported;
 	char line[CG_JSON_MAX];
+	uint32_t zero = 0;
 	uint64_t d;
 
 	if (cg_stats_read(g->maps.stats, now))
 		return;
-	d = now[CG_STAT_LOST] - g->stats[CG_STAT_LOST];
+	d = now[CG_STAT_LOST] - rep[CG_STAT_LOST];
 	if (d)
 		emit(g, line, cg_lost_json(cg_now_real_ns(), d, line,
 					   sizeof(line)));
-	d = now[CG_STAT_TAINT_FULL] - g->stats[CG_STAT_TAINT_FULL];
+	d = now[CG_STAT_TAINT_FULL] - rep[CG_STAT_TAINT_FULL];
 	if (d)
 		guard_event(g, "error",
 			    "taint map full (%d entries): %llu taints not "
 			    "recorded",
 			    CG_TAINT_MAX, (unsigned long long)d);
-	d = now[CG_STAT_OWNER_FULL] - g->stats[CG_STAT_OWNER_FULL];
+	d = now[CG_STAT_OWNER_FULL] - rep[CG_STAT_OWNER_FULL];
 	if (d)
 		guard_event(g, "error",
 			    "socket storage full: %llu DNS sockets not "
 			    "attributed",
 			    (unsigned long long)d);
-	memcpy(g->stats, now, sizeof(now));
+	if (memcmp(rep, now, sizeof(now))) {
+		memcpy(rep, now, sizeof(now));
+		bpf_map_update_elem(g->maps.meta, &zero, &g->meta, BPF_ANY);
+	}
 }
 
+/*
+ * Attach every program, in cg_prog_names order: fork/exit tracking first,
+ * the verdict last, so no taint is missed by a guard that already judges.
+ * Where a pinned link of an earlier daemon exists, its program is replaced
+ * in place: a cgroup link atomically (bpf_link_update), a tracing link by a
+ * new link renamed over the old pin. Either way no connect goes unjudged.
+ */
 static int attach(struct guard *g, char *why, size_t why_len)
 {
-	struct bpf_program *progs[] = {
-		g->skel->progs.cg_fork,	    g->skel->progs.cg_exit,
-		g->skel->progs.cg_egress,   g->skel->progs.cg_sendmsg4,
-		g->skel->progs.cg_sendmsg6, g->skel->progs.cg_connect4,
-		g->skel->progs.cg_connect6,
-	};
 	int cg_fd = open(g->cgroup, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	int err = -1;
 
@@ -411,27 +420,48 @@ static int attach(struct guard *g, char *why, size_t why_len)
 			 strerror(errno));
 		return -1;
 	}
-	/* Fork/exit tracking first, the verdict last: no taint is missed by a
-	 * guard that already judges.
-	 */
-	for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); i++) {
-		enum bpf_prog_type t = bpf_program__type(progs[i]);
-		const char *name = bpf_program__name(progs[i]);
+	for (size_t i = 0; i < cg_prog_names_n; i++) {
+		const char *name = cg_prog_names[i];
+		struct bpf_program *prog =
+			bpf_object__find_program_by_name(g->skel->obj, name);
+		char path[PATH_MAX], tmp[PATH_MAX];
 		struct bpf_link *l;
-		char path[PATH_MAX];
+		bool tracing;
+		int fd;
 
-		l = t == BPF_PROG_TYPE_TRACING ?
-			    bpf_program__attach(progs[i]) :
-			    bpf_program__attach_cgroup(progs[i], cg_fd);
+		if (!prog) {
+			snprintf(why, why_len, "no program %s", name);
+			goto out;
+		}
+		tracing = bpf_program__type(prog) == BPF_PROG_TYPE_TRACING;
+		snprintf(path, sizeof(path), "%s/link_%s", g->pin_dir, name);
+		fd = bpf_obj_get(path);
+		if (fd >= 0 && !tracing) {
+			int r = bpf_link_update(fd, bpf_program__fd(prog), NULL);
+
+			close(fd);
+			if (r) {
+				snprintf(why, why_len, "cannot replace %s: %s",
+					 name, strerror(errno));
+				goto out;
+			}
+			continue;
+		}
+		if (fd >= 0)
+			close(fd);
+		l = tracing ? bpf_program__attach(prog) :
+			      bpf_program__attach_cgroup(prog, cg_fd);
 		if (!l) {
 			snprintf(why, why_len, "cannot attach %s: %s", name,
 				 strerror(errno));
 			goto out;
 		}
-		snprintf(path, sizeof(path), "%s/link_%s", g->pin_dir, name);
-		if (bpf_link__pin(l, path)) {
+		/* bpffs refuses dots in names. */
+		snprintf(tmp, sizeof(tmp), "%s_new", path);
+		if (bpf_link__pin(l, tmp) || rename(tmp, path)) {
 			snprintf(why, why_len, "cannot pin %s: %s", path,
 				 strerror(errno));
+			unlink(tmp);
 			bpf_link__destroy(l);
 			goto out;
 		}
@@ -458,6 +488,7 @@ static void fill_maps(struct guard *g)
 	g->maps.deny4 = bpf_map__fd(s->maps.deny4);
 	g->maps.deny6 = bpf_map__fd(s->maps.deny6);
 	g->maps.taints = bpf_map__fd(s->maps.taints);
+	g->maps.cgroup_taints = bpf_map__fd(s->maps.cgroup_taints);
 }
 
 static int loop(struct guard *g)
@@ -539,6 +570,37 @@ out:
 	return err;
 }
 
+/*
+ * Open and load the programs with every map pinned in PIN_DIR: created and
+ * pinned there, or, when ADOPT, the maps an earlier daemon pinned reused as
+ * they are (taints, counters and the ring buffer with its unread events).
+ */
+static struct connguard_bpf *load(const char *pin_dir, bool adopt)
+{
+	struct connguard_bpf *skel = connguard_bpf__open();
+	struct bpf_map *map;
+	char path[PATH_MAX];
+
+	if (!skel)
+		return NULL;
+	bpf_object__for_each_map(map, skel->obj) {
+		snprintf(path, sizeof(path), "%s/%s", pin_dir,
+			 bpf_map__name(map));
+		if (!adopt && access(path, F_OK) == 0) {
+			errno = EEXIST;
+			goto fail;
+		}
+		if (bpf_map__set_pin_path(map, path))
+			goto fail;
+	}
+	if (connguard_bpf__load(skel))
+		goto fail;
+	return skel;
+fail:
+	connguard_bpf__destroy(skel);
+	return NULL;
+}
+
 int cmd_run(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -551,7 +613,8 @@ int cmd_run(int argc, char **argv)
 		{},
 	};
 	struct guard g = { .config_path = CG_DEFAULT_CONFIG };
-	struct cg_meta meta = { .abi = CG_ABI_VERSION };
+	struct cg_meta old = {};
+	bool adopt = false;
 	const char *pin_dir = CG_DEFAULT_PIN_DIR;
 	bool pinned = false, attached = false;
 	char why[512];
@@ -619,9 +682,9 @@ int cmd_run(int argc, char **argv)
 			     "cgroup2 none /sys/fs/cgroup");
 		goto out_cfg;
 	}
-	if (strlen(g.cgroup) >= sizeof(meta.cgroup)) {
+	if (strlen(g.cgroup) >= sizeof(old.cgroup)) {
 		p_err("run", "cgroup path longer than %zu bytes: %s",
-		      sizeof(meta.cgroup) - 1, g.cgroup);
+		      sizeof(old.cgroup) - 1, g.cgroup);
 		goto out_cfg;
 	}
 	if (!cg_is_cgroup2(g.cgroup)) {
@@ -647,44 +710,74 @@ int cmd_run(int argc, char **argv)
 		goto out_cfg;
 	}
 	if (cg_pins_present(g.pin_dir)) {
+		const char *replace = NULL;
 		struct cg_maps m;
-		struct cg_meta old = {};
 
-		if (cg_pins_open(g.pin_dir, &m) == 0 &&
-		    cg_pins_meta(&m, &old) == 0 && old.daemon_pid &&
-		    kill((pid_t)old.daemon_pid, 0) == 0) {
+		if (cg_pins_open(g.pin_dir, &m) == 0) {
+			if (cg_pins_meta(&m, &old))
+				replace = "they come from another build";
+			cg_pins_close(&m);
+		} else {
+			replace = errno == EPROTO ?
+					  "they come from another build" :
+					  "some maps are missing";
+		}
+		if (!replace && old.daemon_pid != (uint32_t)getpid() &&
+		    cg_daemon_alive(old.daemon_pid)) {
 			p_err("run", "a guard is already running with pin dir "
 				     "%s (pid %u)",
 			      g.pin_dir, old.daemon_pid);
-		} else {
-			p_err("run", "%s holds pins of a guard that is not "
-				     "running: remove them with 'connguard "
-				     "unload --pin-dir %s'",
-			      g.pin_dir, g.pin_dir);
+			goto out_cfg;
 		}
-		cg_pins_close(&m);
-		goto out_cfg;
+		if (!replace && strcmp(old.cgroup, g.cgroup))
+			replace = "they guard another cgroup";
+		if (!replace &&
+		    cg_pins_attached(g.pin_dir) != (int)cg_prog_names_n)
+			replace = "not all their programs are attached";
+		if (replace) {
+			fprintf(stderr, "connguard: run: replacing the pins in "
+					"%s: %s\n",
+				g.pin_dir, replace);
+			if (cg_pins_remove(g.pin_dir, why, sizeof(why))) {
+				p_err("run", "%s", why);
+				goto out_cfg;
+			}
+		} else {
+			adopt = true;
+		}
 	}
 	if (cg_mkdir_p(g.pin_dir, 0700) || !cg_is_bpffs(g.pin_dir)) {
 		p_err("run", "%s: %s", g.pin_dir,
 		      errno ? strerror(errno) : "not on a bpf filesystem");
 		goto out_cfg;
 	}
-	pinned = true;
+	/*
+	 * Pins this daemon made are its to remove on any failure; adopted pins
+	 * keep enforcing until this daemon has taken them over.
+	 */
+	pinned = !adopt;
 	if (open_log(&g))
 		goto out;
 	g.human = !g.log_stdout && isatty(STDOUT_FILENO);
 	g.mono_off = cg_mono_to_real_offset();
 
 	libbpf_set_print(libbpf_print);
-	g.skel = connguard_bpf__open();
-	if (!g.skel || connguard_bpf__load(g.skel)) {
-		p_err("run", "cannot load the BPF programs into this kernel: %s",
-		      strerror(errno));
-		goto out;
+	g.skel = load(g.pin_dir, adopt);
+	if (!g.skel && adopt) {
+		fprintf(stderr, "connguard: run: the pins in %s do not fit "
+				"this build: replacing them\n",
+			g.pin_dir);
+		adopt = false;
+		if (cg_pins_remove(g.pin_dir, why, sizeof(why)) ||
+		    cg_mkdir_p(g.pin_dir, 0700)) {
+			p_err("run", "%s", why);
+			goto out;
+		}
+		pinned = true;
+		g.skel = load(g.pin_dir, false);
 	}
-	if (bpf_object__pin_maps(g.skel->obj, g.pin_dir)) {
-		p_err("run", "cannot pin maps in %s: %s", g.pin_dir,
+	if (!g.skel) {
+		p_err("run", "cannot load the BPF programs into this kernel: %s",
 		      strerror(errno));
 		goto out;
 	}
@@ -700,10 +793,16 @@ int cmd_run(int argc, char **argv)
 		p_err("run", "%s", why);
 		goto out;
 	}
-	meta.daemon_pid = (uint32_t)getpid();
-	meta.started_realtime_ns = cg_now_real_ns();
-	snprintf(meta.cgroup, sizeof(meta.cgroup), "%s", g.cgroup);
-	if (bpf_map_update_elem(g.maps.meta, &zero, &meta, BPF_ANY)) {
+	/* An adopted meta keeps what was reported: losses while no daemon
+	 * ran are reported now.
+	 */
+	if (adopt)
+		g.meta = old;
+	g.meta.abi = CG_ABI_VERSION;
+	g.meta.daemon_pid = (uint32_t)getpid();
+	g.meta.started_realtime_ns = cg_now_real_ns();
+	snprintf(g.meta.cgroup, sizeof(g.meta.cgroup), "%s", g.cgroup);
+	if (bpf_map_update_elem(g.maps.meta, &zero, &g.meta, BPF_ANY)) {
 		p_err("run", "cannot write meta: %s", strerror(errno));
 		goto out;
 	}
@@ -719,7 +818,14 @@ int cmd_run(int argc, char **argv)
 		p_err("run", "%s", why);
 		goto out;
 	}
-	guard_event(&g, "started", NULL);
+	pinned = true;
+	if (adopt)
+		guard_event(&g, "started",
+			    "took over the pins of pid %u, which stopped "
+			    "without unloading; its programs enforced meanwhile",
+			    old.daemon_pid);
+	else
+		guard_event(&g, "started", NULL);
 	if (loop(&g) == 0)
 		rc = CG_EXIT_OK;
 out:

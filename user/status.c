@@ -95,13 +95,20 @@ int cmd_status(int argc, char **argv)
 			printf("connguard: no guard pinned at %s\n", pin_dir);
 		return CG_EXIT_FAIL;
 	}
+	if (cg_pins_meta(&m, &meta)) {
+		p_err("status", "the pins in %s come from another build of "
+				"connguard: remove them with 'connguard unload "
+				"--pin-dir %s'",
+		      pin_dir, pin_dir);
+		cg_pins_close(&m);
+		return CG_EXIT_FAIL;
+	}
 	attached = cg_pins_attached(pin_dir);
-	cg_pins_meta(&m, &meta);
 	cg_stats_read(m.stats, st);
 	pol = calloc(1, sizeof(*pol));
 	if (pol)
 		bpf_map_lookup_elem(m.policy, &zero, pol);
-	running = meta.daemon_pid && kill((pid_t)meta.daemon_pid, 0) == 0;
+	running = cg_daemon_alive(meta.daemon_pid);
 	cg_format_time(meta.started_realtime_ns, started, sizeof(started));
 
 	o = json_object_new_object();
@@ -124,6 +131,8 @@ int cmd_status(int argc, char **argv)
 	json_object_object_add(o, "counters", cnt);
 	maps = json_object_new_object();
 	fill(maps, "taints", cg_map_count(m.taints), CG_TAINT_MAX);
+	fill(maps, "cgroup_taints", cg_map_count(m.cgroup_taints),
+	     CG_TAINT_MAX);
 	fill(maps, "reserved", cg_map_count(m.reserved), CG_RESERVED_MAX);
 	fill(maps, "allow4", cg_map_count(m.allow4), CG_CIDR_MAX);
 	fill(maps, "allow6", cg_map_count(m.allow6), CG_CIDR_MAX);
@@ -153,9 +162,10 @@ int cmd_status(int argc, char **argv)
 		       "mail-after-reserved-lookup\n",
 		       (unsigned long long)st[CG_STAT_LOGGED_FORBIDDEN],
 		       (unsigned long long)st[CG_STAT_LOGGED_TAINTED]);
-		printf("taints:       %ld active, %llu total, %llu inherited, "
-		       "%llu not recorded (map full)\n",
-		       cg_map_count(m.taints),
+		printf("taints:       %ld processes and %ld cgroups tainted, "
+		       "%llu total, %llu inherited, %llu not recorded (map "
+		       "full)\n",
+		       cg_map_count(m.taints), cg_map_count(m.cgroup_taints),
 		       (unsigned long long)st[CG_STAT_TAINTS],
 		       (unsigned long long)st[CG_STAT_TAINT_INHERITED],
 		       (unsigned long long)st[CG_STAT_TAINT_FULL]);

@@ -14,22 +14,6 @@
 #include "pins.h"
 #include "util.h"
 
-/* Is PID a connguard process (and not a reused pid)? */
-static int is_connguard(pid_t pid)
-{
-	char path[64], comm[32] = "";
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/comm", pid);
-	f = fopen(path, "re");
-	if (!f)
-		return 0;
-	if (!fgets(comm, sizeof(comm), f))
-		comm[0] = 0;
-	fclose(f);
-	return strncmp(comm, "connguard", 9) == 0;
-}
-
 int cmd_unload(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -72,7 +56,7 @@ int cmd_unload(int argc, char **argv)
 	if (cg_pins_open(pin_dir, &m) == 0) {
 		if (cg_pins_meta(&m, &meta) == 0 && meta.daemon_pid &&
 		    (pid_t)meta.daemon_pid != getpid() &&
-		    is_connguard((pid_t)meta.daemon_pid) &&
+		    cg_daemon_alive(meta.daemon_pid) &&
 		    kill((pid_t)meta.daemon_pid, SIGTERM) == 0) {
 			struct timespec ts = { 0, 50 * 1000000 };
 

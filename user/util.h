@@ -33,6 +33,9 @@ int cg_parse_time(const char *s, uint64_t *real_ns);
 /* "90s", "15m", "2h", "1d" back from now, or an RFC 3339 time; 0 or -1. */
 int cg_parse_since(const char *s, uint64_t *real_ns);
 
+/* Is PID a running connguard process (not a reused pid)? */
+bool cg_daemon_alive(uint32_t pid);
+
 /* Strict decimal parse into [min, max]; 0 or -1. */
 int cg_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
 

@@ -92,7 +92,7 @@ expect "unload with nothing pinned is fine" 0 "nothing pinned" "$CONNGUARD" unlo
 
 # a running guard: status, a second guard on the same pins is refused
 guard_up "$LAB_DIR/ok.conf"
-expect "status with a guard exits 0 and says attached" 0 "attached (7 of 7 programs)" \
+expect "status with a guard exits 0 and says attached" 0 "attached (8 of 8 programs)" \
 	"$CONNGUARD" status --pin-dir "$PIN_DIR"
 st=$("$CONNGUARD" status --pin-dir "$PIN_DIR" --json)
 $PY -c 'import json,sys; o=json.loads(sys.argv[1]); assert o["attached"] is True and o["mode"]=="enforce" and o["cgroup"]==sys.argv[2] and o["daemon_running"] is True and "lost_events" in o["counters"], o' "$st" "$TEST_CG" &&
@@ -100,7 +100,7 @@ $PY -c 'import json,sys; o=json.loads(sys.argv[1]); assert o["attached"] is True
 	not_ok "status --json: attached, mode, cgroup, daemon, counters" "$st"
 expect "a second guard on the same pin dir is refused" 1 "already running" \
 	"$CONNGUARD" run --config "$LAB_DIR/ok.conf" --cgroup "$TEST_CG" --pin-dir "$PIN_DIR" --log "$LAB_DIR/y.jsonl"
-expect "status still attached after the refused second guard" 0 "attached (7 of 7" \
+expect "status still attached after the refused second guard" 0 "attached (8 of 8" \
 	"$CONNGUARD" status --pin-dir "$PIN_DIR"
 expect "unload stops the guard" 0 "unloaded" "$CONNGUARD" unload --pin-dir "$PIN_DIR"
 wait_until 5 bash -c "! kill -0 $GUARD_PID 2>/dev/null" &&
