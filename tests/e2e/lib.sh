@@ -464,7 +464,8 @@ _dnsmasq_args() {
 		--bind-interfaces --listen-address="$DNS4" --listen-address="$DNS6"
 		--user=root --group=root --pid-file="$LAB_DIR/dnsmasq.pid"
 		--log-queries --log-facility="$LAB_DIR/dnsmasq.log"
-		--local-ttl=300 --local=/#/
+		--local-ttl="${LAB_DNS_TTL:-300}" --local=/#/
+		--addn-hosts="$LAB_DIR/lab.hosts"
 		--host-record="mail.realcorp.net,$MAIL4,$MAIL6"
 		--host-record="smtp.realcorp.net,$SMTP4,$SMTP6"
 		--host-record="web.realcorp.net,$WEB4,$WEB6"
@@ -588,6 +589,7 @@ lab_up() {
 		--record "$LAB_DIR/loopback.jsonl" --ready "$LAB_DIR/loopback.ready" \
 		>"$LAB_DIR/loopback.out" 2>&1 &
 	_bg_pids+=($!)
+	: >"$LAB_DIR/lab.hosts"
 	mapfile -t a < <(_dnsmasq_args)
 	ip netns exec "$SERVER_NS" dnsmasq "${a[@]}" >"$LAB_DIR/dnsmasq.out" 2>&1 &
 	_bg_pids+=($!)
@@ -676,6 +678,13 @@ _lab_trap() {
 	fi
 	[ "$_tap_fail" -eq 0 ] && exit 0
 	exit 1
+}
+
+# lab_hosts LINE...: replace dnsmasq's extra hosts file ("ADDR NAME" lines,
+# answered with the TTL LAB_DNS_TTL) and make it re-read it (SIGHUP).
+lab_hosts() {
+	printf '%s\n' "$@" >"$LAB_DIR/lab.hosts"
+	kill -HUP "$(cat "$LAB_DIR/dnsmasq.pid")"
 }
 
 # ---------------------------------------------------------------- the guard
