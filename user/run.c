@@ -28,6 +28,7 @@
 #include "connguard.h"
 #include "connguard.skel.h"
 #include "event.h"
+#include "log.h"
 #include "pins.h"
 #include "policy.h"
 #include "util.h"
@@ -47,12 +48,12 @@ struct guard {
 	const char *opt_mode, *opt_cgroup, *opt_log;
 	char cgroup[PATH_MAX];
 	char pin_dir[PATH_MAX];
-	FILE *log;
+	struct cg_log log;
+	bool log_open;
 	bool log_stdout;
 	bool human; /* a readable line per event on stdout */
 	int64_t mono_off;
 	struct cg_meta meta; /* as written to the meta map */
-	int write_err; /* errno of the last failed log write, reported once */
 };
 
 static void usage(FILE *f)
@@ -83,16 +84,10 @@ static const char *mode_name(int mode)
 
 static void emit(struct guard *g, const char *line, int len)
 {
-	if (len <= 0)
+	if (len <= 0 || !g->log_open)
 		return;
-	if (fwrite(line, 1, (size_t)len, g->log) != (size_t)len) {
-		if (g->write_err != errno)
-			p_err("log", "cannot write: %s", strerror(errno));
-		g->write_err = errno;
-		clearerr(g->log);
-	} else {
-		g->write_err = 0;
-	}
+	/* Failures are reported and counted by the writer (log.c). */
+	cg_log_write(&g->log, line, (size_t)len);
 	if (g->human) {
 		struct json_object *o = json_tokener_parse(line);
 		char h[CG_JSON_MAX];
@@ -105,10 +100,8 @@ static void emit(struct guard *g, const char *line, int len)
 
 static void flush(struct guard *g)
 {
-	if (fflush(g->log) && g->write_err != errno) {
-		g->write_err = errno;
-		p_err("log", "cannot write: %s", strerror(errno));
-	}
+	if (g->log_open)
+		cg_log_flush(&g->log);
 	if (g->human)
 		fflush(stdout);
 }
@@ -209,34 +202,11 @@ static int load_config(struct guard *g, struct cg_config *c)
 
 static int open_log(struct guard *g)
 {
-	char dir[PATH_MAX];
-	char *slash;
-	int fd;
-
-	if (!strcmp(g->cfg.log_path, "-")) {
-		g->log = stdout;
-		g->log_stdout = true;
-		return 0;
-	}
-	snprintf(dir, sizeof(dir), "%s", g->cfg.log_path);
-	slash = strrchr(dir, '/');
-	if (slash && slash != dir) {
-		*slash = 0;
-		if (cg_mkdir_p(dir, 0750)) {
-			p_err("log", "cannot create %s: %s", dir,
-			      strerror(errno));
-			return -1;
-		}
-	}
-	fd = open(g->cfg.log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
-		  0640);
-	if (fd < 0 || !(g->log = fdopen(fd, "a"))) {
-		p_err("log", "cannot open %s: %s", g->cfg.log_path,
-		      strerror(errno));
-		if (fd >= 0)
-			close(fd);
+	if (cg_log_open(&g->log, g->cfg.log_path, g->cfg.log_max_size,
+			g->cfg.log_keep, g->cfg.log_compress))
 		return -1;
-	}
+	g->log_open = true;
+	g->log_stdout = g->log.is_stdout;
 	return 0;
 }
 
@@ -832,13 +802,13 @@ out:
 	if (pinned) {
 		if (cg_pins_remove(g.pin_dir, why, sizeof(why)))
 			p_err("run", "%s", why);
-		if (attached && g.log)
+		if (attached && g.log_open)
 			guard_event(&g, "stopped", NULL);
 	}
 	connguard_bpf__destroy(g.skel);
 	hosts_free(&g.hosts);
-	if (g.log && !g.log_stdout)
-		fclose(g.log);
+	if (g.log_open)
+		cg_log_close(&g.log);
 out_cfg:
 	cg_config_free(&g.cfg);
 	return rc;

@@ -13,6 +13,7 @@
 #include "cmds.h"
 #include "config.h"
 #include "event.h"
+#include "logread.h"
 #include "util.h"
 
 struct filter {
@@ -112,11 +113,87 @@ static void last_n(FILE *fp, const struct filter *f, long n)
 	fflush(stdout);
 }
 
+struct kept {
+	char **v; /* ring of the last lines of one file */
+	long n, size;
+};
+
+/*
+ * Print the last N matching lines of the log and its archives (all when
+ * N < 0). Files are read newest first, and only as many as N needs, so a
+ * short tail does not decompress every archive.
+ */
+static void last_n_log(struct cg_logread *r, const struct filter *f, long n)
+{
+	struct kept *k = NULL;
+	const char *line;
+	long have = 0;
+	size_t first;
+	ssize_t len;
+
+	if (n < 0 || !r->n) {
+		while ((len = cg_logread_next(r, &line)) > 0) {
+			struct json_object *o;
+
+			if (match(f, line, &o))
+				print(f, line, o);
+			json_object_put(o);
+		}
+		fflush(stdout);
+		return;
+	}
+	k = calloc(r->n, sizeof(*k));
+	if (!k)
+		return;
+	for (first = r->n; first > 0 && have < n; first--) {
+		struct kept *kf = &k[first - 1];
+
+		kf->size = n - have;
+		kf->v = calloc((size_t)kf->size, sizeof(*kf->v));
+		if (!kf->v)
+			break;
+		while ((len = cg_logread_file_next(r, first - 1, &line)) > 0) {
+			struct json_object *o;
+
+			if (match(f, line, &o)) {
+				free(kf->v[kf->n % kf->size]);
+				kf->v[kf->n % kf->size] = strdup(line);
+				kf->n++;
+			}
+			json_object_put(o);
+		}
+		have += kf->n < kf->size ? kf->n : kf->size;
+	}
+	for (size_t i = first; i < r->n; i++) {
+		struct kept *kf = &k[i];
+
+		for (long j = kf->n > kf->size ? kf->n - kf->size : 0;
+		     kf->v && j < kf->n; j++) {
+			char *l = kf->v[j % kf->size];
+			struct json_object *o = l ? json_tokener_parse(l) : NULL;
+
+			if (o)
+				print(f, l, o);
+			json_object_put(o);
+		}
+		for (long j = 0; kf->v && j < kf->size; j++)
+			free(kf->v[j]);
+		free(kf->v);
+	}
+	free(k);
+	fflush(stdout);
+}
+
 static void follow(FILE *fp, const char *path, const struct filter *f)
 {
 	struct timespec ts = { 0, 200 * 1000000 };
 	struct stat cur, now;
 
+	/* Only archives so far: wait for the live file. */
+	while (!fp) {
+		nanosleep(&ts, NULL);
+		fp = fopen(path, "re");
+	}
 	if (fstat(fileno(fp), &cur))
 		return;
 	for (;;) {
@@ -156,6 +233,7 @@ int cmd_tail(int argc, char **argv)
 	};
 	struct filter f = { .pid = -1 };
 	const char *path = CG_DEFAULT_LOG;
+	struct cg_logread r;
 	bool fol = false;
 	uint64_t v;
 	long n = 10;
@@ -222,14 +300,16 @@ int cmd_tail(int argc, char **argv)
 		p_err("tail", "unexpected argument \"%s\"", argv[optind]);
 		return CG_EXIT_USAGE;
 	}
-	fp = fopen(path, "re");
-	if (!fp) {
+	if (cg_logread_open(&r, path)) {
 		p_err("tail", "cannot open %s: %s", path, strerror(errno));
 		return CG_EXIT_FAIL;
 	}
-	last_n(fp, &f, n);
+	last_n_log(&r, &f, n);
+	fp = cg_logread_take_live(&r);
+	cg_logread_close(&r);
 	if (fol)
 		follow(fp, path, &f);
-	fclose(fp);
+	if (fp)
+		fclose(fp);
 	return CG_EXIT_OK;
 }

@@ -1,0 +1,392 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The event log as an operator and `tail`/`report` see it: rotation by size
+ * into PATH.1.gz, PATH.2.gz, ... (valid gzip, only `keep` of them), no line
+ * lost, split or repeated across rotations, the reader giving every line of
+ * archives and live file once and oldest first, write errors counted, and
+ * `report`'s summary and exit codes.
+ *
+ * Build and run: make test-build && .output/tests/test_log
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <zlib.h>
+#include <json-c/json.h>
+
+#include "cmds.h"
+#include "log.h"
+#include "logread.h"
+#include "util.h"
+#include "unit.h"
+
+static char dir[64];
+
+static void rm_rf(const char *d)
+{
+	char cmd[256];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", d);
+	if (system(cmd))
+		printf("# cannot remove %s\n", d);
+}
+
+static void fresh_dir(void)
+{
+	if (dir[0])
+		rm_rf(dir);
+	snprintf(dir, sizeof(dir), "/tmp/connguard-unit-log.XXXXXX");
+	if (!mkdtemp(dir))
+		abort();
+}
+
+static bool exists(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static bool exists(const char *fmt, ...)
+{
+	char p[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(p, sizeof(p), fmt, ap);
+	va_end(ap);
+	return access(p, F_OK) == 0;
+}
+
+/* Line I: a JSON object of varying length. */
+static int make_line(char *buf, size_t len, long i)
+{
+	return snprintf(buf, len, "{\"n\":%ld,\"pad\":\"%.*s\"}\n", i,
+			(int)(i % 61), "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+				       "xxxxxxxxxxxxxxxxxxxxxx");
+}
+
+/* Read PATH's stream with the reader; N of each line number into SEEN. */
+static long read_all(const char *path, unsigned char *seen, long max,
+		     long *first, long *last, long *bad)
+{
+	struct cg_logread r;
+	const char *line;
+	long count = 0;
+	ssize_t n;
+
+	*first = *last = -1;
+	*bad = 0;
+	if (cg_logread_open(&r, path))
+		return -1;
+	while ((n = cg_logread_next(&r, &line)) > 0) {
+		long v;
+
+		if (sscanf(line, "{\"n\":%ld,", &v) != 1 || v < 0 || v >= max ||
+		    line[n - 1] != '\n') {
+			(*bad)++;
+			continue;
+		}
+		if (*last >= 0 && v != *last + 1)
+			(*bad)++; /* out of order */
+		if (*first < 0)
+			*first = v;
+		*last = v;
+		if (seen[v] < 255)
+			seen[v]++;
+		count++;
+	}
+	cg_logread_close(&r);
+	return count;
+}
+
+/* A whole gzip file reads back without error; its uncompressed size. */
+static long gz_size(const char *path)
+{
+	unsigned char magic[2] = {};
+	char buf[65536];
+	long total = 0;
+	gzFile gz;
+	int fd, n;
+
+	fd = open(path, O_RDONLY);
+	if (fd < 0 || read(fd, magic, 2) != 2 || magic[0] != 0x1f ||
+	    magic[1] != 0x8b) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	close(fd);
+	gz = gzopen(path, "rb");
+	if (!gz)
+		return -1;
+	while ((n = gzread(gz, buf, sizeof(buf))) > 0)
+		total += n;
+	if (n < 0 || gzclose_r(gz) != Z_OK)
+		return -1;
+	return total;
+}
+
+static void rotation_keeps_every_line_once(void)
+{
+	const long N = 100000;
+	const uint64_t max = 64 << 10;
+	unsigned char *seen = calloc((size_t)N, 1);
+	char path[128], name[160], line[160];
+	long first, last, bad, count, dup = 0, miss = 0;
+	unsigned int archives = 0;
+	struct cg_log l;
+	struct stat st;
+
+	fresh_dir();
+	snprintf(path, sizeof(path), "%s/log/events.jsonl", dir);
+	CHECK(cg_log_open(&l, path, max, 1000, true) == 0, "open %s", path);
+	for (long i = 0; i < N; i++) {
+		int n = make_line(line, sizeof(line), i);
+
+		CHECK(cg_log_write(&l, line, (size_t)n) == 0, "line %ld", i);
+		if (i % 97 == 0) /* the daemon flushes once per loop round */
+			cg_log_flush(&l);
+	}
+	cg_log_close(&l);
+
+	snprintf(name, sizeof(name), "%s/log", dir);
+	CHECK(stat(name, &st) == 0 && (st.st_mode & 0777) == 0750,
+	      "log dir mode %o", st.st_mode & 0777);
+	CHECK(stat(path, &st) == 0 && (st.st_mode & 0777) == 0640,
+	      "log mode %o", st.st_mode & 0777);
+	CHECK((uint64_t)st.st_size <= max, "live file %lld bytes",
+	      (long long)st.st_size);
+	while (cg_log_archive_name(path, archives + 1, true, name,
+				   sizeof(name)) == 0 &&
+	       access(name, F_OK) == 0) {
+		long sz = gz_size(name);
+
+		CHECK(sz > 0 && (uint64_t)sz <= max,
+		      "%s: not valid gzip or too large (%ld)", name, sz);
+		CHECK(!exists("%s.%u", path, archives + 1),
+		      "uncompressed archive %u left beside its .gz",
+		      archives + 1);
+		CHECK(!exists("%s.tmp", name), "%s.tmp left", name);
+		archives++;
+	}
+	CHECK(archives > 50, "only %u archives", archives);
+
+	count = read_all(path, seen, N, &first, &last, &bad);
+	for (long i = 0; i < N; i++) {
+		dup += seen[i] > 1;
+		miss += seen[i] == 0;
+	}
+	CHECK_INT(count, N);
+	CHECK_INT(first, 0);
+	CHECK_INT(last, N - 1);
+	CHECK_INT(bad, 0);
+	CHECK_INT(dup, 0);
+	CHECK_INT(miss, 0);
+	free(seen);
+}
+
+static void keep_drops_the_oldest(void)
+{
+	unsigned char seen[200] = {};
+	char path[128], line[160];
+	long first, last, bad, count;
+	struct cg_log l;
+
+	fresh_dir();
+	snprintf(path, sizeof(path), "%s/events.jsonl", dir);
+	CHECK(cg_log_open(&l, path, 200, 3, true) == 0, "open");
+	for (long i = 0; i < 200; i++) {
+		int n = make_line(line, sizeof(line), i);
+
+		cg_log_write(&l, line, (size_t)n);
+		cg_log_flush(&l);
+	}
+	cg_log_close(&l);
+	for (int i = 1; i <= 3; i++)
+		CHECK(exists("%s.%d.gz", path, i), "archive %d missing", i);
+	CHECK(!exists("%s.4.gz", path) && !exists("%s.4", path),
+	      "a 4th archive with keep = 3");
+	count = read_all(path, seen, 200, &first, &last, &bad);
+	CHECK(count > 4 && count < 40, "%ld lines kept", count);
+	CHECK_INT(last, 199);
+	CHECK_INT(first, 200 - count);
+	CHECK_INT(bad, 0);
+}
+
+static void plain_archives_and_keep_zero(void)
+{
+	unsigned char seen[100] = {};
+	char path[128], line[160];
+	long first, last, bad, count;
+	struct cg_log l;
+
+	fresh_dir();
+	snprintf(path, sizeof(path), "%s/events.jsonl", dir);
+	CHECK(cg_log_open(&l, path, 300, 2, false) == 0, "open");
+	for (long i = 0; i < 100; i++) {
+		int n = make_line(line, sizeof(line), i);
+
+		cg_log_write(&l, line, (size_t)n);
+	}
+	cg_log_close(&l);
+	CHECK(exists("%s.1", path) && exists("%s.2", path),
+	      "plain archives .1 and .2");
+	CHECK(!exists("%s.1.gz", path) && !exists("%s.3", path),
+	      "no .gz, no .3 with compress = no, keep = 2");
+	count = read_all(path, seen, 100, &first, &last, &bad);
+	CHECK_INT(last, 99);
+	CHECK_INT(first, 100 - count);
+	CHECK_INT(bad, 0);
+
+	fresh_dir();
+	snprintf(path, sizeof(path), "%s/events.jsonl", dir);
+	memset(seen, 0, sizeof(seen));
+	CHECK(cg_log_open(&l, path, 300, 0, true) == 0, "open keep = 0");
+	for (long i = 0; i < 100; i++) {
+		int n = make_line(line, sizeof(line), i);
+
+		cg_log_write(&l, line, (size_t)n);
+	}
+	cg_log_close(&l);
+	CHECK(!exists("%s.1", path) && !exists("%s.1.gz", path),
+	      "keep = 0: no archive");
+	count = read_all(path, seen, 100, &first, &last, &bad);
+	CHECK(count > 0 && count < 20, "%ld lines", count);
+	CHECK_INT(last, 99);
+}
+
+static void write_file(const char *path, const char *text, bool gz)
+{
+	if (gz) {
+		gzFile g = gzopen(path, "wb");
+
+		gzputs(g, text);
+		gzclose(g);
+	} else {
+		FILE *f = fopen(path, "w");
+
+		fputs(text, f);
+		fclose(f);
+	}
+}
+
+static void reader_across_archive_states(void)
+{
+	char path[128], name[160];
+	const char *line;
+	struct cg_logread r;
+	char got[512] = "";
+	FILE *live;
+	ssize_t n;
+
+	fresh_dir();
+	snprintf(path, sizeof(path), "%s/events.jsonl", dir);
+	/* .3 plain (compress was off then), .2.gz, .1 caught between the
+	 * compressor's rename and unlink (.1 and .1.gz both), a live file
+	 * whose last line is still being written; junk names ignored.
+	 */
+	snprintf(name, sizeof(name), "%s.3", path);
+	write_file(name, "a\nb\n", false);
+	snprintf(name, sizeof(name), "%s.2.gz", path);
+	write_file(name, "c\nd", true); /* unterminated: a crash */
+	snprintf(name, sizeof(name), "%s.1.gz", path);
+	write_file(name, "e\n", true);
+	snprintf(name, sizeof(name), "%s.1", path);
+	write_file(name, "e\n", false);
+	snprintf(name, sizeof(name), "%s.1.gz.tmp", path);
+	write_file(name, "junk\n", false);
+	snprintf(name, sizeof(name), "%s.01", path);
+	write_file(name, "junk\n", false);
+	snprintf(name, sizeof(name), "%s.old", path);
+	write_file(name, "junk\n", false);
+	write_file(path, "f\ng\npartial", false);
+
+	CHECK(cg_logread_open(&r, path) == 0, "open: %s", strerror(errno));
+	while ((n = cg_logread_next(&r, &line)) > 0)
+		strncat(got, line, sizeof(got) - strlen(got) - 1);
+	CHECK_STR(got, "a\nb\nc\nd\ne\nf\ng\n");
+	live = cg_logread_take_live(&r);
+	CHECK(live && ftell(live) == 4, "live positioned before the partial "
+					"line");
+	if (live)
+		fclose(live);
+	cg_logread_close(&r);
+
+	/* Archives only, no live file. */
+	unlink(path);
+	got[0] = 0;
+	CHECK(cg_logread_open(&r, path) == 0, "open without live file");
+	while ((n = cg_logread_next(&r, &line)) > 0)
+		strncat(got, line, sizeof(got) - strlen(got) - 1);
+	CHECK_STR(got, "a\nb\nc\nd\ne\n");
+	CHECK(cg_logread_take_live(&r) == NULL, "no live file");
+	cg_logread_close(&r);
+
+	/* Nothing at all. */
+	snprintf(name, sizeof(name), "%s/none.jsonl", dir);
+	CHECK(cg_logread_open(&r, name) == -1 && errno == ENOENT,
+	      "missing log: ENOENT");
+}
+
+static void crash_leftovers_are_finished(void)
+{
+	char path[128], name[160];
+	struct cg_log l;
+
+	fresh_dir();
+	snprintf(path, sizeof(path), "%s/events.jsonl", dir);
+	snprintf(name, sizeof(name), "%s.1", path);
+	write_file(name, "{\"n\":0}\n", false);
+	snprintf(name, sizeof(name), "%s.1.gz.tmp", path);
+	write_file(name, "half", false);
+	CHECK(cg_log_open(&l, path, 1000, 2, true) == 0, "open");
+	cg_log_close(&l);
+	snprintf(name, sizeof(name), "%s.1.gz", path);
+	CHECK(gz_size(name) == 8, "the left-over .1 compressed");
+	CHECK(!exists("%s.1", path) && !exists("%s.1.gz.tmp", path),
+	      "no .1 and no .tmp left");
+}
+
+static void write_errors_are_counted_not_silent(void)
+{
+	char line[160];
+	struct cg_log l;
+	int n, saved = dup(STDERR_FILENO), devnull;
+
+	/* /dev/full: every write fails with ENOSPC. No rotation here. */
+	CHECK(cg_log_open(&l, "/dev/full", 0, 0, false) == 0, "open");
+	devnull = open("/dev/null", O_WRONLY);
+	dup2(devnull, STDERR_FILENO); /* the one-line report */
+	n = make_line(line, sizeof(line), 1);
+	cg_log_write(&l, line, (size_t)n);
+	CHECK(cg_log_flush(&l) == -1, "flush fails");
+	CHECK(cg_log_flush(&l) == -1, "and is retried");
+	CHECK_INT(l.write_errors, 2);
+	CHECK_INT(l.len, n); /* kept, not dropped */
+	CHECK_INT(l.last_err, ENOSPC);
+	while (l.len + (size_t)n <= CG_LOG_PENDING_MAX)
+		cg_log_write(&l, line, (size_t)n);
+	CHECK_INT(l.dropped, 0);
+	CHECK(cg_log_write(&l, line, (size_t)n) == -1, "full queue");
+	CHECK_INT(l.dropped, 1);
+	l.len = 0; /* nothing more to try on close */
+	cg_log_close(&l);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	close(devnull);
+}
+
+int main(void)
+{
+	RUN(rotation_keeps_every_line_once);
+	RUN(keep_drops_the_oldest);
+	RUN(plain_archives_and_keep_zero);
+	RUN(reader_across_archive_states);
+	RUN(crash_leftovers_are_finished);
+	RUN(write_errors_are_counted_not_silent);
+	if (dir[0])
+		rm_rf(dir);
+	UNIT_DONE();
+}
