@@ -15,7 +15,7 @@
  * Bump when any layout below changes: pins left by another build are refused
  * instead of being half-used.
  */
-#define CG_ABI_VERSION 2
+#define CG_ABI_VERSION 4
 
 #define CG_NAME_MAX 256 /* DNS name, text form, NUL included (RFC 1035: 253) */
 #define CG_COMM_LEN 16
@@ -96,6 +96,16 @@ struct cg_stats {
 	__u64 v[CG_STAT__MAX];
 };
 
+#define CG_CONFIG_PATH_MAX 1024
+#define CG_RELOAD_MSG_MAX 256
+
+enum cg_reload_result {
+	CG_RELOAD_NONE = 0,	/* no reload yet */
+	CG_RELOAD_APPLIED = 1,
+	CG_RELOAD_REFUSED = 2,	/* the configuration was refused: nothing changed */
+	CG_RELOAD_FAILED = 3,	/* the maps could not take it: old policy restored */
+};
+
 /* Single entry of the `meta` array map: what `status` shows. */
 struct cg_meta {
 	__u32 abi;
@@ -108,6 +118,16 @@ struct cg_meta {
 	 */
 	__u64 reported[CG_STAT__MAX];
 	char cgroup[CG_CGROUP_PATH_MAX];
+	/* Written by the daemon only; read by `reload`, `status`, metrics. */
+	char config[CG_CONFIG_PATH_MAX]; /* its config file, absolute; "" unknown */
+	__u32 config_given;  /* --config given: a missing file is an error */
+	__u32 reload_gen;    /* reloads handled (SIGHUP), since the pins exist */
+	__u32 reload_result; /* enum cg_reload_result of the last one */
+	__u32 pad;
+	__u64 reload_realtime_ns;
+	__u64 log_write_errors; /* failed writes to the event log */
+	__u64 log_dropped;	/* events given up on: the log was unwritable */
+	char reload_message[CG_RELOAD_MSG_MAX]; /* why it was not applied */
 };
 
 /* Value of the `reserved` hash (key: cg_suffix_hash() of the suffix). */

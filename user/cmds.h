@@ -14,5 +14,8 @@ int cmd_tail(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_unload(int argc, char **argv);
+int cmd_reload(int argc, char **argv);
+int cmd_report(int argc, char **argv);
+int cmd_selftest(int argc, char **argv);
 
 #endif /* CG_CMDS_H */

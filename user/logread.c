@@ -331,6 +331,14 @@ ssize_t cg_logread_next(struct cg_logread *r, const char **line)
 	return 0;
 }
 
+ssize_t cg_logread_find(const struct cg_logread *r, dev_t dev, ino_t ino)
+{
+	for (size_t i = 0; i < r->n; i++)
+		if (r->f[i].dev == dev && r->f[i].ino == ino)
+			return (ssize_t)i;
+	return -1;
+}
+
 FILE *cg_logread_take_live(struct cg_logread *r)
 {
 	FILE *fp;

@@ -42,6 +42,9 @@ ssize_t cg_logread_next(struct cg_logread *r, const char **line);
 ssize_t cg_logread_file_next(struct cg_logread *r, size_t k,
 			     const char **line);
 
+/* Index of the file that is DEV/INO, or -1. */
+ssize_t cg_logread_find(const struct cg_logread *r, dev_t dev, ino_t ino);
+
 /*
  * The live file, positioned after what was read, for following it; the
  * reader gives it up (the caller closes it). NULL when there was none.

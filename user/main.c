@@ -18,6 +18,9 @@ static const struct cmd cmds[] = {
 	{ "status", cmd_status, "is a guard attached, where, its counters" },
 	{ "check", cmd_check, "validate a configuration file" },
 	{ "unload", cmd_unload, "detach everything and remove the pins" },
+	{ "reload", cmd_reload, "make the running guard re-read its config" },
+	{ "report", cmd_report, "sum up acted-on connects; exit 3 if any" },
+	{ "selftest", cmd_selftest, "prove the guard works on this host" },
 };
 
 static void usage(FILE *f)

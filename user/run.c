@@ -29,6 +29,7 @@
 #include "connguard.skel.h"
 #include "event.h"
 #include "log.h"
+#include "metrics.h"
 #include "pins.h"
 #include "policy.h"
 #include "util.h"
@@ -54,6 +55,8 @@ struct guard {
 	bool human; /* a readable line per event on stdout */
 	int64_t mono_off;
 	struct cg_meta meta; /* as written to the meta map */
+	char last_error[CG_RELOAD_MSG_MAX]; /* of the last guard error event */
+	struct cg_metrics metrics;
 };
 
 static void usage(FILE *f)
@@ -126,8 +129,10 @@ static void guard_event(struct guard *g, const char *event,
 			  g->cgroup, fmt ? msg : NULL, line, sizeof(line));
 	emit(g, line, n);
 	flush(g);
-	if (!strcmp(event, "error") && fmt)
+	if (!strcmp(event, "error") && fmt) {
 		p_err("run", "%s", msg);
+		snprintf(g->last_error, sizeof(g->last_error), "%s", msg);
+	}
 }
 
 static int on_event(void *ctx, void *data, size_t size)
@@ -287,17 +292,62 @@ static int apply(struct guard *g)
 	return 0;
 }
 
-static void reload(struct guard *g)
+/*
+ * Is PATH open for writing by another process? The kernel refuses a read
+ * lease on such a file. 1 yes, 0 no, -1 cannot tell (no leases there).
+ */
+static int being_written(const char *path)
 {
-	struct cg_config c;
-	struct cg_hosts h = {};
+	int fd = open(path, O_RDONLY | O_CLOEXEC), r;
 
+	if (fd < 0)
+		return -1;
+	r = fcntl(fd, F_SETLEASE, F_RDLCK);
+	if (r == 0)
+		fcntl(fd, F_SETLEASE, F_UNLCK);
+	else
+		r = errno == EAGAIN ? 1 : -1;
+	close(fd);
+	return r;
+}
+
+/*
+ * Re-read the configuration and apply it only whole; returns an enum
+ * cg_reload_result. A connect never meets a policy that is empty or half
+ * old, half new:
+ * - a file that is still open for writing (`cat > FILE` half way: its first
+ *   lines parse as a valid, smaller policy, and an empty file as the
+ *   defaults) is waited for, 2 s at most, and then refused;
+ * - when the maps cannot take the new policy (a map full), the old one is
+ *   written back instead of leaving a mix of both;
+ * - cg_policy_apply() adds before it deletes and writes the policy entry,
+ *   which arms the ports, last.
+ */
+static int reload_config(struct guard *g)
+{
+	struct timespec ts = { 0, 100 * 1000000 };
+	struct cg_hosts h = {}, old_hosts;
+	struct cg_config c, old_cfg;
+	char why[CG_RELOAD_MSG_MAX];
+	int busy = being_written(g->config_path);
+
+	for (int i = 0; i < 20 && busy == 1; i++) {
+		nanosleep(&ts, NULL);
+		busy = being_written(g->config_path);
+	}
+	if (busy == 1) {
+		guard_event(g, "error",
+			    "reload: %s is still open for writing by another "
+			    "process; the running policy stays",
+			    g->config_path);
+		return CG_RELOAD_REFUSED;
+	}
 	if (load_config(g, &c)) {
 		cg_config_free(&c);
 		guard_event(g, "error",
 			    "reload: %s has errors; the running policy stays",
 			    g->config_path);
-		return;
+		return CG_RELOAD_REFUSED;
 	}
 	if (strcmp(c.cgroup ? c.cgroup : g->cgroup, g->cgroup)) {
 		guard_event(g, "error",
@@ -305,36 +355,79 @@ static void reload(struct guard *g)
 			    "running policy stays",
 			    c.cgroup);
 		cg_config_free(&c);
-		return;
+		return CG_RELOAD_REFUSED;
 	}
-	if (hosts_init(&h, &c)) {
-		hosts_free(&h);
-		cg_config_free(&c);
-		guard_event(g, "error", "reload: out of memory");
-		return;
-	}
+	free(c.cgroup);
+	c.cgroup = NULL;
+	if (hosts_init(&h, &c) ||
+	    (g->cfg.cgroup && !(c.cgroup = strdup(g->cfg.cgroup))))
+		goto oom;
 	/* Keep what is known for hosts still listed; resolve the new ones. */
 	for (size_t i = 0; i < h.n; i++)
-		for (size_t j = 0; j < g->hosts.n; j++)
-			if (!strcmp(h.v[i].name, g->hosts.v[j].name)) {
-				struct cg_host tmp = h.v[i];
+		for (size_t j = 0; j < g->hosts.n; j++) {
+			struct cg_host *o = &g->hosts.v[j];
 
-				h.v[i] = g->hosts.v[j];
-				g->hosts.v[j] = tmp;
+			if (strcmp(h.v[i].name, o->name))
+				continue;
+			if (o->n) {
+				h.v[i].addrs = malloc(o->n * sizeof(*o->addrs));
+				if (!h.v[i].addrs)
+					goto oom;
+				memcpy(h.v[i].addrs, o->addrs,
+				       o->n * sizeof(*o->addrs));
 			}
-	hosts_free(&g->hosts);
-	g->hosts = h;
-	free(c.cgroup);
-	c.cgroup = g->cfg.cgroup;
-	g->cfg.cgroup = NULL;
-	cg_config_free(&g->cfg);
+			h.v[i].n = o->n;
+			h.v[i].refresh_ns = o->refresh_ns;
+			h.v[i].resolved = o->resolved;
+		}
+	old_cfg = g->cfg;
+	old_hosts = g->hosts;
 	g->cfg = c;
+	g->hosts = h;
 	for (size_t i = 0; i < g->hosts.n; i++)
 		if (!g->hosts.v[i].resolved)
 			g->hosts.v[i].refresh_ns = 0;
 	hosts_refresh(g, false);
-	if (apply(g) == 0)
-		guard_event(g, "reloaded", NULL);
+	if (apply(g)) {
+		snprintf(why, sizeof(why), "%s", g->last_error);
+		cg_config_free(&g->cfg);
+		hosts_free(&g->hosts);
+		g->cfg = old_cfg;
+		g->hosts = old_hosts;
+		guard_event(g, "error", "reload: %s; %s", why,
+			    apply(g) ? "the previous policy could not be "
+				       "restored either" :
+				       "the previous policy was restored");
+		return CG_RELOAD_FAILED;
+	}
+	cg_config_free(&old_cfg);
+	hosts_free(&old_hosts);
+	cg_log_set(&g->log, g->cfg.log_max_size, g->cfg.log_keep,
+		   g->cfg.log_compress);
+	guard_event(g, "reloaded", NULL);
+	return CG_RELOAD_APPLIED;
+oom:
+	hosts_free(&h);
+	cg_config_free(&c);
+	guard_event(g, "error", "reload: out of memory");
+	return CG_RELOAD_FAILED;
+}
+
+/* SIGHUP: reload, then tell `connguard reload` how it went (meta). */
+static void reload(struct guard *g)
+{
+	uint32_t zero = 0;
+	int r;
+
+	g->last_error[0] = 0;
+	r = reload_config(g);
+	g->meta.reload_gen++;
+	g->meta.reload_result = (__u32)r;
+	g->meta.reload_realtime_ns = cg_now_real_ns();
+	snprintf(g->meta.reload_message, sizeof(g->meta.reload_message), "%s",
+		 r == CG_RELOAD_APPLIED ? "" : g->last_error);
+	if (bpf_map_update_elem(g->maps.meta, &zero, &g->meta, BPF_ANY))
+		p_err("reload", "cannot write meta: %s", strerror(errno));
 }
 
 /*
@@ -367,8 +460,12 @@ static void check_counters(struct guard *g)
 			    "socket storage full: %llu DNS sockets not "
 			    "attributed",
 			    (unsigned long long)d);
-	if (memcmp(rep, now, sizeof(now))) {
+	if (memcmp(rep, now, sizeof(now)) ||
+	    g->meta.log_write_errors != g->log.write_errors ||
+	    g->meta.log_dropped != g->log.dropped) {
 		memcpy(rep, now, sizeof(now));
+		g->meta.log_write_errors = g->log.write_errors;
+		g->meta.log_dropped = g->log.dropped;
 		bpf_map_update_elem(g->maps.meta, &zero, &g->meta, BPF_ANY);
 	}
 }
@@ -520,6 +617,9 @@ static int loop(struct guard *g)
 					continue;
 				g->mono_off = cg_mono_to_real_offset();
 				check_counters(g);
+				cg_metrics_tick(&g->metrics,
+						g->cfg.metrics_textfile,
+						&g->maps, &g->meta, g->cfg.mode);
 				if (hosts_refresh(g, false))
 					apply(g);
 			}
@@ -772,6 +872,15 @@ int cmd_run(int argc, char **argv)
 	g.meta.daemon_pid = (uint32_t)getpid();
 	g.meta.started_realtime_ns = cg_now_real_ns();
 	snprintf(g.meta.cgroup, sizeof(g.meta.cgroup), "%s", g.cgroup);
+	/* For `connguard reload`, which validates this file before SIGHUP. */
+	if (g.config_path[0] == '/' || !getcwd(why, sizeof(why)) ||
+	    snprintf(g.meta.config, sizeof(g.meta.config), "%s/%s", why,
+		     g.config_path) >= (int)sizeof(g.meta.config))
+		snprintf(g.meta.config, sizeof(g.meta.config), "%s",
+			 g.config_path[0] == '/' ? g.config_path : "");
+	g.meta.config_given = g.config_given;
+	g.meta.log_write_errors = 0;
+	g.meta.log_dropped = 0;
 	if (bpf_map_update_elem(g.maps.meta, &zero, &g.meta, BPF_ANY)) {
 		p_err("run", "cannot write meta: %s", strerror(errno));
 		goto out;
@@ -804,6 +913,8 @@ out:
 			p_err("run", "%s", why);
 		if (attached && g.log_open)
 			guard_event(&g, "stopped", NULL);
+		if (attached)
+			cg_metrics_down(&g.metrics, g.cfg.metrics_textfile);
 	}
 	connguard_bpf__destroy(g.skel);
 	hosts_free(&g.hosts);

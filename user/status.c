@@ -11,11 +11,12 @@
 #include "cmds.h"
 #include "config.h"
 #include "connguard.h"
+#include "metrics.h"
 #include "pins.h"
 #include "policy.h"
 #include "util.h"
 
-static const char *const stat_keys[CG_STAT__MAX] = {
+const char *const cg_stat_keys[CG_STAT__MAX] = {
 	[CG_STAT_BLOCKED_FORBIDDEN] = "blocked_forbidden_destination",
 	[CG_STAT_BLOCKED_TAINTED] = "blocked_mail_after_reserved_lookup",
 	[CG_STAT_LOGGED_FORBIDDEN] = "logged_forbidden_destination",
@@ -29,6 +30,13 @@ static const char *const stat_keys[CG_STAT__MAX] = {
 	[CG_STAT_DNS_MALFORMED] = "dns_malformed",
 	[CG_STAT_DNS_UNOWNED] = "dns_unattributed",
 	[CG_STAT_OWNER_FULL] = "sockets_not_attributed",
+};
+
+static const char *const reload_names[] = {
+	[CG_RELOAD_NONE] = "none",
+	[CG_RELOAD_APPLIED] = "applied",
+	[CG_RELOAD_REFUSED] = "refused",
+	[CG_RELOAD_FAILED] = "failed",
 };
 
 static void add_u64(struct json_object *o, const char *k, uint64_t v)
@@ -127,8 +135,13 @@ int cmd_status(int argc, char **argv)
 				       1000000000ull);
 	cnt = json_object_new_object();
 	for (int i = 0; i < CG_STAT__MAX; i++)
-		add_u64(cnt, stat_keys[i], st[i]);
+		add_u64(cnt, cg_stat_keys[i], st[i]);
 	json_object_object_add(o, "counters", cnt);
+	add_u64(o, "log_write_errors", meta.log_write_errors);
+	add_u64(o, "log_dropped", meta.log_dropped);
+	add_u64(o, "reloads", meta.reload_gen);
+	json_object_object_add(o, "last_reload", json_object_new_string(
+		reload_names[meta.reload_result < 4 ? meta.reload_result : 0]));
 	maps = json_object_new_object();
 	fill(maps, "taints", cg_map_count(m.taints), CG_TAINT_MAX);
 	fill(maps, "cgroup_taints", cg_map_count(m.cgroup_taints),
@@ -182,6 +195,14 @@ int cmd_status(int argc, char **argv)
 		printf("reserved:     %ld suffixes\n", cg_map_count(m.reserved));
 		printf("lost events:  %llu\n",
 		       (unsigned long long)st[CG_STAT_LOST]);
+		printf("event log:    %llu write errors, %llu events dropped\n",
+		       (unsigned long long)meta.log_write_errors,
+		       (unsigned long long)meta.log_dropped);
+		printf("reloads:      %u, last %s%s%s\n", meta.reload_gen,
+		       reload_names[meta.reload_result < 4 ?
+					    meta.reload_result : 0],
+		       meta.reload_message[0] ? ": " : "",
+		       meta.reload_message);
 	}
 	rc = attached == (int)cg_prog_names_n ? CG_EXIT_OK : CG_EXIT_FAIL;
 	json_object_put(o);

@@ -184,6 +184,87 @@ static void last_n_log(struct cg_logread *r, const struct filter *f, long n)
 	fflush(stdout);
 }
 
+/* The first line of OLD's file, read without moving its position. */
+static char *first_line(FILE *old)
+{
+	char *buf = malloc(65536);
+	ssize_t n;
+	char *nl;
+
+	if (!buf)
+		return NULL;
+	n = pread(fileno(old), buf, 65535, 0);
+	if (n <= 0 || !(nl = memchr(buf, '\n', (size_t)n))) {
+		free(buf);
+		return NULL;
+	}
+	nl[1] = 0;
+	return buf;
+}
+
+/*
+ * PATH was rotated away from under OLD (already read to its end). Several
+ * rotations may have happened since the last look: print every file that
+ * came after OLD, found by its inode while it is a plain archive or by its
+ * first line once compressed, and return the live file positioned after
+ * what was printed. NULL: try again later.
+ */
+static FILE *catch_up(FILE *old, const char *path, const struct filter *f)
+{
+	char *first = first_line(old), **heads;
+	struct cg_logread r;
+	const char *line;
+	struct stat st;
+	ssize_t idx = -1, n;
+	FILE *live;
+
+	if (fstat(fileno(old), &st) || cg_logread_open(&r, path)) {
+		free(first);
+		return NULL;
+	}
+	heads = calloc(r.n ? r.n : 1, sizeof(*heads));
+	idx = cg_logread_find(&r, st.st_dev, st.st_ino);
+	/* Newest first; a first line read here is printed below. */
+	for (size_t k = r.n; idx < 0 && first && heads && k-- > 0;) {
+		if (cg_logread_file_next(&r, k, &line) <= 0)
+			continue;
+		if (!strcmp(line, first))
+			idx = (ssize_t)k;
+		else
+			heads[k] = strdup(line);
+	}
+	free(first);
+	if (idx < 0) {
+		/* Dropped beyond keep already: only the live file is left. */
+		p_err("tail", "rotations outran -f: events of %s may be "
+			      "skipped",
+		      path);
+		idx = (ssize_t)r.n - (r.has_live ? 2 : 1);
+	}
+	for (size_t k = (size_t)(idx + 1); k < r.n; k++) {
+		const char *h = heads ? heads[k] : NULL;
+
+		while (h || (n = cg_logread_file_next(&r, k, &line)) > 0) {
+			struct json_object *o;
+
+			if (h) {
+				line = h;
+				h = NULL;
+			}
+			if (match(f, line, &o))
+				print(f, line, o);
+			json_object_put(o);
+		}
+	}
+	for (size_t k = 0; heads && k < r.n; k++)
+		free(heads[k]);
+	free(heads);
+	fflush(stdout);
+	live = cg_logread_take_live(&r);
+	cg_logread_close(&r);
+	return live;
+}
+
 static void follow(FILE *fp, const char *path, const struct filter *f)
 {
 	struct timespec ts = { 0, 200 * 1000000 };
@@ -207,7 +288,7 @@ static void follow(FILE *fp, const char *path, const struct filter *f)
 			FILE *nf;
 
 			last_n(fp, f, -1); /* what the old file still held */
-			nf = fopen(path, "re");
+			nf = catch_up(fp, path, f);
 			if (!nf)
 				continue;
 			fclose(fp);

@@ -1,0 +1,97 @@
+#!/bin/bash
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#
+# `connguard reload`: validates the running guard's own config file first
+# (exit 2, FILE:LINE: message, nothing sent), then SIGHUPs the daemon and
+# reports what it did: 0 applied, 2 refused, 1 no daemon. A config file that
+# is still being written is never applied half-written: the guard waits for
+# the writer and refuses, and the running policy stays in force.
+. "$(dirname "$0")/lib.sh"
+
+lab_up
+CONF=$LAB_DIR/guard.conf
+BADNET4=198.18.4.0/24 # imap.badcorp.net's /24
+lab_config "$CONF" enforce "deny = $DENY_NET4"
+guard_up "$CONF"
+
+# reload_rc DESC WANT [ARGS]: run reload, check its exit status.
+reload_rc() {
+	local desc=$1 want=$2
+	shift 2
+	RELOAD_OUT=$("$CONNGUARD" reload --pin-dir "$PIN_DIR" "$@" 2>"$LAB_DIR/reload.err")
+	RELOAD_RC=$?
+	RELOAD_ERR=$(cat "$LAB_DIR/reload.err")
+	if [ "$RELOAD_RC" -eq "$want" ]; then
+		ok "$desc"
+	else
+		not_ok "$desc" "exit $RELOAD_RC, want $want; stdout: $RELOAD_OUT; stderr: $RELOAD_ERR"
+	fi
+}
+
+count() { ev_find --count "$GUARD_LOG" type=guard event="$1"; }
+
+probe "enforce, deny $DENY_NET4: $DENY4:143 -> EPERM" EPERM --connect "$DENY4" 143
+
+n=$(count reloaded)
+reload_rc "reload of an unchanged file: exit 0" 0
+[ "$(count reloaded)" -gt "$n" ] && ok "... and a reloaded event" || not_ok "reloaded event" "$(tail -n 3 "$GUARD_LOG")"
+grep -q "reloaded $CONF" <<<"$RELOAD_OUT" && ok "... and it says which file" || not_ok "reload says the file" "$RELOAD_OUT"
+
+# A broken file: nothing is sent.
+cp "$CONF" "$LAB_DIR/good.conf"
+lab_config "$CONF" audit "deny = 10.0.0/8"
+nr=$(count reloaded) ne=$(count error)
+reload_rc "broken file: exit 2" 2
+grep -q "^$CONF:[0-9]*: " <<<"$RELOAD_OUT" && ok "... FILE:LINE: message for the error" ||
+	not_ok "FILE:LINE: message" "$RELOAD_OUT"
+[ "$(wc -l <<<"$RELOAD_ERR")" -eq 1 ] && grep -q "^connguard: reload: .*nothing sent" <<<"$RELOAD_ERR" &&
+	ok "... one error line: nothing sent" || not_ok "one error line" "$RELOAD_ERR"
+sleep 0.5
+[ "$(count reloaded)" = "$nr" ] && [ "$(count error)" = "$ne" ] &&
+	ok "... the daemon got nothing (no guard event)" || not_ok "daemon untouched" "$(tail -n 3 "$GUARD_LOG")"
+probe "old policy still enforced: $DENY4:143 -> EPERM" EPERM --connect "$DENY4" 143
+
+# The same broken file through SIGHUP: the daemon refuses it itself.
+kill -HUP "$GUARD_PID"
+wait_until 5 test "$(count error)" -gt "$ne"
+ev_expect "SIGHUP with the broken file: guard error event" type=guard event=error message~"has errors"
+probe "old policy still enforced after it: $DENY4:143 -> EPERM" EPERM --connect "$DENY4" 143
+st=$("$CONNGUARD" status --pin-dir "$PIN_DIR" --json)
+[ "$(json_get "$st" last_reload)" = refused ] && ok "status: last reload refused" || not_ok "status: last reload refused" "$st"
+
+# A good new policy.
+lab_config "$CONF" enforce "deny = $BADNET4"
+nr=$(count reloaded)
+reload_rc "new deny CIDR: exit 0" 0
+[ "$(count reloaded)" -gt "$nr" ] && ok "... reloaded event" || not_ok "reloaded event" "$(tail -n 3 "$GUARD_LOG")"
+probe "new policy: $BAD4:143 -> EPERM" EPERM --connect "$BAD4" 143
+ev_expect "new policy: forbidden-destination event" type=connect action=blocked \
+	reason=forbidden-destination dst="$BAD4" pid="$PROBE_PID"
+probe "new policy: $DENY4:143 no longer denied -> OK" OK --connect "$DENY4" 143
+
+# A file caught half-written: `exec 7>FILE` truncated it and the writer has
+# put only its first lines there, which alone parse as a valid policy (audit,
+# no deny). The guard must not apply that.
+exec 7>"$CONF"
+printf '[guard]\nmode = audit\n' >&7
+ne=$(count error) nr=$(count reloaded)
+reload_rc "file still being written: refused, exit 2" 2
+grep -q "still open for writing" <<<"$RELOAD_ERR" && ok "... it says why" || not_ok "says why" "$RELOAD_ERR"
+[ "$(count error)" -gt "$ne" ] && [ "$(count reloaded)" = "$nr" ] &&
+	ok "... guard error event, no reloaded event" || not_ok "error event only" "$(tail -n 3 "$GUARD_LOG")"
+probe "the running policy stayed: $BAD4:143 -> EPERM" EPERM --connect "$BAD4" 143
+probe "the running policy stayed: tainted -> EPERM" EPERM --resolve foo.test --connect "$MAIL4" 143
+# The writer finishes.
+printf 'taint_scope = process\n[destinations]\ndeny = %s\n[log]\npath = %s\n' "$BADNET4" "$LAB_DIR/x.jsonl" >&7
+exec 7>&-
+reload_rc "the finished file: exit 0" 0
+probe "now audit: $BAD4:143 -> OK" OK --connect "$BAD4" 143
+ev_expect "audit: logged" type=connect action=logged dst="$BAD4" pid="$PROBE_PID"
+
+reload_rc "unknown option: exit 2" 2 --bogus
+guard_stop
+reload_rc "no guard: exit 1" 1
+[ -n "$RELOAD_ERR" ] && [ "$(wc -l <<<"$RELOAD_ERR")" -eq 1 ] && grep -q '^connguard: reload: ' <<<"$RELOAD_ERR" &&
+	ok "... one error line" || not_ok "one error line" "$RELOAD_ERR"
+
+done_testing
