@@ -113,6 +113,7 @@ test: deps-test
 
 SBINDIR := $(PREFIX)/sbin
 MANDIR := $(PREFIX)/share/man
+COMPLETIONDIR := $(PREFIX)/share/bash-completion/completions
 SYSCONFDIR ?= /etc
 UNITDIR ?= /lib/systemd/system
 
@@ -121,6 +122,7 @@ install: connguard
 	install -D -m 0755 connguard $(DESTDIR)$(SBINDIR)/connguard
 	install -D -m 0644 docs/connguard.8 $(DESTDIR)$(MANDIR)/man8/connguard.8
 	install -D -m 0644 docs/connguard.conf.5 $(DESTDIR)$(MANDIR)/man5/connguard.conf.5
+	install -D -m 0644 dist/connguard.bash-completion $(DESTDIR)$(COMPLETIONDIR)/connguard
 	test -e $(DESTDIR)$(SYSCONFDIR)/connguard/connguard.conf || \
 		install -D -m 0644 dist/connguard.conf $(DESTDIR)$(SYSCONFDIR)/connguard/connguard.conf
 	install -d -m 0755 $(DESTDIR)$(UNITDIR)
@@ -128,7 +130,8 @@ install: connguard
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/connguard $(DESTDIR)$(MANDIR)/man8/connguard.8 \
-		$(DESTDIR)$(MANDIR)/man5/connguard.conf.5 $(DESTDIR)$(UNITDIR)/connguard.service
+		$(DESTDIR)$(MANDIR)/man5/connguard.conf.5 $(DESTDIR)$(UNITDIR)/connguard.service \
+		$(DESTDIR)$(COMPLETIONDIR)/connguard
 
 clean:
 	$(call msg,CLEAN)

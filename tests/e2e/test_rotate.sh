@@ -98,6 +98,11 @@ read -r distinct total dups < <("$CONNGUARD" tail -n 100000 --json --log "$LOG" 
 [ "$distinct" = "$N" ] && [ "$total" = "$N" ] && [ "$dups" = 0 ] &&
 	ok "connguard tail -n 100000 --json reads all $N across the archives" ||
 	not_ok "tail reads all across archives" "distinct $distinct, total $total, duplicated $dups"
+rep=$("$CONNGUARD" report --json --log "$LOG")
+rc=$?
+[ "$rc" -eq 3 ] && [ "$(json_get "$rep" connects)" = "$N" ] && [ "$(json_get "$rep" logged)" = "$N" ] &&
+	ok "connguard report counts all $N across the archives (exit 3)" ||
+	not_ok "report across archives" "exit $rc: ${rep:0:300}"
 n=$("$CONNGUARD" tail -n 7 --json --type connect --log "$LOG" | wc -l)
 last=$("$CONNGUARD" tail -n 1 --json --type connect --log "$LOG")
 [ "$n" = 7 ] && [ "$(json_get "$last" dst)" = 198.18.147.136 ] &&

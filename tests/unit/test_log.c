@@ -378,6 +378,146 @@ static void write_errors_are_counted_not_silent(void)
 	close(devnull);
 }
 
+/* Run `connguard report ARGS` with stdout captured into OUT. */
+static int report(char *out, size_t len, int argc, char **argv)
+{
+	char name[160];
+	int saved, fd, rc;
+	ssize_t n;
+
+	snprintf(name, sizeof(name), "%s/report.out", dir);
+	fflush(stdout);
+	saved = dup(STDOUT_FILENO);
+	fd = open(name, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	dup2(fd, STDOUT_FILENO);
+	rc = cmd_report(argc, argv);
+	fflush(stdout);
+	dup2(saved, STDOUT_FILENO);
+	close(saved);
+	n = pread(fd, out, len - 1, 0);
+	out[n > 0 ? n : 0] = 0;
+	close(fd);
+	return rc;
+}
+
+#define EV_CONNECT(t, act, why, comm, dst, port)                              \
+	"{\"time\":\"2026-11-22T12:00:" t "Z\",\"type\":\"connect\","       \
+	"\"action\":\"" act "\",\"reason\":\"" why "\",\"pid\":7,"          \
+	"\"ppid\":1,\"uid\":0,\"comm\":\"" comm "\",\"cgroup_id\":9,"       \
+	"\"proto\":\"tcp\",\"dst\":\"" dst "\",\"dport\":" port "}\n"
+
+static void report_sums_up_across_archives(void)
+{
+	char path[128], name[160], since[] = "--since", json[] = "--json";
+	char logopt[] = "--log", *argv[8], out[8192];
+	struct json_object *o, *a, *r;
+	int rc;
+
+	fresh_dir();
+	snprintf(path, sizeof(path), "%s/events.jsonl", dir);
+	snprintf(name, sizeof(name), "%s.2.gz", path);
+	write_file(name,
+		   EV_CONNECT("01.000000", "blocked", "forbidden-destination",
+			      "curl", "198.18.3.25", "143")
+		   "{\"time\":\"2026-11-22T12:00:01.500000Z\",\"type\":"
+		   "\"taint\",\"pid\":8,\"comm\":\"connect\"}\n",
+		   true);
+	snprintf(name, sizeof(name), "%s.1", path);
+	write_file(name,
+		   EV_CONNECT("02.000000", "logged", "mail-after-reserved-lookup",
+			      "swaks", "2001:db8::25", "25"),
+		   false);
+	write_file(path,
+		   EV_CONNECT("03.000000", "blocked", "forbidden-destination",
+			      "curl", "198.18.3.25", "143")
+		   "{\"time\":\"2026-11-22T12:00:04.000000Z\",\"type\":"
+		   "\"guard\",\"event\":\"stopped\"}\n",
+		   false);
+
+	argv[0] = "report";
+	argv[1] = logopt;
+	argv[2] = path;
+	argv[3] = json;
+	rc = report(out, sizeof(out), 4, argv);
+	CHECK_INT(rc, CG_EXIT_FOUND);
+	o = json_tokener_parse(out);
+	CHECK(o != NULL, "not JSON: %s", out);
+	if (!o)
+		return;
+	CHECK(json_object_object_get_ex(o, "connects", &r) &&
+		      json_object_get_int(r) == 3, "%s", out);
+	CHECK(json_object_object_get_ex(o, "blocked", &r) &&
+		      json_object_get_int(r) == 2, "%s", out);
+	CHECK(json_object_object_get_ex(o, "first", &r) &&
+		      !strcmp(json_object_get_string(r),
+			      "2026-11-22T12:00:01.000000Z"), "%s", out);
+	CHECK(json_object_object_get_ex(o, "last", &r) &&
+		      !strcmp(json_object_get_string(r),
+			      "2026-11-22T12:00:03.000000Z"), "%s", out);
+	CHECK(json_object_object_get_ex(o, "by_destination", &a) &&
+		      json_object_array_length(a) == 2, "%s", out);
+	r = json_object_array_get_idx(a, 0);
+	CHECK_STR(json_object_get_string(json_object_object_get(r,
+			"destination")), "198.18.3.25:143");
+	CHECK_INT(json_object_get_int(json_object_object_get(r, "count")), 2);
+	CHECK_STR(json_object_get_string(json_object_object_get(r, "first")),
+		  "2026-11-22T12:00:01.000000Z");
+	r = json_object_array_get_idx(a, 1);
+	CHECK_STR(json_object_get_string(json_object_object_get(r,
+			"destination")), "[2001:db8::25]:25");
+	CHECK(json_object_object_get_ex(o, "by_comm", &a) &&
+		      json_object_array_length(a) == 2, "%s", out);
+	CHECK(json_object_object_get_ex(o, "by_reason", &a) &&
+		      json_object_array_length(a) == 2, "%s", out);
+	json_object_put(o);
+
+	/* Text: the same facts. */
+	rc = report(out, sizeof(out), 3, argv);
+	CHECK_INT(rc, CG_EXIT_FOUND);
+	CHECK(strstr(out, "3 acted-on connects (2 blocked, 1 logged)") &&
+		      strstr(out, "by reason:") && strstr(out, "swaks") &&
+		      strstr(out, "[2001:db8::25]:25"), "%s", out);
+
+	/* --since after the last one: none, exit 0. */
+	argv[3] = since;
+	argv[4] = "2026-11-22T12:00:03.5Z";
+	rc = report(out, sizeof(out), 5, argv);
+	CHECK_INT(rc, CG_EXIT_OK);
+	argv[4] = "2026-11-22T12:00:02.5Z";
+	rc = report(out, sizeof(out), 5, argv);
+	CHECK_INT(rc, CG_EXIT_FOUND);
+	CHECK(strstr(out, "1 acted-on connect (1 blocked, 0 logged)"), "%s",
+	      out);
+}
+
+static void report_exit_codes(void)
+{
+	char path[128], logopt[] = "--log", out[4096], *argv[6];
+	int saved = dup(STDERR_FILENO), devnull = open("/dev/null", O_WRONLY);
+
+	fresh_dir();
+	snprintf(path, sizeof(path), "%s/events.jsonl", dir);
+	write_file(path, "{\"time\":\"2026-11-22T12:00:04.000000Z\",\"type\":"
+			 "\"guard\",\"event\":\"started\"}\n",
+		   false);
+	argv[0] = "report";
+	argv[1] = logopt;
+	argv[2] = path;
+	CHECK_INT(report(out, sizeof(out), 3, argv), CG_EXIT_OK);
+	CHECK(strstr(out, "no acted-on connects"), "%s", out);
+	dup2(devnull, STDERR_FILENO);
+	snprintf(path, sizeof(path), "%s/none.jsonl", dir);
+	CHECK_INT(report(out, sizeof(out), 3, argv), CG_EXIT_FAIL);
+	argv[3] = "--since";
+	argv[4] = "soon";
+	CHECK_INT(report(out, sizeof(out), 5, argv), CG_EXIT_USAGE);
+	argv[3] = "extra";
+	CHECK_INT(report(out, sizeof(out), 4, argv), CG_EXIT_USAGE);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	close(devnull);
+}
+
 int main(void)
 {
 	RUN(rotation_keeps_every_line_once);
@@ -386,6 +526,8 @@ int main(void)
 	RUN(reader_across_archive_states);
 	RUN(crash_leftovers_are_finished);
 	RUN(write_errors_are_counted_not_silent);
+	RUN(report_sums_up_across_archives);
+	RUN(report_exit_codes);
 	if (dir[0])
 		rm_rf(dir);
 	UNIT_DONE();

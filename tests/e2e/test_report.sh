@@ -1,0 +1,75 @@
+#!/bin/bash
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#
+# `connguard report` as a CI job's last step: exit 0 when the log holds no
+# acted-on connect, 3 when it does, with the connects summed up by reason,
+# by process and by destination (text and --json); 1 when the log cannot be
+# read, 2 for usage errors.
+. "$(dirname "$0")/lib.sh"
+
+lab_up
+CONF=$LAB_DIR/guard.conf
+lab_config "$CONF" enforce "deny = $DENY_NET4"
+guard_up "$CONF"
+ev_sync
+
+report() { # DESC WANT ARGS...
+	local desc=$1 want=$2
+	shift 2
+	REPORT_OUT=$("$CONNGUARD" report "$@" 2>"$LAB_DIR/report.err")
+	REPORT_RC=$?
+	REPORT_ERR=$(cat "$LAB_DIR/report.err")
+	[ "$REPORT_RC" -eq "$want" ] && ok "$desc" ||
+		not_ok "$desc" "exit $REPORT_RC, want $want: $REPORT_OUT $REPORT_ERR"
+}
+
+report "a log with no acted-on connect: exit 0" 0 --log "$GUARD_LOG"
+grep -q "no acted-on connects" <<<"$REPORT_OUT" && ok "... and says so" || not_ok "says so" "$REPORT_OUT"
+
+probe "deny: $DENY4:143 -> EPERM" EPERM --connect "$DENY4" 143
+probe "deny: $DENY4:143 again -> EPERM" EPERM --connect "$DENY4" 143
+probe "tainted: $MAIL4:993 -> EPERM" EPERM --resolve foo.test --connect "$MAIL4" 993
+in_cg "$PY" -c 'import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+try:
+    s.connect((sys.argv[1], 25))
+except OSError:
+    pass' "$DENY4"
+ev_sync
+
+report "four blocked connects: exit 3" 3 --log "$GUARD_LOG"
+grep -q "4 acted-on connects (4 blocked, 0 logged)" <<<"$REPORT_OUT" &&
+	ok "... the total, blocked and logged" || not_ok "the total" "$REPORT_OUT"
+for want in "by reason:" "by process:" "by destination:" \
+	"forbidden-destination  *3  *3  *0" "mail-after-reserved-lookup  *1  *1  *0" \
+	"cgprobe  *3" "python3  *1" "$DENY4:143  *2" "$MAIL4:993  *1" "$DENY4:25  *1"; do
+	grep -Eq -- "$want" <<<"$REPORT_OUT" && ok "text report has: $want" ||
+		not_ok "text report has: $want" "$REPORT_OUT"
+done
+
+report "--json: exit 3" 3 --log "$GUARD_LOG" --json
+$PY - "$REPORT_OUT" <<'PYEOF' && ok "--json: totals, by reason/comm/destination, first <= last" || not_ok "--json content" "$REPORT_OUT"
+import json, sys
+o = json.loads(sys.argv[1])
+assert o["connects"] == 4 and o["blocked"] == 4 and o["logged"] == 0, o
+r = {x["reason"]: x["count"] for x in o["by_reason"]}
+assert r == {"forbidden-destination": 3, "mail-after-reserved-lookup": 1}, r
+c = {x["comm"]: x["count"] for x in o["by_comm"]}
+assert c == {"cgprobe": 3, "python3": 1}, c
+d = {x["destination"]: x["count"] for x in o["by_destination"]}
+assert d == {"198.18.3.25:143": 2, "198.18.1.25:993": 1, "198.18.3.25:25": 1}, d
+assert o["by_destination"][0]["destination"] == "198.18.3.25:143"  # biggest first
+for x in o["by_reason"] + o["by_comm"] + o["by_destination"]:
+    assert x["first"] <= x["last"], x
+assert o["first"] <= o["last"]
+PYEOF
+
+report "--since 1h: still 3" 3 --log "$GUARD_LOG" --since 1h
+report "--since a future time: exit 0" 0 --log "$GUARD_LOG" --since 2099-01-01T00:00:00Z
+report "a log that does not exist: exit 1" 1 --log "$LAB_DIR/none.jsonl"
+grep -q "^connguard: report: cannot read" <<<"$REPORT_ERR" && ok "... one error line" || not_ok "error line" "$REPORT_ERR"
+report "bad --since: exit 2" 2 --log "$GUARD_LOG" --since yesterday
+report "unexpected argument: exit 2" 2 --log "$GUARD_LOG" extra
+
+guard_stop
+done_testing
