@@ -128,6 +128,10 @@ int cmd_reload(int argc, char **argv)
 			break; /* unloaded meanwhile */
 		if (now.reload_gen == meta.reload_gen)
 			continue;
+		/* The daemon writes meta in place: read it settled. */
+		nanosleep(&ts, NULL);
+		if (read_meta(pin_dir, &now))
+			break;
 		now.reload_message[sizeof(now.reload_message) - 1] = 0;
 		switch (now.reload_result) {
 		case CG_RELOAD_APPLIED:

@@ -142,6 +142,12 @@ static void last_n_log(struct cg_logread *r, const struct filter *f, long n)
 		fflush(stdout);
 		return;
 	}
+	if (n == 0) {
+		/* Nothing to print: only move to the end, for -f. */
+		while (cg_logread_file_next(r, r->n - 1, &line) > 0)
+			;
+		return;
+	}
 	k = calloc(r->n, sizeof(*k));
 	if (!k)
 		return;
