@@ -88,6 +88,38 @@ reload_rc "the finished file: exit 0" 0
 probe "now audit: $BAD4:143 -> OK" OK --connect "$BAD4" 143
 ev_expect "audit: logged" type=connect action=logged dst="$BAD4" pid="$PROBE_PID"
 
+# A valid policy the maps cannot take (more reserved suffixes than the map
+# holds): the daemon must not be left with half of it; the old policy is
+# written back and reload says it failed.
+lab_config "$CONF" audit "deny = $BADNET4"
+$PY - "$CONF" <<'PYEOF'
+import sys
+with open(sys.argv[1]) as f:
+    text = f.read()
+lines = ["reserved = " + " ".join("n%d.bigcorp.net" % (i * 100 + j) for j in range(100)) for i in range(700)]
+text = text.replace("[ports]", "\n".join(lines) + "\n\n[ports]", 1)
+with open(sys.argv[1], "w") as f:
+    f.write(text)
+PYEOF
+"$CONNGUARD" check --config "$CONF" >/dev/null 2>&1 && ok "70000 reserved suffixes: a valid file" ||
+	not_ok "70000 reserved suffixes: a valid file" "$("$CONNGUARD" check --config "$CONF" 2>&1 | tail -n 3)"
+before=$("$CONNGUARD" status --pin-dir "$PIN_DIR" --json)
+ne=$(count error)
+reload_rc "a policy too big for the maps: exit 1" 1
+grep -q "previous policy was restored" <<<"$RELOAD_ERR" && ok "... the previous policy was restored" ||
+	not_ok "previous policy restored" "$RELOAD_ERR"
+[ "$(count error)" -gt "$ne" ] && ok "... guard error event" || not_ok "guard error event" "$(tail -n 3 "$GUARD_LOG")"
+after=$("$CONNGUARD" status --pin-dir "$PIN_DIR" --json)
+$PY -c 'import json, sys
+b, a = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+assert a["maps"]["reserved"]["entries"] == b["maps"]["reserved"]["entries"], (b["maps"], a["maps"])
+assert a["mode"] == b["mode"] == "audit" and a["last_reload"] == "failed", a' "$before" "$after" &&
+	ok "... the reserved map holds exactly the old suffixes again" || not_ok "reserved map restored" "$after"
+probe "a query for a name only the refused policy reserved" OK --query n5.bigcorp.net --connect "$MAIL4" 587
+ev_sync
+ev_absent "... taints nothing" type=taint name=n5.bigcorp.net
+ev_absent "... and its mail connect is not acted on" type=connect pid="$PROBE_PID"
+
 reload_rc "unknown option: exit 2" 2 --bogus
 guard_stop
 reload_rc "no guard: exit 1" 1
