@@ -53,7 +53,8 @@ probe "old policy still enforced: $DENY4:143 -> EPERM" EPERM --connect "$DENY4" 
 
 # The same broken file through SIGHUP: the daemon refuses it itself.
 kill -HUP "$GUARD_PID"
-wait_until 5 test "$(count error)" -gt "$ne"
+more_errors() { [ "$(count error)" -gt "$1" ]; }
+wait_until 5 more_errors "$ne"
 ev_expect "SIGHUP with the broken file: guard error event" type=guard event=error message~"has errors"
 probe "old policy still enforced after it: $DENY4:143 -> EPERM" EPERM --connect "$DENY4" 143
 st=$("$CONNGUARD" status --pin-dir "$PIN_DIR" --json)

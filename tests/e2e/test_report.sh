@@ -72,4 +72,27 @@ report "bad --since: exit 2" 2 --log "$GUARD_LOG" --since yesterday
 report "unexpected argument: exit 2" 2 --log "$GUARD_LOG" extra
 
 guard_stop
+
+# --log -: the events go to standard output, whole lines, as they come.
+"$CONNGUARD" run --config "$CONF" --cgroup "$TEST_CG" --pin-dir "$PIN_DIR-stdout" --log - \
+	>"$LAB_DIR/stdout.jsonl" 2>"$LAB_DIR/stdout.err" &
+pid=$!
+_guard_pids+=("$pid")
+if wait_until 10 grep -q '"event":"started"' "$LAB_DIR/stdout.jsonl"; then
+	ok "--log -: the started event on standard output"
+	probe "--log -: $DENY4:143 -> EPERM" EPERM --connect "$DENY4" 143
+	wait_until 5 grep -q "\"pid\":$PROBE_PID," "$LAB_DIR/stdout.jsonl" &&
+		ok "--log -: its connect event on standard output" ||
+		not_ok "--log -: connect event on stdout" "$(cat "$LAB_DIR/stdout.jsonl")"
+	report "report --log /dev/stdin reads a pipe too" 3 --log /dev/stdin <"$LAB_DIR/stdout.jsonl"
+else
+	not_ok "--log -: the started event on standard output" "$(cat "$LAB_DIR/stdout.err")"
+fi
+_kill_pid "$pid"
+grep -q '"event":"stopped"' "$LAB_DIR/stdout.jsonl" && ok "--log -: stopped event" ||
+	not_ok "--log -: stopped event" "$(tail -n 2 "$LAB_DIR/stdout.jsonl")"
+$PY -c 'import json, sys
+for line in open(sys.argv[1]):
+    json.loads(line)' "$LAB_DIR/stdout.jsonl" && ok "--log -: every line is one JSON object" ||
+	not_ok "--log -: JSON lines" "$(cat "$LAB_DIR/stdout.jsonl")"
 done_testing

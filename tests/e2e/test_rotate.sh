@@ -109,7 +109,8 @@ last=$("$CONNGUARD" tail -n 1 --json --type connect --log "$LOG")
 [ "$n" = 7 ] && [ "$(json_get "$last" dst)" = 198.18.147.136 ] &&
 	ok "tail -n 7 gives 7, the newest last" || not_ok "tail -n 7" "$n lines, last $last"
 
-wait_until 5 test "$(grep -c '"type":"connect"' "$LAB_DIR/follow.out")" -ge "$N"
+followed_at_least() { [ "$(grep -c '"type":"connect"' "$LAB_DIR/follow.out")" -ge "$1" ]; }
+wait_until 5 followed_at_least "$N"
 read -r distinct total dups < <($PY -c "$PY_COUNT" "$N" <"$LAB_DIR/follow.out")
 [ "$distinct" = "$N" ] && [ "$total" = "$N" ] && [ "$dups" = 0 ] &&
 	ok "tail -f followed all $N through every rotation, once each" ||
