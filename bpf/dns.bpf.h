@@ -156,19 +156,7 @@ static __always_inline void cg_dns_egress(struct __sk_buff *skb)
 	sc->t.scope = p->taint_scope == CG_SCOPE_CGROUP ? CG_SCOPE_CGROUP :
 							  CG_SCOPE_PROCESS;
 	__builtin_memcpy(sc->t.name, sc->q.name, sizeof(sc->t.name));
-	if (cg_taint_set(p, o, &sc->t) != 1)
-		return;
-
-	struct cg_event *e = cg_event_new(CG_EV_TAINT, sc->t.ktime);
-
-	if (!e)
-		return;
-	e->pid = o->pid;
-	e->uid = o->uid;
-	e->cgroup_id = o->cgroup_id;
-	__builtin_memcpy(e->comm, o->comm, sizeof(e->comm));
-	__builtin_memcpy(&e->taint, &sc->t, sizeof(sc->t));
-	bpf_ringbuf_submit(e, 0);
+	cg_taint_and_report(p, o, &sc->t);
 }
 
 #endif /* CG_DNS_BPF_H */

@@ -118,6 +118,18 @@ struct {
 	__type(value, struct cg_scratch);
 } scratch SEC(".maps");
 
+/*
+ * The id of the guarded cgroup, set by the daemon. Programs that run in
+ * every process on the host (the libc uprobes) act only under it. Not a
+ * cgroup array: sleepable programs cannot use one.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} guard_cgroup SEC(".maps");
+
 static __always_inline void cg_count(enum cg_stat s)
 {
 	__u32 zero = 0;

@@ -4,6 +4,7 @@
 #define CG_TAINT_BPF_H
 
 #include "maps.bpf.h"
+#include "event.bpf.h"
 
 static __always_inline struct cg_taint *
 cg_taint_live(const struct cg_policy *p, struct cg_taint *t, __u64 now)
@@ -60,6 +61,29 @@ static __always_inline int cg_taint_set(const struct cg_policy *p,
 		return 0;
 	cg_count(CG_STAT_TAINTS);
 	return 1;
+}
+
+/*
+ * Record T for the owner O, and when that newly taints it, write the taint
+ * event: every path that sees a lookup (dns, libc) ends here.
+ */
+static __always_inline void cg_taint_and_report(const struct cg_policy *p,
+						const struct cg_owner *o,
+						struct cg_taint *t)
+{
+	struct cg_event *e;
+
+	if (cg_taint_set(p, o, t) != 1)
+		return;
+	e = cg_event_new(CG_EV_TAINT, t->ktime);
+	if (!e)
+		return;
+	e->pid = o->pid;
+	e->uid = o->uid;
+	e->cgroup_id = o->cgroup_id;
+	__builtin_memcpy(e->comm, o->comm, sizeof(e->comm));
+	__builtin_memcpy(&e->taint, t, sizeof(*t));
+	bpf_ringbuf_submit(e, 0);
 }
 
 static __always_inline void cg_taint_fork(struct task_struct *parent,

@@ -124,6 +124,18 @@ static const char *via_name(unsigned int via)
 	return via == CG_VIA_LIBC ? "libc" : "dns";
 }
 
+/*
+ * What the lookup asked for. getaddrinfo() with AF_UNSPEC asks for A and
+ * AAAA at once: the libc path records that as qtype 0. On the wire 0 is
+ * just an odd QTYPE, and stays TYPE0.
+ */
+static const char *taint_qtype(const struct cg_taint *t, char tmp[16])
+{
+	if (t->via == CG_VIA_LIBC && t->qtype == 0)
+		return "A/AAAA";
+	return cg_qtype_name(t->qtype, tmp);
+}
+
 static void put_head(char **p, char *end, uint64_t real_ns, const char *type)
 {
 	char t[40];
@@ -192,7 +204,7 @@ int cg_event_json(const struct cg_event *e, int64_t mono_off, char *buf,
 		cg_json_str(&p, end, e->taint.name,
 			    bounded_len(e->taint.name, CG_NAME_MAX));
 		put(&p, end, ",\"qtype\":\"%s\",\"via\":\"%s\",\"scope\":\"%s\"",
-		    cg_qtype_name(e->taint.qtype, tmp), via_name(e->taint.via),
+		    taint_qtype(&e->taint, tmp), via_name(e->taint.via),
 		    e->taint.scope == CG_SCOPE_CGROUP ? "cgroup" : "process");
 		return finish(buf, p, end);
 	}

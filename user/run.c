@@ -28,6 +28,7 @@
 #include "connguard.h"
 #include "connguard.skel.h"
 #include "event.h"
+#include "libc.h"
 #include "log.h"
 #include "metrics.h"
 #include "pins.h"
@@ -687,6 +688,8 @@ int cmd_run(int argc, char **argv)
 	bool adopt = false;
 	const char *pin_dir = CG_DEFAULT_PIN_DIR;
 	bool pinned = false, attached = false;
+	char libc_msg[1024];
+	int nlibc;
 	char why[512];
 	sigset_t mask;
 	int c, rc = CG_EXIT_FAIL;
@@ -892,6 +895,10 @@ int cmd_run(int argc, char **argv)
 	sigaddset(&mask, SIGHUP);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 
+	/* Lookups through the C library are seen before connects are judged. */
+	nlibc = cg_libc_attach(g.skel->obj, g.cgroup, g.pin_dir, libc_msg,
+			       sizeof(libc_msg));
+
 	attached = true;
 	if (attach(&g, why, sizeof(why))) {
 		p_err("run", "%s", why);
@@ -901,10 +908,15 @@ int cmd_run(int argc, char **argv)
 	if (adopt)
 		guard_event(&g, "started",
 			    "took over the pins of pid %u, which stopped "
-			    "without unloading; its programs enforced meanwhile",
-			    old.daemon_pid);
+			    "without unloading; its programs enforced meanwhile; "
+			    "%s",
+			    old.daemon_pid, libc_msg);
 	else
-		guard_event(&g, "started", NULL);
+		guard_event(&g, "started", "%s", libc_msg);
+	if (nlibc < 0)
+		guard_event(&g, "error", "lookups through the C library are not "
+					 "seen: %s",
+			    libc_msg);
 	if (loop(&g) == 0)
 		rc = CG_EXIT_OK;
 out:

@@ -74,7 +74,7 @@ if [ -n "$LAST_EVENT" ]; then
 	[ "$pid" = "$tpid" ] && ok "incident: the taint is curl's own (taint.pid = pid $pid)" ||
 		not_ok "incident: taint.pid = pid" "pid $pid taint.pid $tpid"
 	ev_expect "incident: curl's lookup logged a taint event (scope process)" \
-		type=taint pid="$pid" comm=curl name=autodiscover.example.com "qtype~^(A|AAAA)\$" \
+		type=taint pid="$pid" comm=curl name=autodiscover.example.com "qtype~^(A|AAAA|A/AAAA)\$" \
 		"via~^(dns|libc)\$" scope=process cgroup_id="$CG_ID"
 	check_shape "incident: taint event has the documented shape" "$LAST_EVENT"
 fi
