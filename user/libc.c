@@ -193,7 +193,9 @@ static void add_lib(struct libs *ls, const char *path)
 		any |= l->sym[f] != NULL;
 	if (!any)
 		return;
-	snprintf(l->path, sizeof(l->path), "%s", path);
+	/* The file itself, not a link to it ("ld-musl-x86_64.so.1"). */
+	if (!realpath(path, l->path))
+		snprintf(l->path, sizeof(l->path), "%s", path);
 	l->dev = st.st_dev;
 	l->ino = st.st_ino;
 	ls->n++;
@@ -370,12 +372,12 @@ int cg_libc_attach(struct bpf_object *obj, const char *cgroup,
 	}
 	for (size_t i = 0; i < ls->n; i++) {
 		struct lib *l = &ls->v[i];
-		char missing[256] = "", failed[512] = "";
+		char missing[256] = "", failed[512] = "", same[256] = "";
 		int n = 0;
 
 		for (size_t f = 0; f < FUNCS_N; f++) {
+			size_t dup = FUNCS_N;
 			char name[64];
-			bool dup = false;
 			int err;
 
 			if (!l->sym[f]) {
@@ -386,10 +388,15 @@ int cg_libc_attach(struct bpf_object *obj, const char *cgroup,
 			/* An alias of one attached already (musl:
 			 * res_search is res_query) would fire twice.
 			 */
-			for (size_t g = 0; g < f && !dup; g++)
-				dup = l->sym[g] && l->addr[g] == l->addr[f];
-			if (dup)
+			for (size_t g = 0; g < f && dup == FUNCS_N; g++)
+				if (l->sym[g] && l->addr[g] == l->addr[f])
+					dup = g;
+			if (dup < FUNCS_N) {
+				msg_add(same, sizeof(same), "%s%s is %s",
+					same[0] ? ", " : "", funcs[f].func,
+					funcs[dup].func);
 				continue;
+			}
 			snprintf(name, sizeof(name), "libc_%s_%zu",
 				 funcs[f].func, i);
 			err = attach_one(obj, l, f, pin_dir, name);
@@ -410,6 +417,8 @@ int cg_libc_attach(struct bpf_object *obj, const char *cgroup,
 			msg[0] ? "; " : "", n, l->path);
 		if (missing[0])
 			msg_add(msg, msg_len, " (not there: %s)", missing);
+		if (same[0])
+			msg_add(msg, msg_len, " (%s)", same);
 		if (failed[0])
 			msg_add(msg, msg_len, " (failed: %s)", failed);
 		total += n;
