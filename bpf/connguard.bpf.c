@@ -11,6 +11,8 @@
 
 #include "verdict.bpf.h"
 #include "dns.bpf.h"
+#include "answer.bpf.h"
+#include "stream.bpf.h"
 #include "taint.bpf.h"
 #include "libc.bpf.h"
 
@@ -44,6 +46,13 @@ SEC("cgroup_skb/egress")
 int cg_egress(struct __sk_buff *skb)
 {
 	cg_dns_egress(skb);
+	return 1; /* observe only, never drop */
+}
+
+SEC("cgroup_skb/ingress")
+int cg_ingress(struct __sk_buff *skb)
+{
+	cg_dns_ingress(skb);
 	return 1; /* observe only, never drop */
 }
 

@@ -75,79 +75,125 @@ static __always_inline int cg_l4(struct __sk_buff *skb, __u8 *proto)
 	return -1;
 }
 
-static __always_inline void cg_dns_egress(struct __sk_buff *skb)
+/* Where a packet's DNS payload starts, and what a TCP stream needs. */
+struct cg_l4info {
+	__u32 off;  /* UDP: the message; TCP: the segment's payload */
+	__u32 seq;  /* TCP sequence number */
+	__u16 port; /* the server's port */
+	__u8 proto;
+	__u8 flags; /* TCP flags */
+};
+
+#define CG_TCP_SYN 0x02
+
+/*
+ * Is SKB a packet to (egress) or from (ingress) a DNS port? Fills LI.
+ * Returns 0 when it is.
+ */
+static __always_inline int cg_dns_locate(struct __sk_buff *skb,
+					 const struct cg_policy *p, int ingress,
+					 struct cg_l4info *li)
+{
+	__u16 ports[2];
+	int l4;
+
+	l4 = cg_l4(skb, &li->proto);
+	if (l4 < 0 || (li->proto != IPPROTO_UDP && li->proto != IPPROTO_TCP))
+		return -1;
+	/* Source and destination ports lead both UDP and TCP headers. */
+	if (bpf_skb_load_bytes(skb, l4, ports, sizeof(ports)))
+		return -1;
+	li->port = bpf_ntohs(ports[ingress ? 0 : 1]);
+	if (!(p->ports[li->port] & CG_PORT_DNS))
+		return -1;
+	if (li->proto == IPPROTO_UDP) {
+		li->off = l4 + sizeof(struct udphdr);
+	} else {
+		struct tcphdr th;
+
+		if (bpf_skb_load_bytes(skb, l4, &th, sizeof(th)))
+			return -1;
+		li->off = l4 + th.doff * 4;
+		li->seq = bpf_ntohl(th.seq);
+		li->flags = ((__u8 *)&th)[13];
+	}
+	return 0;
+}
+
+/* Copy the message at LI->off of a UDP packet into the per-CPU scratch. */
+static __always_inline struct cg_scratch *
+cg_dns_copy(struct __sk_buff *skb, const struct cg_l4info *li, __u32 *n)
+{
+	struct cg_scratch *sc;
+	__u32 zero = 0, len;
+
+	if (skb->len <= li->off) {
+		cg_count(CG_STAT_DNS_MALFORMED);
+		return NULL;
+	}
+	/* The mask is for the verifier, which must see the copy bounded. */
+	len = skb->len - li->off;
+	if (len > CG_DNS_BUF - 1)
+		len = CG_DNS_BUF - 1;
+	asm volatile("" : "+r"(len)); /* keep clang from dropping the mask */
+	len &= CG_DNS_MASK;
+	sc = bpf_map_lookup_elem(&scratch, &zero);
+	if (!sc || len < CG_DNS_HDR) {
+		cg_count(CG_STAT_DNS_MALFORMED);
+		return NULL;
+	}
+	if (bpf_skb_load_bytes(skb, li->off, sc->msg, len))
+		return NULL;
+	*n = len;
+	return sc;
+}
+
+/* The storage of the socket SKB belongs to, if its owner was recorded. */
+static __always_inline struct cg_owner *cg_skb_owner(struct __sk_buff *skb)
+{
+	struct bpf_sock *sk = skb->sk;
+
+	if (sk)
+		sk = bpf_sk_fullsock(sk);
+	return sk ? bpf_sk_storage_get(&owners, sk, NULL, 0) : NULL;
+}
+
+/*
+ * A whole query in SC->msg (N bytes) sent on SKB's socket to a server's PORT:
+ * a reserved name taints the socket's owner and is remembered until its
+ * answer comes. A global function: verified once, not at every caller (UDP,
+ * and each message of a TCP stream).
+ */
+__attribute__((noinline)) int cg_on_query(struct __sk_buff *skb,
+					  struct cg_scratch *sc, __u32 n,
+					  __u32 port)
 {
 	struct cg_policy *p = cg_policy();
-	struct cg_scratch *sc;
+	struct cg_pending *pq;
 	struct cg_owner *o;
-	struct bpf_sock *sk;
-	__u32 zero = 0, off, n;
-	__u16 ports[2];
-	__u8 proto = 0;
-	int l4, r;
 
-	if (!p)
-		return;
-	l4 = cg_l4(skb, &proto);
-	if (l4 < 0 || (proto != IPPROTO_UDP && proto != IPPROTO_TCP))
-		return;
-	off = l4;
-	/* Source and destination ports lead both UDP and TCP headers. */
-	if (bpf_skb_load_bytes(skb, off, ports, sizeof(ports)))
-		return;
-	if (!(p->ports[bpf_ntohs(ports[1])] & CG_PORT_DNS))
-		return;
-
-	if (proto == IPPROTO_UDP) {
-		off += sizeof(struct udphdr);
-	} else {
-		__u8 doff;
-
-		/* Data offset: high nibble of byte 12 of the TCP header. */
-		if (bpf_skb_load_bytes(skb, off + 12, &doff, 1))
-			return;
-		/* Skip the RFC 1035 §4.2.2 two-byte length prefix. */
-		off += (doff >> 4) * 4 + 2;
-		if (skb->len <= off - 2)
-			return; /* no payload: SYN, ACK, FIN */
-	}
-	if (skb->len <= off) {
+	if (!skb || !sc || !p)
+		return 0;
+	if (cg_dns_parse_query(sc->msg, n, &sc->q) != CG_DNS_OK) {
 		cg_count(CG_STAT_DNS_MALFORMED);
-		return;
-	}
-	/* The question fits well inside CG_DNS_BUF - 1 bytes; the mask is for
-	 * the verifier, which must see the copy bounded.
-	 */
-	n = skb->len - off;
-	if (n > CG_DNS_BUF - 1)
-		n = CG_DNS_BUF - 1;
-	asm volatile("" : "+r"(n)); /* keep clang from dropping the mask */
-	n &= CG_DNS_MASK;
-	sc = bpf_map_lookup_elem(&scratch, &zero);
-	if (!sc || n < CG_DNS_HDR) {
-		cg_count(CG_STAT_DNS_MALFORMED);
-		return;
-	}
-	if (bpf_skb_load_bytes(skb, off, sc->msg, n))
-		return;
-	r = cg_dns_parse_query(sc->msg, n, &sc->q);
-	if (r != CG_DNS_OK) {
-		cg_count(CG_STAT_DNS_MALFORMED);
-		return;
+		return 0;
 	}
 	cg_count(CG_STAT_DNS_QUERIES);
 	if (!cg_name_reserved(NULL, &sc->q, p->suffix_labels))
-		return;
+		return 0;
 	cg_count(CG_STAT_DNS_RESERVED);
 
-	sk = skb->sk;
-	if (sk)
-		sk = bpf_sk_fullsock(sk);
-	o = sk ? bpf_sk_storage_get(&owners, sk, NULL, 0) : NULL;
+	o = cg_skb_owner(skb);
 	if (!o) {
 		cg_count(CG_STAT_DNS_UNOWNED);
-		return;
+		return 0;
 	}
+	/* Only the answer to this query may teach what the name leads to. */
+	pq = &o->pending[o->next++ & (CG_PENDING_MAX - 1)];
+	pq->hash = sc->q.hash;
+	pq->id = sc->q.id;
+	pq->port = (__u16)port;
+	pq->used = 1;
 
 	sc->t.ktime = bpf_ktime_get_ns();
 	sc->t.pid = o->pid;
@@ -157,6 +203,7 @@ static __always_inline void cg_dns_egress(struct __sk_buff *skb)
 							  CG_SCOPE_PROCESS;
 	__builtin_memcpy(sc->t.name, sc->q.name, sizeof(sc->t.name));
 	cg_taint_and_report(p, o, &sc->t);
+	return 0;
 }
 
 #endif /* CG_DNS_BPF_H */

@@ -82,6 +82,23 @@ struct {
 	__type(value, struct cg_taint);
 } taints SEC(".maps");
 
+/* Addresses reserved names resolved to, until their (clamped) TTL. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, CG_LEARN_MAX);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u32);
+	__type(value, struct cg_learned);
+} learn4 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, CG_LEARN_MAX);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct cg_addr6);
+	__type(value, struct cg_learned);
+} learn6 SEC(".maps");
+
 /* Tainted cgroups (taint_scope = cgroup) by cgroup id. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -104,11 +121,12 @@ struct {
 	__uint(max_entries, CG_RINGBUF_SIZE);
 } events SEC(".maps");
 
-/* Per-CPU scratch: a DNS message and its parsed question, too big for stack. */
+/* Per-CPU scratch: a DNS message and what it parses to, too big for stack. */
 struct cg_scratch {
 	__u8 msg[CG_DNS_BUF];
 	struct cg_dns_query q;
 	struct cg_taint t;
+	struct cg_dns_answer ans;
 };
 
 struct {

@@ -32,6 +32,13 @@ static __always_inline int cg_dest_live(const struct cg_dest *d, __u64 now)
 	return d && (!d->expires_ns || now < d->expires_ns);
 }
 
+/* A learned address counts until its TTL runs out, not until cleaned up. */
+static __always_inline int cg_learned_live(const struct cg_learned *l,
+					   __u64 now)
+{
+	return l && now < l->expires_ns;
+}
+
 /*
  * FAMILY is 4 or 6; ADDR holds 4 or 16 bytes of the destination in network
  * order. Returns CG_ALLOW or CG_REFUSE.
@@ -51,14 +58,18 @@ static __always_inline int cg_judge(struct bpf_sock_addr *ctx,
 		__builtin_memcpy(k.addr, addr, 4);
 		if (bpf_map_lookup_elem(&allow4, &k))
 			return CG_ALLOW;
-		forbidden = cg_dest_live(bpf_map_lookup_elem(&deny4, &k), now);
+		forbidden = cg_dest_live(bpf_map_lookup_elem(&deny4, &k), now) ||
+			    cg_learned_live(bpf_map_lookup_elem(&learn4, addr),
+					    now);
 	} else {
 		struct cg_lpm6 k = { .prefixlen = 128 };
 
 		__builtin_memcpy(k.addr, addr, 16);
 		if (bpf_map_lookup_elem(&allow6, &k))
 			return CG_ALLOW;
-		forbidden = cg_dest_live(bpf_map_lookup_elem(&deny6, &k), now);
+		forbidden = cg_dest_live(bpf_map_lookup_elem(&deny6, &k), now) ||
+			    cg_learned_live(bpf_map_lookup_elem(&learn6, addr),
+					    now);
 	}
 
 	t = cg_taint_current(p, now);

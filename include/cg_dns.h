@@ -14,8 +14,11 @@
 #define __always_inline inline __attribute__((always_inline))
 #endif
 
-/* Bytes of a DNS message we look at: header and question fit in 12+255+4. */
-#define CG_DNS_BUF 512
+/*
+ * Bytes of a DNS message we look at: a query's question fits in 12+255+4; an
+ * answer is read up to here (EDNS0 answers are commonly up to 4096 bytes).
+ */
+#define CG_DNS_BUF 4096
 #define CG_DNS_MASK (CG_DNS_BUF - 1)
 #define CG_DNS_HDR 12
 /* Compression pointers followed in one name: the bound that ends loops. */
@@ -36,7 +39,9 @@ enum cg_dns_err {
 	CG_DNS_EBYTE = -7,     /* '.' or NUL inside a label: not a host name */
 };
 
+/* A name, and for a question its id, type and class. */
 struct cg_dns_query {
+	__u64 hash;   /* cg_name_hash() of the text: compares names cheaply */
 	__u16 id;
 	__u16 qtype;
 	__u16 qclass;
@@ -45,6 +50,24 @@ struct cg_dns_query {
 	__u16 pad[3];
 	char name[CG_NAME_MAX]; /* lowercase, dotted, no trailing dot */
 };
+
+#define CG_FNV_OFFSET 0xcbf29ce484222325ULL
+#define CG_FNV_PRIME 0x100000001b3ULL
+
+static __always_inline __u64 cg_fnv_step(__u64 h, __u8 c)
+{
+	return (h ^ c) * CG_FNV_PRIME;
+}
+
+/* FNV-1a of a name's text, first byte first (what the parser computes). */
+static inline __u64 cg_name_hash(const char *s, __u32 len)
+{
+	__u64 h = CG_FNV_OFFSET;
+
+	for (__u32 i = 0; i < len; i++)
+		h = cg_fnv_step(h, (__u8)s[i]);
+	return h;
+}
 
 static __always_inline __u16 cg_be16(const __u8 *b, __u32 off)
 {
@@ -104,6 +127,7 @@ static long cg_dns_name_step(__u32 i, void *ctx)
 		if (st->out >= CG_NAME_MAX - 1)
 			goto too_long;
 		q->name[st->out & CG_NAME_MASK] = (char)b;
+		q->hash = cg_fnv_step(q->hash, b);
 		st->out++;
 		st->rem--;
 		st->pos = pos + 1;
@@ -147,6 +171,7 @@ static long cg_dns_name_step(__u32 i, void *ctx)
 		if (st->out >= CG_NAME_MAX - 1)
 			goto too_long;
 		q->name[st->out & CG_NAME_MASK] = '.';
+		q->hash = cg_fnv_step(q->hash, '.');
 		st->out++;
 	}
 	q->labels++;
@@ -162,26 +187,51 @@ too_long:
 }
 
 /*
+ * Read the name at POS of MSG (LEN valid bytes; MSG is CG_DNS_BUF bytes) into
+ * OUT (name, len, labels, hash). A compression pointer may point anywhere past
+ * the header, forwards too: some servers (dnsmasq, Unbound) follow forward
+ * pointers, so a client could hide the name it asks for behind one. Loops end
+ * at CG_DNS_MAX_PTRS pointers. *END is the first byte after the name at POS.
+ * Returns CG_DNS_OK or a negative enum cg_dns_err.
+ */
+static __always_inline int cg_dns_read_name(const __u8 *msg, __u32 len,
+					    __u32 pos, struct cg_dns_query *out,
+					    __u32 *end)
+{
+	struct cg_dns_parse st = {
+		.msg = msg,
+		.q = out,
+		.len = len > CG_DNS_BUF ? CG_DNS_BUF : len,
+		.pos = pos,
+		.err = CG_DNS_ETOOLONG, /* if the steps run out */
+	};
+
+	out->len = 0;
+	out->labels = 0;
+	out->hash = CG_FNV_OFFSET;
+	out->name[0] = 0;
+	if (pos < CG_DNS_HDR || pos >= st.len)
+		return CG_DNS_ESHORT;
+	CG_LOOP(CG_DNS_MAX_STEPS, cg_dns_name_step, &st);
+	if (st.err == CG_DNS_OK)
+		*end = st.end;
+	return st.err;
+}
+
+/*
  * Parse the question of the query message MSG (LEN valid bytes; MSG itself
- * must be CG_DNS_BUF bytes long). A name is read label by label. A
- * compression pointer may point anywhere past the header, forwards too: some
- * servers (dnsmasq, Unbound) follow forward pointers, so a client could hide
- * the name it asks for behind one. Loops end at CG_DNS_MAX_PTRS pointers.
- * Returns CG_DNS_OK or a negative enum cg_dns_err; Q->name is lowercase and
- * dotted.
+ * must be CG_DNS_BUF bytes long) into Q. Returns CG_DNS_OK or a negative enum
+ * cg_dns_err; Q->name is lowercase and dotted.
  */
 static __always_inline int cg_dns_parse_query(const __u8 *msg, __u32 len,
 					      struct cg_dns_query *q)
 {
-	struct cg_dns_parse st = {
-		.msg = msg,
-		.q = q,
-		.len = len > CG_DNS_BUF ? CG_DNS_BUF : len,
-		.pos = CG_DNS_HDR,
-		.err = CG_DNS_ETOOLONG, /* if the steps run out */
-	};
+	__u32 end = 0;
+	int err;
 
-	if (st.len < CG_DNS_HDR)
+	if (len > CG_DNS_BUF)
+		len = CG_DNS_BUF;
+	if (len < CG_DNS_HDR)
 		return CG_DNS_ESHORT;
 	q->id = cg_be16(msg, 0);
 	/* QR=0, opcode=0 (QUERY); other bits (RD, AD, CD, ...) are free. */
@@ -189,16 +239,208 @@ static __always_inline int cg_dns_parse_query(const __u8 *msg, __u32 len,
 		return CG_DNS_ENOTQUERY;
 	if (cg_be16(msg, 4) != 1)
 		return CG_DNS_EQDCOUNT;
-	q->len = 0;
-	q->labels = 0;
-	q->name[0] = 0;
-	CG_LOOP(CG_DNS_MAX_STEPS, cg_dns_name_step, &st);
-	if (st.err != CG_DNS_OK)
-		return st.err;
-	if (st.end + 4 > st.len)
+	err = cg_dns_read_name(msg, len, CG_DNS_HDR, q, &end);
+	if (err != CG_DNS_OK)
+		return err;
+	if (end + 4 > len)
 		return CG_DNS_ESHORT;
-	q->qtype = cg_be16(msg, st.end);
-	q->qclass = cg_be16(msg, st.end + 2);
+	q->qtype = cg_be16(msg, end);
+	q->qclass = cg_be16(msg, end + 2);
+	return CG_DNS_OK;
+}
+
+/*
+ * An answer to a query: the addresses its name resolved to, following CNAME
+ * chains, and the MX/SRV targets it named (whose addresses the additional
+ * section may carry). Filled by cg_dns_parse_answer().
+ */
+#define CG_ANS_ADDRS_MAX 16
+#define CG_CHAIN_MAX 4	/* CNAME, MX and SRV targets followed */
+#define CG_ANS_RR_MAX 64 /* resource records walked, all sections */
+
+#define CG_DNS_T_A 1
+#define CG_DNS_T_CNAME 5
+#define CG_DNS_T_MX 15
+#define CG_DNS_T_AAAA 28
+#define CG_DNS_T_SRV 33
+#define CG_DNS_C_IN 1
+
+struct cg_dns_addr {
+	__u32 ttl;
+	__u8 family; /* 4 or 6 */
+	__u8 pad[3];
+	__u8 addr[16];
+};
+
+struct cg_dns_answer {
+	struct cg_dns_query q; /* the question */
+	__u16 flags;
+	__u16 an, ns, ar;      /* section counts */
+	__u32 naddrs;
+	__u32 nchain;
+	__u32 rcode;
+	struct cg_dns_addr addrs[CG_ANS_ADDRS_MAX];
+	/* Names that lead to the asked one's addresses, in answer order. */
+	struct cg_dns_query chain[CG_CHAIN_MAX];
+	__u8 chain_type[CG_CHAIN_MAX]; /* CG_DNS_T_CNAME, _MX or _SRV */
+	/* walk state (the message pointer lives in struct cg_ans_walk: a
+	 * pointer kept in map memory would not survive the verifier)
+	 */
+	__u32 len;
+	__u32 pos;
+	__u32 rr; /* resource records read so far */
+	int err;
+	struct cg_dns_query name; /* scratch: the name being read */
+};
+
+static __always_inline __u32 cg_be32(const __u8 *b, __u32 off)
+{
+	return ((__u32)cg_be16(b, off) << 16) | cg_be16(b, off + 2);
+}
+
+/* Is HASH the question's or a chain name's? */
+static __always_inline int cg_ans_in_chain(const struct cg_dns_answer *a,
+					   __u64 hash)
+{
+	if (hash == a->q.hash)
+		return 1;
+	for (__u32 i = 0; i < CG_CHAIN_MAX; i++)
+		if (i < a->nchain && a->chain[i].hash == hash)
+			return 1;
+	return 0;
+}
+
+/* bpf_loop() wants its context on the stack; the answer is in a map. */
+struct cg_ans_walk {
+	struct cg_dns_answer *a;
+	const __u8 *msg;
+};
+
+/* One resource record. Returns 1 when the walk is over. */
+static long cg_dns_rr_step(__u32 i, void *ctx)
+{
+	struct cg_ans_walk *w = ctx;
+	struct cg_dns_answer *a = w->a;
+	const __u8 *msg = w->msg;
+	__u32 end = 0, rdata, rdlen, type, ttl, total, skip;
+	int in_an, in_ar;
+
+	(void)i;
+	total = (__u32)a->an + a->ns + a->ar;
+	if (a->rr >= total)
+		return 1;
+	in_an = a->rr < a->an;
+	in_ar = a->rr >= (__u32)a->an + a->ns;
+	a->rr++;
+	a->err = cg_dns_read_name(msg, a->len, a->pos, &a->name, &end);
+	if (a->err != CG_DNS_OK)
+		return 1;
+	if (end + 10 > a->len) {
+		a->err = CG_DNS_ESHORT;
+		return 1;
+	}
+	type = cg_be16(msg, end);
+	ttl = cg_be32(msg, end + 4);
+	rdlen = cg_be16(msg, end + 8);
+	rdata = end + 10;
+	if (rdata + rdlen > a->len) {
+		a->err = CG_DNS_ESHORT;
+		return 1;
+	}
+	a->pos = rdata + rdlen;
+	/* RFC 2181 §8: a TTL with the top bit set counts as zero. */
+	if (ttl & 0x80000000)
+		ttl = 0;
+	if ((!in_an && !in_ar) || cg_be16(msg, end + 2) != CG_DNS_C_IN ||
+	    !cg_ans_in_chain(a, a->name.hash))
+		return 0;
+
+	if ((type == CG_DNS_T_A && rdlen == 4) ||
+	    (type == CG_DNS_T_AAAA && rdlen == 16)) {
+		struct cg_dns_addr *d;
+
+		if (a->naddrs >= CG_ANS_ADDRS_MAX)
+			return 0;
+		d = &a->addrs[a->naddrs & (CG_ANS_ADDRS_MAX - 1)];
+		d->ttl = ttl;
+		d->family = type == CG_DNS_T_A ? 4 : 6;
+		for (__u32 k = 0; k < 16; k++)
+			d->addr[k] = k < rdlen ? msg[(rdata + k) & CG_DNS_MASK] : 0;
+		a->naddrs++;
+		return 0;
+	}
+	/* Names that lead on: only from the answer section. */
+	if (!in_an)
+		return 0;
+	if (type == CG_DNS_T_CNAME)
+		skip = 0;
+	else if (type == CG_DNS_T_MX)
+		skip = 2; /* preference */
+	else if (type == CG_DNS_T_SRV)
+		skip = 6; /* priority, weight, port */
+	else
+		return 0;
+	if (a->nchain >= CG_CHAIN_MAX || rdlen <= skip)
+		return 0;
+	a->err = cg_dns_read_name(msg, a->len, rdata + skip,
+				  &a->chain[a->nchain & (CG_CHAIN_MAX - 1)],
+				  &end);
+	if (a->err != CG_DNS_OK)
+		return 1;
+	/*
+	 * A target may run past its RDATA: resolvers (glibc) read it from the
+	 * message all the same, so it is followed here too.
+	 */
+	a->chain_type[a->nchain & (CG_CHAIN_MAX - 1)] = (__u8)type;
+	a->nchain++;
+	return 0;
+}
+
+/*
+ * Parse the response MSG (LEN valid bytes; MSG is CG_DNS_BUF bytes) into A:
+ * its question, then every A/AAAA record owned by the question's name or a
+ * name it leads to (CNAME, MX, SRV targets; the answer section leads, the
+ * additional section may only add addresses). Records past LEN are not read:
+ * what was read before a truncation stands, and A->err says why it stopped.
+ * Returns CG_DNS_OK when the header and question parsed.
+ */
+static __always_inline int cg_dns_parse_answer(const __u8 *msg, __u32 len,
+					       struct cg_dns_answer *a)
+{
+	__u32 end = 0;
+	int err;
+
+	if (len > CG_DNS_BUF)
+		len = CG_DNS_BUF;
+	a->naddrs = 0;
+	a->nchain = 0;
+	a->rr = 0;
+	a->err = CG_DNS_OK;
+	if (len < CG_DNS_HDR)
+		return CG_DNS_ESHORT;
+	a->flags = cg_be16(msg, 2);
+	/* QR=1, opcode QUERY. */
+	if ((msg[2] & 0xf8) != 0x80)
+		return CG_DNS_ENOTQUERY;
+	if (cg_be16(msg, 4) != 1)
+		return CG_DNS_EQDCOUNT;
+	a->rcode = msg[3] & 0x0f;
+	a->an = cg_be16(msg, 6);
+	a->ns = cg_be16(msg, 8);
+	a->ar = cg_be16(msg, 10);
+	err = cg_dns_read_name(msg, len, CG_DNS_HDR, &a->q, &end);
+	if (err != CG_DNS_OK)
+		return err;
+	if (end + 4 > len)
+		return CG_DNS_ESHORT;
+	a->q.id = cg_be16(msg, 0);
+	a->q.qtype = cg_be16(msg, end);
+	a->q.qclass = cg_be16(msg, end + 2);
+	a->len = len;
+	a->pos = end + 4;
+	struct cg_ans_walk w = { .a = a, .msg = msg };
+
+	CG_LOOP(CG_ANS_RR_MAX, cg_dns_rr_step, &w);
 	return CG_DNS_OK;
 }
 
@@ -208,14 +450,6 @@ static __always_inline int cg_dns_parse_query(const __u8 *msg, __u32 len,
  * that suffix. Matching a name costs one hash lookup per label (bounded by
  * the deepest configured suffix), whatever the number of suffixes.
  */
-#define CG_FNV_OFFSET 0xcbf29ce484222325ULL
-#define CG_FNV_PRIME 0x100000001b3ULL
-
-static __always_inline __u64 cg_fnv_step(__u64 h, __u8 c)
-{
-	return (h ^ c) * CG_FNV_PRIME;
-}
-
 /* Hash of a whole suffix S (LEN bytes, lowercase, no trailing dot). */
 static inline __u64 cg_suffix_hash(const char *s, __u32 len)
 {
@@ -226,22 +460,37 @@ static inline __u64 cg_suffix_hash(const char *s, __u32 len)
 	return h;
 }
 
+struct cg_equal {
+	const struct cg_dns_query *q;
+	const char *s;
+	__u32 off, len;
+	int differ;
+};
+
+static long cg_equal_step(__u32 i, void *ctx)
+{
+	struct cg_equal *e = ctx;
+
+	if (i >= e->len)
+		return 1;
+	if (e->q->name[(e->off + i) & CG_NAME_MASK] != e->s[i & CG_NAME_MASK]) {
+		e->differ = 1;
+		return 1;
+	}
+	return 0;
+}
+
 /* Compare Q->name[OFF..Q->len) with the suffix S of SLEN bytes. */
 static __always_inline int cg_suffix_equal(const struct cg_dns_query *q,
 					   __u32 off, const char *s, __u32 slen)
 {
-	__u32 i;
+	struct cg_equal e = { .q = q, .s = s, .off = off, .len = slen };
 
 	if (off >= CG_NAME_MAX || slen >= CG_NAME_MAX || q->len < off ||
 	    q->len - off != slen)
 		return 0;
-	for (i = 0; i < CG_NAME_MAX - 1; i++) {
-		if (i >= slen)
-			return 1;
-		if (q->name[(off + i) & CG_NAME_MASK] != s[i & CG_NAME_MASK])
-			return 0;
-	}
-	return 0;
+	CG_LOOP(CG_NAME_MAX - 1, cg_equal_step, &e);
+	return !e.differ;
 }
 
 /*

@@ -25,6 +25,9 @@
 #define CG_RESERVED_MAX 65536	 /* reserved suffixes */
 #define CG_CIDR_MAX 1048576	 /* allow/deny prefixes, per family */
 #define CG_RINGBUF_SIZE (1 << 22) /* bytes */
+#define CG_LEARN_MAX 65536	 /* learned addresses, per family */
+#define CG_PENDING_MAX 4	 /* reserved queries awaiting an answer, per socket */
+#define CG_EV_CHAIN_MAX 4	 /* names of a learn event's chain */
 
 /* Max labels of a configured suffix we look up; bounds per-query work. */
 #define CG_LABELS_MAX 128
@@ -37,6 +40,8 @@ enum cg_mode {
 enum cg_event_type {
 	CG_EV_CONNECT = 1,
 	CG_EV_TAINT = 2,
+	CG_EV_LEARN = 3,
+	CG_EV_MISROUTE = 4,
 };
 
 enum cg_action {
@@ -74,6 +79,12 @@ enum cg_stat {
 	CG_STAT_DNS_MALFORMED,	/* packets to a DNS port that did not parse */
 	CG_STAT_DNS_UNOWNED,	/* reserved query on a socket with no recorded owner */
 	CG_STAT_OWNER_FULL,	/* socket storage could not be created */
+	CG_STAT_DNS_ANSWERS,	/* answers to a reserved query the guard saw */
+	CG_STAT_DNS_UNSOLICITED, /* answers matching no such query: ignored */
+	CG_STAT_LEARNED,	/* addresses learned (or refreshed) */
+	CG_STAT_LEARN_FULL,	/* learn map full: an address was not learned */
+	CG_STAT_MISROUTES,	/* reserved names answered with a real CNAME */
+	CG_STAT_DNS_TCP_DESYNC,	/* DNS-over-TCP streams no longer followed */
 	CG_STAT__MAX,
 };
 
@@ -88,6 +99,8 @@ struct cg_policy {
 	__u32 taint_scope;   /* enum cg_scope */
 	__u32 pad;
 	__u64 taint_ttl_ns; /* 0 = until the process exits */
+	__u32 learn_ttl_min; /* seconds */
+	__u32 learn_ttl_max;
 	__u8 ports[65536];  /* CG_PORT_* bits by port number */
 };
 
@@ -157,12 +170,33 @@ struct cg_dest {
 #define CG_ORIGIN_DENY 0x1	/* [destinations] deny */
 #define CG_ORIGIN_DENY_HOST 0x2 /* [destinations] deny_host */
 
+/* A reserved query sent on a socket, until its answer arrives. */
+struct cg_pending {
+	__u64 hash;  /* cg_name_hash() of the question's name */
+	__u16 id;
+	__u16 port;  /* the server port it went to */
+	__u16 used;
+	__u16 pad;
+};
+
 /* Socket storage: who connected or sent on the socket last. */
 struct cg_owner {
 	__u64 cgroup_id;
 	__u32 pid; /* tgid */
 	__u32 uid;
 	char comm[CG_COMM_LEN];
+	__u32 next; /* pending slot to use next */
+	__u32 pad;
+	struct cg_pending pending[CG_PENDING_MAX];
+};
+
+/* Value of the learn4/learn6 hashes (key: the address). */
+struct cg_learned {
+	__u64 expires_ns; /* CLOCK_MONOTONIC */
+};
+
+struct cg_addr6 {
+	__u8 a[16];
 };
 
 /* Value of the `taints` hash, key: tgid. */
@@ -195,6 +229,27 @@ struct cg_event {
 	__u8 addr[16];
 	/* taint (connect: the taint that judged; taint: the new taint) */
 	struct cg_taint taint;
+};
+
+/*
+ * A learn or misroute ring buffer record. Starts like struct cg_event
+ * (ktime, cgroup_id, type) so a reader can dispatch on type.
+ */
+struct cg_event_learn {
+	__u64 ktime;
+	__u64 cgroup_id;
+	__u32 type; /* CG_EV_LEARN or CG_EV_MISROUTE */
+	__u32 pid;  /* whose query was answered */
+	__u32 ttl;  /* learn: seconds, clamped */
+	__u8 family; /* learn: 4 or 6 */
+	__u8 nchain;
+	__u16 pad;
+	__u8 addr[16];
+	char name[CG_NAME_MAX]; /* the reserved name asked */
+	/* learn: the names followed (CNAME, MX, SRV targets); misroute:
+	 * chain[0] is the real name the reserved one was a CNAME for.
+	 */
+	char chain[CG_EV_CHAIN_MAX][CG_NAME_MAX];
 };
 
 #endif /* CONNGUARD_H */

@@ -211,6 +211,59 @@ int cg_event_json(const struct cg_event *e, int64_t mono_off, char *buf,
 	return -1;
 }
 
+int cg_learn_json(const struct cg_event_learn *e, int64_t mono_off, char *buf,
+		  size_t len)
+{
+	char *p = buf, *end = buf + len, addr[INET6_ADDRSTRLEN];
+	uint64_t real = (uint64_t)((int64_t)e->ktime + mono_off);
+	uint32_t n = e->nchain > CG_EV_CHAIN_MAX ? CG_EV_CHAIN_MAX : e->nchain;
+
+	if (e->type == CG_EV_MISROUTE) {
+		put_head(&p, end, real, "misroute");
+		put(&p, end, ",\"name\":");
+		cg_json_str(&p, end, e->name, bounded_len(e->name, CG_NAME_MAX));
+		put(&p, end, ",\"target\":");
+		cg_json_str(&p, end, e->chain[0],
+			    n ? bounded_len(e->chain[0], CG_NAME_MAX) : 0);
+		put(&p, end, ",\"pid\":%u", e->pid);
+		return finish(buf, p, end);
+	}
+	if (e->type != CG_EV_LEARN)
+		return -1;
+	put_head(&p, end, real, "learn");
+	put(&p, end, ",\"name\":");
+	cg_json_str(&p, end, e->name, bounded_len(e->name, CG_NAME_MAX));
+	inet_ntop(e->family == 6 ? AF_INET6 : AF_INET, e->addr, addr,
+		  sizeof(addr));
+	put(&p, end, ",\"addr\":\"%s\",\"ttl\":%u,\"chain\":[", addr, e->ttl);
+	for (uint32_t i = 0; i < n; i++) {
+		if (i)
+			put(&p, end, ",");
+		cg_json_str(&p, end, e->chain[i],
+			    bounded_len(e->chain[i], CG_NAME_MAX));
+	}
+	put(&p, end, "]");
+	return finish(buf, p, end);
+}
+
+int cg_record_json(const void *data, size_t size, int64_t mono_off, char *buf,
+		   size_t len)
+{
+	const struct cg_event *e = data;
+
+	/* Every record starts with ktime, cgroup_id and type. */
+	if (size < sizeof(struct cg_event_learn) &&
+	    size < sizeof(struct cg_event))
+		return -1;
+	if (e->type == CG_EV_LEARN || e->type == CG_EV_MISROUTE)
+		return size < sizeof(struct cg_event_learn) ?
+			       -1 :
+			       cg_learn_json(data, mono_off, buf, len);
+	return size < sizeof(struct cg_event) ?
+		       -1 :
+		       cg_event_json(data, mono_off, buf, len);
+}
+
 int cg_guard_json(uint64_t real_ns, const char *event, const char *mode,
 		  const char *cgroup, const char *message, char *buf,
 		  size_t len)
@@ -313,6 +366,31 @@ int cg_event_human(struct json_object *o, char *buf, size_t len)
 			     json_object_object_get_ex(o, "message", NULL) ?
 				     jstr(o, "message") :
 				     "");
+	} else if (strcmp(type, "learn") == 0) {
+		struct json_object *ch;
+		char via[1200] = "";
+		size_t k;
+
+		if (json_object_object_get_ex(o, "chain", &ch) &&
+		    json_object_is_type(ch, json_type_array)) {
+			for (k = 0; k < json_object_array_length(ch); k++) {
+				size_t l = strlen(via);
+
+				snprintf(via + l, sizeof(via) - l, "%s%s",
+					 k ? " > " : " via ",
+					 json_object_get_string(
+						 json_object_array_get_idx(ch, k)));
+			}
+		}
+		n = snprintf(buf, len, "%s LEARN   %s -> %s forbidden for %ss%s",
+			     time, jstr(o, "name"), jstr(o, "addr"),
+			     jstr(o, "ttl"), via);
+	} else if (strcmp(type, "misroute") == 0) {
+		n = snprintf(buf, len,
+			     "%s MISROUTE %s is a CNAME for the real name %s "
+			     "(asked by pid %s)",
+			     time, jstr(o, "name"), jstr(o, "target"),
+			     jstr(o, "pid"));
 	} else if (strcmp(type, "lost") == 0) {
 		n = snprintf(buf, len, "%s LOST    %s events could not be handed over",
 			     time, jstr(o, "count"));

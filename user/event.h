@@ -10,8 +10,10 @@
 
 struct json_object;
 
-/* Enough for the longest event: a 253-byte name fully \u-escaped. */
-#define CG_JSON_MAX 4096
+/* Enough for the longest event: a learn event's five 253-byte names, each
+ * fully \u-escaped.
+ */
+#define CG_JSON_MAX 16384
 
 /*
  * Write kernel event E as one JSON line (with '\n') into BUF. MONO_OFF turns
@@ -20,6 +22,17 @@ struct json_object;
  */
 int cg_event_json(const struct cg_event *e, int64_t mono_off, char *buf,
 		  size_t len);
+
+/* A learn or misroute event (struct cg_event_learn). */
+int cg_learn_json(const struct cg_event_learn *e, int64_t mono_off, char *buf,
+		  size_t len);
+
+/*
+ * Any ring buffer record of SIZE bytes: dispatches on its type. Returns the
+ * length, or -1 for a record of an unknown type or a short one.
+ */
+int cg_record_json(const void *data, size_t size, int64_t mono_off, char *buf,
+		   size_t len);
 
 /* A `guard` event: EVENT started/reloaded/stopped/error; MESSAGE may be NULL. */
 int cg_guard_json(uint64_t real_ns, const char *event, const char *mode,

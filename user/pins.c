@@ -11,8 +11,9 @@
 #include "pins.h"
 
 const char *const cg_prog_names[] = {
-	"cg_fork",     "cg_exit",     "cg_rmdir",    "cg_egress",
-	"cg_sendmsg4", "cg_sendmsg6", "cg_connect4", "cg_connect6",
+	"cg_fork",     "cg_exit",     "cg_rmdir",    "cg_ingress",
+	"cg_egress",   "cg_sendmsg4", "cg_sendmsg6", "cg_connect4",
+	"cg_connect6",
 };
 const size_t cg_prog_names_n =
 	sizeof(cg_prog_names) / sizeof(cg_prog_names[0]);
@@ -40,6 +41,7 @@ int cg_pins_open(const char *pin_dir, struct cg_maps *m)
 		{ &m->allow4, "allow4" }, { &m->allow6, "allow6" },
 		{ &m->deny4, "deny4" },	  { &m->deny6, "deny6" },
 		{ &m->taints, "taints" }, { &m->cgroup_taints, "cgroup_taints" },
+		{ &m->learn4, "learn4" }, { &m->learn6, "learn6" },
 	};
 
 	for (size_t i = 0; i < sizeof(maps) / sizeof(maps[0]); i++)
@@ -61,7 +63,8 @@ void cg_pins_close(struct cg_maps *m)
 {
 	int *fds[] = { &m->policy, &m->meta,  &m->stats,
 		       &m->reserved, &m->allow4, &m->allow6,
-		       &m->deny4,  &m->deny6, &m->taints, &m->cgroup_taints };
+		       &m->deny4,  &m->deny6, &m->taints, &m->cgroup_taints,
+		       &m->learn4, &m->learn6 };
 
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
 		if (*fds[i] >= 0)

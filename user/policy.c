@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -281,6 +282,8 @@ int cg_policy_apply(const struct cg_maps *m, const struct cg_config *c,
 	p->suffix_labels = labels > CG_LABELS_MAX ? CG_LABELS_MAX : labels;
 	p->taint_scope = (uint32_t)c->taint_scope;
 	p->taint_ttl_ns = (uint64_t)c->taint_ttl * 1000000000ull;
+	p->learn_ttl_min = c->learn_ttl_min;
+	p->learn_ttl_max = c->learn_ttl_max;
 	for (size_t i = 0; i < c->n_guarded; i++)
 		p->ports[c->guarded[i]] |= CG_PORT_GUARDED;
 	for (size_t i = 0; i < c->n_dns; i++)
@@ -375,6 +378,48 @@ int cg_resolve_host(const char *name, struct cg_cidr **addrs, size_t *n,
 		return -1;
 	}
 	return 0;
+}
+
+static long expire(int fd, size_t ksz, uint64_t now)
+{
+	uint8_t key[sizeof(struct cg_addr6)], next[sizeof(struct cg_addr6)];
+	uint8_t *gone = NULL;
+	size_t n = 0, cap = 0;
+	struct cg_learned v;
+	void *prev = NULL;
+
+	while (bpf_map_get_next_key(fd, prev, next) == 0) {
+		memcpy(key, next, ksz);
+		prev = key;
+		if (bpf_map_lookup_elem(fd, key, &v) || v.expires_ns > now)
+			continue;
+		if (n == cap) {
+			uint8_t *g = realloc(gone, (cap = cap ? cap * 2 : 64) * ksz);
+
+			if (!g)
+				break;
+			gone = g;
+		}
+		memcpy(gone + n++ * ksz, key, ksz);
+	}
+	/* An entry refreshed since it was read must stay: check again. */
+	for (size_t i = 0; i < n; i++)
+		if (bpf_map_lookup_elem(fd, gone + i * ksz, &v) == 0 &&
+		    v.expires_ns <= now)
+			bpf_map_delete_elem(fd, gone + i * ksz);
+	free(gone);
+	return (long)n;
+}
+
+long cg_learned_expire(const struct cg_maps *m)
+{
+	struct timespec ts;
+	uint64_t now;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	return expire(m->learn4, sizeof(uint32_t), now) +
+	       expire(m->learn6, sizeof(struct cg_addr6), now);
 }
 
 int cg_stats_read(int stats_fd, uint64_t *out)

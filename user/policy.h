@@ -11,7 +11,7 @@
 /* File descriptors of the policy maps (pinned or from the skeleton). */
 struct cg_maps {
 	int policy, meta, stats, reserved, allow4, allow6, deny4, deny6, taints;
-	int cgroup_taints;
+	int cgroup_taints, learn4, learn6;
 };
 
 /* The built-in reserved suffixes (IANA special-use names, RFC 2606/6761/6762). */
@@ -48,6 +48,9 @@ int cg_resolve_host(const char *name, struct cg_cidr **addrs, size_t *n,
  */
 int cg_policy_apply(const struct cg_maps *m, const struct cg_config *c,
 		    const struct cg_hosts *hosts, char *why, size_t why_len);
+
+/* Delete learned addresses whose TTL ran out; returns how many. */
+long cg_learned_expire(const struct cg_maps *m);
 
 /* Sum the per-CPU stats counters into OUT[CG_STAT__MAX]. */
 int cg_stats_read(int stats_fd, uint64_t *out);

@@ -58,6 +58,7 @@ struct guard {
 	struct cg_meta meta; /* as written to the meta map */
 	char last_error[CG_RELOAD_MSG_MAX]; /* of the last guard error event */
 	struct cg_metrics metrics;
+	unsigned long ticks;
 };
 
 static void usage(FILE *f)
@@ -141,9 +142,8 @@ static int on_event(void *ctx, void *data, size_t size)
 	struct guard *g = ctx;
 	char line[CG_JSON_MAX];
 
-	if (size < sizeof(struct cg_event))
-		return 0;
-	emit(g, line, cg_event_json(data, g->mono_off, line, sizeof(line)));
+	emit(g, line, cg_record_json(data, size, g->mono_off, line,
+				     sizeof(line)));
 	return 0;
 }
 
@@ -557,6 +557,8 @@ static void fill_maps(struct guard *g)
 	g->maps.deny6 = bpf_map__fd(s->maps.deny6);
 	g->maps.taints = bpf_map__fd(s->maps.taints);
 	g->maps.cgroup_taints = bpf_map__fd(s->maps.cgroup_taints);
+	g->maps.learn4 = bpf_map__fd(s->maps.learn4);
+	g->maps.learn6 = bpf_map__fd(s->maps.learn6);
 }
 
 static int loop(struct guard *g)
@@ -621,6 +623,11 @@ static int loop(struct guard *g)
 				cg_metrics_tick(&g->metrics,
 						g->cfg.metrics_textfile,
 						&g->maps, &g->meta, g->cfg.mode);
+				/* Expired entries already stopped counting in
+				 * the kernel; this only frees their room.
+				 */
+				if (++g->ticks % 10 == 0)
+					cg_learned_expire(&g->maps);
 				if (hosts_refresh(g, false))
 					apply(g);
 			}

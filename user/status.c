@@ -30,6 +30,12 @@ const char *const cg_stat_keys[CG_STAT__MAX] = {
 	[CG_STAT_DNS_MALFORMED] = "dns_malformed",
 	[CG_STAT_DNS_UNOWNED] = "dns_unattributed",
 	[CG_STAT_OWNER_FULL] = "sockets_not_attributed",
+	[CG_STAT_DNS_ANSWERS] = "dns_answers",
+	[CG_STAT_DNS_UNSOLICITED] = "dns_unsolicited_answers",
+	[CG_STAT_LEARNED] = "learned",
+	[CG_STAT_LEARN_FULL] = "learned_not_recorded",
+	[CG_STAT_MISROUTES] = "misroutes",
+	[CG_STAT_DNS_TCP_DESYNC] = "dns_tcp_streams_lost",
 };
 
 static const char *const reload_names[] = {
@@ -146,6 +152,8 @@ int cmd_status(int argc, char **argv)
 	fill(maps, "taints", cg_map_count(m.taints), CG_TAINT_MAX);
 	fill(maps, "cgroup_taints", cg_map_count(m.cgroup_taints),
 	     CG_TAINT_MAX);
+	fill(maps, "learn4", cg_map_count(m.learn4), CG_LEARN_MAX);
+	fill(maps, "learn6", cg_map_count(m.learn6), CG_LEARN_MAX);
 	fill(maps, "reserved", cg_map_count(m.reserved), CG_RESERVED_MAX);
 	fill(maps, "allow4", cg_map_count(m.allow4), CG_CIDR_MAX);
 	fill(maps, "allow6", cg_map_count(m.allow6), CG_CIDR_MAX);
@@ -192,6 +200,14 @@ int cmd_status(int argc, char **argv)
 		       "(IPv4+IPv6 prefixes)\n",
 		       cg_map_count(m.allow4), cg_map_count(m.allow6),
 		       cg_map_count(m.deny4), cg_map_count(m.deny6));
+		printf("learned:      %ld+%ld addresses (IPv4+IPv6), %llu "
+		       "answers, %llu unsolicited, %llu misroutes, %llu not "
+		       "recorded (map full)\n",
+		       cg_map_count(m.learn4), cg_map_count(m.learn6),
+		       (unsigned long long)st[CG_STAT_DNS_ANSWERS],
+		       (unsigned long long)st[CG_STAT_DNS_UNSOLICITED],
+		       (unsigned long long)st[CG_STAT_MISROUTES],
+		       (unsigned long long)st[CG_STAT_LEARN_FULL]);
 		printf("reserved:     %ld suffixes\n", cg_map_count(m.reserved));
 		printf("lost events:  %llu\n",
 		       (unsigned long long)st[CG_STAT_LOST]);

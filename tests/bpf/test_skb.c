@@ -289,10 +289,16 @@ static const struct fixture fixtures[] = {
 	  CLEAN },
 	{ "example_com_evil_net_is_a_clean_query", 6, 17, 53,
 	  pl_example_com_evil, 0, 0, CLEAN },
-	{ "tcp_query_with_length_prefix_is_reserved", 4, 6, 53,
-	  pl_www_example_com, 0, 0, RESERVED },
-	{ "ipv6_tcp_query_with_options_and_prefix_is_reserved", 6, 6, 53,
-	  pl_foo_test, F_TCP_OPTS, 0, RESERVED },
+	/*
+	 * DNS over TCP is followed as a stream from the socket's SYN, kept in
+	 * socket storage (bpf/stream.bpf.h); a test run's skb has no such
+	 * socket, so a segment of a stream whose SYN was not seen is left
+	 * alone. tests/e2e/test_tcpdns.sh covers TCP end to end.
+	 */
+	{ "tcp_query_of_an_unseen_stream_counts_nothing", 4, 6, 53,
+	  pl_www_example_com, 0, 0, NOTHING },
+	{ "ipv6_tcp_query_of_an_unseen_stream_counts_nothing", 6, 6, 53,
+	  pl_foo_test, F_TCP_OPTS, 0, NOTHING },
 	{ "tcp_syn_without_payload_counts_nothing", 4, 6, 53, pl_none,
 	  F_TCP_SYN, 0, NOTHING },
 	{ "ipv4_fragment_with_offset_counts_nothing", 4, 17, 53,
@@ -323,8 +329,8 @@ static const struct fixture fixtures[] = {
 	  NOTHING },
 	{ "udp_to_configured_extra_dns_port_5300_is_reserved", 6, 17, 5300,
 	  pl_foo_test, 0, 0, RESERVED },
-	{ "tcp_to_configured_extra_dns_port_5300_is_reserved", 4, 6, 5300,
-	  pl_deep_invalid, 0, 0, RESERVED },
+	{ "tcp_to_extra_dns_port_5300_of_an_unseen_stream_counts_nothing", 4,
+	  6, 5300, pl_deep_invalid, 0, 0, NOTHING },
 	{ "udp_1400_bytes_to_53_with_question_in_front_is_reserved", 4, 17, 53,
 	  pl_www_example_com, F_PAD_1400, 0, RESERVED },
 	{ "packet_with_4_of_8_udp_header_bytes_to_53_is_malformed", 4, 17, 53,

@@ -478,6 +478,8 @@ _dnsmasq_args() {
 		--host-record="host.staging.internal,$STAGE4,$STAGE6"
 		--address="/wild.example.net/$MAILEX4"
 		--cname="imap.example.com,mail.realcorp.net"
+		--mx-host="example.com,mail.realcorp.net,10"
+		--srv-host="_autodiscover._tcp.example.com,mail.realcorp.net,443,0,0"
 	)
 	printf '%s\n' "${a[@]}"
 }

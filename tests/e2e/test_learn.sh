@@ -1,0 +1,117 @@
+#!/bin/bash
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#
+# Learning from answers: every address a reserved name resolves to (following
+# CNAME, MX and SRV targets) is forbidden for every process until its TTL,
+# clamped to learn_ttl_min/max, runs out. A reserved name that is a CNAME for
+# a real one is a misroute. Answers that match no query seen on the socket
+# teach nothing.
+. "$(dirname "$0")/lib.sh"
+
+FAKE_DNS=198.18.5.53
+LEARN_A=198.18.6.1 LEARN_B=198.18.6.2
+
+# A client that asks FAKE_DNS for NAME (id 0x4242) from its own socket and
+# waits for two answers: the fake server first answers with a wrong id, then
+# with the right one.
+PY_ASK='
+import socket, struct, sys
+name, server = sys.argv[1], sys.argv[2]
+q = struct.pack("!HHHHHH", 0x4242, 0x0100, 1, 0, 0, 0)
+q += b"".join(bytes([len(l)]) + l.encode() for l in name.split(".")) + b"\0"
+q += struct.pack("!HH", 1, 1)
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(5)
+s.sendto(q, (server, 53))
+for _ in range(2):
+    s.recvfrom(4096)
+print("answers 2")
+'
+# The fake server: answers each query twice, wrong id with LEARN_A, then the
+# right id with LEARN_B; and sends an unsolicited answer to another port.
+PY_FAKE='
+import socket, struct, sys
+addr, a1, a2 = sys.argv[1], sys.argv[2], sys.argv[3]
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind((addr, 53))
+s.settimeout(20)
+data, peer = s.recvfrom(4096)
+qid = struct.unpack("!H", data[:2])[0]
+question = data[12:]
+def answer(i, ip):
+    h = struct.pack("!HHHHHH", i, 0x8180, 1, 1, 0, 0)
+    rr = b"\xc0\x0c" + struct.pack("!HHIH", 1, 1, 300, 4) + socket.inet_aton(ip)
+    return h + question + rr
+s.sendto(answer(qid ^ 0xffff, a1), peer)
+s.sendto(answer(qid, a2), peer)
+'
+
+lab_up
+in_server ip addr add "$FAKE_DNS/32" dev lo
+lab_config "$LAB_DIR/enforce.conf" enforce "learn_ttl_min = 1" "learn_ttl_max = 3"
+guard_up "$LAB_DIR/enforce.conf"
+
+# 1. an A answer teaches its address; untainted processes are refused it
+out=$(in_cg dig +short mail.example.com A)
+[ "$out" = "$MAILEX4" ] && ok "dig mail.example.com answers $MAILEX4" || not_ok "dig answers" "$out"
+ev_expect "a learn event for mail.example.com -> $MAILEX4, TTL clamped to 3" \
+	type=learn name=mail.example.com addr="$MAILEX4" ttl=3
+check_shape "learn event has the documented shape" "$LAST_EVENT"
+probe "an untainted process is refused $MAILEX4:25" EPERM --connect "$MAILEX4" 25
+ev_expect "... with reason forbidden-destination and no taint" type=connect pid="$PROBE_PID" \
+	reason=forbidden-destination !taint
+probe "... on a non-mail port it is allowed" OK --connect "$MAILEX4" 8080
+sleep 3.5
+probe "after the TTL the address is allowed again" OK --connect "$MAILEX4" 25
+
+# 2. AAAA
+out=$(in_cg dig +short mail.example.com AAAA)
+ev_expect "AAAA answers are learned too" type=learn name=mail.example.com addr="$MAILEX6"
+probe "an untainted process is refused [$MAILEX6]:993" EPERM --family 6 --connect "$MAILEX6" 993
+
+# 3. CNAME from a reserved name to a real one: misroute, and the target blocked
+out=$(in_cg dig +short imap.example.com A)
+ev_expect "a misroute event names the real target" type=misroute name=imap.example.com \
+	target=mail.realcorp.net
+check_shape "misroute event has the documented shape" "$LAST_EVENT"
+ev_expect "the target's address is learned, with the chain" type=learn name=imap.example.com \
+	addr="$MAIL4"
+[[ $LAST_EVENT == *'"chain":["mail.realcorp.net"]'* ]] && ok "... chain names mail.realcorp.net" ||
+	not_ok "... chain names mail.realcorp.net" "$LAST_EVENT"
+probe "an untainted process is refused the real server $MAIL4:143" EPERM --connect "$MAIL4" 143
+sleep 3.5
+
+# 4. SRV (autodiscover) and MX: targets recorded, additional addresses learned
+out=$(in_cg dig _autodiscover._tcp.example.com SRV)
+ev_expect "SRV: the target's address from the additional section is learned" \
+	type=learn name=_autodiscover._tcp.example.com addr="$MAIL4"
+[[ $LAST_EVENT == *'"chain":["mail.realcorp.net"]'* ]] && ok "SRV: the learn event records the target" ||
+	not_ok "SRV: the learn event records the target" "$LAST_EVENT"
+ev_absent "SRV: a target is not a misroute" type=misroute name=_autodiscover._tcp.example.com
+sleep 3.5
+out=$(in_cg dig example.com MX)
+ev_expect "MX: the exchange's address is learned" type=learn name=example.com addr="$MAIL4"
+
+# 5. real names teach nothing
+in_cg dig +short mail.realcorp.net >/dev/null
+in_cg dig +short notexample.com >/dev/null
+ev_sync
+ev_absent "an answer for a real name teaches nothing" type=learn name=mail.realcorp.net
+ev_absent "... nor one for notexample.com" type=learn name=notexample.com
+
+# 6. an answer with the wrong id teaches nothing; the right one does
+in_server "$PY" -c "$PY_FAKE" "$FAKE_DNS" "$LEARN_A" "$LEARN_B" &
+fake=$!
+_bg_pids+=("$fake")
+sleep 0.5
+out=$(in_cg "$PY" -c "$PY_ASK" wrongid.example.com "$FAKE_DNS" 2>&1)
+wait "$fake"
+[ "$out" = "answers 2" ] && ok "the client got both answers" || not_ok "the client got both answers" "$out"
+ev_expect "the answer with the right id is learned" type=learn name=wrongid.example.com addr="$LEARN_B"
+ev_absent "the answer with the wrong id is not" type=learn addr="$LEARN_A"
+st=$("$CONNGUARD" status --pin-dir "$PIN_DIR" --json)
+$PY -c 'import json,sys; c=json.loads(sys.argv[1])["counters"]; assert c["dns_unsolicited_answers"]>=1 and c["misroutes"]>=1 and c["learned"]>=5, c' "$st" &&
+	ok "status counts answers, unsolicited answers, misroutes, learned addresses" ||
+	not_ok "status counts learning" "$st"
+
+done_testing
