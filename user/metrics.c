@@ -25,6 +25,11 @@ static const char *const stat_help[CG_STAT__MAX] = {
 	[CG_STAT_DNS_MALFORMED] = "Packets to a DNS port that did not parse.",
 	[CG_STAT_DNS_UNOWNED] = "Reserved-name queries on a socket with no recorded owner.",
 	[CG_STAT_OWNER_FULL] = "Sockets whose owner could not be recorded.",
+	[CG_STAT_DNS_ANSWERS] = "DNS answers to a reserved-name query seen.",
+	[CG_STAT_DNS_UNSOLICITED] = "DNS answers matching no query: ignored.",
+	[CG_STAT_LEARNED] = "Addresses learned (or refreshed) from DNS answers.",
+	[CG_STAT_LEARN_FULL] = "Addresses not learned because the learn map was full.",
+	[CG_STAT_MISROUTES] = "Reserved names answered with a CNAME to a real name.",
 };
 
 static const struct {
@@ -67,6 +72,8 @@ int cg_metrics_print(FILE *f, const struct cg_maps *m,
 		{ "allow6", offsetof(struct cg_maps, allow6), CG_CIDR_MAX },
 		{ "deny4", offsetof(struct cg_maps, deny4), CG_CIDR_MAX },
 		{ "deny6", offsetof(struct cg_maps, deny6), CG_CIDR_MAX },
+		{ "learn4", offsetof(struct cg_maps, learn4), CG_LEARN_MAX },
+		{ "learn6", offsetof(struct cg_maps, learn6), CG_LEARN_MAX },
 	};
 	uint64_t st[CG_STAT__MAX];
 	bool is_verdict[CG_STAT__MAX] = {};
