@@ -100,7 +100,15 @@ $(OUTPUT)/tests/%: tests/e2e/%.c | $(OUTPUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) -O2 -g $(WARN) $< -luring -lpthread -o $@
 
-test-build: connguard $(UNIT_BINS) $(BPFTEST_BINS) $(E2E_PROGS)
+# The DNS parsers under libFuzzer (tests/fuzz/run.sh runs it).
+$(OUTPUT)/tests/fuzz_dns: tests/fuzz/fuzz_dns.c tests/fuzz/dns_check.h include/cg_dns.h \
+		include/connguard.h | $(OUTPUT)/tests
+	$(call msg,FUZZ,$@)
+	$(Q)$(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude -I$(OUTPUT) $< -o $@
+
+$(OUTPUT)/tests/test_answer: tests/fuzz/dns_check.h
+
+test-build: connguard $(UNIT_BINS) $(BPFTEST_BINS) $(E2E_PROGS) $(OUTPUT)/tests/fuzz_dns
 
 # Audit mode on this host, the built-in policy, events printed as they come.
 run: deps
