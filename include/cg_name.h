@@ -31,7 +31,7 @@ struct cg_name_norm {
 	__u32 lab_len;	 /* bytes of the current label */
 	__u8 lab_dec;	 /* the current label is all digits so far */
 	__u8 lab_hex;	 /* ... is "0x" and hex digits so far */
-	__u8 prev_num;	 /* the label before the current one was numeric */
+	__u8 prev_num;	 /* the label before this one was numeric */
 	__u8 colon;	 /* a ':' was seen: an IPv6 literal */
 	int err;
 };

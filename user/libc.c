@@ -56,8 +56,8 @@ static const struct {
 
 /* Where C libraries live, and what they are called (glob patterns). */
 static const char *const lib_dirs[] = {
-	"/lib",		   "/lib64",	      "/usr/lib", "/usr/lib64",
-	"/usr/local/lib", "/usr/lib/musl/lib",
+	"/lib", "/lib64", "/usr/lib", "/usr/lib64", "/usr/local/lib",
+	"/usr/lib/musl/lib",
 };
 static const char *const lib_names[] = {
 	"libc.so.6",	  /* glibc */
@@ -133,7 +133,8 @@ static void scan_dynsym(const uint8_t *map, size_t size, struct lib *l)
 		nsym = sh->sh_size / sizeof(ElfW(Sym));
 		for (size_t k = 0; k < nsym; k++) {
 			const ElfW(Sym) *s = &syms[k];
-			int type = ELF64_ST_TYPE(s->st_info); /* same for ELF32 */
+			/* ELF32_ST_TYPE is the same macro */
+			int type = ELF64_ST_TYPE(s->st_info);
 			const char *name;
 
 			if (s->st_shndx == SHN_UNDEF || !s->st_value ||
@@ -204,9 +205,10 @@ static void add_lib(struct libs *ls, const char *path)
 /* The libc this daemon runs on: wherever the system keeps it. */
 static int own_libc(struct dl_phdr_info *info, size_t size, void *ctx)
 {
-	const char *base = info->dlpi_name ? strrchr(info->dlpi_name, '/') : NULL;
+	const char *base;
 
 	(void)size;
+	base = info->dlpi_name ? strrchr(info->dlpi_name, '/') : NULL;
 	if (base && !strcmp(base + 1, "libc.so.6"))
 		add_lib(ctx, info->dlpi_name);
 	return 0;
