@@ -69,6 +69,14 @@ struct cg_learn_ctx {
 	__u64 now;
 };
 
+static __always_inline int cg_v4mapped(const __u8 *a)
+{
+	for (int i = 0; i < 10; i++)
+		if (a[i])
+			return 0;
+	return a[10] == 0xff && a[11] == 0xff;
+}
+
 /* Learn address I of the answer and report it. */
 static long cg_learn_step(__u32 i, void *ctx)
 {
@@ -89,6 +97,12 @@ static long cg_learn_step(__u32 i, void *ctx)
 	if (ttl > c->p->learn_ttl_max)
 		ttl = c->p->learn_ttl_max;
 	v.expires_ns = c->now + (__u64)ttl * 1000000000ull;
+	/* ::ffff:a.b.c.d is judged as a.b.c.d on connect: learn it so. */
+	if (d->family == 6 && cg_v4mapped(d->addr)) {
+		__builtin_memmove(d->addr, d->addr + 12, 4);
+		__builtin_memset(d->addr + 4, 0, 12);
+		d->family = 4;
+	}
 	if (d->family == 4) {
 		__u32 k;
 

@@ -15,8 +15,9 @@
 #endif
 
 /*
- * Bytes of a DNS message we look at: a query's question fits in 12+255+4; an
- * answer is read up to here (EDNS0 answers are commonly up to 4096 bytes).
+ * The buffer a DNS message is read into; its first CG_DNS_BUF - 1 bytes are
+ * read (the last one keeps the verifier's bounds simple). A query's question
+ * fits in 12+255+4; EDNS0 answers are commonly up to 4096 bytes.
  */
 #define CG_DNS_BUF 4096
 #define CG_DNS_MASK (CG_DNS_BUF - 1)
@@ -256,7 +257,11 @@ static __always_inline int cg_dns_parse_query(const __u8 *msg, __u32 len,
  */
 #define CG_ANS_ADDRS_MAX 16
 #define CG_CHAIN_MAX 4	/* CNAME, MX and SRV targets followed */
-#define CG_ANS_RR_MAX 64 /* resource records walked, all sections */
+/*
+ * Resource records walked, all sections: more than CG_DNS_BUF - 1 bytes can
+ * hold (the smallest record is 11 bytes), so padding cannot hide one.
+ */
+#define CG_ANS_RR_MAX 384
 
 #define CG_DNS_T_A 1
 #define CG_DNS_T_CNAME 5
