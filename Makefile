@@ -38,7 +38,7 @@ E2E_PROGS := $(patsubst tests/e2e/%.c,$(OUTPUT)/tests/%,$(wildcard tests/e2e/*.c
 BUILD_PKGS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config \
 	libjson-c-dev make gcc
 TEST_PKGS := dnsmasq-base iproute2 curl swaks bind9-dnsutils liburing-dev \
-	python3 util-linux procps
+	python3 util-linux procps musl-tools libc-ares2
 
 ifeq ($(V),1)
 Q =
