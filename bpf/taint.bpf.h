@@ -9,7 +9,7 @@
 static __always_inline struct cg_taint *
 cg_taint_live(const struct cg_policy *p, struct cg_taint *t, __u64 now)
 {
-	if (t && p->taint_ttl_ns && now - t->ktime > p->taint_ttl_ns)
+	if (t && p->taint_ttl_ns && now - t->last > p->taint_ttl_ns)
 		return NULL;
 	return t;
 }
@@ -46,19 +46,25 @@ static __always_inline int cg_taint_set(const struct cg_policy *p,
 	__u32 tgid = o->pid;
 	long err;
 
-	if (t->scope == CG_SCOPE_CGROUP) {
-		old = bpf_map_lookup_elem(&cgroup_taints, &cgid);
-		err = bpf_map_update_elem(&cgroup_taints, &cgid, t, BPF_ANY);
-	} else {
-		old = bpf_map_lookup_elem(&taints, &tgid);
-		err = bpf_map_update_elem(&taints, &tgid, t, BPF_ANY);
+	old = t->scope == CG_SCOPE_CGROUP ?
+		      bpf_map_lookup_elem(&cgroup_taints, &cgid) :
+		      bpf_map_lookup_elem(&taints, &tgid);
+	if (cg_taint_live(p, old, t->ktime)) {
+		/*
+		 * Still tainted: keep what tainted it, which its taint event
+		 * named, and only extend its life (taint_ttl).
+		 */
+		old->last = t->ktime;
+		return 0;
 	}
+	t->last = t->ktime;
+	err = t->scope == CG_SCOPE_CGROUP ?
+		      bpf_map_update_elem(&cgroup_taints, &cgid, t, BPF_ANY) :
+		      bpf_map_update_elem(&taints, &tgid, t, BPF_ANY);
 	if (err) {
 		cg_count(CG_STAT_TAINT_FULL);
 		return -1;
 	}
-	if (cg_taint_live(p, old, t->ktime))
-		return 0;
 	cg_count(CG_STAT_TAINTS);
 	return 1;
 }

@@ -15,7 +15,7 @@
  * Bump when any layout below changes: pins left by another build are refused
  * instead of being half-used.
  */
-#define CG_ABI_VERSION 4
+#define CG_ABI_VERSION 5
 
 #define CG_NAME_MAX 256 /* DNS name, text form, NUL included (RFC 1035: 253) */
 #define CG_COMM_LEN 16
@@ -201,7 +201,8 @@ struct cg_addr6 {
 
 /* Value of the `taints` hash, key: tgid. */
 struct cg_taint {
-	__u64 ktime;  /* CLOCK_MONOTONIC ns of the lookup */
+	__u64 ktime;  /* CLOCK_MONOTONIC ns of the lookup that tainted */
+	__u64 last;   /* ... of the latest reserved lookup: taint_ttl counts from it */
 	__u32 pid;    /* process whose lookup tainted */
 	__u16 qtype;
 	__u8 via;     /* enum cg_via */
