@@ -5,6 +5,18 @@
 
 #include "maps.bpf.h"
 
+/*
+ * Waking the daemon costs an irq_work per event (microseconds on a busy
+ * connect path): wake it only once a batch has built up; the daemon drains
+ * the rest on its own short timer (CG_DRAIN_MS).
+ */
+static __always_inline __u64 cg_wakeup(void)
+{
+	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= CG_RB_WAKE_BYTES ?
+		       BPF_RB_FORCE_WAKEUP :
+		       BPF_RB_NO_WAKEUP;
+}
+
 static __always_inline struct cg_event *cg_event_new(__u32 type, __u64 now)
 {
 	struct cg_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);

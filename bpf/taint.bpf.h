@@ -89,7 +89,7 @@ static __always_inline void cg_taint_and_report(const struct cg_policy *p,
 	e->cgroup_id = o->cgroup_id;
 	__builtin_memcpy(e->comm, o->comm, sizeof(e->comm));
 	__builtin_memcpy(&e->taint, t, sizeof(*t));
-	bpf_ringbuf_submit(e, 0);
+	bpf_ringbuf_submit(e, cg_wakeup());
 }
 
 static __always_inline void cg_taint_fork(struct task_struct *parent,

@@ -96,7 +96,7 @@ static __always_inline int cg_judge(struct bpf_sock_addr *ctx,
 			e->tainted = 1;
 			__builtin_memcpy(&e->taint, t, sizeof(*t));
 		}
-		bpf_ringbuf_submit(e, 0);
+		bpf_ringbuf_submit(e, cg_wakeup());
 	}
 	return enforce ? CG_REFUSE : CG_ALLOW;
 }

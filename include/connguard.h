@@ -15,7 +15,7 @@
  * Bump when any layout below changes: pins left by another build are refused
  * instead of being half-used.
  */
-#define CG_ABI_VERSION 5
+#define CG_ABI_VERSION 6
 
 #define CG_NAME_MAX 256 /* DNS name, text form, NUL included (RFC 1035: 253) */
 #define CG_COMM_LEN 16
@@ -24,7 +24,12 @@
 #define CG_TAINT_MAX 65536	 /* tainted processes */
 #define CG_RESERVED_MAX 65536	 /* reserved suffixes */
 #define CG_CIDR_MAX 1048576	 /* allow/deny prefixes, per family */
-#define CG_RINGBUF_SIZE (1 << 22) /* bytes */
+#define CG_RINGBUF_SIZE (1 << 21) /* bytes */
+/* The kernel wakes the daemon once this much is waiting; it drains the
+ * rest every CG_DRAIN_MS on its own.
+ */
+#define CG_RB_WAKE_BYTES (1 << 16)
+#define CG_DRAIN_MS 20
 #define CG_LEARN_MAX 65536	 /* learned addresses, per family */
 #define CG_PENDING_MAX 4	 /* reserved queries awaiting an answer, per socket */
 #define CG_EV_CHAIN_MAX 4	 /* names of a learn event's chain */

@@ -595,7 +595,10 @@ static int loop(struct guard *g)
 
 	while (!stop) {
 		struct epoll_event evs[4];
-		int n = epoll_wait(ep, evs, 4, -1);
+		/* The kernel wakes us for a batch; single events wait for
+		 * this timeout (see cg_wakeup() in bpf/event.bpf.h).
+		 */
+		int n = epoll_wait(ep, evs, 4, CG_DRAIN_MS);
 
 		if (n < 0 && errno == EINTR)
 			continue;
