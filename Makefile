@@ -33,6 +33,7 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
 BPFTEST_SRCS := $(wildcard tests/bpf/*.c)
 BPFTEST_BINS := $(patsubst tests/bpf/%.c,$(OUTPUT)/tests/bpf_%,$(BPFTEST_SRCS))
 E2E_PROGS := $(patsubst tests/e2e/%.c,$(OUTPUT)/tests/%,$(wildcard tests/e2e/*.c))
+BENCH_PROGS := $(patsubst tests/bench/%.c,$(OUTPUT)/bench/%,$(wildcard tests/bench/*.c))
 
 # Debian packages: to build, and to run the tests.
 BUILD_PKGS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config \
@@ -109,6 +110,30 @@ $(OUTPUT)/tests/fuzz_dns: tests/fuzz/fuzz_dns.c tests/fuzz/dns_check.h include/c
 $(OUTPUT)/tests/test_answer: tests/fuzz/dns_check.h
 
 test-build: connguard $(UNIT_BINS) $(BPFTEST_BINS) $(E2E_PROGS) $(OUTPUT)/tests/fuzz_dns
+
+# Benchmarks (tests/bench/bench.sh): load generators and probes. test-build
+# builds them too, for the smoke run in tests/e2e/test_bench_smoke.sh.
+BENCH_PKGS := iperf3 nftables iptables libnetfilter-queue1 libnfnetlink0
+.PHONY: bench bench-build deps-bench
+
+$(OUTPUT)/bench:
+	$(Q)mkdir -p $@
+
+$(OUTPUT)/bench/%: tests/bench/%.c $(OUTPUT)/libcg.a $(OUTPUT)/connguard.skel.h | $(OUTPUT)/bench
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $< $(OUTPUT)/libcg.a $(LIBS) -o $@
+
+bench-build: connguard $(BENCH_PROGS) $(OUTPUT)/tests/cgprobe
+test-build: $(BENCH_PROGS)
+
+deps-bench:
+	$(Q)./tests/deps.sh $(BUILD_PKGS) $(TEST_PKGS) $(BENCH_PKGS)
+
+# Every benchmark in one go, in lab namespaces: a table on stdout and in
+# docs/BENCHMARKS.md. Never part of `make test` (only its smoke run is).
+bench: deps-bench
+	$(Q)$(MAKE) --no-print-directory bench-build
+	$(Q)OUTPUT=$(OUTPUT) ./tests/bench/bench.sh
 
 # Audit mode on this host, the built-in policy, events printed as they come.
 run: deps
