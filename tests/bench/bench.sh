@@ -44,7 +44,7 @@ while [ $# -gt 0 ]; do
 	shift
 done
 
-for p in cgload dnsresp skbcost logwatch nullguard; do
+for p in cgload dnsresp skbcost logwatch nullguard lookupcost; do
 	[ -x "$BIN/$p" ] || { echo "bench: $BIN/$p is not built (make bench-build)" >&2; exit 2; }
 done
 [ -x "$CONNGUARD" ] || { echo "bench: $CONNGUARD is not built" >&2; exit 2; }
@@ -350,7 +350,7 @@ lab_up
 # One build for the whole run, whatever is rebuilt meanwhile: the daemon
 # and the bench programs (skbcost carries its own copy of the BPF object).
 mkdir "$LAB_DIR/bin" && cp "$CONNGUARD" "$LAB_DIR/bin/connguard" &&
-	cp "$BIN"/cgload "$BIN"/dnsresp "$BIN"/skbcost "$BIN"/logwatch "$BIN"/nullguard "$LAB_DIR/bin/" ||
+	cp "$BIN"/cgload "$BIN"/dnsresp "$BIN"/skbcost "$BIN"/logwatch "$BIN"/nullguard "$BIN"/lookupcost "$LAB_DIR/bin/" ||
 	{ not_ok "bench binaries copied"; done_testing; }
 CONNGUARD=$LAB_DIR/bin/connguard
 BIN=$LAB_DIR/bin
@@ -383,10 +383,11 @@ wait_until 5 grep -q ready "$LAB_DIR/dnsresp.out" || { not_ok "dnsresp starts" "
 # (nullguard), and ones that refuse port 25 on a fourth.
 N_CG=$TEST_CG/null
 ND_CG=$TEST_CG/nulldeny
+P_CG=$TEST_CG/probe # lookupcost's probes (B6)
 NULL_IDS= NULLD_IDS=
-mkdir "$N_CG" "$ND_CG"
+mkdir "$N_CG" "$ND_CG" "$P_CG"
 null_start() { # null_start CG OUT [DENY_PORT]
-	"$BIN/nullguard" "$1" 900 ${3:-} >"$2" 2>&1 &
+	"$BIN/nullguard" "$1" 900 ${3:+"$3"} >"$2" 2>&1 &
 	_bg_pids+=($!)
 	wait_until 5 grep -q '^ready' "$2" || return 1
 	sed -n 's/^ready //p' "$2" | tr ' ' '\n' | sed 's/^/cg_/' | tr '\n' ' '
@@ -561,11 +562,11 @@ $label: $(stats_text "$s")"
 			c=$(kv case "$line") p=$(kv prog "$line") ns=$(kv ns "$line")
 			lo=$(kv min "$line") hi=$(kv max "$line") e=$(kv empty "$line") net=$(kv net "$line")
 			case $c in
-			nondns_*) goal="≤ 20 (net)"; v=$(verdict "$net" le 20) ;;
-			*) goal="—"; v=info ;;
+			nondns_*) goal="≤ 20 (net)"; vd=$(verdict "$net" le 20) ;;
+			*) goal="—"; vd=info ;;
 			esac
 			row B3 "test run: $p, $c ($(kv bytes "$line") B)" "ns per packet, net of the empty program" \
-				"$net ($ns raw, $lo–$hi)" "$goal" "$v" "empty program $e ns"
+				"$net ($ns raw, $lo–$hi)" "$goal" "$vd" "empty program $e ns"
 		done <<<"$out"
 	else
 		echo "$out" >"$LAB_DIR/lastfail"
@@ -610,7 +611,6 @@ fi
 
 # ================================================================ B8 (needs the enforce guard)
 
-B8_OURS=
 if want B8; then
 	. "$BENCH_DIR/opensnitch.sh"
 	b8_run
@@ -722,19 +722,19 @@ if want B5; then
 		B5_RSS_MAX=$(cat "$LAB_DIR/rss.max" 2>/dev/null)
 		B5_HWM=$(vm_kib "$GUARD_PID" VmHWM)
 		note "B5: daemon VmRSS idle $(mib "$B5_RSS_IDLE") MiB, largest under load $(mib "${B5_RSS_MAX:-0}") MiB; VmHWM $(mib "$hwm0") MiB before the load (start-up), $(mib "$B5_HWM") MiB after"
-		# Why an acted-on connect costs what it costs: the same connects at
-		# 20k/s with the daemon reading (each event finds the reader caught
-		# up, so bpf_ringbuf_submit wakes it: irq_work) and with the daemon
-		# stopped for 0.1 s (no wake-ups; 2000 events fit the ring buffer).
+		# What the reader's wake-ups cost the connect path: the same
+		# connects at 20k/s with the daemon reading, and with the daemon
+		# stopped for 0.1 s (2000 events fit the ring buffer; the backlog
+		# stays, as when a busy daemon lags).
 		args=(events --addr "$DENY4" --port 25 --rate 20000 --seconds 0.1 --expect OK)
 		cmd B5 "cgload ${args[*]}   (bpf_stats; once with the daemon reading, once with it stopped by SIGSTOP, then SIGCONT)"
 		s_run=$(with_stats auto m_cgload "${args[@]}")
 		kill -STOP "$GUARD_PID"
 		s_stop=$(with_stats auto m_cgload "${args[@]}")
 		kill -CONT "$GUARD_PID"
-		row B5 "acted-on UDP connect at 20k/s: daemon reading vs stopped" "cg_connect4 ns/run" \
+		row B5 "acted-on UDP connect at 20k/s: daemon reading vs stopped (a reader that lags)" "cg_connect4 ns/run" \
 			"$(fmt "$(stat_of "$s_run" cg_connect4)") vs $(fmt "$(stat_of "$s_stop" cg_connect4)")" "—" info \
-			"the difference is bpf_ringbuf_submit waking the reader (irq_work) once per event when the reader has caught up"
+			"what a wake-up of the reader (bpf_ringbuf_submit → irq_work) adds shows as the difference: whichever side asks for more wake-ups per event pays it"
 		sleep 1
 		# The cost of an acted-on connect itself (ring buffer record), A/B.
 		args=(events --addr "$DENY4" --port 25 --rate 0 --seconds 0.2 --expect OK)
@@ -816,6 +816,27 @@ if want B6; then
 	row B6 "empty programs on the same hooks (control)" "connect4 ns/run; egress ns/run on the DNS query" \
 		"$(fmt "$C4_FLOOR") ; $(fmt "$EG_FLOOR")" "—" control \
 		"the floor of a bpf_stats figure on this machine: the hook and the statistics' clock reads, no work"
+	# b6_steps N ADDR: each step of the verdict on the guard's own maps
+	# (lookupcost's probe programs in P_CG), the dense address.
+	b6_steps() {
+		local lc ids s
+		"$BIN/lookupcost" "$BPIN" "$P_CG" 300 >"$LAB_DIR/lc.out" 2>&1 &
+		lc=$!
+		_bg_pids+=("$lc")
+		if ! wait_until 5 grep -q '^ready' "$LAB_DIR/lc.out"; then
+			note "B6: lookupcost did not attach: $(head -c 300 "$LAB_DIR/lc.out")"
+			_kill_pid "$lc"
+			return
+		fi
+		ids=$(sed -n 's/^ready //p' "$LAB_DIR/lc.out")
+		s=$(WS_CG=$P_CG WS_IDS=$ids with_stats auto m_cgload udp --addr "$2" --port 25 --n "$N_UDP" --expect ENETUNREACH)
+		_kill_pid "$lc"
+		row B6 "deny: $1 CIDRs — each step of the verdict alone, dense address" \
+			"ns per step, net of an empty program (lookupcost)" \
+			"$(awk '$1 == "empty" { e = $2 } { v[$1] = $2; o[++n] = $1 } END { for (i = 1; i <= n; i++) if (o[i] != "empty") { printf "%s%s %.0f", s, o[i], v[o[i]] - e; s = "; " } }' <<<"$s")" \
+			"—" info "empty program $(stat_of "$s" empty) ns/run; probes run in a cgroup of their own, each a cgroup/connect4 program doing one step on the guard's pinned maps"
+	}
+	cmd B6 "steps: lookupcost PIN_DIR .../probe 300; cgload udp --addr PROBE --port 25 --n $N_UDP --expect ENETUNREACH in .../probe (bpf_stats per probe program)"
 	b6_measure() { # b6_measure KIND N
 		local kind=$1 n=$2 conf=$LAB_DIR/b6-$1-$2.conf s c4 c4d=- dq dr=- mem t probe
 		if [ "$kind" = deny ]; then deny_config "$conf" "$n"; else reserved_config "$conf" "$n"; fi
@@ -832,6 +853,7 @@ if want B6; then
 			probe=$(cat "$conf.probe")
 			s=$(with_stats auto m_cgload udp --addr "$probe" --port 25 --n "$N_UDP" --expect ENETUNREACH)
 			c4d=$(stat_of "$s" cg_connect4)
+			b6_steps "$n" "$probe"
 		fi
 		s=$(with_stats auto m_cgload "${dq_args[@]}")
 		dq=$(stat_of "$s" cg_egress)
@@ -918,7 +940,7 @@ if want B7; then
 			row B7 "daemon RSS under B5 (largest VmRSS seen)" "VmRSS" "$(mib "$B5_RSS_MAX") MiB" "≤ 10 MiB" \
 				"$(verdict "$B5_RSS_MAX" le 10240)" "VmHWM $(mib "${B5_HWM:-0}") MiB (the peak is at start-up: vmlinux BTF)"
 		fi
-		top=$(tr ' ' '\n' <<<"${mem#* }" | grep = | sort -t= -k2 -n -r | head -n 4 |
+		top=$(tr ' ' '\n' <<<"${mem#* }" | grep '=' | sort -t= -k2 -n -r | head -n 4 |
 			awk -F= '{ printf "%s%s %.1f MiB", s, $1, $2 / 1048576; s = ", " }')
 		row B7 "BPF map memory, lab config" "bytes_memlock, all maps" "$(mib $((${mem%% *} / 1024))) MiB" "—" info "largest: $top"
 		if [ -f "$LAB_DIR/b6.txt" ]; then
