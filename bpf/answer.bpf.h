@@ -131,7 +131,7 @@ static long cg_learn_step(__u32 i, void *ctx)
 		__builtin_memcpy(e->chain[k], a->chain[k].name, CG_NAME_MAX);
 		e->nchain = k + 1;
 	}
-	bpf_ringbuf_submit(e, cg_wakeup());
+	bpf_ringbuf_submit(e, cg_wakeup(sizeof(*e)));
 	return 0;
 }
 
@@ -155,7 +155,7 @@ static __always_inline void cg_misroute(struct cg_scratch *sc,
 			return;
 		__builtin_memcpy(e->chain[0], a->chain[i].name, CG_NAME_MAX);
 		e->nchain = 1;
-		bpf_ringbuf_submit(e, cg_wakeup());
+		bpf_ringbuf_submit(e, cg_wakeup(sizeof(*e)));
 		return;
 	}
 }

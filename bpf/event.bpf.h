@@ -7,12 +7,17 @@
 
 /*
  * Waking the daemon costs an irq_work per event (microseconds on a busy
- * connect path): wake it only once a batch has built up; the daemon drains
- * the rest on its own short timer (CG_DRAIN_MS).
+ * connect path): wake it only for the record of SIZE bytes that makes the
+ * unread data cross CG_RB_WAKE_BYTES, not for every one after it; the daemon
+ * drains the rest on its own short timer (CG_DRAIN_MS).
  */
-static __always_inline __u64 cg_wakeup(void)
+static __always_inline __u64 cg_wakeup(__u64 size)
 {
-	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= CG_RB_WAKE_BYTES ?
+	__u64 avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
+
+	/* Record headers are 8 bytes; records are 8-byte aligned. */
+	size = (size + 8 + 7) & ~7ULL;
+	return avail >= CG_RB_WAKE_BYTES && avail - size < CG_RB_WAKE_BYTES ?
 		       BPF_RB_FORCE_WAKEUP :
 		       BPF_RB_NO_WAKEUP;
 }

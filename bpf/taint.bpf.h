@@ -14,21 +14,33 @@ cg_taint_live(const struct cg_policy *p, struct cg_taint *t, __u64 now)
 	return t;
 }
 
+/* Read the clock once, and only when something needs it. */
+static __always_inline __u64 cg_now(__u64 *now)
+{
+	if (!*now)
+		*now = bpf_ktime_get_ns();
+	return *now;
+}
+
 /*
- * The live taint of the current process: its own, or its cgroup's
- * (taint_scope = cgroup). NULL when none, or expired by taint_ttl.
+ * The live taint of the current process: its own, or its cgroup's (only
+ * looked up under taint_scope = cgroup). NULL when none, or expired by
+ * taint_ttl. *NOW is read lazily (0: not read yet).
  */
 static __always_inline struct cg_taint *
-cg_taint_current(const struct cg_policy *p, __u64 now)
+cg_taint_current(const struct cg_policy *p, __u64 *now)
 {
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
-	__u64 cgid = bpf_get_current_cgroup_id();
 	struct cg_taint *t;
+	__u64 cgid;
 
-	t = cg_taint_live(p, bpf_map_lookup_elem(&taints, &tgid), now);
-	if (!t)
-		t = cg_taint_live(p, bpf_map_lookup_elem(&cgroup_taints, &cgid),
-				  now);
+	t = bpf_map_lookup_elem(&taints, &tgid);
+	if (!t && p->taint_scope == CG_SCOPE_CGROUP) {
+		cgid = bpf_get_current_cgroup_id();
+		t = bpf_map_lookup_elem(&cgroup_taints, &cgid);
+	}
+	if (t && p->taint_ttl_ns)
+		t = cg_taint_live(p, t, cg_now(now));
 	return t;
 }
 
@@ -89,7 +101,7 @@ static __always_inline void cg_taint_and_report(const struct cg_policy *p,
 	e->cgroup_id = o->cgroup_id;
 	__builtin_memcpy(e->comm, o->comm, sizeof(e->comm));
 	__builtin_memcpy(&e->taint, t, sizeof(*t));
-	bpf_ringbuf_submit(e, cg_wakeup());
+	bpf_ringbuf_submit(e, cg_wakeup(sizeof(*e)));
 }
 
 static __always_inline void cg_taint_fork(struct task_struct *parent,

@@ -27,16 +27,16 @@ static __always_inline void cg_own(struct bpf_sock_addr *ctx)
 	cg_process_comm(&o->comm);
 }
 
-static __always_inline int cg_dest_live(const struct cg_dest *d, __u64 now)
+static __always_inline int cg_dest_live(const struct cg_dest *d, __u64 *now)
 {
-	return d && (!d->expires_ns || now < d->expires_ns);
+	return d && (!d->expires_ns || cg_now(now) < d->expires_ns);
 }
 
 /* A learned address counts until its TTL runs out, not until cleaned up. */
 static __always_inline int cg_learned_live(const struct cg_learned *l,
-					   __u64 now)
+					   __u64 *now)
 {
-	return l && now < l->expires_ns;
+	return l && cg_now(now) < l->expires_ns;
 }
 
 /*
@@ -50,7 +50,7 @@ static __always_inline int cg_judge(struct bpf_sock_addr *ctx,
 	struct cg_taint *t;
 	struct cg_event *e;
 	int forbidden, enforce = p->mode == CG_MODE_ENFORCE;
-	__u64 now = bpf_ktime_get_ns();
+	__u64 now = 0; /* read lazily: most connects never need it */
 
 	if (family == 4) {
 		struct cg_lpm4 k = { .prefixlen = 32 };
@@ -58,21 +58,21 @@ static __always_inline int cg_judge(struct bpf_sock_addr *ctx,
 		__builtin_memcpy(k.addr, addr, 4);
 		if (bpf_map_lookup_elem(&allow4, &k))
 			return CG_ALLOW;
-		forbidden = cg_dest_live(bpf_map_lookup_elem(&deny4, &k), now) ||
+		forbidden = cg_dest_live(bpf_map_lookup_elem(&deny4, &k), &now) ||
 			    cg_learned_live(bpf_map_lookup_elem(&learn4, addr),
-					    now);
+					    &now);
 	} else {
 		struct cg_lpm6 k = { .prefixlen = 128 };
 
 		__builtin_memcpy(k.addr, addr, 16);
 		if (bpf_map_lookup_elem(&allow6, &k))
 			return CG_ALLOW;
-		forbidden = cg_dest_live(bpf_map_lookup_elem(&deny6, &k), now) ||
+		forbidden = cg_dest_live(bpf_map_lookup_elem(&deny6, &k), &now) ||
 			    cg_learned_live(bpf_map_lookup_elem(&learn6, addr),
-					    now);
+					    &now);
 	}
 
-	t = cg_taint_current(p, now);
+	t = cg_taint_current(p, &now);
 	if (!forbidden && !t)
 		return CG_ALLOW;
 
@@ -83,7 +83,7 @@ static __always_inline int cg_judge(struct bpf_sock_addr *ctx,
 		cg_count(enforce ? CG_STAT_BLOCKED_TAINTED :
 				   CG_STAT_LOGGED_TAINTED);
 
-	e = cg_event_new(CG_EV_CONNECT, now);
+	e = cg_event_new(CG_EV_CONNECT, cg_now(&now));
 	if (e) {
 		cg_event_current(e);
 		e->action = enforce ? CG_ACT_BLOCKED : CG_ACT_LOGGED;
@@ -96,7 +96,7 @@ static __always_inline int cg_judge(struct bpf_sock_addr *ctx,
 			e->tainted = 1;
 			__builtin_memcpy(&e->taint, t, sizeof(*t));
 		}
-		bpf_ringbuf_submit(e, cg_wakeup());
+		bpf_ringbuf_submit(e, cg_wakeup(sizeof(*e)));
 	}
 	return enforce ? CG_REFUSE : CG_ALLOW;
 }
