@@ -50,7 +50,6 @@ struct {
 
 struct cg_stream_ctx {
 	struct __sk_buff *skb;
-	const struct cg_policy *p;
 	struct cg_stream_dir *st;
 	struct cg_scratch *sc;
 	struct cg_owner *o;
@@ -153,7 +152,6 @@ broken:
 
 /* A TCP segment of a DNS socket, either way. */
 static __always_inline void cg_stream(struct __sk_buff *skb,
-				      const struct cg_policy *p,
 				      const struct cg_l4info *li, int ingress)
 {
 	struct cg_stream_ctx c = {};
@@ -196,7 +194,6 @@ static __always_inline void cg_stream(struct __sk_buff *skb,
 	if ((__u32)-d >= plen)
 		return; /* a retransmission of what was read */
 	c.skb = skb;
-	c.p = p;
 	c.st = st;
 	c.sc = bpf_map_lookup_elem(&scratch, &zero);
 	c.o = ingress ? cg_skb_owner(skb) : NULL;
@@ -226,7 +223,7 @@ static __always_inline void cg_dns_egress(struct __sk_buff *skb)
 	if (!p || cg_dns_locate(skb, p, 0, &li))
 		return;
 	if (li.proto == IPPROTO_TCP) {
-		cg_stream(skb, p, &li, 0);
+		cg_stream(skb, &li, 0);
 		return;
 	}
 	sc = cg_dns_copy(skb, &li, &n);
@@ -247,7 +244,7 @@ static __always_inline void cg_dns_ingress(struct __sk_buff *skb)
 	if (!p || !o || cg_dns_locate(skb, p, 1, &li))
 		return;
 	if (li.proto == IPPROTO_TCP) {
-		cg_stream(skb, p, &li, 1);
+		cg_stream(skb, &li, 1);
 		return;
 	}
 	if (!cg_pending_any(o))

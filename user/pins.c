@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 
 #include "connguard.h"
 #include "pins.h"
@@ -30,12 +31,17 @@ static int open_pin(const char *dir, const char *name)
 	return bpf_obj_get(path);
 }
 
-int cg_pins_open(const char *pin_dir, struct cg_maps *m)
+/* Every map of struct cg_maps, by its name in the object and in the pin dir. */
+struct map_ref {
+	int *fd;
+	const char *name;
+};
+
+#define MAP_REFS 12
+
+static void map_refs(struct cg_maps *m, struct map_ref r[MAP_REFS])
 {
-	struct {
-		int *fd;
-		const char *name;
-	} maps[] = {
+	const struct map_ref refs[MAP_REFS] = {
 		{ &m->policy, "policy" }, { &m->meta, "meta" },
 		{ &m->stats, "stats" },	  { &m->reserved, "reserved" },
 		{ &m->allow4, "allow4" }, { &m->allow6, "allow6" },
@@ -44,11 +50,19 @@ int cg_pins_open(const char *pin_dir, struct cg_maps *m)
 		{ &m->learn4, "learn4" }, { &m->learn6, "learn6" },
 	};
 
-	for (size_t i = 0; i < sizeof(maps) / sizeof(maps[0]); i++)
-		*maps[i].fd = -1;
-	for (size_t i = 0; i < sizeof(maps) / sizeof(maps[0]); i++) {
-		*maps[i].fd = open_pin(pin_dir, maps[i].name);
-		if (*maps[i].fd < 0) {
+	memcpy(r, refs, sizeof(refs));
+}
+
+int cg_pins_open(const char *pin_dir, struct cg_maps *m)
+{
+	struct map_ref r[MAP_REFS];
+
+	map_refs(m, r);
+	for (size_t i = 0; i < MAP_REFS; i++)
+		*r[i].fd = -1;
+	for (size_t i = 0; i < MAP_REFS; i++) {
+		*r[i].fd = open_pin(pin_dir, r[i].name);
+		if (*r[i].fd < 0) {
 			int e = errno;
 
 			cg_pins_close(m);
@@ -61,16 +75,27 @@ int cg_pins_open(const char *pin_dir, struct cg_maps *m)
 
 void cg_pins_close(struct cg_maps *m)
 {
-	int *fds[] = { &m->policy, &m->meta,  &m->stats,
-		       &m->reserved, &m->allow4, &m->allow6,
-		       &m->deny4,  &m->deny6, &m->taints, &m->cgroup_taints,
-		       &m->learn4, &m->learn6 };
+	struct map_ref r[MAP_REFS];
 
-	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
-		if (*fds[i] >= 0)
-			close(*fds[i]);
-		*fds[i] = -1;
+	map_refs(m, r);
+	for (size_t i = 0; i < MAP_REFS; i++) {
+		if (*r[i].fd >= 0)
+			close(*r[i].fd);
+		*r[i].fd = -1;
 	}
+}
+
+int cg_maps_from_obj(struct bpf_object *obj, struct cg_maps *m)
+{
+	struct map_ref r[MAP_REFS];
+
+	map_refs(m, r);
+	for (size_t i = 0; i < MAP_REFS; i++) {
+		*r[i].fd = bpf_object__find_map_fd_by_name(obj, r[i].name);
+		if (*r[i].fd < 0)
+			return -1;
+	}
+	return 0;
 }
 
 int cg_pins_meta(const struct cg_maps *m, struct cg_meta *meta)

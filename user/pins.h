@@ -14,6 +14,10 @@ extern const size_t cg_prog_names_n;
 int cg_pins_open(const char *pin_dir, struct cg_maps *m);
 void cg_pins_close(struct cg_maps *m);
 
+/* The same maps of a loaded object (owned by it: not to be closed). */
+struct bpf_object;
+int cg_maps_from_obj(struct bpf_object *obj, struct cg_maps *m);
+
 /* Read the meta entry of a pinned guard. */
 int cg_pins_meta(const struct cg_maps *m, struct cg_meta *meta);
 

@@ -543,24 +543,6 @@ out:
 	return err;
 }
 
-static void fill_maps(struct guard *g)
-{
-	struct connguard_bpf *s = g->skel;
-
-	g->maps.policy = bpf_map__fd(s->maps.policy);
-	g->maps.meta = bpf_map__fd(s->maps.meta);
-	g->maps.stats = bpf_map__fd(s->maps.stats);
-	g->maps.reserved = bpf_map__fd(s->maps.reserved);
-	g->maps.allow4 = bpf_map__fd(s->maps.allow4);
-	g->maps.allow6 = bpf_map__fd(s->maps.allow6);
-	g->maps.deny4 = bpf_map__fd(s->maps.deny4);
-	g->maps.deny6 = bpf_map__fd(s->maps.deny6);
-	g->maps.taints = bpf_map__fd(s->maps.taints);
-	g->maps.cgroup_taints = bpf_map__fd(s->maps.cgroup_taints);
-	g->maps.learn4 = bpf_map__fd(s->maps.learn4);
-	g->maps.learn6 = bpf_map__fd(s->maps.learn6);
-}
-
 static int loop(struct guard *g)
 {
 	struct itimerspec tick = { { 1, 0 }, { 1, 0 } };
@@ -864,7 +846,10 @@ int cmd_run(int argc, char **argv)
 		      strerror(errno));
 		goto out;
 	}
-	fill_maps(&g);
+	if (cg_maps_from_obj(g.skel->obj, &g.maps)) {
+		p_err("run", "the BPF object lacks a map: a broken build");
+		goto out;
+	}
 
 	/* Policy before attachment: the first connect judged sees all of it. */
 	if (hosts_init(&g.hosts, &g.cfg)) {
