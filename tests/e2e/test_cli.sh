@@ -81,7 +81,7 @@ if command -v setpriv >/dev/null; then
 	one_line_error "... in one line" setpriv --reuid=65534 --regid=65534 --clear-groups \
 		--inh-caps=-all "$CONNGUARD" run --config "$LAB_DIR/ok.conf" --cgroup "$TEST_CG" --pin-dir "$PIN_DIR"
 else
-	skip "run without privileges says to use sudo" "setpriv missing"
+	skip_needs "run without privileges says to use sudo" "setpriv missing"
 fi
 [ ! -e "$PIN_DIR" ] && ok "refused runs leave no pins" || not_ok "refused runs leave no pins" "$(ls "$PIN_DIR")"
 

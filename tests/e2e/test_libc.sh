@@ -390,7 +390,7 @@ if [ "$musl_ok" -eq 1 ]; then
 		ok "started event: musl's libc.so too, its missing functions named" ||
 		not_ok "started event names musl's libc.so" "$started"
 else
-	skip "started event: musl's libc.so too" "musl-gcc (Debian musl-tools) is not installed"
+	skip_needs "started event: musl's libc.so too" "musl-gcc (Debian musl-tools) is not installed"
 fi
 pins=$(cd "$PIN_DIR" && ls -d libc_*_0 2>/dev/null | tr '\n' ' ')
 want="libc_getaddrinfo_0 libc_gethostbyname2_0 libc_gethostbyname2_r_0 libc_gethostbyname_0 libc_gethostbyname_r_0 libc_res_nquery_0 libc_res_nsearch_0 libc_res_query_0 libc_res_search_0 "
@@ -503,7 +503,7 @@ if [ "$musl_ok" -eq 1 ]; then
 		name=musl-ress.test via=libc qtype=MX
 	LIBCPROBE=$lprobe_bin
 else
-	skip "musl resolver" "musl-gcc (Debian musl-tools) is not installed"
+	skip_needs "musl resolver" "musl-gcc (Debian musl-tools) is not installed"
 fi
 
 # --- what does not taint
@@ -547,7 +547,7 @@ if [ "$have_ares" -eq 1 ]; then
 	ev_expect "c-ares: taint event via dns (no libc call)" type=taint pid="$PROBE_PID" name=foo.test \
 		via=dns
 else
-	skip "c-ares resolving over DNS" "libcares.so.2 (Debian libc-ares2) is not installed"
+	skip_needs "c-ares resolving over DNS" "libcares.so.2 (Debian libc-ares2) is not installed"
 fi
 if [ "$static_ok" -eq 1 ]; then
 	lprobe_bin=$LIBCPROBE
@@ -595,7 +595,7 @@ if [ "$static_ok" -eq 1 ]; then
 	[ "$(dns_asked static-only.test)" -eq 0 ] && ok "known gap: ... and no packet the dns path could see" ||
 		not_ok "no DNS query for static-only.test" "$(grep -i static-only "$LAB_DIR/dnsmasq.log")"
 else
-	skip "static binary gap" "cc -static failed: $(tail -n 3 "$LAB_DIR/static.out")"
+	skip_needs "static binary gap" "cc -static failed: $(tail -n 3 "$LAB_DIR/static.out")"
 fi
 if [ "$have_ares" -eq 1 ]; then
 	lprobe "known gap: c-ares reading ares-hosts.test from /etc/hosts itself is not tainted (:143 -> OK)" \
@@ -603,7 +603,7 @@ if [ "$have_ares" -eq 1 ]; then
 	[[ $PROBE_OUT == *"-> $FOO4"* ]] && ok "known gap: ... though c-ares resolved the name" ||
 		not_ok "c-ares resolved ares-hosts.test" "$PROBE_OUT"
 else
-	skip "c-ares /etc/hosts gap" "libcares.so.2 (Debian libc-ares2) is not installed"
+	skip_needs "c-ares /etc/hosts gap" "libcares.so.2 (Debian libc-ares2) is not installed"
 fi
 
 # --- restart over a killed guard's pins: uprobe links are replaced, not doubled
