@@ -147,7 +147,7 @@ static __always_inline void cg_misroute(struct cg_scratch *sc,
 		if (i >= a->nchain)
 			return;
 		if (a->chain_type[i] != CG_DNS_T_CNAME ||
-		    cg_name_reserved(NULL, &a->chain[i], p->suffix_labels))
+		    cg_reserved_name(&a->chain[i], p->suffix_labels))
 			continue;
 		cg_count(CG_STAT_MISROUTES);
 		e = cg_learn_event(CG_EV_MISROUTE, o, a, now);

@@ -31,6 +31,17 @@ static __always_inline int cg_reserved_lookup(void *ctx, __u64 h,
 }
 
 /*
+ * Is Q reserved? cg_name_reserved() as a global function: the verifier
+ * checks it once for all its callers (queries, CNAME targets, libc lookups)
+ * instead of at each call site.
+ */
+__attribute__((noinline)) int cg_reserved_name(const struct cg_dns_query *q,
+					       __u32 max_labels)
+{
+	return q ? cg_name_reserved(NULL, q, max_labels) : 0;
+}
+
+/*
  * Find the L4 header of the packet: *PROTO and the offset of its header, or
  * -1 for fragments (a DNS query's first fragment carries the question, later
  * ones cannot be parsed alone) and anything we do not follow.
@@ -179,7 +190,7 @@ __attribute__((noinline)) int cg_on_query(struct __sk_buff *skb,
 		return 0;
 	}
 	cg_count(CG_STAT_DNS_QUERIES);
-	if (!cg_name_reserved(NULL, &sc->q, p->suffix_labels))
+	if (!cg_reserved_name(&sc->q, p->suffix_labels))
 		return 0;
 	cg_count(CG_STAT_DNS_RESERVED);
 

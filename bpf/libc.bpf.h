@@ -142,7 +142,7 @@ static __always_inline void cg_libc_lookup(const char *name, __u16 qtype)
 		return;
 	if (cg_libc_read_name(sc, name) != CG_NAME_OK)
 		return;
-	if (!cg_name_reserved(NULL, &sc->q, p->suffix_labels))
+	if (!cg_reserved_name(&sc->q, p->suffix_labels))
 		return;
 
 	/* Uprobes run in the process itself: current is the owner. */

@@ -187,26 +187,46 @@ too_long:
 	return 1;
 }
 
-/*
- * Read the name at POS of MSG (LEN valid bytes; MSG is CG_DNS_BUF bytes) into
- * OUT (name, len, labels, hash). A compression pointer may point anywhere past
- * the header, forwards too: some servers (dnsmasq, Unbound) follow forward
- * pointers, so a client could hide the name it asks for behind one. Loops end
- * at CG_DNS_MAX_PTRS pointers. *END is the first byte after the name at POS.
- * Returns CG_DNS_OK or a negative enum cg_dns_err.
+/* The message buffer as one type: a BPF global function takes a pointer
+ * argument as memory of its type's size.
  */
-static __always_inline int cg_dns_read_name(const __u8 *msg, __u32 len,
-					    __u32 pos, struct cg_dns_query *out,
-					    __u32 *end)
+struct cg_dns_msg {
+	__u8 b[CG_DNS_BUF];
+};
+
+#ifdef __bpf__
+/*
+ * A global function: the verifier checks it once, on its own, instead of
+ * at every call site and every iteration of the loops that call it (the
+ * answer walk reads two names per record).
+ */
+#define CG_DNS_SUBPROG __attribute__((noinline))
+#else
+#define CG_DNS_SUBPROG static inline
+#endif
+
+/*
+ * Read the name at POS of M (LEN valid bytes) into OUT (name, len, labels,
+ * hash). A compression pointer may point anywhere past the header, forwards
+ * too: some servers (dnsmasq, Unbound) follow forward pointers, so a client
+ * could hide the name it asks for behind one. Loops end at CG_DNS_MAX_PTRS
+ * pointers. *END is the first byte after the name at POS. Returns CG_DNS_OK
+ * or a negative enum cg_dns_err.
+ */
+CG_DNS_SUBPROG int cg_dns_name_at(const struct cg_dns_msg *m, __u32 len,
+				  __u32 pos, struct cg_dns_query *out,
+				  __u32 *end)
 {
 	struct cg_dns_parse st = {
-		.msg = msg,
-		.q = out,
 		.len = len > CG_DNS_BUF ? CG_DNS_BUF : len,
 		.pos = pos,
 		.err = CG_DNS_ETOOLONG, /* if the steps run out */
 	};
 
+	if (!m || !out || !end)
+		return CG_DNS_ESHORT;
+	st.msg = m->b;
+	st.q = out;
 	out->len = 0;
 	out->labels = 0;
 	out->hash = CG_FNV_OFFSET;
@@ -217,6 +237,15 @@ static __always_inline int cg_dns_read_name(const __u8 *msg, __u32 len,
 	if (st.err == CG_DNS_OK)
 		*end = st.end;
 	return st.err;
+}
+
+/* The same for MSG, which must be CG_DNS_BUF bytes long. */
+static __always_inline int cg_dns_read_name(const __u8 *msg, __u32 len,
+					    __u32 pos, struct cg_dns_query *out,
+					    __u32 *end)
+{
+	return cg_dns_name_at((const struct cg_dns_msg *)msg, len, pos, out,
+			      end);
 }
 
 /*
