@@ -41,6 +41,28 @@ __attribute__((noinline)) int cg_reserved_name(const struct cg_dns_query *q,
 	return q ? cg_name_reserved(NULL, q, max_labels) : 0;
 }
 
+/* Headers further into a packet than this are read by the helper. */
+#define CG_HDR_DIRECT_MAX 512
+
+/*
+ * bpf_skb_load_bytes() for headers: read them straight from the packet's
+ * linear data when they are there (for the packets a host sends and
+ * receives, nearly always), which spares every packet its helper calls.
+ * LEN is a constant at every call site.
+ */
+static __always_inline int cg_skb_load(struct __sk_buff *skb, __u32 off,
+				       void *to, __u32 len)
+{
+	void *data = (void *)(long)skb->data;
+	void *end = (void *)(long)skb->data_end;
+
+	if (off < CG_HDR_DIRECT_MAX && data + off + len <= end) {
+		__builtin_memcpy(to, data + off, len);
+		return 0;
+	}
+	return bpf_skb_load_bytes(skb, off, to, len);
+}
+
 /*
  * Find the L4 header of the packet: *PROTO and the offset of its header, or
  * -1 for fragments (a DNS query's first fragment carries the question, later
@@ -51,7 +73,7 @@ static __always_inline int cg_l4(struct __sk_buff *skb, __u8 *proto)
 	if (skb->protocol == bpf_htons(CG_ETH_P_IP)) {
 		struct iphdr ip;
 
-		if (bpf_skb_load_bytes(skb, 0, &ip, sizeof(ip)))
+		if (cg_skb_load(skb, 0, &ip, sizeof(ip)))
 			return -1;
 		if (bpf_ntohs(ip.frag_off) & CG_IP_OFFMASK)
 			return -1;
@@ -64,7 +86,7 @@ static __always_inline int cg_l4(struct __sk_buff *skb, __u8 *proto)
 		__u8 nh;
 		int i;
 
-		if (bpf_skb_load_bytes(skb, 0, &ip6, sizeof(ip6)))
+		if (cg_skb_load(skb, 0, &ip6, sizeof(ip6)))
 			return -1;
 		nh = ip6.nexthdr;
 		for (i = 0; i < CG_IPV6_EXT_MAX; i++) {
@@ -73,7 +95,7 @@ static __always_inline int cg_l4(struct __sk_buff *skb, __u8 *proto)
 			if (nh != CG_IPPROTO_HOPOPTS &&
 			    nh != CG_IPPROTO_ROUTING && nh != CG_IPPROTO_DSTOPTS)
 				break;
-			if (bpf_skb_load_bytes(skb, off, &ext, sizeof(ext)))
+			if (cg_skb_load(skb, off, &ext, sizeof(ext)))
 				return -1;
 			nh = ext.nexthdr;
 			off += (ext.hdrlen + 1) * 8;
@@ -112,7 +134,7 @@ static __always_inline int cg_dns_locate(struct __sk_buff *skb,
 	if (l4 < 0 || (li->proto != IPPROTO_UDP && li->proto != IPPROTO_TCP))
 		return -1;
 	/* Source and destination ports lead both UDP and TCP headers. */
-	if (bpf_skb_load_bytes(skb, l4, ports, sizeof(ports)))
+	if (cg_skb_load(skb, l4, ports, sizeof(ports)))
 		return -1;
 	li->port = bpf_ntohs(ports[ingress ? 0 : 1]);
 	if (!(p->ports[li->port] & CG_PORT_DNS))
@@ -122,7 +144,7 @@ static __always_inline int cg_dns_locate(struct __sk_buff *skb,
 	} else {
 		struct tcphdr th;
 
-		if (bpf_skb_load_bytes(skb, l4, &th, sizeof(th)))
+		if (cg_skb_load(skb, l4, &th, sizeof(th)))
 			return -1;
 		li->off = l4 + th.doff * 4;
 		li->seq = bpf_ntohl(th.seq);
