@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
 #include <sys/syscall.h>
@@ -643,6 +644,8 @@ static struct connguard_bpf *load(const char *pin_dir, bool adopt)
 	struct connguard_bpf *skel = connguard_bpf__open();
 	struct bpf_map *map;
 	char path[PATH_MAX];
+	bool locked;
+	int err;
 
 	if (!skel)
 		return NULL;
@@ -656,7 +659,18 @@ static struct connguard_bpf *load(const char *pin_dir, bool adopt)
 		if (bpf_map__set_pin_path(map, path))
 			goto fail;
 	}
-	if (connguard_bpf__load(skel))
+	/*
+	 * libbpf parses the kernel's BTF (5 MiB and more) into fresh heap
+	 * memory while loading, and on a virtual machine every first touch of
+	 * a page is an expensive fault: have the kernel populate new mappings
+	 * as they are made, for the load only. Best effort (needs
+	 * CAP_IPC_LOCK); what load freed is returned as usual.
+	 */
+	locked = mlockall(MCL_FUTURE) == 0;
+	err = connguard_bpf__load(skel);
+	if (locked)
+		munlockall();
+	if (err)
 		goto fail;
 	return skel;
 fail:
