@@ -137,7 +137,8 @@ static __always_inline int cg_dns_locate(struct __sk_buff *skb,
 	if (cg_skb_load(skb, l4, ports, sizeof(ports)))
 		return -1;
 	li->port = bpf_ntohs(ports[ingress ? 0 : 1]);
-	if (!(p->ports[li->port] & CG_PORT_DNS))
+	if (!(p->port_bits_dns & (1ull << (li->port & 63))) ||
+	    !(p->ports[li->port] & CG_PORT_DNS))
 		return -1;
 	if (li->proto == IPPROTO_UDP) {
 		li->off = l4 + sizeof(struct udphdr);

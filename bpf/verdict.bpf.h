@@ -113,6 +113,8 @@ static __always_inline int cg_sock_addr(struct bpf_sock_addr *ctx, int v6,
 	if (!p)
 		return CG_ALLOW;
 	port = bpf_ntohs((__u16)ctx->user_port);
+	if (!(p->port_bits_any & (1ull << (port & 63))))
+		return CG_ALLOW;
 	flags = p->ports[port];
 	if (flags & CG_PORT_DNS)
 		cg_own(ctx);

@@ -285,9 +285,9 @@ int cg_policy_apply(const struct cg_maps *m, const struct cg_config *c,
 	p->learn_ttl_min = c->learn_ttl_min;
 	p->learn_ttl_max = c->learn_ttl_max;
 	for (size_t i = 0; i < c->n_guarded; i++)
-		p->ports[c->guarded[i]] |= CG_PORT_GUARDED;
+		cg_policy_set_port(p, c->guarded[i], CG_PORT_GUARDED);
 	for (size_t i = 0; i < c->n_dns; i++)
-		p->ports[c->dns[i]] |= CG_PORT_DNS;
+		cg_policy_set_port(p, c->dns[i], CG_PORT_DNS);
 	if (bpf_map_update_elem(m->policy, &zero, p, BPF_ANY)) {
 		snprintf(why, why_len, "policy: cannot write: %s",
 			 strerror(errno));

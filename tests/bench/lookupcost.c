@@ -30,6 +30,7 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <linux/bpf.h>
+#include "connguard.h"
 
 #define INSN(c, d, s, o, i)                                                  \
 	((struct bpf_insn){ .code = (c), .dst_reg = (d), .src_reg = (s),     \
@@ -43,8 +44,7 @@
 #define STX(sz, d, s, o) INSN(BPF_STX | BPF_MEM | (sz), d, s, o, 0)
 #define ST(sz, d, o, k) INSN(BPF_ST | BPF_MEM | (sz), d, 0, o, k)
 
-/* From include/connguard.h: where ports[] starts in struct cg_policy. */
-#define POLICY_PORTS_OFF 32
+#define POLICY_PORTS_OFF offsetof(struct cg_policy, ports)
 
 static volatile sig_atomic_t stop;
 

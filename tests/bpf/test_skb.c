@@ -445,9 +445,9 @@ static int fill_maps(char *why, size_t len)
 		return -ENOMEM;
 	pol->mode = CG_MODE_AUDIT;
 	pol->suffix_labels = 3;
-	pol->ports[53] |= CG_PORT_DNS;
-	pol->ports[5300] |= CG_PORT_DNS; /* [ports] dns = 53 5300 */
-	pol->ports[25] |= CG_PORT_GUARDED;
+	cg_policy_set_port(pol, 53, CG_PORT_DNS);
+	cg_policy_set_port(pol, 5300, CG_PORT_DNS); /* [ports] dns = 53 5300 */
+	cg_policy_set_port(pol, 25, CG_PORT_GUARDED);
 	for (size_t i = 0; i < ARRAY_SIZE(reserved) && !err; i++) {
 		struct cg_suffix s = { .len = (__u32)strlen(reserved[i]) };
 		__u64 h = cg_suffix_hash(reserved[i], s.len);
