@@ -83,6 +83,19 @@ static __always_inline __u16 cg_libc_af_qtype(int af)
 }
 
 /*
+ * Normalise the first N bytes of SC->raw into SC->q (cg_name_normalize()).
+ * A global function: the verifier checks it, and the bpf_loop() callback
+ * inside, once for the program instead of once per call site (the callback
+ * alone is most of the program's verification).
+ */
+__noinline int cg_libc_normalize(struct cg_libc_scratch *sc, __u32 n)
+{
+	if (!sc)
+		return CG_NAME_EEMPTY;
+	return cg_name_normalize(sc->raw, n, &sc->q);
+}
+
+/*
  * Read the caller's NUL-terminated NAME into SC->q. Sleepable: a page of the
  * string not yet faulted in (a fresh mmap of a file, say) is faulted in
  * instead of failing the read. Returns CG_NAME_OK or why it is not a name.
@@ -104,14 +117,14 @@ static __always_inline int cg_libc_read_name(struct cg_libc_scratch *sc,
 		return CG_NAME_EEMPTY;
 	if (bpf_copy_from_user(sc->raw, first, name))
 		return CG_NAME_EEMPTY;
-	r = cg_name_normalize(sc->raw, first, &sc->q);
+	r = cg_libc_normalize(sc, first);
 	if (r != CG_NAME_EMORE)
 		return r;
 	/* The name goes on past the chunk: read the rest from the next. */
 	if (bpf_copy_from_user(sc->raw + first, CG_NAME_RAW - first,
 			       name + first))
 		return CG_NAME_EEMPTY;
-	return cg_name_normalize(sc->raw, CG_NAME_RAW, &sc->q);
+	return cg_libc_normalize(sc, CG_NAME_RAW);
 }
 
 /*
