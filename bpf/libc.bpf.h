@@ -34,6 +34,7 @@ struct cg_libc_scratch {
 	 * chunks' bounds as the verifier sees them.
 	 */
 	__u8 raw[2 * CG_NAME_MAX];
+	struct cg_name_state norm; /* cg_name_normalize_in()'s walk */
 	struct cg_dns_query q;
 	struct cg_owner o;
 	struct cg_taint t;
@@ -83,16 +84,16 @@ static __always_inline __u16 cg_libc_af_qtype(int af)
 }
 
 /*
- * Normalise the first N bytes of SC->raw into SC->q (cg_name_normalize()).
- * A global function: the verifier checks it, and the bpf_loop() callback
- * inside, once for the program instead of once per call site (the callback
- * alone is most of the program's verification).
+ * Normalise the first N bytes of SC->raw into SC->q (cg_name_normalize_in(),
+ * its state in SC too). A global function: the verifier checks it, and the
+ * bpf_loop() callback inside, once for the program instead of once per call
+ * site.
  */
 __noinline int cg_libc_normalize(struct cg_libc_scratch *sc, __u32 n)
 {
 	if (!sc)
 		return CG_NAME_EEMPTY;
-	return cg_name_normalize(sc->raw, n, &sc->q);
+	return cg_name_normalize_in(sc->raw, n, &sc->q, &sc->norm);
 }
 
 /*
