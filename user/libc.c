@@ -85,7 +85,7 @@ struct lib {
 	dev_t dev;
 	ino_t ino;
 	const char *sym[FUNCS_N]; /* the symbol to attach; NULL: absent */
-	uint64_t addr[FUNCS_N];
+	uint64_t off[FUNCS_N];	  /* its file offset, which a uprobe takes */
 };
 
 struct libs {
@@ -119,7 +119,13 @@ static const ElfW(Shdr) *shdr(const uint8_t *map, unsigned int i)
 	return (const void *)(map + eh->e_shoff + i * sizeof(ElfW(Shdr)));
 }
 
-/* Note where FUNCS are defined in the .dynsym of the ELF image MAP. */
+/*
+ * Note where FUNCS are defined in the .dynsym of the ELF image MAP, as file
+ * offsets (what the kernel's uprobe takes, and libbpf would compute from the
+ * name: the symbol's address within its section, plus the section's
+ * offset). Attaching by offset spares libbpf reopening and parsing the
+ * library once per function.
+ */
 static void scan_dynsym(const uint8_t *map, size_t size, struct lib *l)
 {
 	const ElfW(Ehdr) *eh = (const void *)map;
@@ -150,11 +156,18 @@ static void scan_dynsym(const uint8_t *map, size_t size, struct lib *l)
 			int type = ELF64_ST_TYPE(s->st_info);
 			const char *name;
 
-			if (s->st_shndx == SHN_UNDEF || !s->st_value ||
+			const ElfW(Shdr) *in;
+
+			if (s->st_shndx == SHN_UNDEF ||
+			    s->st_shndx >= eh->e_shnum || !s->st_value ||
 			    (type != STT_FUNC && type != STT_GNU_IFUNC) ||
 			    s->st_name >= strs->sh_size ||
 			    !memchr(str + s->st_name, 0,
 				    strs->sh_size - s->st_name))
+				continue;
+			in = shdr(map, s->st_shndx);
+			if (s->st_value < in->sh_addr ||
+			    s->st_value - in->sh_addr >= in->sh_size)
 				continue;
 			name = str + s->st_name;
 			for (size_t f = 0; f < FUNCS_N; f++) {
@@ -165,7 +178,9 @@ static void scan_dynsym(const uint8_t *map, size_t size, struct lib *l)
 					      !strcmp(name, funcs[f].alias))) {
 					l->sym[f] = plain ? funcs[f].func :
 							    funcs[f].alias;
-					l->addr[f] = s->st_value;
+					l->off[f] = s->st_value -
+						    in->sh_addr +
+						    in->sh_offset;
 				}
 			}
 		}
@@ -301,20 +316,20 @@ static void msg_add(char *msg, size_t len, const char *fmt, ...)
 }
 
 /*
- * Attach PROG to SYM of L, its argument layout in the cookie; pin it as NAME
- * in PIN_DIR over any old pin.
+ * Attach PROG to function F of L, its argument layout in the cookie; pin it
+ * as NAME in PIN_DIR over any old pin.
  */
 static int attach_one(struct bpf_program *prog, const struct lib *l, size_t f,
 		      const char *pin_dir, const char *name)
 {
-	LIBBPF_OPTS(bpf_uprobe_opts, opts, .func_name = l->sym[f],
-		    .bpf_cookie = funcs[f].cookie);
+	LIBBPF_OPTS(bpf_uprobe_opts, opts, .bpf_cookie = funcs[f].cookie);
 	char path[PATH_MAX], tmp[PATH_MAX];
 	struct bpf_link *link;
 	int err;
 
 	/* pid -1: every process that maps the file. */
-	link = bpf_program__attach_uprobe_opts(prog, -1, l->path, 0, &opts);
+	link = bpf_program__attach_uprobe_opts(prog, -1, l->path, l->off[f],
+					       &opts);
 	if (!link)
 		return -errno;
 	snprintf(path, sizeof(path), "%s/%s", pin_dir, name);
@@ -411,7 +426,7 @@ int cg_libc_attach(struct bpf_object *obj, const char *cgroup,
 			 * res_search is res_query) would fire twice.
 			 */
 			for (size_t g = 0; g < f && dup == FUNCS_N; g++)
-				if (l->sym[g] && l->addr[g] == l->addr[f])
+				if (l->sym[g] && l->off[g] == l->off[f])
 					dup = g;
 			if (dup < FUNCS_N) {
 				msg_add(same, sizeof(same), "%s%s is %s",
