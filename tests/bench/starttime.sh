@@ -6,8 +6,11 @@
 # child cgroup of the cgroup2 mount with its own --pin-dir; each one from
 # exec (a wrapper stamps $EPOCHREALTIME right before it execs) to the time
 # of the guard's "started" event, then SIGINT to its PID and `unload`.
-# Prints one line per start and the median, min and max in ms. Needs root;
-# removes its cgroup, pins and files on every path.
+# Also the CPU time the process had used when "started" was seen
+# (/proc/PID/schedstat: user and system, the verifier included), the
+# steadier figure on a busy machine. Prints one line per start and the
+# medians, min and max in ms. Needs root; removes its cgroup, pins and
+# files on every path.
 set -u
 BIN=$(realpath "${1:-./connguard}")
 STARTS=${2:-5}
@@ -34,7 +37,7 @@ printf '[guard]\nmode = enforce\n' >"$TMP/conf"
 printf '#!/bin/bash\necho "$EPOCHREALTIME" >%q\nexec %q "$@"\n' \
 	"$TMP/stamp" "$BIN" >"$TMP/wrap"
 chmod +x "$TMP/wrap"
-ts=()
+ts=() cpus=()
 for ((i = 0; i < STARTS; i++)); do
 	rm -f "$TMP/log" "$TMP/stamp"
 	"$TMP/wrap" run --config "$TMP/conf" --cgroup "$CG" --log "$TMP/log" \
@@ -46,6 +49,7 @@ for ((i = 0; i < STARTS; i++)); do
 		sleep 0.02
 	done
 	line=$(grep -m 1 '"event":"started"' "$TMP/log" 2>/dev/null)
+	cpu=$(awk '{ printf "%.1f", $1 / 1e6 }' "/proc/$PID/schedstat" 2>/dev/null)
 	kill -INT "$PID" 2>/dev/null
 	wait "$PID" 2>/dev/null
 	PID=
@@ -58,8 +62,13 @@ for ((i = 0; i < STARTS; i++)); do
 	t1=$(date -d "$(sed 's/^{"time":"\([^"]*\)".*/\1/' <<<"$line")" +%s.%N)
 	t=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", (b - a) * 1000 }')
 	ts+=("$t")
-	echo "start $i: $t ms"
+	cpus+=("$cpu")
+	echo "start $i: $t ms, cpu $cpu ms"
 done
-printf '%s\n' "${ts[@]}" | sort -n | awk '{ v[NR] = $1 } END {
-	printf "exec->started ms: median %s (min %s, max %s) over %d starts\n",
-		v[int((NR + 1) / 2)], v[1], v[NR], NR }'
+stats() {
+	sort -n | awk -v what="$1" '{ v[NR] = $1 } END {
+		printf "%s: median %s (min %s, max %s) over %d starts\n",
+			what, v[int((NR + 1) / 2)], v[1], v[NR], NR }'
+}
+printf '%s\n' "${ts[@]}" | stats "exec->started ms"
+printf '%s\n' "${cpus[@]}" | stats "cpu ms by started"
