@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * Lookups seen at the C library's resolver API (getaddrinfo(),
- * gethostbyname*(), res_*query/search()): sleepable uprobes at the entry of
- * each, so a name answered from /etc/hosts, nscd or an NSS module taints even
- * though no DNS packet leaves the process. Uprobes fire in every process on
- * the host: anything outside the guarded cgroup subtree leaves at the first
- * check.
+ * gethostbyname*(), res_*query/search()): one sleepable uprobe program at
+ * the entry of each, its argument layout in the attach cookie, so a name
+ * answered from /etc/hosts, nscd or an NSS module taints even though no DNS
+ * packet leaves the process. Uprobes fire in every process on the host:
+ * anything outside the guarded cgroup subtree leaves at the first check.
  */
 #ifndef CG_LIBC_BPF_H
 #define CG_LIBC_BPF_H

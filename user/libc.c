@@ -154,9 +154,8 @@ static void scan_dynsym(const uint8_t *map, size_t size, struct lib *l)
 			const ElfW(Sym) *s = &syms[k];
 			/* ELF32_ST_TYPE is the same macro */
 			int type = ELF64_ST_TYPE(s->st_info);
+			const ElfW(Shdr) *in; /* its section */
 			const char *name;
-
-			const ElfW(Shdr) *in;
 
 			if (s->st_shndx == SHN_UNDEF ||
 			    s->st_shndx >= eh->e_shnum || !s->st_value ||
