@@ -78,48 +78,13 @@ int BPF_PROG(cg_exit, struct task_struct *task, bool group_dead)
 }
 
 /*
- * The C library's resolver API (user/libc.c attaches these to every libc it
- * finds). One program per argument layout; each serves the functions listed.
+ * The C library's resolver API: user/libc.c attaches this to every resolver
+ * function of every libc it finds, the function's argument layout in the
+ * attach cookie (include/cg_libc.h).
  */
-
-/* getaddrinfo(node, service, hints, res) */
 SEC("uprobe.s")
-int BPF_KPROBE(cg_libc_gai, const char *node, const char *service,
-	       const void *hints)
+int cg_libc(struct pt_regs *ctx)
 {
-	cg_libc_getaddrinfo(node, hints);
-	return 0;
-}
-
-/* gethostbyname(name), gethostbyname_r(name, ...) */
-SEC("uprobe.s")
-int BPF_KPROBE(cg_libc_ghbn, const char *name)
-{
-	cg_libc_lookup(name, CG_QTYPE_A);
-	return 0;
-}
-
-/* gethostbyname2(name, af), gethostbyname2_r(name, af, ...) */
-SEC("uprobe.s")
-int BPF_KPROBE(cg_libc_ghbn2, const char *name, int af)
-{
-	cg_libc_lookup(name, cg_libc_af_qtype(af));
-	return 0;
-}
-
-/* res_query(dname, class, type, ...), res_search(dname, class, type, ...) */
-SEC("uprobe.s")
-int BPF_KPROBE(cg_libc_res, const char *dname, int class, int type)
-{
-	cg_libc_lookup(dname, (__u16)type);
-	return 0;
-}
-
-/* res_nquery(statp, dname, class, type, ...), res_nsearch(statp, ...) */
-SEC("uprobe.s")
-int BPF_KPROBE(cg_libc_nres, void *statp, const char *dname, int class,
-	       int type)
-{
-	cg_libc_lookup(dname, (__u16)type);
+	cg_libc_probe(ctx, bpf_get_attach_cookie(ctx));
 	return 0;
 }

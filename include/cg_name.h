@@ -24,9 +24,13 @@ enum cg_name_err {
 	CG_NAME_ENUMERIC = -4, /* an address literal, not a name */
 };
 
-struct cg_name_norm {
-	const __u8 *raw; /* at least CG_NAME_RAW + 1 bytes */
-	struct cg_dns_query *q;
+/*
+ * Where cg_name_normalize_in() is in the string. No pointers in it: BPF keeps
+ * it in a map value (bpf/libc.bpf.h), where the verifier tracks no values.
+ * On the stack it would track each flag and count as a constant, and verify
+ * the bpf_loop() callback once per combination they reach.
+ */
+struct cg_name_state {
 	__u32 n;	 /* valid bytes of raw */
 	__u32 lab_len;	 /* bytes of the current label */
 	__u8 lab_dec;	 /* the current label is all digits so far */
@@ -36,20 +40,27 @@ struct cg_name_norm {
 	int err;
 };
 
+struct cg_name_norm {
+	const __u8 *raw; /* at least CG_NAME_RAW + 1 bytes */
+	struct cg_dns_query *q;
+	struct cg_name_state *st;
+};
+
 static __always_inline int cg_name_is_xdigit(__u8 c)
 {
 	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
 }
 
-static __always_inline int cg_name_label_numeric(const struct cg_name_norm *st)
+static __always_inline int cg_name_label_numeric(const struct cg_name_state *st)
 {
 	return st->lab_len && (st->lab_dec || (st->lab_hex && st->lab_len > 2));
 }
 
 /* The name ends before byte LEN of q->name. */
-static __always_inline void cg_name_finish(struct cg_name_norm *st, __u32 len)
+static __always_inline void cg_name_finish(struct cg_name_norm *nm, __u32 len)
 {
-	struct cg_dns_query *q = st->q;
+	struct cg_name_state *st = nm->st;
+	struct cg_dns_query *q = nm->q;
 	int numeric;
 
 	/* "host." is "host": the root label carries no meaning here. */
@@ -80,8 +91,9 @@ static __always_inline void cg_name_finish(struct cg_name_norm *st, __u32 len)
 /* One byte of the string. Returns 1 when done. */
 static long cg_name_step(__u32 i, void *ctx)
 {
-	struct cg_name_norm *st = ctx;
-	struct cg_dns_query *q = st->q;
+	struct cg_name_norm *nm = ctx;
+	struct cg_name_state *st = nm->st;
+	struct cg_dns_query *q = nm->q;
 	__u8 c;
 
 	if (i >= st->n) {
@@ -89,9 +101,9 @@ static long cg_name_step(__u32 i, void *ctx)
 						CG_NAME_ETOOLONG;
 		return 1;
 	}
-	c = st->raw[i & CG_NAME_MASK];
+	c = nm->raw[i & CG_NAME_MASK];
 	if (c == 0) {
-		cg_name_finish(st, i);
+		cg_name_finish(nm, i);
 		return 1;
 	}
 	if (c >= 'A' && c <= 'Z')
@@ -124,25 +136,36 @@ static long cg_name_step(__u32 i, void *ctx)
  * are in RAW into Q->name and Q->len (and Q->labels): lowercase, a trailing
  * dot dropped. Returns CG_NAME_OK, CG_NAME_EMORE when the N bytes hold no NUL
  * and fewer than CG_NAME_RAW were given (call again with more), or another
- * negative enum cg_name_err: not a name to match.
+ * negative enum cg_name_err: not a name to match. ST is the caller's room
+ * for the walk's state.
  */
-static __always_inline int cg_name_normalize(const __u8 *raw, __u32 n,
-					     struct cg_dns_query *q)
+static __always_inline int cg_name_normalize_in(const __u8 *raw, __u32 n,
+						struct cg_dns_query *q,
+						struct cg_name_state *st)
 {
-	struct cg_name_norm st = {
-		.raw = raw,
-		.q = q,
-		.n = n > CG_NAME_RAW ? CG_NAME_RAW : n,
-		.lab_dec = 1,
-		.lab_hex = 1,
-		.err = CG_NAME_ETOOLONG,
-	};
+	struct cg_name_norm nm = { .raw = raw, .q = q, .st = st };
 
+	st->n = n > CG_NAME_RAW ? CG_NAME_RAW : n;
+	st->lab_len = 0;
+	st->lab_dec = 1;
+	st->lab_hex = 1;
+	st->prev_num = 0;
+	st->colon = 0;
+	st->err = CG_NAME_ETOOLONG;
 	q->len = 0;
 	q->labels = 1;
 	q->name[0] = 0;
-	CG_LOOP(CG_NAME_RAW + 1, cg_name_step, &st);
-	return st.err;
+	CG_LOOP(CG_NAME_RAW + 1, cg_name_step, &nm);
+	return st->err;
+}
+
+/* cg_name_normalize_in() with its state on the stack (host, tests). */
+static __always_inline int cg_name_normalize(const __u8 *raw, __u32 n,
+					     struct cg_dns_query *q)
+{
+	struct cg_name_state st;
+
+	return cg_name_normalize_in(raw, n, q, &st);
 }
 
 #endif /* CG_NAME_H */

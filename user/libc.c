@@ -26,30 +26,43 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <linux/types.h>
 
+#include "cg_libc.h"
 #include "libc.h"
 
 #define LIBS_MAX 16
 
+/* The one program for every resolver function (bpf/connguard.bpf.c). */
+#define LIBC_PROG "cg_libc"
+
 /*
  * The resolver API: the function, the name some C libraries export it under
  * instead (glibc before 2.34 has res_query in libresolv as __res_query), and
- * the program for its argument layout (bpf/connguard.bpf.c).
+ * its argument layout, which the program reads from the attach cookie
+ * (include/cg_libc.h): the argument holding the name, where the query type
+ * comes from.
  */
 static const struct {
 	const char *func;
 	const char *alias;
-	const char *prog;
+	__u64 cookie;
 } funcs[] = {
-	{ "getaddrinfo", NULL, "cg_libc_gai" },
-	{ "gethostbyname", NULL, "cg_libc_ghbn" },
-	{ "gethostbyname_r", NULL, "cg_libc_ghbn" },
-	{ "gethostbyname2", NULL, "cg_libc_ghbn2" },
-	{ "gethostbyname2_r", NULL, "cg_libc_ghbn2" },
-	{ "res_query", "__res_query", "cg_libc_res" },
-	{ "res_search", "__res_search", "cg_libc_res" },
-	{ "res_nquery", "__res_nquery", "cg_libc_nres" },
-	{ "res_nsearch", "__res_nsearch", "cg_libc_nres" },
+	/* getaddrinfo(node, service, hints, res) */
+	{ "getaddrinfo", NULL, CG_LIBC_COOKIE(1, CG_QT_HINTS, 3, 0) },
+	/* gethostbyname(name), gethostbyname_r(name, ...) */
+	{ "gethostbyname", NULL, CG_LIBC_COOKIE(1, CG_QT_FIXED, 0, CG_QTYPE_A) },
+	{ "gethostbyname_r", NULL,
+	  CG_LIBC_COOKIE(1, CG_QT_FIXED, 0, CG_QTYPE_A) },
+	/* gethostbyname2(name, af), gethostbyname2_r(name, af, ...) */
+	{ "gethostbyname2", NULL, CG_LIBC_COOKIE(1, CG_QT_AF, 2, 0) },
+	{ "gethostbyname2_r", NULL, CG_LIBC_COOKIE(1, CG_QT_AF, 2, 0) },
+	/* res_query(dname, class, type, ...), res_search(...) */
+	{ "res_query", "__res_query", CG_LIBC_COOKIE(1, CG_QT_TYPE, 3, 0) },
+	{ "res_search", "__res_search", CG_LIBC_COOKIE(1, CG_QT_TYPE, 3, 0) },
+	/* res_nquery(statp, dname, class, type, ...), res_nsearch(...) */
+	{ "res_nquery", "__res_nquery", CG_LIBC_COOKIE(2, CG_QT_TYPE, 4, 0) },
+	{ "res_nsearch", "__res_nsearch", CG_LIBC_COOKIE(2, CG_QT_TYPE, 4, 0) },
 };
 
 #define FUNCS_N (sizeof(funcs) / sizeof(funcs[0]))
@@ -72,7 +85,7 @@ struct lib {
 	dev_t dev;
 	ino_t ino;
 	const char *sym[FUNCS_N]; /* the symbol to attach; NULL: absent */
-	uint64_t addr[FUNCS_N];
+	uint64_t off[FUNCS_N];	  /* its file offset, which a uprobe takes */
 };
 
 struct libs {
@@ -106,7 +119,13 @@ static const ElfW(Shdr) *shdr(const uint8_t *map, unsigned int i)
 	return (const void *)(map + eh->e_shoff + i * sizeof(ElfW(Shdr)));
 }
 
-/* Note where FUNCS are defined in the .dynsym of the ELF image MAP. */
+/*
+ * Note where FUNCS are defined in the .dynsym of the ELF image MAP, as file
+ * offsets (what the kernel's uprobe takes, and libbpf would compute from the
+ * name: the symbol's address within its section, plus the section's
+ * offset). Attaching by offset spares libbpf reopening and parsing the
+ * library once per function.
+ */
 static void scan_dynsym(const uint8_t *map, size_t size, struct lib *l)
 {
 	const ElfW(Ehdr) *eh = (const void *)map;
@@ -135,13 +154,19 @@ static void scan_dynsym(const uint8_t *map, size_t size, struct lib *l)
 			const ElfW(Sym) *s = &syms[k];
 			/* ELF32_ST_TYPE is the same macro */
 			int type = ELF64_ST_TYPE(s->st_info);
+			const ElfW(Shdr) *in; /* its section */
 			const char *name;
 
-			if (s->st_shndx == SHN_UNDEF || !s->st_value ||
+			if (s->st_shndx == SHN_UNDEF ||
+			    s->st_shndx >= eh->e_shnum || !s->st_value ||
 			    (type != STT_FUNC && type != STT_GNU_IFUNC) ||
 			    s->st_name >= strs->sh_size ||
 			    !memchr(str + s->st_name, 0,
 				    strs->sh_size - s->st_name))
+				continue;
+			in = shdr(map, s->st_shndx);
+			if (s->st_value < in->sh_addr ||
+			    s->st_value - in->sh_addr >= in->sh_size)
 				continue;
 			name = str + s->st_name;
 			for (size_t f = 0; f < FUNCS_N; f++) {
@@ -152,7 +177,9 @@ static void scan_dynsym(const uint8_t *map, size_t size, struct lib *l)
 					      !strcmp(name, funcs[f].alias))) {
 					l->sym[f] = plain ? funcs[f].func :
 							    funcs[f].alias;
-					l->addr[f] = s->st_value;
+					l->off[f] = s->st_value -
+						    in->sh_addr +
+						    in->sh_offset;
 				}
 			}
 		}
@@ -287,21 +314,21 @@ static void msg_add(char *msg, size_t len, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* Attach PROG to SYM of L; pin it as NAME in PIN_DIR over any old pin. */
-static int attach_one(struct bpf_object *obj, const struct lib *l, size_t f,
+/*
+ * Attach PROG to function F of L, its argument layout in the cookie; pin it
+ * as NAME in PIN_DIR over any old pin.
+ */
+static int attach_one(struct bpf_program *prog, const struct lib *l, size_t f,
 		      const char *pin_dir, const char *name)
 {
-	LIBBPF_OPTS(bpf_uprobe_opts, opts, .func_name = l->sym[f]);
-	struct bpf_program *prog =
-		bpf_object__find_program_by_name(obj, funcs[f].prog);
+	LIBBPF_OPTS(bpf_uprobe_opts, opts, .bpf_cookie = funcs[f].cookie);
 	char path[PATH_MAX], tmp[PATH_MAX];
 	struct bpf_link *link;
 	int err;
 
-	if (!prog)
-		return -ENOENT;
 	/* pid -1: every process that maps the file. */
-	link = bpf_program__attach_uprobe_opts(prog, -1, l->path, 0, &opts);
+	link = bpf_program__attach_uprobe_opts(prog, -1, l->path, l->off[f],
+					       &opts);
 	if (!link)
 		return -errno;
 	snprintf(path, sizeof(path), "%s/%s", pin_dir, name);
@@ -348,6 +375,8 @@ int cg_libc_attach(struct bpf_object *obj, const char *cgroup,
 {
 	char keep[LIBS_MAX * FUNCS_N][64];
 	struct bpf_map *map = bpf_object__find_map_by_name(obj, "guard_cgroup");
+	struct bpf_program *prog =
+		bpf_object__find_program_by_name(obj, LIBC_PROG);
 	struct libs *ls = calloc(1, sizeof(*ls));
 	size_t nkeep = 0;
 	uint32_t zero = 0;
@@ -360,6 +389,11 @@ int cg_libc_attach(struct bpf_object *obj, const char *cgroup,
 		return -1;
 	}
 	/* The filter first: no uprobe may act outside the guarded cgroup. */
+	if (!prog) {
+		msg_add(msg, msg_len, "libc: no program %s", LIBC_PROG);
+		free(ls);
+		return -1;
+	}
 	if (!map || cgroup_id(cgroup, &id) ||
 	    bpf_map_update_elem(bpf_map__fd(map), &zero, &id, BPF_ANY)) {
 		msg_add(msg, msg_len, "libc: cannot set the guarded cgroup: %s",
@@ -391,7 +425,7 @@ int cg_libc_attach(struct bpf_object *obj, const char *cgroup,
 			 * res_search is res_query) would fire twice.
 			 */
 			for (size_t g = 0; g < f && dup == FUNCS_N; g++)
-				if (l->sym[g] && l->addr[g] == l->addr[f])
+				if (l->sym[g] && l->off[g] == l->off[f])
 					dup = g;
 			if (dup < FUNCS_N) {
 				msg_add(same, sizeof(same), "%s%s is %s",
@@ -401,7 +435,7 @@ int cg_libc_attach(struct bpf_object *obj, const char *cgroup,
 			}
 			snprintf(name, sizeof(name), "libc_%s_%zu",
 				 funcs[f].func, i);
-			err = attach_one(obj, l, f, pin_dir, name);
+			err = attach_one(prog, l, f, pin_dir, name);
 			if (err) {
 				msg_add(failed, sizeof(failed), "%s%s: %s",
 					failed[0] ? ", " : "", funcs[f].func,

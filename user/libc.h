@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * The libc resolver uprobes (bpf/libc.bpf.h): find the C libraries of this
- * host, attach the programs to their resolver functions, pin the links.
+ * host, attach the program to their resolver functions (the argument
+ * layout of each in the attach cookie), pin the links.
  */
 #ifndef CG_LIBC_H
 #define CG_LIBC_H
