@@ -77,6 +77,23 @@ $(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name $*_bpf > $@
 
+# The object's CO-RE types cut out of the build kernel's BTF, embedded with
+# that BTF's fingerprint (user/btf.h). Without `gen min_core_btf` nothing is
+# embedded and the guard reads the running kernel's BTF at every start.
+$(OUTPUT)/connguard.min.btf: $(OUTPUT)/connguard.bpf.o
+	$(call msg,GEN-BTF,$@)
+	$(Q)$(BPFTOOL) gen min_core_btf $(VMLINUX_BTF) $@ $< 2>/dev/null || : > $@
+
+$(OUTPUT)/btfembed: user/tools/btfembed.c user/btf.h | $(OUTPUT)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $< -o $@
+
+$(OUTPUT)/connguard.minbtf.h: $(OUTPUT)/btfembed $(OUTPUT)/connguard.min.btf
+	$(call msg,GEN,$@)
+	$(Q)$(OUTPUT)/btfembed $(VMLINUX_BTF) $(OUTPUT)/connguard.min.btf > $@
+
+$(OUTPUT)/btf.o: $(OUTPUT)/connguard.minbtf.h
+
 $(OUTPUT)/%.o: user/%.c $(USER_HDRS) $(OUTPUT)/connguard.skel.h | $(OUTPUT)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@

@@ -107,11 +107,12 @@ static __always_inline void cg_taint_and_report(const struct cg_policy *p,
 static __always_inline void cg_taint_fork(struct task_struct *parent,
 					  struct task_struct *child)
 {
-	__u32 ptgid = parent->tgid, ctgid = child->tgid;
+	__u32 ptgid = BPF_CORE_READ(parent, tgid);
+	__u32 ctgid = BPF_CORE_READ(child, tgid);
 	struct cg_taint *t;
 
 	/* A new thread shares its process's entry. */
-	if (ptgid == ctgid || (__u32)child->pid != ctgid)
+	if (ptgid == ctgid || (__u32)BPF_CORE_READ(child, pid) != ctgid)
 		return;
 	t = bpf_map_lookup_elem(&taints, &ptgid);
 	if (!t)
@@ -125,7 +126,7 @@ static __always_inline void cg_taint_fork(struct task_struct *parent,
 static __always_inline void cg_taint_exit(struct task_struct *task,
 					  bool group_dead)
 {
-	__u32 tgid = task->tgid;
+	__u32 tgid = BPF_CORE_READ(task, tgid);
 
 	if (group_dead)
 		bpf_map_delete_elem(&taints, &tgid);
@@ -133,7 +134,7 @@ static __always_inline void cg_taint_exit(struct task_struct *task,
 
 static __always_inline void cg_taint_cgroup_gone(struct cgroup *cgrp)
 {
-	__u64 cgid = cgrp->kn->id;
+	__u64 cgid = BPF_CORE_READ(cgrp, kn, id);
 
 	bpf_map_delete_elem(&cgroup_taints, &cgid);
 }

@@ -24,6 +24,7 @@
 #include <bpf/libbpf.h>
 #include <json-c/json.h>
 
+#include "btf.h"
 #include "cmds.h"
 #include "config.h"
 #include "connguard.h"
@@ -502,7 +503,8 @@ static int attach(struct guard *g, char *why, size_t why_len)
 			snprintf(why, why_len, "no program %s", name);
 			goto out;
 		}
-		tracing = bpf_program__type(prog) == BPF_PROG_TYPE_TRACING;
+		tracing = bpf_program__type(prog) ==
+			  BPF_PROG_TYPE_RAW_TRACEPOINT;
 		snprintf(path, sizeof(path), "%s/link_%s", g->pin_dir, name);
 		fd = bpf_obj_get(path);
 		if (fd >= 0 && !tracing) {
@@ -639,16 +641,29 @@ out:
  * pinned there, or, when ADOPT, the maps an earlier daemon pinned reused as
  * they are (taints, counters and the ring buffer with its unread events).
  */
+/* Where the last load took the kernel's types from, for "started". */
+static const char *load_types = "kernel types: " CG_VMLINUX_BTF;
+
 static struct connguard_bpf *load(const char *pin_dir, bool adopt)
 {
-	struct connguard_bpf *skel = connguard_bpf__open();
+	LIBBPF_OPTS(bpf_object_open_opts, oo);
+	struct connguard_bpf *skel;
 	struct bpf_map *map;
-	char path[PATH_MAX];
+	char path[PATH_MAX], btf[64];
+	int err, btf_fd;
 	bool locked;
-	int err;
 
-	if (!skel)
+	btf_fd = cg_btf_min_open(btf, sizeof(btf));
+	if (btf_fd >= 0)
+		oo.btf_custom_path = btf;
+	load_types = btf_fd >= 0 ? "kernel types: the build's, this kernel's" :
+				   "kernel types: " CG_VMLINUX_BTF;
+	skel = connguard_bpf__open_opts(&oo);
+	if (!skel) {
+		if (btf_fd >= 0)
+			close(btf_fd);
 		return NULL;
+	}
 	bpf_object__for_each_map(map, skel->obj) {
 		snprintf(path, sizeof(path), "%s/%s", pin_dir,
 			 bpf_map__name(map));
@@ -672,8 +687,12 @@ static struct connguard_bpf *load(const char *pin_dir, bool adopt)
 		munlockall();
 	if (err)
 		goto fail;
+	if (btf_fd >= 0)
+		close(btf_fd);
 	return skel;
 fail:
+	if (btf_fd >= 0)
+		close(btf_fd);
 	connguard_bpf__destroy(skel);
 	return NULL;
 }
@@ -918,10 +937,10 @@ int cmd_run(int argc, char **argv)
 		guard_event(&g, "started",
 			    "took over the pins of pid %u, which stopped "
 			    "without unloading; its programs enforced meanwhile; "
-			    "%s",
-			    old.daemon_pid, libc_msg);
+			    "%s; %s",
+			    old.daemon_pid, libc_msg, load_types);
 	else
-		guard_event(&g, "started", "%s", libc_msg);
+		guard_event(&g, "started", "%s; %s", libc_msg, load_types);
 	if (nlibc < 0)
 		guard_event(&g, "error", "lookups through the C library are not "
 					 "seen: %s",

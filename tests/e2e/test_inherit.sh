@@ -105,6 +105,22 @@ sys.exit(subprocess.run([sys.argv[1], "--connect", sys.argv[2], "143", "--expect
 	not_ok "subprocess (vfork + exec) of a tainted process -> EPERM" "$out"
 
 probe "after all tainted processes exited, a new process -> OK" OK --connect "$MAIL4" 143
+ev_expect "the guard took the kernel's types from its build (this kernel's)" type=guard event=started \
+	"message~(^|; )kernel types: the build's, this kernel's(;|\$)"
+guard_stop
 
+# The same with the kernel's own BTF, as on a kernel the build did not see:
+# fork tracking and the ppid are read through CO-RE either way.
+CONNGUARD_KERNEL_BTF=1 guard_up "$LAB_DIR/enforce.conf"
+ev_expect "with CONNGUARD_KERNEL_BTF set, the kernel's own BTF" type=guard event=started \
+	"message~(^|; )kernel types: /sys/kernel/btf/vmlinux(;|\$)"
+probe "kernel BTF: a child forked after the lookup is tainted -> EPERM" EPERM \
+	--resolve autodiscover.example.com --connect "$MAIL4" 143 --in fork
+if [ -n "$PROBE_CHILD" ]; then
+	ev_expect "kernel BTF: event for the child pid, ppid is the parent" type=connect action=blocked \
+		pid="$PROBE_CHILD" ppid="$PROBE_PID" taint.pid="$PROBE_PID"
+else
+	not_ok "kernel BTF: event for the child pid" "cgprobe printed no child pid"
+fi
 guard_stop
 done_testing
