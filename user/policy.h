@@ -10,9 +10,20 @@
 
 /* File descriptors of the policy maps (pinned or from the skeleton). */
 struct cg_maps {
-	int policy, meta, stats, reserved, allow4, allow6, deny4, deny6, taints;
+	int policy, meta, stats, reserved, dest4, dest6, dest_index, taints;
 	int cgroup_taints, learn4, learn6;
+	/*
+	 * Not a map: the maps were just created by this daemon and are empty,
+	 * so the next cg_policy_apply() need not look for stale entries.
+	 */
+	int fresh;
 };
+
+struct cg_dest_index;
+
+/* Map dest_index (an fd: BPF_F_MMAPABLE) read-write; NULL on failure. */
+struct cg_dest_index *cg_dest_index_map(int fd);
+void cg_dest_index_unmap(struct cg_dest_index *ix);
 
 /* The built-in reserved suffixes (IANA special-use names, RFC 2606/6761/6762). */
 extern const char *const cg_builtin_reserved[];
