@@ -69,5 +69,37 @@ hup "SIGHUP back to enforce without deny: reloaded" reloaded
 probe "deny removed by reload: $DENY4:143 -> OK" OK --connect "$DENY4" 143
 probe "enforce again: tainted -> EPERM" EPERM --resolve foo.test --connect "$MAIL4" 143
 
+# --- no window: while reloads switch between two policies that both forbid
+# $DENY4 (through a /24 in one, a /16 in the other, each with 3000 other /32
+# deny entries that come and go), not one connect to it gets through.
+CGLOAD=${CGLOAD:-$REPO_ROOT/${OUTPUT:-.output}/bench/cgload}
+if [ -x "$CGLOAD" ]; then
+	mapfile -t extra_a < <(seq 0 2999 | awk '{ printf "deny = 100.64.%d.%d\n", $1 / 256, $1 % 256 }')
+	mapfile -t extra_b < <(seq 0 2999 | awk '{ printf "deny = 100.65.%d.%d\n", $1 / 256, $1 % 256 }')
+	lab_config "$CONF" enforce "deny = $DENY_NET4" "${extra_a[@]}"
+	hup "policy A: $DENY_NET4 and 3000 /32: reloaded" reloaded
+	in_cg "$CGLOAD" udp --addr "$DENY4" --port 25 --n 150000 --expect EPERM >"$LAB_DIR/cgload.out" 2>&1 &
+	load_pid=$!
+	_bg_pids+=("$load_pid")
+	for i in 1 2 3 4 5 6; do
+		if ((i % 2)); then
+			lab_config "$CONF" enforce "deny = ${DENY4%.*.*}.0.0/16" "${extra_b[@]}"
+		else
+			lab_config "$CONF" enforce "deny = $DENY_NET4" "${extra_a[@]}"
+		fi
+		hup "reload $i of 6 while connects run" reloaded
+	done
+	running=no
+	kill -0 "$load_pid" 2>/dev/null && running=yes
+	wait "$load_pid"
+	out=$(cat "$LAB_DIR/cgload.out")
+	diag "cgload: $out (still running after the last reload: $running)"
+	[[ "$out" == *" bad=0 "* ]] && ok "no connect to $DENY4 got through during the reloads" ||
+		not_ok "no connect to $DENY4 got through during the reloads" "$out"
+	probe "after the reloads: $DENY4:143 -> EPERM" EPERM --connect "$DENY4" 143
+else
+	skip_needs "no window during reloads" "$CGLOAD is not built (make test-build)"
+fi
+
 guard_stop
 done_testing
