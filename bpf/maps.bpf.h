@@ -66,6 +66,15 @@ struct {
 	__type(value, struct cg_dest);
 } dest6 SEC(".maps");
 
+/* Which /24 blocks dest4 has entries for (struct cg_cover4). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, CG_COVER4_N);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, struct cg_cover4);
+} dest_cover4 SEC(".maps");
+
 /* Which prefix lengths dest4/dest6 use; how many addresses are learned. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

@@ -73,6 +73,8 @@ static __always_inline __u32 cg_mask32(__u32 bits)
 	return (__u32)(0xffffffff00000000ull >> (bits & 63));
 }
 
+#define CG_LENS_UPTO24 ((1ull << 25) - 1) /* prefix lengths 0..24 */
+
 enum cg_dest_hit { CG_DEST_NONE, CG_DEST_ALLOW, CG_DEST_DENY };
 
 /*
@@ -90,9 +92,12 @@ static __always_inline int cg_dest_hit(const struct cg_dest *d, __u64 *now)
 
 /*
  * Longest-prefix match in dest4 over the lengths in use (LENS: bit L set =
- * some key has prefix length L), longest first. One hash lookup per length
- * tried: at worst 33, when every length is in use; a 1M deny list of /32s
- * and /24s under the default allow (/8) costs three.
+ * some key has prefix length L), longest first, and of those only the ones
+ * dest_cover4 does not rule out for the address's /24 block. One hash
+ * lookup per length tried: at worst 33, when every length is in use and
+ * the block has entries of every length; a 1M list of /32s and /24s under
+ * the default allow (/8) costs none for an address in no list, one for an
+ * address among the /32s, at most three.
  */
 static __always_inline int cg_dest_find4(const __u8 *addr, __u64 lens,
 					 __u64 *now)
@@ -104,6 +109,15 @@ static __always_inline int cg_dest_find4(const __u8 *addr, __u64 lens,
 	__builtin_memcpy(&a, addr, 4);
 	a = bpf_ntohl(a);
 	lens &= (1ull << 33) - 1;
+	if (lens) {
+		__u32 b = a >> 8, wi = b >> 6;
+		struct cg_cover4 *c = bpf_map_lookup_elem(&dest_cover4, &wi);
+
+		if (c && !((CG_READ_ONCE(c->upto24) >> (b & 63)) & 1))
+			lens &= ~CG_LENS_UPTO24;
+		if (c && !((CG_READ_ONCE(c->longer) >> (b & 63)) & 1))
+			lens &= CG_LENS_UPTO24;
+	}
 	for (int i = 0; i < 33; i++) {
 		if (!lens)
 			break;

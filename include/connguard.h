@@ -205,6 +205,21 @@ struct cg_dest_index {
 	__u64 learned6;
 };
 
+/*
+ * Value of dest_cover4 (BPF_F_MMAPABLE array, CG_COVER4_N entries): for the
+ * /24 block B (an address's top 24 bits), bit B % 64 of entry B / 64 says
+ * whether dest4 has an entry of length 24 or less covering the block, and
+ * one of length 25 to 32 inside it. The verdict skips the lengths a clear
+ * bit rules out: an address in no list costs no hash lookup, one in a long
+ * list of /32s one. Written by the daemon like cg_dest_index.
+ */
+struct cg_cover4 {
+	__u64 upto24;
+	__u64 longer;
+};
+
+#define CG_COVER4_N (1u << 18)
+
 /* A reserved query sent on a socket, until its answer arrives. */
 struct cg_pending {
 	__u64 hash;  /* cg_name_hash() of the question's name */

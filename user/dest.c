@@ -74,6 +74,20 @@ static void put(struct cg_dest_table *t, int family, const struct cg_cidr *c,
 	e->v.origin = origin;
 }
 
+/* Mark blocks [FROM, FROM + N) covered by an entry of length 24 or less. */
+static void cover(struct cg_cover4 *c, uint32_t from, uint32_t n)
+{
+	for (uint32_t b = from; b < from + n;) {
+		if (b % 64 == 0 && from + n - b >= 64) {
+			c[b / 64].upto24 = ~0ull;
+			b += 64;
+		} else {
+			c[b / 64].upto24 |= 1ull << (b % 64);
+			b++;
+		}
+	}
+}
+
 /* Is the deny prefix C inside (or equal to) a prefix of the allow table A? */
 static int allowed(const struct cg_dest_table *a, const unsigned int *alens,
 		   size_t nalens, int family, const struct cg_cidr *c)
@@ -105,7 +119,9 @@ int cg_dest_compile(int family, const struct cg_cidr *allow, size_t n_allow,
 		total += hosts->v[i].n;
 	a.v = calloc(n_allow ? n_allow : 1, sizeof(*a.v));
 	t->v = calloc(n_allow + total ? n_allow + total : 1, sizeof(*t->v));
-	if (!a.v || !t->v) {
+	if (family == AF_INET)
+		t->cover = calloc(CG_COVER4_N, sizeof(*t->cover));
+	if (!a.v || !t->v || (family == AF_INET && !t->cover)) {
 		free(a.v);
 		cg_dest_free(t);
 		return -1;
@@ -147,6 +163,19 @@ int cg_dest_compile(int family, const struct cg_cidr *allow, size_t n_allow,
 
 		memcpy(&pl, t->v[i].key, sizeof(pl));
 		t->lens[pl / 64] |= 1ull << (pl % 64);
+		if (t->cover && pl <= 24) {
+			const uint8_t *ad = t->v[i].key + 4;
+			uint32_t b = (uint32_t)ad[0] << 16 | (uint32_t)ad[1] << 8 |
+				     ad[2];
+
+			cover(t->cover, b, 1u << (24 - pl));
+		} else if (t->cover) {
+			const uint8_t *ad = t->v[i].key + 4;
+			uint32_t b = (uint32_t)ad[0] << 16 | (uint32_t)ad[1] << 8 |
+				     ad[2];
+
+			t->cover[b / 64].longer |= 1ull << (b % 64);
+		}
 	}
 	return 0;
 }
@@ -154,6 +183,8 @@ int cg_dest_compile(int family, const struct cg_cidr *allow, size_t n_allow,
 void cg_dest_free(struct cg_dest_table *t)
 {
 	free(t->v);
+	free(t->cover);
 	t->v = NULL;
+	t->cover = NULL;
 	t->n = 0;
 }

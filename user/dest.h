@@ -27,6 +27,8 @@ struct cg_dest_table {
 	size_t ksz; /* sizeof(struct cg_dest4_key) or cg_dest6_key */
 	/* Prefix lengths in use: bit L % 64 of word L / 64 (as cg_dest_index). */
 	uint64_t lens[CG_DEST_LENS_WORDS];
+	/* IPv4: CG_COVER4_N entries, as dest_cover4; NULL for IPv6. */
+	struct cg_cover4 *cover;
 };
 
 /*

@@ -37,7 +37,7 @@ struct map_ref {
 	const char *name;
 };
 
-#define MAP_REFS 11
+#define MAP_REFS 12
 
 static void map_refs(struct cg_maps *m, struct map_ref r[MAP_REFS])
 {
@@ -46,6 +46,7 @@ static void map_refs(struct cg_maps *m, struct map_ref r[MAP_REFS])
 		{ &m->stats, "stats" },	  { &m->reserved, "reserved" },
 		{ &m->dest4, "dest4" },	  { &m->dest6, "dest6" },
 		{ &m->dest_index, "dest_index" },
+		{ &m->dest_cover4, "dest_cover4" },
 		{ &m->taints, "taints" }, { &m->cgroup_taints, "cgroup_taints" },
 		{ &m->learn4, "learn4" }, { &m->learn6, "learn6" },
 	};

@@ -202,11 +202,20 @@ out:
 	return err;
 }
 
-/* Publish prefix lengths: each word whole, so no reader sees it torn. */
-static void publish(__u64 *words, const uint64_t *lens, size_t n)
+/*
+ * Publish bitmap words (prefix lengths in use, /24 coverage): each word
+ * written whole, so no reader sees it torn; with BOTH, the union of what is
+ * there and WANT. Only words that change are written.
+ */
+static void publish(__u64 *words, const uint64_t *want, size_t n, int both)
 {
-	for (size_t i = 0; i < n; i++)
-		__atomic_store_n(&words[i], lens[i], __ATOMIC_RELEASE);
+	for (size_t i = 0; i < n; i++) {
+		uint64_t cur = __atomic_load_n(&words[i], __ATOMIC_RELAXED);
+		uint64_t v = both ? cur | want[i] : want[i];
+
+		if (v != cur)
+			__atomic_store_n(&words[i], v, __ATOMIC_RELEASE);
+	}
 }
 
 /*
@@ -214,15 +223,16 @@ static void publish(__u64 *words, const uint64_t *lens, size_t n)
  * dest_index) true at every moment: a key that the old and the new table
  * both have, or a length both use, is never missed by a connect judged
  * meanwhile. So: add (and overwrite) the new entries; publish the lengths
- * of old and new together; delete the stale entries; publish the new
- * lengths. FRESH: the map was just created, empty: no stale walk.
+ * (and, for IPv4, the /24 coverage COVER: struct cg_cover4 as __u64 words)
+ * of old and new together; delete
+ * the stale entries; publish the new ones. FRESH: the map was just
+ * created, empty: no stale walk.
  */
 static int sync_dest(int fd, const char *what, const struct cg_dest_table *t,
-		     __u64 *words, size_t nwords, int fresh,
+		     __u64 *words, size_t nwords, __u64 *cover, int fresh,
 		     char *why, size_t why_len)
 {
 	uint8_t key[sizeof(struct cg_dest6_key)], next[sizeof(struct cg_dest6_key)];
-	uint64_t both[CG_DEST_LENS_WORDS];
 	uint8_t *stale = NULL;
 	size_t nstale = 0, cap = 0;
 	void *prev = NULL;
@@ -230,10 +240,9 @@ static int sync_dest(int fd, const char *what, const struct cg_dest_table *t,
 
 	if (put_entries(fd, what, t, why, why_len))
 		return -1;
-	for (size_t i = 0; i < nwords; i++)
-		both[i] = __atomic_load_n(&words[i], __ATOMIC_RELAXED) |
-			  t->lens[i];
-	publish(words, both, nwords);
+	publish(words, t->lens, nwords, 1);
+	if (cover)
+		publish(cover, (const uint64_t *)t->cover, 2 * CG_COVER4_N, 1);
 	while (!fresh && bpf_map_get_next_key(fd, prev, next) == 0) {
 		memcpy(key, next, t->ksz);
 		prev = key;
@@ -264,8 +273,10 @@ static int sync_dest(int fd, const char *what, const struct cg_dest_table *t,
 	}
 	free(stale);
 	/* On failure the union stays published: a superset, never a gap. */
+	if (!err && cover)
+		publish(cover, (const uint64_t *)t->cover, 2 * CG_COVER4_N, 0);
 	if (!err)
-		publish(words, t->lens, nwords);
+		publish(words, t->lens, nwords, 0);
 	return err;
 }
 
@@ -274,21 +285,37 @@ static int sync_family(const struct cg_maps *m, struct cg_dest_index *ix,
 		       const struct cg_hosts *hosts, char *why, size_t why_len)
 {
 	const char *what = family == AF_INET ? "dest4" : "dest6";
+	size_t clen = CG_COVER4_N * sizeof(struct cg_cover4);
 	struct cg_dest_table t;
+	__u64 *cover = NULL;
 	int err;
 
+	if (family == AF_INET) {
+		cover = mmap(NULL, clen, PROT_READ | PROT_WRITE, MAP_SHARED,
+			     m->dest_cover4, 0);
+		if (cover == MAP_FAILED) {
+			snprintf(why, why_len, "dest_cover4: cannot map: %s",
+				 strerror(errno));
+			return -1;
+		}
+	}
 	if (cg_dest_compile(family, c->allow, c->n_allow, c->deny, c->n_deny,
 			    hosts, &t)) {
 		snprintf(why, why_len, "%s: out of memory", what);
+		if (cover)
+			munmap(cover, clen);
 		return -1;
 	}
 	if (family == AF_INET)
-		err = sync_dest(m->dest4, what, &t, &ix->lens4,
-				1, m->fresh, why, why_len);
+		err = sync_dest(m->dest4, what, &t, &ix->lens4, 1, cover,
+				m->fresh, why, why_len);
 	else
 		err = sync_dest(m->dest6, what, &t, ix->lens6,
-				CG_DEST_LENS_WORDS, m->fresh, why, why_len);
+				CG_DEST_LENS_WORDS, NULL, m->fresh, why,
+				why_len);
 	cg_dest_free(&t);
+	if (cover)
+		munmap(cover, clen);
 	return err;
 }
 static int sync_reserved(int fd, int fresh, const struct cg_config *c,

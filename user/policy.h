@@ -10,8 +10,8 @@
 
 /* File descriptors of the policy maps (pinned or from the skeleton). */
 struct cg_maps {
-	int policy, meta, stats, reserved, dest4, dest6, dest_index, taints;
-	int cgroup_taints, learn4, learn6;
+	int policy, meta, stats, reserved, dest4, dest6, dest_index;
+	int dest_cover4, taints, cgroup_taints, learn4, learn6;
 	/*
 	 * Not a map: the maps were just created by this daemon and are empty,
 	 * so the next cg_policy_apply() need not look for stale entries.

@@ -3,7 +3,8 @@
  * The destination tables as the daemon compiles them (user/dest.c): "allow
  * wins" (SPEC §2.5 step 1) settled before the kernel's longest-prefix match
  * sees them. judge() below searches a compiled table the way
- * bpf/verdict.bpf.h does: the lengths in use, longest first, first hit.
+ * bpf/verdict.bpf.h does: the lengths in use, longest first, first hit,
+ * IPv4 lengths up to 24 only where the /24 coverage bitmap says so.
  *
  * Build and run: make test-build && .output/tests/test_dest
  */
@@ -50,11 +51,21 @@ static int judge(const struct cg_dest_table *t, const char *addr)
 	int family = strchr(addr, ':') ? AF_INET6 : AF_INET;
 	uint8_t a[16] = {}, key[sizeof(struct cg_dest6_key)];
 
+	uint32_t b;
+	int upto24 = 1, longer = 1;
+
 	CHECK(inet_pton(family, addr, a) == 1, "bad address %s", addr);
+	if (family == AF_INET) {
+		b = (uint32_t)a[0] << 16 | (uint32_t)a[1] << 8 | a[2];
+		upto24 = t->cover[b / 64].upto24 >> (b % 64) & 1;
+		longer = t->cover[b / 64].longer >> (b % 64) & 1;
+	}
 	for (int l = family == AF_INET ? 32 : 128; l >= 0; l--) {
 		const struct cg_dest_entry *e;
 
 		if (!(t->lens[l / 64] >> (l % 64) & 1))
+			continue;
+		if (family == AF_INET && (l <= 24 ? !upto24 : !longer))
 			continue;
 		cg_dest_key(family, a, (unsigned int)l, key);
 		e = cg_dest_find(t, key);
@@ -257,6 +268,58 @@ static void key_is_length_and_masked_address(void)
 	CHECK(!k4.prefixlen && !k4.addr[0] && !k4.addr[3], "/0 not zero");
 }
 
+/* Blocks [FROM, TO) marked covered (LONGER: holding a longer entry). */
+static long bits(const struct cg_cover4 *c, uint32_t from, uint32_t to,
+		 int longer)
+{
+	long n = 0;
+
+	for (uint32_t b = from; b < to; b++)
+		n += (longer ? c[b / 64].longer : c[b / 64].upto24) >>
+			     (b % 64) & 1;
+	return n;
+}
+
+static void cover4_marks_the_24_blocks_with_entries(void)
+{
+	struct cg_dest_table t;
+	long total;
+
+	reset();
+	add(allow, &n_allow, "127.0.0.0/8");
+	add(deny, &n_deny, "20.1.2.0/24");
+	add(deny, &n_deny, "20.8.0.0/13");
+	add(deny, &n_deny, "10.1.2.3");	    /* /32: no block */
+	add(deny, &n_deny, "10.9.9.128/25"); /* /25: no block */
+	compile(AF_INET, &t);
+	CHECK(t.cover != NULL, "no coverage for IPv4");
+	total = bits(t.cover, 0, 1u << 24, 0);
+	CHECK_INT(total, 65536 + 1 + 2048);
+	CHECK_INT(bits(t.cover, 127u << 16, 128u << 16, 0), 65536);
+	CHECK_INT(bits(t.cover, (20u << 16) | (1 << 8) | 2,
+		       (20u << 16) | (1 << 8) | 3, 0),
+		  1);
+	CHECK_INT(bits(t.cover, 20u << 16 | 8u << 8, 20u << 16 | 16u << 8, 0), 2048);
+	CHECK_INT(bits(t.cover, 10u << 16, 11u << 16, 0), 0);
+	CHECK_INT(bits(t.cover, 0, 1u << 24, 1), 2);
+	CHECK_INT(bits(t.cover, 10u << 16 | 1u << 8 | 2, 10u << 16 | 1u << 8 | 3, 1), 1);
+	CHECK_INT(bits(t.cover, 10u << 16 | 9u << 8 | 9, 10u << 16 | 9u << 8 | 10, 1), 1);
+	CHECK_INT(judge(&t, "10.1.2.3"), DENY);
+	CHECK_INT(judge(&t, "10.9.9.200"), DENY);
+	CHECK_INT(judge(&t, "10.9.9.100"), NONE);
+	CHECK_INT(judge(&t, "20.15.255.1"), DENY);
+	CHECK_INT(judge(&t, "20.16.0.1"), NONE);
+	CHECK_INT(judge(&t, "127.1.2.3"), ALLOW);
+	cg_dest_free(&t);
+	add(allow, &n_allow, "0.0.0.0/0");
+	compile(AF_INET, &t);
+	CHECK_INT(bits(t.cover, 0, 1u << 24, 0), 1 << 24);
+	cg_dest_free(&t);
+	compile(AF_INET6, &t);
+	CHECK(t.cover == NULL, "coverage for IPv6");
+	cg_dest_free(&t);
+}
+
 static void empty_lists_give_an_empty_table(void)
 {
 	struct cg_dest_table t;
@@ -278,6 +341,7 @@ int main(void)
 	RUN(v6_lengths_span_three_words);
 	RUN(equal_deny_prefixes_merge_into_one_entry);
 	RUN(key_is_length_and_masked_address);
+	RUN(cover4_marks_the_24_blocks_with_entries);
 	RUN(empty_lists_give_an_empty_table);
 	UNIT_DONE();
 }
