@@ -168,7 +168,7 @@ static int put_entries(int fd, const char *what, const struct cg_dest_table *t,
 	uint8_t *keys = malloc(CHUNK * t->ksz);
 	struct cg_dest *vals = malloc(CHUNK * sizeof(*vals));
 	LIBBPF_OPTS(bpf_map_batch_opts, o, .elem_flags = BPF_ANY);
-	int err = -1;
+	int err = -1, batch = 1;
 
 	if (!keys || !vals) {
 		snprintf(why, why_len, "%s: out of memory", what);
@@ -177,16 +177,21 @@ static int put_entries(int fd, const char *what, const struct cg_dest_table *t,
 	for (size_t i = 0; i < t->n;) {
 		__u32 cnt = (__u32)(t->n - i < CHUNK ? t->n - i : CHUNK);
 
-		for (size_t j = 0; j < cnt; j++) {
-			memcpy(keys + j * t->ksz, t->v[i + j].key, t->ksz);
-			vals[j] = t->v[i + j].v;
-		}
-		if (bpf_map_update_batch(fd, keys, vals, &cnt, &o) == 0) {
+		if (batch) {
+			for (size_t j = 0; j < cnt; j++) {
+				memcpy(keys + j * t->ksz, t->v[i + j].key, t->ksz);
+				vals[j] = t->v[i + j].v;
+			}
+			if (bpf_map_update_batch(fd, keys, vals, &cnt, &o) == 0) {
+				i += cnt;
+				continue;
+			}
+			/* CNT says how many went in before the refusal; a
+			 * kernel that took none takes no batch: one by one.
+			 */
+			batch = cnt > 0;
 			i += cnt;
-			continue;
 		}
-		/* CNT now says how many went in before the refusal. */
-		i += cnt;
 		if (bpf_map_update_elem(fd, t->v[i].key, &t->v[i].v, BPF_ANY)) {
 			snprintf(why, why_len,
 				 "%s: cannot add entry %zu of %zu: %s", what,

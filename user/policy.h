@@ -52,10 +52,11 @@ int cg_resolve_host(const char *name, struct cg_cidr **addrs, size_t *n,
 		    uint32_t *ttl, char *why, size_t why_len);
 
 /*
- * Make the maps say what C says: write the policy entry, then add missing
- * reserved suffixes, allow and deny prefixes and delete those no longer
- * configured. HOSTS adds the resolved deny_host addresses. Returns 0 or -1
- * with a message in WHY.
+ * Make the maps say what C says: add the missing reserved suffixes and the
+ * destination entries (user/dest.h: allow, deny and HOSTS' resolved
+ * deny_host addresses), delete those no longer configured, then write the
+ * policy entry. No connect judged meanwhile misses an entry that the old and
+ * the new policy both have. Returns 0 or -1 with a message in WHY.
  */
 int cg_policy_apply(const struct cg_maps *m, const struct cg_config *c,
 		    const struct cg_hosts *hosts, char *why, size_t why_len);
