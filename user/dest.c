@@ -2,8 +2,11 @@
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "dest.h"
+
+#define COVER_LEN (CG_COVER4_N * sizeof(struct cg_cover4))
 
 void cg_dest_key(int family, const uint8_t *addr, unsigned int plen,
 		 uint8_t *key)
@@ -119,8 +122,15 @@ int cg_dest_compile(int family, const struct cg_cidr *allow, size_t n_allow,
 		total += hosts->v[i].n;
 	a.v = calloc(n_allow ? n_allow : 1, sizeof(*a.v));
 	t->v = calloc(n_allow + total ? n_allow + total : 1, sizeof(*t->v));
-	if (family == AF_INET)
-		t->cover = calloc(CG_COVER4_N, sizeof(*t->cover));
+	if (family == AF_INET) {
+		/* 4 MiB, zeroed, and given back whole on free: mmap, not the
+		 * heap, which would keep it resident after the first reload.
+		 */
+		void *p = mmap(NULL, COVER_LEN, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+		t->cover = p == MAP_FAILED ? NULL : p;
+	}
 	if (!a.v || !t->v || (family == AF_INET && !t->cover)) {
 		free(a.v);
 		cg_dest_free(t);
@@ -183,7 +193,8 @@ int cg_dest_compile(int family, const struct cg_cidr *allow, size_t n_allow,
 void cg_dest_free(struct cg_dest_table *t)
 {
 	free(t->v);
-	free(t->cover);
+	if (t->cover)
+		munmap(t->cover, COVER_LEN);
 	t->v = NULL;
 	t->cover = NULL;
 	t->n = 0;
