@@ -12,6 +12,9 @@ static __always_inline int cg_reserved_lookup(void *ctx, __u64 h,
 #define CG_SUFFIX_LOOKUP cg_reserved_lookup
 #include "cg_dns.h"
 
+/* One load of a word another CPU (or the daemon) may be writing. */
+#define CG_READ_ONCE(x) (*(const volatile typeof(x) *)&(x))
+
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
@@ -41,37 +44,45 @@ struct {
 	__type(value, struct cg_suffix);
 } reserved SEC(".maps");
 
+/*
+ * The destinations, one table per family: allow and deny prefixes (and the
+ * deny_host addresses) compiled by the daemon, keyed by (prefix length,
+ * masked address). A hash per table, not an LPM trie: the verdict costs one
+ * hash lookup per prefix length in use, whatever the number of prefixes.
+ */
 struct {
-	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, CG_CIDR_MAX);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, struct cg_lpm4);
-	__type(value, __u32);
-} allow4 SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
-	__uint(max_entries, CG_CIDR_MAX);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, struct cg_lpm6);
-	__type(value, __u32);
-} allow6 SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
-	__uint(max_entries, CG_CIDR_MAX);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, struct cg_lpm4);
+	__type(key, struct cg_dest4_key);
 	__type(value, struct cg_dest);
-} deny4 SEC(".maps");
+} dest4 SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, CG_CIDR_MAX);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, struct cg_lpm6);
+	__type(key, struct cg_dest6_key);
 	__type(value, struct cg_dest);
-} deny6 SEC(".maps");
+} dest6 SEC(".maps");
+
+/* Which /24 blocks dest4 has entries for (struct cg_cover4). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, CG_COVER4_N);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, struct cg_cover4);
+} dest_cover4 SEC(".maps");
+
+/* Which prefix lengths dest4/dest6 use; how many addresses are learned. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, struct cg_dest_index);
+} dest_index SEC(".maps");
 
 /* Tainted processes by tgid. Not LRU: an evicted taint would be silent. */
 struct {
@@ -155,6 +166,13 @@ static __always_inline void cg_count(enum cg_stat s)
 
 	if (st && s < CG_STAT__MAX)
 		st->v[s]++;
+}
+
+static __always_inline struct cg_dest_index *cg_dest_index(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&dest_index, &zero);
 }
 
 static __always_inline struct cg_policy *cg_policy(void)

@@ -29,7 +29,7 @@ static __always_inline void cg_own(struct bpf_sock_addr *ctx)
 
 static __always_inline int cg_dest_live(const struct cg_dest *d, __u64 *now)
 {
-	return d && (!d->expires_ns || cg_now(now) < d->expires_ns);
+	return !d->expires_ns || cg_now(now) < d->expires_ns;
 }
 
 /* A learned address counts until its TTL runs out, not until cleaned up. */
@@ -40,6 +40,160 @@ static __always_inline int cg_learned_live(const struct cg_learned *l,
 }
 
 /*
+ * Index of the highest set bit of X (X != 0): six steps of arithmetic, no
+ * loop and no branch (a branch per step would make the verifier walk 64
+ * paths per prefix length). Each step: Y = X >> K is below 2^K, and
+ * (Y + 2^K - 1) >> K is 1 exactly when Y != 0.
+ */
+static __always_inline __u32 cg_hsb(__u64 x)
+{
+	__u64 n, s;
+
+	s = (((x >> 32) + 0xffffffffull) >> 32) << 5;
+	x >>= s;
+	n = s;
+	s = (((x >> 16) + 0xffff) >> 16) << 4;
+	x >>= s;
+	n += s;
+	s = (((x >> 8) + 0xff) >> 8) << 3;
+	x >>= s;
+	n += s;
+	s = (((x >> 4) + 0xf) >> 4) << 2;
+	x >>= s;
+	n += s;
+	s = (((x >> 2) + 0x3) >> 2) << 1;
+	x >>= s;
+	n += s;
+	return (__u32)(n + (x >> 1));
+}
+
+/* The top BITS (0..32) of a 32-bit word set. */
+static __always_inline __u32 cg_mask32(__u32 bits)
+{
+	return (__u32)(0xffffffff00000000ull >> (bits & 63));
+}
+
+#define CG_LENS_UPTO24 ((1ull << 25) - 1) /* prefix lengths 0..24 */
+
+enum cg_dest_hit { CG_DEST_NONE, CG_DEST_ALLOW, CG_DEST_DENY };
+
+/*
+ * What DEST decides for one key: an allow entry allows, a live deny entry
+ * forbids, a missing or expired entry leaves it to shorter prefixes.
+ */
+static __always_inline int cg_dest_hit(const struct cg_dest *d, __u64 *now)
+{
+	if (!d)
+		return CG_DEST_NONE;
+	if (d->origin & CG_ORIGIN_ALLOW)
+		return CG_DEST_ALLOW;
+	return cg_dest_live(d, now) ? CG_DEST_DENY : CG_DEST_NONE;
+}
+
+/*
+ * Longest-prefix match in dest4 over the lengths in use (LENS: bit L set =
+ * some key has prefix length L), longest first, and of those only the ones
+ * dest_cover4 does not rule out for the address's /24 block. One hash
+ * lookup per length tried: at worst 33, when every length is in use and
+ * the block has entries of every length; a 1M list of /32s and /24s under
+ * the default allow (/8) costs none for an address in no list, one for an
+ * address among the /32s, at most three.
+ */
+static __always_inline int cg_dest_find4(const __u8 *addr, __u64 lens,
+					 __u64 *now)
+{
+	struct cg_dest4_key k;
+	__u32 a, l, m;
+	int r;
+
+	__builtin_memcpy(&a, addr, 4);
+	a = bpf_ntohl(a);
+	lens &= (1ull << 33) - 1;
+	if (lens) {
+		__u32 b = a >> 8, wi = b >> 6;
+		struct cg_cover4 *c = bpf_map_lookup_elem(&dest_cover4, &wi);
+
+		if (c && !((CG_READ_ONCE(c->upto24) >> (b & 63)) & 1))
+			lens &= ~CG_LENS_UPTO24;
+		if (c && !((CG_READ_ONCE(c->longer) >> (b & 63)) & 1))
+			lens &= CG_LENS_UPTO24;
+	}
+	for (int i = 0; i < 33; i++) {
+		if (!lens)
+			break;
+		l = cg_hsb(lens);
+		lens &= ~(1ull << l);
+		k.prefixlen = l;
+		m = bpf_htonl(a & cg_mask32(l));
+		__builtin_memcpy(k.addr, &m, 4);
+		r = cg_dest_hit(bpf_map_lookup_elem(&dest4, &k), now);
+		if (r != CG_DEST_NONE)
+			return r;
+	}
+	return CG_DEST_NONE;
+}
+
+/* State of the dest6 search, one prefix length per bpf_loop() step. */
+struct cg_find6 {
+	__u64 w[3]; /* lengths still to try: 0..63, 64..127, 128 */
+	__u32 a[4]; /* the address, host order */
+	__u64 now;
+	int hit;
+};
+
+static long cg_find6_step(__u32 i, void *ctx)
+{
+	struct cg_find6 *c = ctx;
+	struct cg_dest6_key k;
+	__u32 l;
+
+	if (c->w[2]) {
+		l = 128;
+		c->w[2] = 0;
+	} else if (c->w[1]) {
+		l = cg_hsb(c->w[1]);
+		c->w[1] &= ~(1ull << l);
+		l += 64;
+	} else if (c->w[0]) {
+		l = cg_hsb(c->w[0]);
+		c->w[0] &= ~(1ull << l);
+	} else {
+		return 1;
+	}
+	k.prefixlen = l;
+	for (__u32 j = 0; j < 4; j++) {
+		__u32 bits = l > 32 * j ? l - 32 * j : 0;
+		__u32 m = bpf_htonl(c->a[j] & cg_mask32(bits > 32 ? 32 : bits));
+
+		__builtin_memcpy(k.addr + 4 * j, &m, 4);
+	}
+	c->hit = cg_dest_hit(bpf_map_lookup_elem(&dest6, &k), &c->now);
+	return c->hit != CG_DEST_NONE;
+}
+
+/*
+ * The same for dest6 (at worst 129 lookups). A bpf_loop() callback, so the
+ * verifier checks one step instead of 129 unrolled ones.
+ */
+static __always_inline int cg_dest_find6(const __u8 *addr,
+					 const struct cg_dest_index *ix,
+					 __u64 *now)
+{
+	struct cg_find6 c = {
+		.w = { CG_READ_ONCE(ix->lens6[0]), CG_READ_ONCE(ix->lens6[1]),
+		       CG_READ_ONCE(ix->lens6[2]) & 1 },
+		.now = *now,
+	};
+
+	__builtin_memcpy(c.a, addr, 16);
+	for (int j = 0; j < 4; j++)
+		c.a[j] = bpf_ntohl(c.a[j]);
+	bpf_loop(129, cg_find6_step, &c, 0);
+	*now = c.now;
+	return c.hit;
+}
+
+/*
  * FAMILY is 4 or 6; ADDR holds 4 or 16 bytes of the destination in network
  * order. Returns CG_ALLOW or CG_REFUSE.
  */
@@ -47,29 +201,33 @@ static __always_inline int cg_judge(struct bpf_sock_addr *ctx,
 				    const struct cg_policy *p, int family,
 				    const __u8 *addr, __u16 port)
 {
+	struct cg_dest_index *ix = cg_dest_index();
 	struct cg_taint *t;
 	struct cg_event *e;
-	int forbidden, enforce = p->mode == CG_MODE_ENFORCE;
+	int forbidden = 0, hit, enforce = p->mode == CG_MODE_ENFORCE;
 	__u64 now = 0; /* read lazily: most connects never need it */
 
+	if (!ix)
+		return CG_ALLOW;
+	/* Allow first (SPEC §2.5 step 1): the daemon left no deny prefix
+	 * inside an allow one, so the longest match is the allow.
+	 */
 	if (family == 4) {
-		struct cg_lpm4 k = { .prefixlen = 32 };
-
-		__builtin_memcpy(k.addr, addr, 4);
-		if (bpf_map_lookup_elem(&allow4, &k))
+		hit = cg_dest_find4(addr, CG_READ_ONCE(ix->lens4), &now);
+		if (hit == CG_DEST_ALLOW)
 			return CG_ALLOW;
-		forbidden = cg_dest_live(bpf_map_lookup_elem(&deny4, &k), &now) ||
-			    cg_learned_live(bpf_map_lookup_elem(&learn4, addr),
-					    &now);
+		forbidden = hit == CG_DEST_DENY;
+		if (!forbidden && CG_READ_ONCE(ix->learned4))
+			forbidden = cg_learned_live(
+				bpf_map_lookup_elem(&learn4, addr), &now);
 	} else {
-		struct cg_lpm6 k = { .prefixlen = 128 };
-
-		__builtin_memcpy(k.addr, addr, 16);
-		if (bpf_map_lookup_elem(&allow6, &k))
+		hit = cg_dest_find6(addr, ix, &now);
+		if (hit == CG_DEST_ALLOW)
 			return CG_ALLOW;
-		forbidden = cg_dest_live(bpf_map_lookup_elem(&deny6, &k), &now) ||
-			    cg_learned_live(bpf_map_lookup_elem(&learn6, addr),
-					    &now);
+		forbidden = hit == CG_DEST_DENY;
+		if (!forbidden && CG_READ_ONCE(ix->learned6))
+			forbidden = cg_learned_live(
+				bpf_map_lookup_elem(&learn6, addr), &now);
 	}
 
 	t = cg_taint_current(p, &now);

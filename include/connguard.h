@@ -15,7 +15,7 @@
  * Bump when any layout below changes: pins left by another build are refused
  * instead of being half-used.
  */
-#define CG_ABI_VERSION 7
+#define CG_ABI_VERSION 8
 
 #define CG_NAME_MAX 256 /* DNS name, text form, NUL included (RFC 1035: 253) */
 #define CG_COMM_LEN 16
@@ -23,7 +23,11 @@
 
 #define CG_TAINT_MAX 65536	 /* tainted processes */
 #define CG_RESERVED_MAX 65536	 /* reserved suffixes */
-#define CG_CIDR_MAX 1048576	 /* allow/deny prefixes, per family */
+/*
+ * Entries of dest4 / dest6: allow and deny prefixes together, per family. A
+ * reload holds the old and the new entries at once for a moment.
+ */
+#define CG_CIDR_MAX 1048576
 #define CG_RINGBUF_SIZE (1 << 21) /* bytes */
 /* The kernel wakes the daemon once this much is waiting; it drains the
  * rest every CG_DRAIN_MS on its own.
@@ -174,18 +178,22 @@ struct cg_suffix {
 	char name[CG_NAME_MAX]; /* lowercase, no trailing dot */
 };
 
-/* LPM trie keys for the allow/deny maps. */
-struct cg_lpm4 {
+/*
+ * Keys of the destination tables dest4 / dest6 (hashes): a prefix length and
+ * the address masked to it. The kernel tries the lengths in use
+ * (struct cg_dest_index), longest first; the first live entry decides.
+ */
+struct cg_dest4_key {
 	__u32 prefixlen;
 	__u8 addr[4];
 };
 
-struct cg_lpm6 {
+struct cg_dest6_key {
 	__u32 prefixlen;
 	__u8 addr[16];
 };
 
-/* Value of the deny tries. */
+/* Value of dest4 / dest6. */
 struct cg_dest {
 	__u64 expires_ns; /* CLOCK_MONOTONIC; 0 = never */
 	__u32 origin;	  /* CG_ORIGIN_* */
@@ -194,6 +202,43 @@ struct cg_dest {
 
 #define CG_ORIGIN_DENY 0x1	/* [destinations] deny */
 #define CG_ORIGIN_DENY_HOST 0x2 /* [destinations] deny_host */
+#define CG_ORIGIN_ALLOW 0x4	/* [destinations] allow: never acted on */
+
+/*
+ * Single entry of the `dest_index` array (BPF_F_MMAPABLE). The daemon writes
+ * it through its mapping, one aligned __u64 at a time with atomic stores, so
+ * a reader sees each word old or new, never torn; the kernel adds to the
+ * learned counts with atomic adds.
+ */
+struct cg_dest_index {
+	/* Prefix lengths in use in dest4: bit L = some key has prefixlen L. */
+	__u64 lens4;
+	/* ... in dest6: bit L % 64 of word L / 64 (L = 0..128). */
+	__u64 lens6[3];
+	/*
+	 * Never 0 while learn4 (learn6) holds an entry: the kernel adds 1
+	 * before it inserts a new address (and takes it back when the insert
+	 * fails), the daemon subtracts 1 after it deleted one. 0 lets the
+	 * verdict skip the lookup.
+	 */
+	__u64 learned4;
+	__u64 learned6;
+};
+
+/*
+ * Value of dest_cover4 (BPF_F_MMAPABLE array, CG_COVER4_N entries): for the
+ * /24 block B (an address's top 24 bits), bit B % 64 of entry B / 64 says
+ * whether dest4 has an entry of length 24 or less covering the block, and
+ * one of length 25 to 32 inside it. The verdict skips the lengths a clear
+ * bit rules out: an address in no list costs no hash lookup, one in a long
+ * list of /32s one. Written by the daemon like cg_dest_index.
+ */
+struct cg_cover4 {
+	__u64 upto24;
+	__u64 longer;
+};
+
+#define CG_COVER4_N (1u << 18)
 
 /* A reserved query sent on a socket, until its answer arrives. */
 struct cg_pending {

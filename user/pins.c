@@ -44,8 +44,9 @@ static void map_refs(struct cg_maps *m, struct map_ref r[MAP_REFS])
 	const struct map_ref refs[MAP_REFS] = {
 		{ &m->policy, "policy" }, { &m->meta, "meta" },
 		{ &m->stats, "stats" },	  { &m->reserved, "reserved" },
-		{ &m->allow4, "allow4" }, { &m->allow6, "allow6" },
-		{ &m->deny4, "deny4" },	  { &m->deny6, "deny6" },
+		{ &m->dest4, "dest4" },	  { &m->dest6, "dest6" },
+		{ &m->dest_index, "dest_index" },
+		{ &m->dest_cover4, "dest_cover4" },
 		{ &m->taints, "taints" }, { &m->cgroup_taints, "cgroup_taints" },
 		{ &m->learn4, "learn4" }, { &m->learn6, "learn6" },
 	};

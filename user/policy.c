@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
@@ -15,6 +16,7 @@
 
 #include "cg_dns.h"
 #include "connguard.h"
+#include "dest.h"
 #include "policy.h"
 
 const char *const cg_builtin_reserved[] = {
@@ -43,7 +45,7 @@ const size_t cg_builtin_reserved_n =
 
 /* A key and its value, laid out for sorting by key. */
 struct kv {
-	uint8_t k[sizeof(struct cg_lpm6)];
+	uint8_t k[sizeof(uint64_t)];
 	uint8_t v[sizeof(struct cg_suffix)];
 };
 
@@ -78,9 +80,9 @@ static const struct kv *kv_find(const struct kv *v, size_t n, const void *k,
  * Duplicate keys in V must already be merged.
  */
 static int sync_map(int fd, const char *what, struct kv *v, size_t n,
-		    size_t ksz, char *why, size_t why_len)
+		    size_t ksz, int fresh, char *why, size_t why_len)
 {
-	uint8_t key[sizeof(struct cg_lpm6)], next[sizeof(struct cg_lpm6)];
+	uint8_t key[sizeof(uint64_t)], next[sizeof(uint64_t)];
 	uint8_t *stale = NULL;
 	size_t nstale = 0, cap = 0;
 	void *prev = NULL;
@@ -93,7 +95,7 @@ static int sync_map(int fd, const char *what, struct kv *v, size_t n,
 			return -1;
 		}
 	}
-	while (bpf_map_get_next_key(fd, prev, next) == 0) {
+	while (!fresh && bpf_map_get_next_key(fd, prev, next) == 0) {
 		memcpy(key, next, ksz);
 		prev = key;
 		if (kv_find(v, n, key, ksz))
@@ -124,37 +126,15 @@ static int sync_map(int fd, const char *what, struct kv *v, size_t n,
 	return err;
 }
 
-static void lpm_key(const struct cg_cidr *c, uint8_t *k)
-{
-	if (c->family == AF_INET) {
-		struct cg_lpm4 l = { .prefixlen = c->prefixlen };
-
-		memcpy(l.addr, c->addr, 4);
-		memcpy(k, &l, sizeof(l));
-	} else {
-		struct cg_lpm6 l = { .prefixlen = c->prefixlen };
-
-		memcpy(l.addr, c->addr, 16);
-		memcpy(k, &l, sizeof(l));
-	}
-}
-
-/* Sort by key and merge duplicates (OR-ing a cg_dest origin when DEST). */
-static size_t sort_merge(struct kv *v, size_t n, size_t ksz, int dest)
+/* Sort by key and drop duplicates. */
+static size_t sort_merge(struct kv *v, size_t n, size_t ksz)
 {
 	size_t out = 0;
 
 	qsort_r(v, n, sizeof(*v), kv_cmp, &ksz);
 	for (size_t i = 0; i < n; i++) {
-		if (out && memcmp(v[out - 1].k, v[i].k, ksz) == 0) {
-			if (dest) {
-				struct cg_dest *a = (void *)v[out - 1].v;
-				const struct cg_dest *b = (void *)v[i].v;
-
-				a->origin |= b->origin;
-			}
+		if (out && memcmp(v[out - 1].k, v[i].k, ksz) == 0)
 			continue;
-		}
 		if (out != i)
 			v[out] = v[i];
 		out++;
@@ -162,60 +142,189 @@ static size_t sort_merge(struct kv *v, size_t n, size_t ksz, int dest)
 	return out;
 }
 
-/* Fill V with the CIDRs of FAMILY from LIST; returns the count. */
-static size_t add_cidrs(struct kv *v, const struct cg_cidr *list, size_t n,
-			int family, int dest, uint32_t origin)
+struct cg_dest_index *cg_dest_index_map(int fd)
 {
-	size_t out = 0;
+	void *p = mmap(NULL, (size_t)sysconf(_SC_PAGESIZE),
+		       PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 
-	for (size_t i = 0; i < n; i++) {
-		if (list[i].family != family)
-			continue;
-		memset(&v[out], 0, sizeof(v[out]));
-		lpm_key(&list[i], v[out].k);
-		if (dest) {
-			struct cg_dest d = { .origin = origin };
-
-			memcpy(v[out].v, &d, sizeof(d));
-		} else {
-			uint32_t one = 1;
-
-			memcpy(v[out].v, &one, sizeof(one));
-		}
-		out++;
-	}
-	return out;
+	return p == MAP_FAILED ? NULL : p;
 }
 
-static int sync_cidrs(int fd, const char *what, int family, int dest,
-		      const struct cg_cidr *a, size_t na, uint32_t oa,
-		      const struct cg_hosts *hosts, char *why, size_t why_len)
+void cg_dest_index_unmap(struct cg_dest_index *ix)
 {
-	size_t ksz = family == AF_INET ? sizeof(struct cg_lpm4) :
-					 sizeof(struct cg_lpm6);
-	size_t total = na, n;
-	struct kv *v;
-	int err;
+	if (ix)
+		munmap(ix, (size_t)sysconf(_SC_PAGESIZE));
+}
 
-	for (size_t i = 0; hosts && i < hosts->n; i++)
-		total += hosts->v[i].n;
-	v = calloc(total ? total : 1, sizeof(*v));
-	if (!v) {
+/*
+ * Put the N entries of T into map FD, CHUNK at a time with one batch call
+ * each; where the kernel refuses a batch, one by one from where it stopped
+ * (which also names the entry that does not fit).
+ */
+static int put_entries(int fd, const char *what, const struct cg_dest_table *t,
+		       char *why, size_t why_len)
+{
+	enum { CHUNK = 65536 };
+	uint8_t *keys = malloc(CHUNK * t->ksz);
+	struct cg_dest *vals = malloc(CHUNK * sizeof(*vals));
+	LIBBPF_OPTS(bpf_map_batch_opts, o, .elem_flags = BPF_ANY);
+	int err = -1, batch = 1;
+
+	if (!keys || !vals) {
 		snprintf(why, why_len, "%s: out of memory", what);
-		return -1;
+		goto out;
 	}
-	n = add_cidrs(v, a, na, family, dest, oa);
-	for (size_t i = 0; hosts && i < hosts->n; i++)
-		n += add_cidrs(v + n, hosts->v[i].addrs, hosts->v[i].n, family,
-			       dest, CG_ORIGIN_DENY_HOST);
-	n = sort_merge(v, n, ksz, dest);
-	err = sync_map(fd, what, v, n, ksz, why, why_len);
-	free(v);
+	for (size_t i = 0; i < t->n;) {
+		__u32 cnt = (__u32)(t->n - i < CHUNK ? t->n - i : CHUNK);
+
+		if (batch) {
+			for (size_t j = 0; j < cnt; j++) {
+				memcpy(keys + j * t->ksz, t->v[i + j].key, t->ksz);
+				vals[j] = t->v[i + j].v;
+			}
+			if (bpf_map_update_batch(fd, keys, vals, &cnt, &o) == 0) {
+				i += cnt;
+				continue;
+			}
+			/* CNT says how many went in before the refusal; a
+			 * kernel that took none takes no batch: one by one.
+			 */
+			batch = cnt > 0;
+			i += cnt;
+		}
+		if (bpf_map_update_elem(fd, t->v[i].key, &t->v[i].v, BPF_ANY)) {
+			snprintf(why, why_len,
+				 "%s: cannot add entry %zu of %zu: %s", what,
+				 i + 1, t->n, strerror(errno));
+			goto out;
+		}
+		i++;
+	}
+	err = 0;
+out:
+	free(keys);
+	free(vals);
 	return err;
 }
 
-static int sync_reserved(int fd, const struct cg_config *c, uint32_t *labels,
-			 char *why, size_t why_len)
+/*
+ * Publish bitmap words (prefix lengths in use, /24 coverage): each word
+ * written whole, so no reader sees it torn; with BOTH, the union of what is
+ * there and WANT. Only words that change are written.
+ */
+static void publish(__u64 *words, const uint64_t *want, size_t n, int both)
+{
+	for (size_t i = 0; i < n; i++) {
+		uint64_t cur = __atomic_load_n(&words[i], __ATOMIC_RELAXED);
+		uint64_t v = both ? cur | want[i] : want[i];
+
+		if (v != cur)
+			__atomic_store_n(&words[i], v, __ATOMIC_RELEASE);
+	}
+}
+
+/*
+ * Make dest table FD hold exactly T, with WORDS (its lengths in use, in
+ * dest_index) true at every moment: a key that the old and the new table
+ * both have, or a length both use, is never missed by a connect judged
+ * meanwhile. So: add (and overwrite) the new entries; publish the lengths
+ * (and, for IPv4, the /24 coverage COVER: struct cg_cover4 as __u64 words)
+ * of old and new together; delete
+ * the stale entries; publish the new ones. FRESH: the map was just
+ * created, empty: no stale walk.
+ */
+static int sync_dest(int fd, const char *what, const struct cg_dest_table *t,
+		     __u64 *words, size_t nwords, __u64 *cover, int fresh,
+		     char *why, size_t why_len)
+{
+	uint8_t key[sizeof(struct cg_dest6_key)], next[sizeof(struct cg_dest6_key)];
+	uint8_t *stale = NULL;
+	size_t nstale = 0, cap = 0;
+	void *prev = NULL;
+	int err = 0;
+
+	if (put_entries(fd, what, t, why, why_len))
+		return -1;
+	publish(words, t->lens, nwords, 1);
+	if (cover)
+		publish(cover, (const uint64_t *)t->cover, 2 * CG_COVER4_N, 1);
+	while (!fresh && bpf_map_get_next_key(fd, prev, next) == 0) {
+		memcpy(key, next, t->ksz);
+		prev = key;
+		if (cg_dest_find(t, key))
+			continue;
+		if (nstale == cap) {
+			uint8_t *p;
+
+			cap = cap ? cap * 2 : 64;
+			p = realloc(stale, cap * t->ksz);
+			if (!p) {
+				free(stale);
+				snprintf(why, why_len, "%s: out of memory", what);
+				return -1;
+			}
+			stale = p;
+		}
+		memcpy(stale + nstale++ * t->ksz, key, t->ksz);
+	}
+	for (size_t i = 0; i < nstale; i++) {
+		if (bpf_map_delete_elem(fd, stale + i * t->ksz) &&
+		    errno != ENOENT) {
+			snprintf(why, why_len, "%s: cannot delete an entry: %s",
+				 what, strerror(errno));
+			err = -1;
+			break;
+		}
+	}
+	free(stale);
+	/* On failure the union stays published: a superset, never a gap. */
+	if (!err && cover)
+		publish(cover, (const uint64_t *)t->cover, 2 * CG_COVER4_N, 0);
+	if (!err)
+		publish(words, t->lens, nwords, 0);
+	return err;
+}
+
+static int sync_family(const struct cg_maps *m, struct cg_dest_index *ix,
+		       int family, const struct cg_config *c,
+		       const struct cg_hosts *hosts, char *why, size_t why_len)
+{
+	const char *what = family == AF_INET ? "dest4" : "dest6";
+	size_t clen = CG_COVER4_N * sizeof(struct cg_cover4);
+	struct cg_dest_table t;
+	__u64 *cover = NULL;
+	int err;
+
+	if (family == AF_INET) {
+		cover = mmap(NULL, clen, PROT_READ | PROT_WRITE, MAP_SHARED,
+			     m->dest_cover4, 0);
+		if (cover == MAP_FAILED) {
+			snprintf(why, why_len, "dest_cover4: cannot map: %s",
+				 strerror(errno));
+			return -1;
+		}
+	}
+	if (cg_dest_compile(family, c->allow, c->n_allow, c->deny, c->n_deny,
+			    hosts, &t)) {
+		snprintf(why, why_len, "%s: out of memory", what);
+		if (cover)
+			munmap(cover, clen);
+		return -1;
+	}
+	if (family == AF_INET)
+		err = sync_dest(m->dest4, what, &t, &ix->lens4, 1, cover,
+				m->fresh, why, why_len);
+	else
+		err = sync_dest(m->dest6, what, &t, ix->lens6,
+				CG_DEST_LENS_WORDS, NULL, m->fresh, why,
+				why_len);
+	cg_dest_free(&t);
+	if (cover)
+		munmap(cover, clen);
+	return err;
+}
+static int sync_reserved(int fd, int fresh, const struct cg_config *c,
+			 uint32_t *labels, char *why, size_t why_len)
 {
 	size_t nb = c->builtin ? cg_builtin_reserved_n : 0;
 	size_t total = nb + c->reserved.n, n = 0;
@@ -247,8 +356,9 @@ static int sync_reserved(int fd, const struct cg_config *c, uint32_t *labels,
 		if (l > *labels)
 			*labels = l;
 	}
-	n = sort_merge(v, n, sizeof(uint64_t), 0);
-	err = sync_map(fd, "reserved", v, n, sizeof(uint64_t), why, why_len);
+	n = sort_merge(v, n, sizeof(uint64_t));
+	err = sync_map(fd, "reserved", v, n, sizeof(uint64_t), fresh, why,
+		       why_len);
 	free(v);
 	return err;
 }
@@ -257,25 +367,21 @@ int cg_policy_apply(const struct cg_maps *m, const struct cg_config *c,
 		    const struct cg_hosts *hosts, char *why, size_t why_len)
 {
 	struct cg_policy *p = calloc(1, sizeof(*p));
+	struct cg_dest_index *ix = cg_dest_index_map(m->dest_index);
 	uint32_t zero = 0, labels;
 	int err = -1;
 
-	if (!p) {
-		snprintf(why, why_len, "policy: out of memory");
-		return -1;
+	if (!p || !ix) {
+		snprintf(why, why_len, "policy: %s",
+			 p ? "cannot map dest_index" : "out of memory");
+		goto out;
 	}
 	/* Suffixes and destinations first: the policy entry that arms the
 	 * ports comes last, so a guard never judges with half a policy.
 	 */
-	if (sync_reserved(m->reserved, c, &labels, why, why_len) ||
-	    sync_cidrs(m->allow4, "allow", AF_INET, 0, c->allow, c->n_allow, 0,
-		       NULL, why, why_len) ||
-	    sync_cidrs(m->allow6, "allow", AF_INET6, 0, c->allow, c->n_allow,
-		       0, NULL, why, why_len) ||
-	    sync_cidrs(m->deny4, "deny", AF_INET, 1, c->deny, c->n_deny,
-		       CG_ORIGIN_DENY, hosts, why, why_len) ||
-	    sync_cidrs(m->deny6, "deny", AF_INET6, 1, c->deny, c->n_deny,
-		       CG_ORIGIN_DENY, hosts, why, why_len))
+	if (sync_reserved(m->reserved, m->fresh, c, &labels, why, why_len) ||
+	    sync_family(m, ix, AF_INET, c, hosts, why, why_len) ||
+	    sync_family(m, ix, AF_INET6, c, hosts, why, why_len))
 		goto out;
 
 	p->mode = (uint32_t)c->mode;
@@ -295,6 +401,7 @@ int cg_policy_apply(const struct cg_maps *m, const struct cg_config *c,
 	}
 	err = 0;
 out:
+	cg_dest_index_unmap(ix);
 	free(p);
 	return err;
 }
@@ -380,13 +487,19 @@ int cg_resolve_host(const char *name, struct cg_cidr **addrs, size_t *n,
 	return 0;
 }
 
-static long expire(int fd, size_t ksz, uint64_t now)
+/*
+ * Delete the entries of learn map FD whose TTL ran out; COUNT (dest_index's
+ * learned4/6) goes down by one for each delete that happened, never before:
+ * it must not read 0 while an entry is left.
+ */
+static long expire(int fd, size_t ksz, uint64_t now, __u64 *count)
 {
 	uint8_t key[sizeof(struct cg_addr6)], next[sizeof(struct cg_addr6)];
 	uint8_t *gone = NULL;
 	size_t n = 0, cap = 0;
 	struct cg_learned v;
 	void *prev = NULL;
+	long done = 0;
 
 	while (bpf_map_get_next_key(fd, prev, next) == 0) {
 		memcpy(key, next, ksz);
@@ -405,21 +518,34 @@ static long expire(int fd, size_t ksz, uint64_t now)
 	/* An entry refreshed since it was read must stay: check again. */
 	for (size_t i = 0; i < n; i++)
 		if (bpf_map_lookup_elem(fd, gone + i * ksz, &v) == 0 &&
-		    v.expires_ns <= now)
-			bpf_map_delete_elem(fd, gone + i * ksz);
+		    v.expires_ns <= now &&
+		    bpf_map_delete_elem(fd, gone + i * ksz) == 0) {
+			if (count)
+				__atomic_fetch_sub(count, 1, __ATOMIC_SEQ_CST);
+			done++;
+		}
 	free(gone);
-	return (long)n;
+	return done;
 }
 
 long cg_learned_expire(const struct cg_maps *m)
 {
+	struct cg_dest_index *ix = cg_dest_index_map(m->dest_index);
 	struct timespec ts;
 	uint64_t now;
+	long n;
 
+	/* Without the counts a delete could not be accounted for. */
+	if (!ix)
+		return -1;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	now = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-	return expire(m->learn4, sizeof(uint32_t), now) +
-	       expire(m->learn6, sizeof(struct cg_addr6), now);
+	n = expire(m->learn4, sizeof(uint32_t), now,
+		   &ix->learned4) +
+	    expire(m->learn6, sizeof(struct cg_addr6), now,
+		   &ix->learned6);
+	cg_dest_index_unmap(ix);
+	return n;
 }
 
 int cg_stats_read(int stats_fd, uint64_t *out)
@@ -447,7 +573,7 @@ int cg_stats_read(int stats_fd, uint64_t *out)
 
 long cg_map_count(int fd)
 {
-	uint8_t key[sizeof(struct cg_lpm6)], next[sizeof(struct cg_lpm6)];
+	uint8_t key[sizeof(struct cg_dest6_key)], next[sizeof(struct cg_dest6_key)];
 	struct bpf_map_info info = {};
 	__u32 ilen = sizeof(info);
 	void *prev = NULL;

@@ -10,9 +10,20 @@
 
 /* File descriptors of the policy maps (pinned or from the skeleton). */
 struct cg_maps {
-	int policy, meta, stats, reserved, allow4, allow6, deny4, deny6, taints;
-	int cgroup_taints, learn4, learn6;
+	int policy, meta, stats, reserved, dest4, dest6, dest_index;
+	int dest_cover4, taints, cgroup_taints, learn4, learn6;
+	/*
+	 * Not a map: the maps were just created by this daemon and are empty,
+	 * so the next cg_policy_apply() need not look for stale entries.
+	 */
+	int fresh;
 };
+
+struct cg_dest_index;
+
+/* Map dest_index (an fd: BPF_F_MMAPABLE) read-write; NULL on failure. */
+struct cg_dest_index *cg_dest_index_map(int fd);
+void cg_dest_index_unmap(struct cg_dest_index *ix);
 
 /* The built-in reserved suffixes (IANA special-use names, RFC 2606/6761/6762). */
 extern const char *const cg_builtin_reserved[];
@@ -41,10 +52,11 @@ int cg_resolve_host(const char *name, struct cg_cidr **addrs, size_t *n,
 		    uint32_t *ttl, char *why, size_t why_len);
 
 /*
- * Make the maps say what C says: write the policy entry, then add missing
- * reserved suffixes, allow and deny prefixes and delete those no longer
- * configured. HOSTS adds the resolved deny_host addresses. Returns 0 or -1
- * with a message in WHY.
+ * Make the maps say what C says: add the missing reserved suffixes and the
+ * destination entries (user/dest.h: allow, deny and HOSTS' resolved
+ * deny_host addresses), delete those no longer configured, then write the
+ * policy entry. No connect judged meanwhile misses an entry that the old and
+ * the new policy both have. Returns 0 or -1 with a message in WHY.
  */
 int cg_policy_apply(const struct cg_maps *m, const struct cg_config *c,
 		    const struct cg_hosts *hosts, char *why, size_t why_len);

@@ -890,10 +890,12 @@ int cmd_run(int argc, char **argv)
 		goto out;
 	}
 	hosts_refresh(&g, true);
+	g.maps.fresh = !adopt; /* maps created just now: nothing stale */
 	if (cg_policy_apply(&g.maps, &g.cfg, &g.hosts, why, sizeof(why))) {
 		p_err("run", "%s", why);
 		goto out;
 	}
+	g.maps.fresh = 0;
 	/* An adopted meta keeps what was reported: losses while no daemon
 	 * ran are reported now.
 	 */

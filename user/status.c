@@ -59,6 +59,25 @@ static void fill(struct json_object *o, const char *name, long n, long max)
 	json_object_object_add(o, name, f);
 }
 
+/* Entries of a dest table by kind: allow, or deny (deny, deny_host). */
+static void dest_count(int fd, long *allow, long *deny)
+{
+	uint8_t key[sizeof(struct cg_dest6_key)] = {}, next[sizeof(key)] = {};
+	struct cg_dest v;
+	void *prev = NULL;
+
+	while (bpf_map_get_next_key(fd, prev, next) == 0) {
+		memcpy(key, next, sizeof(key));
+		prev = key;
+		if (bpf_map_lookup_elem(fd, key, &v))
+			continue;
+		if (v.origin & CG_ORIGIN_ALLOW)
+			(*allow)++;
+		else
+			(*deny)++;
+	}
+}
+
 int cmd_status(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -155,10 +174,8 @@ int cmd_status(int argc, char **argv)
 	fill(maps, "learn4", cg_map_count(m.learn4), CG_LEARN_MAX);
 	fill(maps, "learn6", cg_map_count(m.learn6), CG_LEARN_MAX);
 	fill(maps, "reserved", cg_map_count(m.reserved), CG_RESERVED_MAX);
-	fill(maps, "allow4", cg_map_count(m.allow4), CG_CIDR_MAX);
-	fill(maps, "allow6", cg_map_count(m.allow6), CG_CIDR_MAX);
-	fill(maps, "deny4", cg_map_count(m.deny4), CG_CIDR_MAX);
-	fill(maps, "deny6", cg_map_count(m.deny6), CG_CIDR_MAX);
+	fill(maps, "dest4", cg_map_count(m.dest4), CG_CIDR_MAX);
+	fill(maps, "dest6", cg_map_count(m.dest6), CG_CIDR_MAX);
 	json_object_object_add(o, "maps", maps);
 
 	if (json) {
@@ -196,10 +213,19 @@ int cmd_status(int argc, char **argv)
 		       (unsigned long long)st[CG_STAT_DNS_RESERVED],
 		       (unsigned long long)st[CG_STAT_DNS_MALFORMED],
 		       (unsigned long long)st[CG_STAT_DNS_UNOWNED]);
+		long a4 = 0, d4 = 0, a6 = 0, d6 = 0;
+		struct cg_dest_index ix = {};
+
+		dest_count(m.dest4, &a4, &d4);
+		dest_count(m.dest6, &a6, &d6);
+		bpf_map_lookup_elem(m.dest_index, &zero, &ix);
 		printf("destinations: allow %ld+%ld, deny %ld+%ld "
-		       "(IPv4+IPv6 prefixes)\n",
-		       cg_map_count(m.allow4), cg_map_count(m.allow6),
-		       cg_map_count(m.deny4), cg_map_count(m.deny6));
+		       "(IPv4+IPv6 prefixes; a deny inside an allow left "
+		       "out), %d+%d prefix lengths\n",
+		       a4, a6, d4, d6, __builtin_popcountll(ix.lens4),
+		       __builtin_popcountll(ix.lens6[0]) +
+			       __builtin_popcountll(ix.lens6[1]) +
+			       __builtin_popcountll(ix.lens6[2]));
 		printf("learned:      %ld+%ld addresses (IPv4+IPv6), %llu "
 		       "answers, %llu unsolicited, %llu misroutes, %llu not "
 		       "recorded (map full)\n",

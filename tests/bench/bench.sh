@@ -804,7 +804,7 @@ if want B6; then
 	c4_args=(udp --addr "$MAIL4" --port 25 --n "$N_UDP")
 	dq_args=(dns --addr "$DNSRESP_ADDR" --port 53 --n "$N_DNS" --name www.build.realcorp.net)
 	cmd B6 "config: [destinations] deny = one line per prefix (3/4 /32 in 10/8, 1/4 /24 in 20/6), or [domains] builtin = no, reserved = sN.bench.test, one line each"
-	cmd B6 "connect4: cgload ${c4_args[*]} (guarded port, not denied: allow, deny, learn and taint lookups, no event)"
+	cmd B6 "connect4: cgload ${c4_args[*]} (guarded port, not denied: a dest4 lookup per prefix length in use, the taint lookup, no event)"
 	cmd B6 "connect4, dense: cgload udp --addr PROBE --port 25 --n $N_UDP --expect ENETUNREACH (PROBE: an address of 10/8 no prefix covers; the hook runs before the route lookup, nothing is sent)"
 	cmd B6 "DNS: cgload ${dq_args[*]} (and --name www.s7.bench.test: a reserved hit)"
 	# The same workloads on the empty programs: what bpf_stats and the hook

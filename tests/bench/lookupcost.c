@@ -9,9 +9,12 @@
  *   empty      r0 = 1 (what the hook and bpf_stats cost by themselves)
  *   policy     policy[0], then its ports[] byte of the destination port
  *   ktime      bpf_ktime_get_ns()
- *   allow4     LPM lookup of the destination /32 in allow4
- *   deny4      LPM lookup of the destination /32 in deny4
- *   learn4     hash lookup of the destination in learn4
+ *   index      dest_index[0] and its lens4 word (the prefix lengths in use)
+ *   dest4      hash lookup of (32, destination) in dest4: one prefix length
+ *              of the search; the verdict does one per length in use, longest
+ *              first, until an entry decides
+ *   learn4     hash lookup of the destination in learn4 (the verdict skips
+ *              it while dest_index counts no learned address)
  *   taints     hash lookup of the current tgid in taints
  *   cgtaints   hash lookup of the current cgroup id in cgroup_taints
  *
@@ -97,8 +100,13 @@ static int build(const char *kind, int fd, struct prog *p)
 		add(p, LDX(BPF_B, BPF_REG_0, BPF_REG_0, POLICY_PORTS_OFF));
 	} else if (!strcmp(kind, "ktime")) {
 		add(p, CALL(BPF_FUNC_ktime_get_ns));
-	} else if (!strcmp(kind, "allow4") || !strcmp(kind, "deny4")) {
-		/* struct cg_lpm4 { prefixlen = 32, addr = user_ip4 } */
+	} else if (!strcmp(kind, "index")) {
+		add(p, ST(BPF_W, BPF_REG_10, -8, 0));
+		lookup_at_fp8(p, fd);
+		add(p, INSN(BPF_JMP | BPF_JEQ | BPF_K, BPF_REG_0, 0, 1, 0));
+		add(p, LDX(BPF_DW, BPF_REG_0, BPF_REG_0, 0));
+	} else if (!strcmp(kind, "dest4")) {
+		/* struct cg_dest4_key { prefixlen = 32, addr = user_ip4 } */
 		add(p, ST(BPF_W, BPF_REG_10, -8, 32));
 		add(p, LDX(BPF_W, BPF_REG_2, BPF_REG_6,
 			   offsetof(struct bpf_sock_addr, user_ip4)));
@@ -132,7 +140,8 @@ int main(int argc, char **argv)
 		const char *kind, *map;
 	} probes[] = {
 		{ "empty", NULL },	{ "policy", "policy" }, { "ktime", NULL },
-		{ "allow4", "allow4" }, { "deny4", "deny4" },	{ "learn4", "learn4" },
+		{ "index", "dest_index" }, { "dest4", "dest4" },
+		{ "learn4", "learn4" },
 		{ "taints", "taints" }, { "cgtaints", "cgroup_taints" },
 	};
 	static char log[65536];

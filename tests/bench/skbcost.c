@@ -45,6 +45,7 @@
 #include "connguard.skel.h"
 #include "connguard.h"
 #include "config.h"
+#include "pins.h"
 #include "policy.h"
 
 #define PKT_MAX 2048
@@ -335,20 +336,11 @@ int main(int argc, char **argv)
 			strerror(errno));
 		return 1;
 	}
-	m = (struct cg_maps){
-		.policy = bpf_map__fd(skel->maps.policy),
-		.meta = bpf_map__fd(skel->maps.meta),
-		.stats = bpf_map__fd(skel->maps.stats),
-		.reserved = bpf_map__fd(skel->maps.reserved),
-		.allow4 = bpf_map__fd(skel->maps.allow4),
-		.allow6 = bpf_map__fd(skel->maps.allow6),
-		.deny4 = bpf_map__fd(skel->maps.deny4),
-		.deny6 = bpf_map__fd(skel->maps.deny6),
-		.taints = bpf_map__fd(skel->maps.taints),
-		.cgroup_taints = bpf_map__fd(skel->maps.cgroup_taints),
-		.learn4 = bpf_map__fd(skel->maps.learn4),
-		.learn6 = bpf_map__fd(skel->maps.learn6),
-	};
+	if (cg_maps_from_obj(skel->obj, &m)) {
+		fprintf(stderr, "skbcost: the BPF object lacks a map\n");
+		goto out;
+	}
+	m.fresh = 1; /* just created, as a starting daemon's */
 	if (cg_policy_apply(&m, &cfg, &hosts, why, sizeof(why))) {
 		fprintf(stderr, "skbcost: policy: %s\n", why);
 		goto out;

@@ -56,7 +56,7 @@ fi
 for want in 'connguard_up 1' 'connguard_enforce 1' \
 	'connguard_verdicts_total{action="blocked",reason="forbidden-destination"} 0' \
 	'connguard_lost_events_total 0' 'connguard_taints_total' 'connguard_dns_queries_total' \
-	'connguard_map_entries{map="deny4"} 1' 'connguard_map_max_entries{map="taints"}'; do
+	'connguard_map_entries{map="dest4"} 2' 'connguard_map_max_entries{map="taints"}'; do
 	grep -qF "$want" <<<"$samples" && ok "has $want" || not_ok "has $want" "$samples"
 done
 [ "$(stat -c %a "$PROM")" = 644 ] && ok "mode 0644 (node_exporter reads it)" || not_ok "mode 0644" "$(stat -c %a "$PROM")"

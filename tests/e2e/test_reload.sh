@@ -69,5 +69,93 @@ hup "SIGHUP back to enforce without deny: reloaded" reloaded
 probe "deny removed by reload: $DENY4:143 -> OK" OK --connect "$DENY4" 143
 probe "enforce again: tainted -> EPERM" EPERM --resolve foo.test --connect "$MAIL4" 143
 
+# --- no window: while reloads switch between two policies that both forbid
+# $DENY4 (through a /24 in one, a /16 in the other, each with 3000 other /32
+# deny entries that come and go), not one connect to it gets through.
+CGLOAD=${CGLOAD:-$REPO_ROOT/${OUTPUT:-.output}/bench/cgload}
+if [ -x "$CGLOAD" ]; then
+	mapfile -t extra_a < <(seq 0 2999 | awk '{ printf "deny = 100.64.%d.%d\n", $1 / 256, $1 % 256 }')
+	mapfile -t extra_b < <(seq 0 2999 | awk '{ printf "deny = 100.65.%d.%d\n", $1 / 256, $1 % 256 }')
+	lab_config "$CONF" enforce "deny = $DENY_NET4" "${extra_a[@]}"
+	hup "policy A: $DENY_NET4 and 3000 /32: reloaded" reloaded
+	# Connects in rounds until the reloads are over (300 rounds at most);
+	# small rounds, since each refused connect writes an event.
+	(
+		for ((r = 0; r < 300; r++)); do
+			in_cg "$CGLOAD" udp --addr "$DENY4" --port 25 --n 500 --expect EPERM
+			[ -e "$LAB_DIR/reloads.done" ] && break
+		done
+	) >"$LAB_DIR/cgload.out" 2>&1 &
+	load_pid=$!
+	_bg_pids+=("$load_pid")
+	for i in 1 2 3 4 5 6; do
+		if ((i % 2)); then
+			lab_config "$CONF" enforce "deny = ${DENY4%.*.*}.0.0/16" "${extra_b[@]}"
+		else
+			lab_config "$CONF" enforce "deny = $DENY_NET4" "${extra_a[@]}"
+		fi
+		hup "reload $i of 6 while connects run" reloaded
+	done
+	running=no
+	kill -0 "$load_pid" 2>/dev/null && running=yes
+	touch "$LAB_DIR/reloads.done"
+	wait "$load_pid"
+	rounds=$(grep -c '^ops=' "$LAB_DIR/cgload.out")
+	bad=$(sed -n 's/.* bad=\([0-9]*\) .*/\1/p' "$LAB_DIR/cgload.out" | awk '{ s += $1 } END { print s + 0 }')
+	diag "cgload: $rounds rounds of 500 connects, $bad not EPERM; still running after the last reload: $running"
+	[ "$running" = yes ] && ok "the connects ran during all the reloads" ||
+		not_ok "the connects ran during all the reloads" "$(tail -n 3 "$LAB_DIR/cgload.out")"
+	[ "$rounds" -gt 0 ] && [ "$bad" = 0 ] &&
+		[ "$(grep -c '^ops=' "$LAB_DIR/cgload.out")" = "$(grep -c ' bad=0 ' "$LAB_DIR/cgload.out")" ] &&
+		ok "no connect to $DENY4 got through during the reloads" ||
+		not_ok "no connect to $DENY4 got through during the reloads" "$(grep -v ' bad=0 ' "$LAB_DIR/cgload.out" | head -n 5)"
+	probe "after the reloads: $DENY4:143 -> EPERM" EPERM --connect "$DENY4" 143
+
+	# The same for a prefix both allow inside a deny (no events: one long
+	# run of connects): allowed through a /32 in one policy, a /26 in the
+	# other, while the deny around it is a /24, then a /16, and 3000 /32
+	# or /30 deny entries come and go. Any moment where the allow is not
+	# looked up (or the deny around it is, alone) is an EPERM.
+	mapfile -t extra_c < <(seq 0 2999 | awk '{ printf "deny = 100.65.%d.%d/30\n", $1 / 64, ($1 % 64) * 4 }')
+	pol_a=("deny = $DENY_NET4" "allow = 127.0.0.0/8 ::1/128 $DENYOK4/32" "${extra_a[@]}")
+	pol_b=("deny = ${DENY4%.*.*}.0.0/16" "allow = 127.0.0.0/8 ::1/128 ${DENYOK4%.*}.0/26" "${extra_c[@]}")
+	lab_config "$CONF" enforce "${pol_a[@]}"
+	hup "policy A: allow $DENYOK4/32 inside deny $DENY_NET4: reloaded" reloaded
+	rm -f "$LAB_DIR/reloads.done"
+	(
+		for ((r = 0; r < 40; r++)); do
+			in_cg "$CGLOAD" udp --addr "$DENYOK4" --port 25 --n 100000 --expect OK
+			[ -e "$LAB_DIR/reloads.done" ] && break
+		done
+	) >"$LAB_DIR/cgload2.out" 2>&1 &
+	load_pid=$!
+	_bg_pids+=("$load_pid")
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		if ((i % 2)); then
+			lab_config "$CONF" enforce "${pol_b[@]}"
+		else
+			lab_config "$CONF" enforce "${pol_a[@]}"
+		fi
+		hup "reload $i of 10 while allowed connects run" reloaded
+	done
+	running=no
+	kill -0 "$load_pid" 2>/dev/null && running=yes
+	touch "$LAB_DIR/reloads.done"
+	wait "$load_pid"
+	rounds=$(grep -c '^ops=' "$LAB_DIR/cgload2.out")
+	bad=$(sed -n 's/.* bad=\([0-9]*\) .*/\1/p' "$LAB_DIR/cgload2.out" | awk '{ s += $1 } END { print s + 0 }')
+	diag "cgload: $rounds rounds of 100000 connects, $bad refused; still running after the last reload: $running"
+	[ "$running" = yes ] && ok "the allowed connects ran during all the reloads" ||
+		not_ok "the allowed connects ran during all the reloads" "$(tail -n 3 "$LAB_DIR/cgload2.out")"
+	[ "$rounds" -gt 0 ] && [ "$bad" = 0 ] &&
+		[ "$rounds" = "$(grep -c ' bad=0 ' "$LAB_DIR/cgload2.out")" ] &&
+		ok "no connect to $DENYOK4 was refused during the reloads" ||
+		not_ok "no connect to $DENYOK4 was refused during the reloads" "$(grep -v ' bad=0 ' "$LAB_DIR/cgload2.out" | head -n 5)"
+	probe "after the reloads: $DENYOK4:143 -> OK" OK --connect "$DENYOK4" 143
+	probe "after the reloads: ${DENY4%.*}.100:143 -> EPERM" EPERM --connect "${DENY4%.*}.100" 143
+else
+	skip_needs "no window during reloads" "$CGLOAD is not built (make test-build)"
+fi
+
 guard_stop
 done_testing
