@@ -28,6 +28,8 @@
  * reload holds the old and the new entries at once for a moment.
  */
 #define CG_CIDR_MAX 1048576
+/* Least capacity of a destination table; see dest_capacity() in run.c. */
+#define CG_DEST_MIN 65536
 #define CG_RINGBUF_SIZE (1 << 21) /* bytes */
 /* The kernel wakes the daemon once this much is waiting; it drains the
  * rest every CG_DRAIN_MS on its own.

@@ -127,7 +127,8 @@ int cg_dest_compile(int family, const struct cg_cidr *allow, size_t n_allow,
 		 * heap, which would keep it resident after the first reload.
 		 */
 		void *p = mmap(NULL, COVER_LEN, PROT_READ | PROT_WRITE,
-			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1,
+			       0);
 
 		t->cover = p == MAP_FAILED ? NULL : p;
 	}

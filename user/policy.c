@@ -193,9 +193,17 @@ static int put_entries(int fd, const char *what, const struct cg_dest_table *t,
 			i += cnt;
 		}
 		if (bpf_map_update_elem(fd, t->v[i].key, &t->v[i].v, BPF_ANY)) {
-			snprintf(why, why_len,
-				 "%s: cannot add entry %zu of %zu: %s", what,
-				 i + 1, t->n, strerror(errno));
+			if (errno == E2BIG)
+				snprintf(why, why_len,
+					 "%s: full at entry %zu of %zu (it was "
+					 "sized at start for twice the "
+					 "configuration then): restart the "
+					 "guard to grow it",
+					 what, i + 1, t->n);
+			else
+				snprintf(why, why_len,
+					 "%s: cannot add entry %zu of %zu: %s",
+					 what, i + 1, t->n, strerror(errno));
 			goto out;
 		}
 		i++;
@@ -296,8 +304,9 @@ static int sync_family(const struct cg_maps *m, struct cg_dest_index *ix,
 	int err;
 
 	if (family == AF_INET) {
-		cover = mmap(NULL, clen, PROT_READ | PROT_WRITE, MAP_SHARED,
-			     m->dest_cover4, 0);
+		/* Populated at once: a fault per page costs more here. */
+		cover = mmap(NULL, clen, PROT_READ | PROT_WRITE,
+			     MAP_SHARED | MAP_POPULATE, m->dest_cover4, 0);
 		if (cover == MAP_FAILED) {
 			snprintf(why, why_len, "dest_cover4: cannot map: %s",
 				 strerror(errno));

@@ -641,10 +641,43 @@ out:
  * pinned there, or, when ADOPT, the maps an earlier daemon pinned reused as
  * they are (taints, counters and the ring buffer with its unread events).
  */
+/*
+ * Capacity of the destination tables (dest4, dest6). A hash's bucket array
+ * is sized, allocated and zeroed by its capacity at load: 16 MiB each at
+ * CG_CIDR_MAX, whatever the configuration. So: room for twice the entries
+ * of configuration C (a reload holds old and new together; a deny_host
+ * name counts for 64 addresses), at least CG_DEST_MIN, at most
+ * CG_CIDR_MAX. A reload that outgrows it is refused, and says so. Pins
+ * adopted from an earlier daemon in PIN_DIR (NULL: none) keep theirs.
+ */
+static __u32 dest_capacity(const struct cg_config *c, const char *pin_dir)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	char path[PATH_MAX];
+	size_t n, cap;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/dest4", pin_dir ? pin_dir : "");
+	fd = pin_dir ? bpf_obj_get(path) : -1;
+	if (fd >= 0) {
+		int err = bpf_obj_get_info_by_fd(fd, &info, &len);
+
+		close(fd);
+		if (!err && info.max_entries)
+			return info.max_entries;
+	}
+	n = c->n_allow + c->n_deny + 64 * c->deny_host.n;
+	for (cap = CG_DEST_MIN; cap < 2 * n && cap < CG_CIDR_MAX; cap *= 2)
+		;
+	return (__u32)cap;
+}
+
 /* Where the last load took the kernel's types from, for "started". */
 static const char *load_types = "kernel types: " CG_VMLINUX_BTF;
 
-static struct connguard_bpf *load(const char *pin_dir, bool adopt)
+static struct connguard_bpf *load(const char *pin_dir, bool adopt,
+				   __u32 dest_cap)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, oo);
 	struct connguard_bpf *skel;
@@ -674,6 +707,9 @@ static struct connguard_bpf *load(const char *pin_dir, bool adopt)
 		if (bpf_map__set_pin_path(map, path))
 			goto fail;
 	}
+	if (bpf_map__set_max_entries(skel->maps.dest4, dest_cap) ||
+	    bpf_map__set_max_entries(skel->maps.dest6, dest_cap))
+		goto fail;
 	/*
 	 * libbpf parses the kernel's BTF (5 MiB and more) into fresh heap
 	 * memory while loading, and on a virtual machine every first touch of
@@ -860,7 +896,7 @@ int cmd_run(int argc, char **argv)
 	g.mono_off = cg_mono_to_real_offset();
 
 	libbpf_set_print(libbpf_print);
-	g.skel = load(g.pin_dir, adopt);
+	g.skel = load(g.pin_dir, adopt, dest_capacity(&g.cfg, g.pin_dir));
 	if (!g.skel && adopt) {
 		fprintf(stderr, "connguard: run: the pins in %s do not fit "
 				"this build: replacing them\n",
@@ -872,7 +908,7 @@ int cmd_run(int argc, char **argv)
 			goto out;
 		}
 		pinned = true;
-		g.skel = load(g.pin_dir, false);
+		g.skel = load(g.pin_dir, false, dest_capacity(&g.cfg, NULL));
 	}
 	if (!g.skel) {
 		p_err("run", "cannot load the BPF programs into this kernel: %s",

@@ -121,6 +121,32 @@ ev_sync
 ev_absent "... taints nothing" type=taint name=n5.bigcorp.net
 ev_absent "... and its mail connect is not acted on" type=connect pid="$PROBE_PID"
 
+# A deny list beyond what the destination table was sized for at start
+# (twice the configuration, at least 65536): refused with the way out, and
+# the running policy stays.
+lab_config "$CONF" audit "deny = $BADNET4"
+reload_rc "back to a small policy: exit 0" 0
+$PY - "$CONF" "$MAIL4" <<'PYEOF'
+import sys
+with open(sys.argv[1]) as f:
+    text = f.read()
+addrs = [sys.argv[2]] + ["10.%d.%d.%d" % (i >> 16, (i >> 8) & 255, i & 255) for i in range(70000)]
+lines = ["deny = " + " ".join(addrs[i:i + 100]) for i in range(0, len(addrs), 100)]
+text = text.replace("[ports]", "[destinations]\n" + "\n".join(lines) + "\n\n[ports]", 1)
+with open(sys.argv[1], "w") as f:
+    f.write(text)
+PYEOF
+reload_rc "70000 more deny prefixes than the table holds: exit 1" 1
+grep -q "dest4: full at entry .*restart the guard to grow it" <<<"$RELOAD_ERR" &&
+	grep -q "previous policy was restored" <<<"$RELOAD_ERR" &&
+	ok "... says the table is full, how to grow it, and that the old policy was restored" ||
+	not_ok "full destination table message" "$RELOAD_ERR"
+probe "the running policy stayed: $BAD4:143 logged, not blocked -> OK" OK --connect "$BAD4" 143
+ev_expect "... as a forbidden destination" type=connect action=logged dst="$BAD4" pid="$PROBE_PID"
+probe "an address only the refused policy denied: $MAIL4:143 -> OK" OK --connect "$MAIL4" 143
+ev_sync
+ev_absent "... and not acted on" type=connect pid="$PROBE_PID"
+
 reload_rc "unknown option: exit 2" 2 --bogus
 guard_stop
 reload_rc "no guard: exit 1" 1
