@@ -155,12 +155,15 @@ static __always_inline int cg_dns_locate(struct __sk_buff *skb,
 }
 
 /*
- * Every packet a TCP socket sends goes to its peer's port: when that is not
- * a DNS port, the packet needs no parsing at all. Most of what a build agent
- * sends leaves here, on two loads from the socket.
+ * Packets that need no parsing, told by their socket. A TCP socket sends
+ * only to its peer's port: when that is not a DNS port, it is done. A UDP
+ * socket that never connected or sent to a DNS port has no owner (cg_own()
+ * runs in the connect and sendmsg hooks before its first such packet), and
+ * a query on a socket with no owner could taint no one. Most of what a
+ * build agent sends leaves here without a header read.
  */
-static __always_inline int cg_tcp_peer_not_dns(struct __sk_buff *skb,
-					       const struct cg_policy *p)
+static __always_inline int cg_sock_not_dns(struct __sk_buff *skb,
+					   const struct cg_policy *p)
 {
 	struct bpf_sock *sk = skb->sk;
 	__u16 port;
@@ -168,10 +171,15 @@ static __always_inline int cg_tcp_peer_not_dns(struct __sk_buff *skb,
 	if (!sk)
 		return 0;
 	sk = bpf_sk_fullsock(sk);
-	if (!sk || sk->protocol != IPPROTO_TCP)
+	if (!sk)
 		return 0;
-	port = bpf_ntohs((__u16)sk->dst_port);
-	return !(p->port_bits_dns & (1ull << (port & 63)));
+	if (sk->protocol == IPPROTO_TCP) {
+		port = bpf_ntohs((__u16)sk->dst_port);
+		return !(p->port_bits_dns & (1ull << (port & 63)));
+	}
+	if (sk->protocol == IPPROTO_UDP)
+		return !bpf_sk_storage_get(&owners, sk, NULL, 0);
+	return 0;
 }
 
 /* Copy the message at LI->off of a UDP packet into the per-CPU scratch. */

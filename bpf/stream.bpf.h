@@ -220,7 +220,7 @@ static __always_inline void cg_dns_egress(struct __sk_buff *skb)
 	struct cg_scratch *sc;
 	__u32 n = 0;
 
-	if (!p || cg_tcp_peer_not_dns(skb, p) ||
+	if (!p || cg_sock_not_dns(skb, p) ||
 	    cg_dns_locate(skb, p, 0, &li))
 		return;
 	if (li.proto == IPPROTO_TCP) {
