@@ -386,16 +386,21 @@ ND_CG=$TEST_CG/nulldeny
 P_CG=$TEST_CG/probe # lookupcost's probes (B6)
 NULL_IDS= NULLD_IDS=
 mkdir "$N_CG" "$ND_CG" "$P_CG"
-null_start() { # null_start CG OUT [DENY_PORT]
+# null_start CG OUT [DENY_PORT]: start nullguard, its program ids in
+# NULL_START_IDS. Not in a $(...) subshell: the PID must reach _bg_pids
+# here, or the exit trap could not stop it.
+null_start() {
 	"$BIN/nullguard" "$1" 900 ${3:+"$3"} >"$2" 2>&1 &
 	_bg_pids+=($!)
 	wait_until 5 grep -q '^ready' "$2" || return 1
-	sed -n 's/^ready //p' "$2" | tr ' ' '\n' | sed 's/^/cg_/' | tr '\n' ' '
+	NULL_START_IDS=$(sed -n 's/^ready //p' "$2" | tr ' ' '\n' | sed 's/^/cg_/' | tr '\n' ' ')
 }
-NULL_IDS=$(null_start "$N_CG" "$LAB_DIR/null.out") ||
+null_start "$N_CG" "$LAB_DIR/null.out" ||
 	{ not_ok "nullguard attaches" "$(cat "$LAB_DIR/null.out")"; done_testing; }
-NULLD_IDS=$(null_start "$ND_CG" "$LAB_DIR/nulld.out" 25) ||
+NULL_IDS=$NULL_START_IDS
+null_start "$ND_CG" "$LAB_DIR/nulld.out" 25 ||
 	{ not_ok "nullguard (deny 25) attaches" "$(cat "$LAB_DIR/nulld.out")"; done_testing; }
+NULLD_IDS=$NULL_START_IDS
 cmd setup "control: nullguard CG 900 [25] on the siblings .../null and .../nulldeny: empty programs (r0 = 1; exit; with 25: r0 = 0 for user_port 25) on connect4/6, sendmsg4/6, skb egress/ingress"
 
 # control LABEL FUNC ARGS...: the same A/B with A in the null guard's
