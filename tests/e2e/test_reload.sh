@@ -73,6 +73,22 @@ probe "enforce again: tainted -> EPERM" EPERM --resolve foo.test --connect "$MAI
 # $DENY4 (through a /24 in one, a /16 in the other, each with 3000 other /32
 # deny entries that come and go), not one connect to it gets through.
 CGLOAD=${CGLOAD:-$REPO_ROOT/${OUTPUT:-.output}/bench/cgload}
+
+# load_check OUT RAN NONE: end the connect loop $load_pid (writing OUT) and
+# check that it ran through every reload (RAN) and that no connect of any
+# round went the wrong way (NONE: bad=0 in every round).
+load_check() {
+	local out=$1 running=no rounds bad
+	kill -0 "$load_pid" 2>/dev/null && running=yes
+	touch "$LAB_DIR/reloads.done"
+	wait "$load_pid"
+	rounds=$(grep -c '^ops=' "$out")
+	bad=$(sed -n 's/.* bad=\([0-9]*\) .*/\1/p' "$out" | awk '{ s += $1 } END { print s + 0 }')
+	diag "cgload: $rounds rounds, $bad connects the wrong way; still running after the last reload: $running"
+	[ "$running" = yes ] && ok "$2" || not_ok "$2" "$(tail -n 3 "$out")"
+	[ "$rounds" -gt 0 ] && [ "$bad" = 0 ] && [ "$rounds" = "$(grep -c ' bad=0 ' "$out")" ] &&
+		ok "$3" || not_ok "$3" "$(grep -v ' bad=0 ' "$out" | head -n 5)"
+}
 if [ -x "$CGLOAD" ]; then
 	mapfile -t extra_a < <(seq 0 2999 | awk '{ printf "deny = 100.64.%d.%d\n", $1 / 256, $1 % 256 }')
 	mapfile -t extra_b < <(seq 0 2999 | awk '{ printf "deny = 100.65.%d.%d\n", $1 / 256, $1 % 256 }')
@@ -96,19 +112,8 @@ if [ -x "$CGLOAD" ]; then
 		fi
 		hup "reload $i of 6 while connects run" reloaded
 	done
-	running=no
-	kill -0 "$load_pid" 2>/dev/null && running=yes
-	touch "$LAB_DIR/reloads.done"
-	wait "$load_pid"
-	rounds=$(grep -c '^ops=' "$LAB_DIR/cgload.out")
-	bad=$(sed -n 's/.* bad=\([0-9]*\) .*/\1/p' "$LAB_DIR/cgload.out" | awk '{ s += $1 } END { print s + 0 }')
-	diag "cgload: $rounds rounds of 500 connects, $bad not EPERM; still running after the last reload: $running"
-	[ "$running" = yes ] && ok "the connects ran during all the reloads" ||
-		not_ok "the connects ran during all the reloads" "$(tail -n 3 "$LAB_DIR/cgload.out")"
-	[ "$rounds" -gt 0 ] && [ "$bad" = 0 ] &&
-		[ "$(grep -c '^ops=' "$LAB_DIR/cgload.out")" = "$(grep -c ' bad=0 ' "$LAB_DIR/cgload.out")" ] &&
-		ok "no connect to $DENY4 got through during the reloads" ||
-		not_ok "no connect to $DENY4 got through during the reloads" "$(grep -v ' bad=0 ' "$LAB_DIR/cgload.out" | head -n 5)"
+	load_check "$LAB_DIR/cgload.out" "the connects ran during all the reloads" \
+		"no connect to $DENY4 got through during the reloads"
 	probe "after the reloads: $DENY4:143 -> EPERM" EPERM --connect "$DENY4" 143
 
 	# The same for a prefix both allow inside a deny (no events: one long
@@ -138,19 +143,8 @@ if [ -x "$CGLOAD" ]; then
 		fi
 		hup "reload $i of 10 while allowed connects run" reloaded
 	done
-	running=no
-	kill -0 "$load_pid" 2>/dev/null && running=yes
-	touch "$LAB_DIR/reloads.done"
-	wait "$load_pid"
-	rounds=$(grep -c '^ops=' "$LAB_DIR/cgload2.out")
-	bad=$(sed -n 's/.* bad=\([0-9]*\) .*/\1/p' "$LAB_DIR/cgload2.out" | awk '{ s += $1 } END { print s + 0 }')
-	diag "cgload: $rounds rounds of 100000 connects, $bad refused; still running after the last reload: $running"
-	[ "$running" = yes ] && ok "the allowed connects ran during all the reloads" ||
-		not_ok "the allowed connects ran during all the reloads" "$(tail -n 3 "$LAB_DIR/cgload2.out")"
-	[ "$rounds" -gt 0 ] && [ "$bad" = 0 ] &&
-		[ "$rounds" = "$(grep -c ' bad=0 ' "$LAB_DIR/cgload2.out")" ] &&
-		ok "no connect to $DENYOK4 was refused during the reloads" ||
-		not_ok "no connect to $DENYOK4 was refused during the reloads" "$(grep -v ' bad=0 ' "$LAB_DIR/cgload2.out" | head -n 5)"
+	load_check "$LAB_DIR/cgload2.out" "the allowed connects ran during all the reloads" \
+		"no connect to $DENYOK4 was refused during the reloads"
 	probe "after the reloads: $DENYOK4:143 -> OK" OK --connect "$DENYOK4" 143
 	probe "after the reloads: ${DENY4%.*}.100:143 -> EPERM" EPERM --connect "${DENY4%.*}.100" 143
 else
