@@ -49,6 +49,8 @@ struct {
  * deny_host addresses) compiled by the daemon, keyed by (prefix length,
  * masked address). A hash per table, not an LPM trie: the verdict costs one
  * hash lookup per prefix length in use, whatever the number of prefixes.
+ * CG_CIDR_MAX is the most they hold; the daemon sizes them from the
+ * configuration at load (dest_capacity() in user/run.c).
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
