@@ -77,32 +77,6 @@ static __always_inline int cg_v4mapped(const __u8 *a)
 	return a[10] == 0xff && a[11] == 0xff;
 }
 
-/*
- * Learn V for address K in MAP (learn4 or learn6). COUNT (dest_index's
- * learned4/6) must never read 0 while MAP holds an entry, since the verdict
- * then skips MAP: a new key is counted before it goes in, and uncounted
- * when it did not; refreshing a key already there leaves it alone.
- */
-static __always_inline long cg_learn_put(void *map, const void *k,
-					 const struct cg_learned *v,
-					 __u64 *count)
-{
-	long err = bpf_map_update_elem(map, k, v, BPF_EXIST);
-
-	if (!err)
-		return 0;
-	if (!count)
-		return err;
-	__sync_fetch_and_add(count, 1);
-	err = bpf_map_update_elem(map, k, v, BPF_NOEXIST);
-	if (err) {
-		__sync_fetch_and_add(count, -1);
-		/* Another CPU may have put it in meanwhile: refresh that. */
-		err = bpf_map_update_elem(map, k, v, BPF_EXIST);
-	}
-	return err;
-}
-
 /* Learn address I of the answer and report it. */
 static long cg_learn_step(__u32 i, void *ctx)
 {
@@ -134,12 +108,12 @@ static long cg_learn_step(__u32 i, void *ctx)
 		__u32 k;
 
 		__builtin_memcpy(&k, d->addr, 4);
-		err = cg_learn_put(&learn4, &k, &v, ix ? &ix->learned4 : NULL);
+		err = cg_counted_put(&learn4, &k, &v, ix ? &ix->learned4 : NULL);
 	} else {
 		struct cg_addr6 k;
 
 		__builtin_memcpy(k.a, d->addr, 16);
-		err = cg_learn_put(&learn6, &k, &v, ix ? &ix->learned6 : NULL);
+		err = cg_counted_put(&learn6, &k, &v, ix ? &ix->learned6 : NULL);
 	}
 	if (err) {
 		cg_count(CG_STAT_LEARN_FULL);

@@ -40,12 +40,13 @@ struct cg_libc_scratch {
 	struct cg_taint t;
 };
 
+/* Not libc_*: that prefix names the uprobe links' pins, cleared at start. */
 struct {
 	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, int);
 	__type(value, struct cg_libc_scratch);
-} libc_scratch SEC(".maps");
+} scratch_libc SEC(".maps");
 
 /* Deepest cgroup level looked at; systemd hierarchies are a handful deep. */
 #define CG_CGROUP_LEVELS 32
@@ -146,7 +147,7 @@ static __always_inline void cg_libc_lookup(const char *name, __u16 qtype)
 	 * preempted, or sleep in a page fault, and another thread would
 	 * reuse the same per-CPU buffer meanwhile.
 	 */
-	sc = bpf_task_storage_get(&libc_scratch, bpf_get_current_task_btf(),
+	sc = bpf_task_storage_get(&scratch_libc, bpf_get_current_task_btf(),
 				  NULL, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!sc)
 		return;

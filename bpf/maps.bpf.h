@@ -177,6 +177,41 @@ static __always_inline struct cg_dest_index *cg_dest_index(void)
 	return bpf_map_lookup_elem(&dest_index, &zero);
 }
 
+/*
+ * Put V for K in MAP, where COUNT (a count in dest_index) must never read 0
+ * while MAP holds an entry, since readers then skip MAP: a new key is
+ * counted before it goes in, and uncounted when it did not; replacing a
+ * key already there leaves the count alone. COUNT NULL: just BPF_ANY.
+ */
+static __always_inline long cg_counted_put(void *map, const void *k,
+					   const void *v, __u64 *count)
+{
+	long err = bpf_map_update_elem(map, k, v, BPF_EXIST);
+
+	if (!err)
+		return 0;
+	if (!count)
+		return bpf_map_update_elem(map, k, v, BPF_ANY);
+	__sync_fetch_and_add(count, 1);
+	err = bpf_map_update_elem(map, k, v, BPF_NOEXIST);
+	if (err) {
+		__sync_fetch_and_add(count, -1);
+		/* Another CPU may have put it in meanwhile: replace that. */
+		err = bpf_map_update_elem(map, k, v, BPF_EXIST);
+	}
+	return err;
+}
+
+/* Delete K from MAP; take it off COUNT (may be NULL) if it was there. */
+static __always_inline void cg_counted_delete(void *map, const void *k,
+					      __u64 *count)
+{
+	if (count && !CG_READ_ONCE(*count))
+		return; /* nothing is in MAP */
+	if (!bpf_map_delete_elem(map, k) && count)
+		__sync_fetch_and_add(count, -1);
+}
+
 static __always_inline struct cg_policy *cg_policy(void)
 {
 	__u32 zero = 0;

@@ -25,17 +25,24 @@ static __always_inline __u64 cg_now(__u64 *now)
 /*
  * The live taint of the current process: its own, or its cgroup's (only
  * looked up under taint_scope = cgroup). NULL when none, or expired by
- * taint_ttl. *NOW is read lazily (0: not read yet).
+ * taint_ttl. *NOW is read lazily (0: not read yet). A map that IX counts
+ * empty is not looked up: on a host where nothing is tainted, a connect
+ * costs no hash lookup here.
  */
 static __always_inline struct cg_taint *
-cg_taint_current(const struct cg_policy *p, __u64 *now)
+cg_taint_current(const struct cg_policy *p, const struct cg_dest_index *ix,
+		 __u64 *now)
 {
-	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
-	struct cg_taint *t;
+	struct cg_taint *t = NULL;
+	__u32 tgid;
 	__u64 cgid;
 
-	t = bpf_map_lookup_elem(&taints, &tgid);
-	if (!t && p->taint_scope == CG_SCOPE_CGROUP) {
+	if (CG_READ_ONCE(ix->taints)) {
+		tgid = bpf_get_current_pid_tgid() >> 32;
+		t = bpf_map_lookup_elem(&taints, &tgid);
+	}
+	if (!t && p->taint_scope == CG_SCOPE_CGROUP &&
+	    CG_READ_ONCE(ix->cgroup_taints)) {
 		cgid = bpf_get_current_cgroup_id();
 		t = bpf_map_lookup_elem(&cgroup_taints, &cgid);
 	}
@@ -53,6 +60,7 @@ static __always_inline int cg_taint_set(const struct cg_policy *p,
 					const struct cg_owner *o,
 					struct cg_taint *t)
 {
+	struct cg_dest_index *ix = cg_dest_index();
 	struct cg_taint *old;
 	__u64 cgid = o->cgroup_id;
 	__u32 tgid = o->pid;
@@ -71,8 +79,9 @@ static __always_inline int cg_taint_set(const struct cg_policy *p,
 	}
 	t->last = t->ktime;
 	err = t->scope == CG_SCOPE_CGROUP ?
-		      bpf_map_update_elem(&cgroup_taints, &cgid, t, BPF_ANY) :
-		      bpf_map_update_elem(&taints, &tgid, t, BPF_ANY);
+		      cg_counted_put(&cgroup_taints, &cgid, t,
+				     ix ? &ix->cgroup_taints : NULL) :
+		      cg_counted_put(&taints, &tgid, t, ix ? &ix->taints : NULL);
 	if (err) {
 		cg_count(CG_STAT_TAINT_FULL);
 		return -1;
@@ -107,17 +116,19 @@ static __always_inline void cg_taint_and_report(const struct cg_policy *p,
 static __always_inline void cg_taint_fork(struct task_struct *parent,
 					  struct task_struct *child)
 {
+	struct cg_dest_index *ix = cg_dest_index();
 	__u32 ptgid = BPF_CORE_READ(parent, tgid);
 	__u32 ctgid = BPF_CORE_READ(child, tgid);
 	struct cg_taint *t;
 
 	/* A new thread shares its process's entry. */
-	if (ptgid == ctgid || (__u32)BPF_CORE_READ(child, pid) != ctgid)
+	if (!ix || !CG_READ_ONCE(ix->taints) || ptgid == ctgid ||
+	    (__u32)BPF_CORE_READ(child, pid) != ctgid)
 		return;
 	t = bpf_map_lookup_elem(&taints, &ptgid);
 	if (!t)
 		return;
-	if (bpf_map_update_elem(&taints, &ctgid, t, BPF_ANY))
+	if (cg_counted_put(&taints, &ctgid, t, &ix->taints))
 		cg_count(CG_STAT_TAINT_FULL);
 	else
 		cg_count(CG_STAT_TAINT_INHERITED);
@@ -126,17 +137,20 @@ static __always_inline void cg_taint_fork(struct task_struct *parent,
 static __always_inline void cg_taint_exit(struct task_struct *task,
 					  bool group_dead)
 {
+	struct cg_dest_index *ix = cg_dest_index();
 	__u32 tgid = BPF_CORE_READ(task, tgid);
 
-	if (group_dead)
-		bpf_map_delete_elem(&taints, &tgid);
+	if (group_dead && ix)
+		cg_counted_delete(&taints, &tgid, &ix->taints);
 }
 
 static __always_inline void cg_taint_cgroup_gone(struct cgroup *cgrp)
 {
+	struct cg_dest_index *ix = cg_dest_index();
 	__u64 cgid = BPF_CORE_READ(cgrp, kn, id);
 
-	bpf_map_delete_elem(&cgroup_taints, &cgid);
+	if (ix)
+		cg_counted_delete(&cgroup_taints, &cgid, &ix->cgroup_taints);
 }
 
 #endif /* CG_TAINT_BPF_H */

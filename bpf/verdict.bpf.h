@@ -230,7 +230,7 @@ static __always_inline int cg_judge(struct bpf_sock_addr *ctx,
 				bpf_map_lookup_elem(&learn6, addr), &now);
 	}
 
-	t = cg_taint_current(p, &now);
+	t = cg_taint_current(p, ix, &now);
 	if (!forbidden && !t)
 		return CG_ALLOW;
 

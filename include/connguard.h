@@ -15,7 +15,7 @@
  * Bump when any layout below changes: pins left by another build are refused
  * instead of being half-used.
  */
-#define CG_ABI_VERSION 8
+#define CG_ABI_VERSION 9
 
 #define CG_NAME_MAX 256 /* DNS name, text form, NUL included (RFC 1035: 253) */
 #define CG_COMM_LEN 16
@@ -210,7 +210,7 @@ struct cg_dest {
  * Single entry of the `dest_index` array (BPF_F_MMAPABLE). The daemon writes
  * it through its mapping, one aligned __u64 at a time with atomic stores, so
  * a reader sees each word old or new, never torn; the kernel adds to the
- * learned counts with atomic adds.
+ * counts with atomic adds.
  */
 struct cg_dest_index {
 	/* Prefix lengths in use in dest4: bit L = some key has prefixlen L. */
@@ -225,6 +225,13 @@ struct cg_dest_index {
 	 */
 	__u64 learned4;
 	__u64 learned6;
+	/*
+	 * The same for the taints and cgroup_taints maps, kept by the kernel
+	 * alone: it adds 1 before a new process (cgroup) goes in and takes
+	 * it back after a delete. 0 lets the verdict skip the taint lookup.
+	 */
+	__u64 taints;
+	__u64 cgroup_taints;
 };
 
 /*

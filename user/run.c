@@ -704,6 +704,16 @@ static struct connguard_bpf *load(const char *pin_dir, bool adopt,
 			errno = EEXIST;
 			goto fail;
 		}
+		/*
+		 * Adopt all or nothing: a map made anew beside adopted ones
+		 * would break what they keep together (dest_index counts the
+		 * entries of taints and learn4, say).
+		 */
+		if (adopt && !bpf_map__is_internal(map) &&
+		    access(path, F_OK) != 0) {
+			errno = ENOENT;
+			goto fail;
+		}
 		if (bpf_map__set_pin_path(map, path))
 			goto fail;
 	}
