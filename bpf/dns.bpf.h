@@ -138,7 +138,7 @@ static __always_inline int cg_dns_locate(struct __sk_buff *skb,
 		return -1;
 	li->port = bpf_ntohs(ports[ingress ? 0 : 1]);
 	if (!(p->port_bits_dns & (1ull << (li->port & 63))) ||
-	    !(p->ports[li->port] & CG_PORT_DNS))
+	    !(cg_policy_port(p, li->port) & CG_PORT_DNS))
 		return -1;
 	if (li->proto == IPPROTO_UDP) {
 		li->off = l4 + sizeof(struct udphdr);

@@ -77,7 +77,23 @@ struct {
 	__type(value, struct cg_cover4);
 } dest_cover4 SEC(".maps");
 
-/* Which prefix lengths dest4/dest6 use; how many addresses are learned. */
+/*
+ * The verdicts of dest4's lengths 25 to 32, per /24 block that has such
+ * entries (struct cg_block4). Sized by the daemon at load; empty means
+ * unused.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, CG_BLOCKS4_MIN);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, struct cg_block4);
+} dest_blocks4 SEC(".maps");
+
+/*
+ * Which prefix lengths dest4/dest6 use; how many addresses are learned and
+ * processes tainted; whether dest_blocks4 is current.
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);

@@ -90,18 +90,51 @@ static __always_inline int cg_dest_hit(const struct cg_dest *d, __u64 *now)
 	return cg_dest_live(d, now) ? CG_DEST_DENY : CG_DEST_NONE;
 }
 
+_Static_assert(CG_BLOCK_NONE == CG_DEST_NONE &&
+		       CG_BLOCK_ALLOW == CG_DEST_ALLOW &&
+		       CG_BLOCK_DENY == CG_DEST_DENY,
+	       "a dest_blocks4 code is a cg_dest_hit");
+
 /*
- * Longest-prefix match in dest4 over the lengths in use (LENS: bit L set =
- * some key has prefix length L), longest first, and of those only the ones
- * dest_cover4 does not rule out for the address's /24 block. One hash
- * lookup per length tried: at worst 33, when every length is in use and
- * the block has entries of every length; a 1M list of /32s and /24s under
- * the default allow (/8) costs none for an address in no list, one for an
- * address among the /32s, at most three.
+ * What dest_blocks4 says of address A (host order), whose /24 block has
+ * entries of length 25 to 32 (its bit in LONGER, cover entry C's word, is
+ * set): a cg_dest_hit, or -1 when the blocks changed meanwhile (SEQ is
+ * dest_index's blocks4 as read before C) and dest4 must be searched.
  */
-static __always_inline int cg_dest_find4(const __u8 *addr, __u64 lens,
+static __always_inline int cg_block_find4(const struct cg_dest_index *ix,
+					  __u64 seq, const struct cg_cover4 *c,
+					  __u64 longer, __u32 a)
+{
+	__u32 bit = (a >> 8) & 63, slot;
+	struct cg_block4 *blk;
+	__u64 w;
+
+	slot = (__u32)(CG_READ_ONCE(c->base) +
+		       __builtin_popcountll(longer & ((1ull << bit) - 1)));
+	blk = bpf_map_lookup_elem(&dest_blocks4, &slot);
+	if (!blk)
+		return -1;
+	w = CG_READ_ONCE(blk->v[(a & 255) >> 5]);
+	if (CG_READ_ONCE(ix->blocks4) != seq)
+		return -1;
+	return (int)((w >> ((a & 31) * 2)) & 3);
+}
+
+/*
+ * Longest-prefix match in dest4 over the lengths in use (dest_index's
+ * lens4: bit L set = some key has prefix length L), longest first, and of
+ * those only the ones dest_cover4 does not rule out for the address's /24
+ * block. Lengths 25 to 32 are settled by one dest_blocks4 access while it
+ * is current; the rest cost one hash lookup per length tried (at worst 25).
+ * A 1M list of /32s and /24s under the default allow (/8) costs no hash
+ * lookup for an address in no list or among the /32s, one for an address
+ * in a listed /24.
+ */
+static __always_inline int cg_dest_find4(const __u8 *addr,
+					 const struct cg_dest_index *ix,
 					 __u64 *now)
 {
+	__u64 lens = CG_READ_ONCE(ix->lens4), seq;
 	struct cg_dest4_key k;
 	__u32 a, l, m;
 	int r;
@@ -111,12 +144,23 @@ static __always_inline int cg_dest_find4(const __u8 *addr, __u64 lens,
 	lens &= (1ull << 33) - 1;
 	if (lens) {
 		__u32 b = a >> 8, wi = b >> 6;
-		struct cg_cover4 *c = bpf_map_lookup_elem(&dest_cover4, &wi);
+		struct cg_cover4 *c;
+		__u64 longer;
 
+		seq = CG_READ_ONCE(ix->blocks4);
+		c = bpf_map_lookup_elem(&dest_cover4, &wi);
 		if (c && !((CG_READ_ONCE(c->upto24) >> (b & 63)) & 1))
 			lens &= ~CG_LENS_UPTO24;
-		if (c && !((CG_READ_ONCE(c->longer) >> (b & 63)) & 1))
+		longer = c ? CG_READ_ONCE(c->longer) : ~0ull;
+		if (!((longer >> (b & 63)) & 1)) {
 			lens &= CG_LENS_UPTO24;
+		} else if (c && seq && !(seq & 1)) {
+			r = cg_block_find4(ix, seq, c, longer, a);
+			if (r == CG_DEST_ALLOW || r == CG_DEST_DENY)
+				return r;
+			if (r == CG_DEST_NONE)
+				lens &= CG_LENS_UPTO24;
+		}
 	}
 	for (int i = 0; i < 33; i++) {
 		if (!lens)
@@ -213,7 +257,7 @@ static __always_inline int cg_judge(struct bpf_sock_addr *ctx,
 	 * inside an allow one, so the longest match is the allow.
 	 */
 	if (family == 4) {
-		hit = cg_dest_find4(addr, CG_READ_ONCE(ix->lens4), &now);
+		hit = cg_dest_find4(addr, ix, &now);
 		if (hit == CG_DEST_ALLOW)
 			return CG_ALLOW;
 		forbidden = hit == CG_DEST_DENY;
@@ -273,7 +317,7 @@ static __always_inline int cg_sock_addr(struct bpf_sock_addr *ctx, int v6,
 	port = bpf_ntohs((__u16)ctx->user_port);
 	if (!(p->port_bits_any & (1ull << (port & 63))))
 		return CG_ALLOW;
-	flags = p->ports[port];
+	flags = cg_policy_port(p, port);
 	if (flags & CG_PORT_DNS)
 		cg_own(ctx);
 	if (!connect || !(flags & CG_PORT_GUARDED))

@@ -15,7 +15,7 @@
  * Bump when any layout below changes: pins left by another build are refused
  * instead of being half-used.
  */
-#define CG_ABI_VERSION 9
+#define CG_ABI_VERSION 10
 
 #define CG_NAME_MAX 256 /* DNS name, text form, NUL included (RFC 1035: 253) */
 #define CG_COMM_LEN 16
@@ -99,7 +99,7 @@ enum cg_stat {
 	CG_STAT__MAX,
 };
 
-/* Bits of policy.ports[]: one byte per port number. */
+/* What the policy says of a port (cg_policy_port()). */
 #define CG_PORT_GUARDED 0x1
 #define CG_PORT_DNS 0x2
 
@@ -116,19 +116,40 @@ struct cg_policy {
 	 * Bit (port & 63) set for every port with a CG_PORT_* flag (_any) or
 	 * with CG_PORT_DNS (_dns): most packets and connects are let go on one
 	 * word of the policy's first cache line, without a cache miss on the
-	 * 64 KiB table below.
+	 * bitmaps below.
 	 */
 	__u64 port_bits_any;
 	__u64 port_bits_dns;
-	__u8 ports[65536];  /* CG_PORT_* bits by port number */
+	/*
+	 * The guarded and the DNS ports: bit port % 64 of entry port / 64,
+	 * both words of a port side by side. Bitmaps, not a byte per port:
+	 * 16 KiB keep the whole value in one kmalloc'd block, where the
+	 * kernel's direct map spares a TLB miss.
+	 */
+	struct {
+		__u64 guarded;
+		__u64 dns;
+	} ports[1024];
 };
 
+/* The CG_PORT_* flags of PORT in P. */
+static inline __u32 cg_policy_port(const struct cg_policy *p, __u16 port)
+{
+	__u32 w = port >> 6, b = port & 63;
+
+	return (__u32)((p->ports[w].guarded >> b) & 1) * CG_PORT_GUARDED |
+	       (__u32)((p->ports[w].dns >> b) & 1) * CG_PORT_DNS;
+}
+
 #ifndef __bpf__
-/* Give PORT the CG_PORT_* FLAG in P: its table byte and its quick bits. */
+/* Give PORT the CG_PORT_* FLAG in P: its bitmaps and its quick bits. */
 static inline void cg_policy_set_port(struct cg_policy *p, __u16 port,
 				      __u8 flag)
 {
-	p->ports[port] |= flag;
+	if (flag & CG_PORT_GUARDED)
+		p->ports[port >> 6].guarded |= 1ull << (port & 63);
+	if (flag & CG_PORT_DNS)
+		p->ports[port >> 6].dns |= 1ull << (port & 63);
 	p->port_bits_any |= 1ull << (port & 63);
 	if (flag & CG_PORT_DNS)
 		p->port_bits_dns |= 1ull << (port & 63);
@@ -232,6 +253,13 @@ struct cg_dest_index {
 	 */
 	__u64 taints;
 	__u64 cgroup_taints;
+	/*
+	 * dest_blocks4 and the cover's bases are current when this is even
+	 * and not 0 (a sequence count): the daemon makes it odd before it
+	 * changes dest4, and even once they match it again. A reader that
+	 * sees it odd, or changed after it read a block, searches dest4.
+	 */
+	__u64 blocks4;
 };
 
 /*
@@ -240,14 +268,33 @@ struct cg_dest_index {
  * whether dest4 has an entry of length 24 or less covering the block, and
  * one of length 25 to 32 inside it. The verdict skips the lengths a clear
  * bit rules out: an address in no list costs no hash lookup, one in a long
- * list of /32s one. Written by the daemon like cg_dest_index.
+ * list of /32s one. Written by the daemon like cg_dest_index. BASE is the
+ * dest_blocks4 slot of the first of the entry's blocks with a "longer" bit:
+ * the block B's slot is BASE plus the "longer" bits below bit B % 64.
  */
 struct cg_cover4 {
 	__u64 upto24;
 	__u64 longer;
+	__u64 base;
 };
 
 #define CG_COVER4_N (1u << 18)
+
+/*
+ * Value of dest_blocks4 (BPF_F_MMAPABLE array, sized by the daemon): for a
+ * /24 block with entries of length 25 to 32, what the longest of them
+ * covering each address of the block says, 2 bits an address (address
+ * X & 255 at bit 2 * (X & 31) of word (X & 255) / 32). One array access
+ * instead of up to eight hash lookups.
+ */
+struct cg_block4 {
+	__u64 v[8];
+};
+
+#define CG_BLOCK_NONE 0	 /* no entry of length 25..32 covers it */
+#define CG_BLOCK_ALLOW 1 /* the longest is an allow */
+#define CG_BLOCK_DENY 2	 /* the longest is a deny */
+#define CG_BLOCKS4_MIN 4096
 
 /* A reserved query sent on a socket, until its answer arrives. */
 struct cg_pending {

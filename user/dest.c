@@ -105,6 +105,56 @@ static int allowed(const struct cg_dest_table *a, const unsigned int *alens,
 	return 0;
 }
 
+/* Slot of block B in dest_blocks4, after compile_blocks set the bases. */
+static size_t block_slot(const struct cg_cover4 *c, uint32_t b)
+{
+	const struct cg_cover4 *e = &c[b / 64];
+
+	return (size_t)e->base +
+	       (size_t)__builtin_popcountll(e->longer & ((1ull << (b % 64)) - 1));
+}
+
+/*
+ * The cover's bases and T->blocks: for each address of a block with
+ * entries of length 25 to 32, what the longest of them covering it says.
+ * T->v is sorted by key, so by prefix length: a longer entry is written
+ * over a shorter one.
+ */
+static int compile_blocks(struct cg_dest_table *t)
+{
+	uint64_t base = 0;
+
+	for (size_t i = 0; i < CG_COVER4_N; i++) {
+		t->cover[i].base = base;
+		base += (uint64_t)__builtin_popcountll(t->cover[i].longer);
+	}
+	t->nblocks = (size_t)base;
+	t->blocks = calloc(t->nblocks ? t->nblocks : 1, sizeof(*t->blocks));
+	if (!t->blocks)
+		return -1;
+	for (size_t i = 0; i < t->n; i++) {
+		const uint8_t *ad = t->v[i].key + 4;
+		uint32_t pl, b, lo, code;
+		struct cg_block4 *blk;
+
+		memcpy(&pl, t->v[i].key, sizeof(pl));
+		if (pl <= 24)
+			continue;
+		b = (uint32_t)ad[0] << 16 | (uint32_t)ad[1] << 8 | ad[2];
+		blk = &t->blocks[block_slot(t->cover, b)];
+		code = t->v[i].v.origin & CG_ORIGIN_ALLOW ? CG_BLOCK_ALLOW :
+							     CG_BLOCK_DENY;
+		lo = ad[3];
+		for (uint32_t x = lo; x < lo + (1u << (32 - pl)); x++) {
+			unsigned int sh = (x & 31) * 2;
+
+			blk->v[x / 32] = (blk->v[x / 32] & ~(3ull << sh)) |
+					 (uint64_t)code << sh;
+		}
+	}
+	return 0;
+}
+
 int cg_dest_compile(int family, const struct cg_cidr *allow, size_t n_allow,
 		    const struct cg_cidr *deny, size_t n_deny,
 		    const struct cg_hosts *hosts, struct cg_dest_table *t)
@@ -188,12 +238,44 @@ int cg_dest_compile(int family, const struct cg_cidr *allow, size_t n_allow,
 			t->cover[b / 64].longer |= 1ull << (b % 64);
 		}
 	}
+	if (t->cover && compile_blocks(t)) {
+		cg_dest_free(t);
+		return -1;
+	}
 	return 0;
+}
+
+static int block_cmp(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+size_t cg_dest_blocks4_needed(const struct cg_cidr *v, size_t n)
+{
+	uint32_t *b = malloc((n ? n : 1) * sizeof(*b));
+	size_t nb = 0, out = 0;
+
+	if (!b)
+		return n; /* at most one block each */
+	for (size_t i = 0; i < n; i++)
+		if (v[i].family == AF_INET && v[i].prefixlen > 24)
+			b[nb++] = (uint32_t)v[i].addr[0] << 16 |
+				  (uint32_t)v[i].addr[1] << 8 | v[i].addr[2];
+	qsort(b, nb, sizeof(*b), block_cmp);
+	for (size_t i = 0; i < nb; i++)
+		out += i == 0 || b[i] != b[i - 1];
+	free(b);
+	return out;
 }
 
 void cg_dest_free(struct cg_dest_table *t)
 {
 	free(t->v);
+	free(t->blocks);
+	t->blocks = NULL;
+	t->nblocks = 0;
 	if (t->cover)
 		munmap(t->cover, COVER_LEN);
 	t->v = NULL;

@@ -29,6 +29,9 @@ struct cg_dest_table {
 	uint64_t lens[CG_DEST_LENS_WORDS];
 	/* IPv4: CG_COVER4_N entries, as dest_cover4; NULL for IPv6. */
 	struct cg_cover4 *cover;
+	/* IPv4: dest_blocks4 as it should be, NBLOCKS slots; NULL for IPv6. */
+	struct cg_block4 *blocks;
+	size_t nblocks;
 };
 
 /*
@@ -42,6 +45,13 @@ struct cg_dest_table {
 int cg_dest_compile(int family, const struct cg_cidr *allow, size_t n_allow,
 		    const struct cg_cidr *deny, size_t n_deny,
 		    const struct cg_hosts *hosts, struct cg_dest_table *t);
+
+/*
+ * The /24 blocks of the IPv4 prefixes in V (N of them) that hold prefixes
+ * of length 25 to 32: the dest_blocks4 slots they need. V's order and
+ * duplicates do not matter; prefixes of another family are not counted.
+ */
+size_t cg_dest_blocks4_needed(const struct cg_cidr *v, size_t n);
 
 /* The entry of T whose key is KEY (T->ksz bytes), or NULL. */
 const struct cg_dest_entry *cg_dest_find(const struct cg_dest_table *t,

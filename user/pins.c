@@ -37,7 +37,7 @@ struct map_ref {
 	const char *name;
 };
 
-#define MAP_REFS 12
+#define MAP_REFS 13
 
 static void map_refs(struct cg_maps *m, struct map_ref r[MAP_REFS])
 {
@@ -47,6 +47,7 @@ static void map_refs(struct cg_maps *m, struct map_ref r[MAP_REFS])
 		{ &m->dest4, "dest4" },	  { &m->dest6, "dest6" },
 		{ &m->dest_index, "dest_index" },
 		{ &m->dest_cover4, "dest_cover4" },
+		{ &m->dest_blocks4, "dest_blocks4" },
 		{ &m->taints, "taints" }, { &m->cgroup_taints, "cgroup_taints" },
 		{ &m->learn4, "learn4" }, { &m->learn6, "learn6" },
 	};

@@ -231,19 +231,28 @@ static void publish(__u64 *words, const uint64_t *want, size_t n, int both)
 	}
 }
 
+/* The same for the /24 coverage bits of dest_cover4 (not the bases). */
+static void publish_cover(struct cg_cover4 *c, const struct cg_cover4 *want,
+			  int both)
+{
+	for (size_t i = 0; i < CG_COVER4_N; i++) {
+		publish(&c[i].upto24, (const uint64_t *)&want[i].upto24, 1, both);
+		publish(&c[i].longer, (const uint64_t *)&want[i].longer, 1, both);
+	}
+}
+
 /*
  * Make dest table FD hold exactly T, with WORDS (its lengths in use, in
  * dest_index) true at every moment: a key that the old and the new table
  * both have, or a length both use, is never missed by a connect judged
  * meanwhile. So: add (and overwrite) the new entries; publish the lengths
- * (and, for IPv4, the /24 coverage COVER: struct cg_cover4 as __u64 words)
- * of old and new together; delete
- * the stale entries; publish the new ones. FRESH: the map was just
+ * (and, for IPv4, the /24 coverage in COVER) of old and new together;
+ * delete the stale entries; publish the new ones. FRESH: the map was just
  * created, empty: no stale walk.
  */
 static int sync_dest(int fd, const char *what, const struct cg_dest_table *t,
-		     __u64 *words, size_t nwords, __u64 *cover, int fresh,
-		     char *why, size_t why_len)
+		     __u64 *words, size_t nwords, struct cg_cover4 *cover,
+		     int fresh, char *why, size_t why_len)
 {
 	uint8_t key[sizeof(struct cg_dest6_key)], next[sizeof(struct cg_dest6_key)];
 	uint8_t *stale = NULL;
@@ -255,7 +264,7 @@ static int sync_dest(int fd, const char *what, const struct cg_dest_table *t,
 		return -1;
 	publish(words, t->lens, nwords, 1);
 	if (cover)
-		publish(cover, (const uint64_t *)t->cover, 2 * CG_COVER4_N, 1);
+		publish_cover(cover, t->cover, 1);
 	while (!fresh && bpf_map_get_next_key(fd, prev, next) == 0) {
 		memcpy(key, next, t->ksz);
 		prev = key;
@@ -287,10 +296,75 @@ static int sync_dest(int fd, const char *what, const struct cg_dest_table *t,
 	free(stale);
 	/* On failure the union stays published: a superset, never a gap. */
 	if (!err && cover)
-		publish(cover, (const uint64_t *)t->cover, 2 * CG_COVER4_N, 0);
+		publish_cover(cover, t->cover, 0);
 	if (!err)
 		publish(words, t->lens, nwords, 0);
 	return err;
+}
+
+/*
+ * dest_index's blocks4 sequence (see struct cg_dest_index): odd while
+ * dest4 changes, so that readers search dest4 alone; made even again by
+ * blocks_publish once dest_blocks4 and the bases match the new table.
+ */
+static void blocks_begin(struct cg_dest_index *ix)
+{
+	uint64_t s = __atomic_load_n(&ix->blocks4, __ATOMIC_RELAXED);
+
+	if (!(s & 1))
+		__atomic_store_n(&ix->blocks4, s + 1, __ATOMIC_SEQ_CST);
+}
+
+/*
+ * Write T's blocks and the cover's bases, then mark them current. When the
+ * map, sized at start, has no room for them, they stay unused (dest4 alone
+ * decides, correctly and more slowly) until a restart sizes it anew.
+ */
+static int blocks_publish(const struct cg_maps *m, struct cg_dest_index *ix,
+			  const struct cg_dest_table *t,
+			  struct cg_cover4 *cover, char *why, size_t why_len)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	size_t size, page = (size_t)sysconf(_SC_PAGESIZE);
+	void *p;
+
+	if (bpf_obj_get_info_by_fd(m->dest_blocks4, &info, &len)) {
+		snprintf(why, why_len, "dest_blocks4: %s", strerror(errno));
+		return -1;
+	}
+	if (t->nblocks > info.max_entries) {
+		snprintf(why, why_len,
+			 "dest_blocks4: the IPv4 prefixes longer than /24 fall "
+			 "in %zu /24 blocks, and it was sized at start for %u: "
+			 "connects to those blocks are judged from dest4 alone, "
+			 "more slowly, until the guard is restarted",
+			 t->nblocks, info.max_entries);
+		return 0;
+	}
+	if (t->nblocks) {
+		size = ((size_t)info.max_entries * sizeof(*t->blocks) + page - 1) /
+		       page * page;
+		p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED,
+			 m->dest_blocks4, 0);
+		if (p == MAP_FAILED) {
+			snprintf(why, why_len, "dest_blocks4: cannot map: %s",
+				 strerror(errno));
+			return -1;
+		}
+		memcpy(p, t->blocks, t->nblocks * sizeof(*t->blocks));
+		munmap(p, size);
+	}
+	for (size_t i = 0; i < CG_COVER4_N; i++)
+		if (__atomic_load_n(&cover[i].base, __ATOMIC_RELAXED) !=
+		    t->cover[i].base)
+			__atomic_store_n(&cover[i].base, t->cover[i].base,
+					 __ATOMIC_RELAXED);
+	/* Odd since blocks_begin: even, and current, again. */
+	__atomic_store_n(&ix->blocks4,
+			 __atomic_load_n(&ix->blocks4, __ATOMIC_RELAXED) + 1,
+			 __ATOMIC_RELEASE);
+	return 0;
 }
 
 static int sync_family(const struct cg_maps *m, struct cg_dest_index *ix,
@@ -300,7 +374,7 @@ static int sync_family(const struct cg_maps *m, struct cg_dest_index *ix,
 	const char *what = family == AF_INET ? "dest4" : "dest6";
 	size_t clen = CG_COVER4_N * sizeof(struct cg_cover4);
 	struct cg_dest_table t;
-	__u64 *cover = NULL;
+	struct cg_cover4 *cover = NULL;
 	int err;
 
 	if (family == AF_INET) {
@@ -320,9 +394,13 @@ static int sync_family(const struct cg_maps *m, struct cg_dest_index *ix,
 			munmap(cover, clen);
 		return -1;
 	}
-	if (family == AF_INET)
+	if (family == AF_INET) {
+		blocks_begin(ix);
 		err = sync_dest(m->dest4, what, &t, &ix->lens4, 1, cover,
 				m->fresh, why, why_len);
+		if (!err)
+			err = blocks_publish(m, ix, &t, cover, why, why_len);
+	}
 	else
 		err = sync_dest(m->dest6, what, &t, ix->lens6,
 				CG_DEST_LENS_WORDS, NULL, m->fresh, why,
@@ -380,6 +458,8 @@ int cg_policy_apply(const struct cg_maps *m, const struct cg_config *c,
 	uint32_t zero = 0, labels;
 	int err = -1;
 
+	if (why_len)
+		why[0] = '\0';
 	if (!p || !ix) {
 		snprintf(why, why_len, "policy: %s",
 			 p ? "cannot map dest_index" : "out of memory");

@@ -11,7 +11,7 @@
 /* File descriptors of the policy maps (pinned or from the skeleton). */
 struct cg_maps {
 	int policy, meta, stats, reserved, dest4, dest6, dest_index;
-	int dest_cover4, taints, cgroup_taints, learn4, learn6;
+	int dest_cover4, dest_blocks4, taints, cgroup_taints, learn4, learn6;
 	/*
 	 * Not a map: the maps were just created by this daemon and are empty,
 	 * so the next cg_policy_apply() need not look for stale entries.
@@ -56,7 +56,9 @@ int cg_resolve_host(const char *name, struct cg_cidr **addrs, size_t *n,
  * destination entries (user/dest.h: allow, deny and HOSTS' resolved
  * deny_host addresses), delete those no longer configured, then write the
  * policy entry. No connect judged meanwhile misses an entry that the old and
- * the new policy both have. Returns 0 or -1 with a message in WHY.
+ * the new policy both have. Returns 0 or -1 with a message in WHY; on 0,
+ * WHY is empty or holds a note for the user (a table that works, but more
+ * slowly than it could until a restart).
  */
 int cg_policy_apply(const struct cg_maps *m, const struct cg_config *c,
 		    const struct cg_hosts *hosts, char *why, size_t why_len);

@@ -34,6 +34,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "pins.h"
+#include "dest.h"
 #include "policy.h"
 #include "util.h"
 
@@ -59,6 +60,7 @@ struct guard {
 	int64_t mono_off;
 	struct cg_meta meta; /* as written to the meta map */
 	char last_error[CG_RELOAD_MSG_MAX]; /* of the last guard error event */
+	char apply_note[512]; /* what the last policy applied said, or "" */
 	struct cg_metrics metrics;
 	unsigned long ticks;
 };
@@ -292,6 +294,7 @@ static int apply(struct guard *g)
 		guard_event(g, "error", "cannot apply the policy: %s", why);
 		return -1;
 	}
+	snprintf(g->apply_note, sizeof(g->apply_note), "%s", why);
 	return 0;
 }
 
@@ -407,7 +410,10 @@ static int reload_config(struct guard *g)
 	hosts_free(&old_hosts);
 	cg_log_set(&g->log, g->cfg.log_max_size, g->cfg.log_keep,
 		   g->cfg.log_compress);
-	guard_event(g, "reloaded", NULL);
+	if (g->apply_note[0])
+		guard_event(g, "reloaded", "%s", g->apply_note);
+	else
+		guard_event(g, "reloaded", NULL);
 	return CG_RELOAD_APPLIED;
 oom:
 	hosts_free(&h);
@@ -637,47 +643,80 @@ out:
 }
 
 /*
- * Open and load the programs with every map pinned in PIN_DIR: created and
- * pinned there, or, when ADOPT, the maps an earlier daemon pinned reused as
- * they are (taints, counters and the ring buffer with its unread events).
- */
-/*
  * Capacity of the destination tables (dest4, dest6). A hash's bucket array
  * is sized, allocated and zeroed by its capacity at load: 16 MiB each at
  * CG_CIDR_MAX, whatever the configuration. So: room for twice the entries
  * of configuration C (a reload holds old and new together; a deny_host
  * name counts for 64 addresses), at least CG_DEST_MIN, at most
- * CG_CIDR_MAX. A reload that outgrows it is refused, and says so. Pins
- * adopted from an earlier daemon in PIN_DIR (NULL: none) keep theirs.
+ * CG_CIDR_MAX. A reload that outgrows it is refused, and says so.
+ * dest_blocks4 likewise: twice the /24 blocks that the configuration's
+ * IPv4 prefixes longer than /24 fall in, at least CG_BLOCKS4_MIN; a reload
+ * that outgrows it leaves those blocks to dest4 alone (slower, not wrong).
+ * Pins adopted from an earlier daemon in PIN_DIR (NULL: none) keep theirs.
  */
-static __u32 dest_capacity(const struct cg_config *c, const char *pin_dir)
+struct capacity {
+	__u32 dest;    /* dest4, dest6 */
+	__u32 blocks4; /* dest_blocks4: /24 blocks with prefixes of 25..32 */
+};
+
+/* MAP's capacity as pinned in PIN_DIR (NULL: none), or 0. */
+static __u32 pinned_capacity(const char *pin_dir, const char *map)
 {
 	struct bpf_map_info info = {};
 	__u32 len = sizeof(info);
 	char path[PATH_MAX];
-	size_t n, cap;
-	int fd;
+	int fd, err;
 
-	snprintf(path, sizeof(path), "%s/dest4", pin_dir ? pin_dir : "");
-	fd = pin_dir ? bpf_obj_get(path) : -1;
-	if (fd >= 0) {
-		int err = bpf_obj_get_info_by_fd(fd, &info, &len);
+	if (!pin_dir)
+		return 0;
+	snprintf(path, sizeof(path), "%s/%s", pin_dir, map);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return 0;
+	err = bpf_obj_get_info_by_fd(fd, &info, &len);
+	close(fd);
+	return err ? 0 : info.max_entries;
+}
 
-		close(fd);
-		if (!err && info.max_entries)
-			return info.max_entries;
-	}
-	n = c->n_allow + c->n_deny + 64 * c->deny_host.n;
-	for (cap = CG_DEST_MIN; cap < 2 * n && cap < CG_CIDR_MAX; cap *= 2)
+/* Twice N, as a power of two from MIN to CG_CIDR_MAX. */
+static __u32 room_for(size_t n, size_t min)
+{
+	size_t cap;
+
+	for (cap = min; cap < 2 * n && cap < CG_CIDR_MAX; cap *= 2)
 		;
 	return (__u32)cap;
+}
+
+static void capacity(const struct cg_config *c, const char *pin_dir,
+		     struct capacity *cap)
+{
+	size_t hosts = 64 * c->deny_host.n;
+
+	cap->dest = pinned_capacity(pin_dir, "dest4");
+	if (!cap->dest)
+		cap->dest = room_for(c->n_allow + c->n_deny + hosts,
+				     CG_DEST_MIN);
+	cap->blocks4 = pinned_capacity(pin_dir, "dest_blocks4");
+	if (!cap->blocks4)
+		cap->blocks4 = room_for(cg_dest_blocks4_needed(c->allow,
+							       c->n_allow) +
+						cg_dest_blocks4_needed(c->deny,
+								       c->n_deny) +
+						hosts,
+					CG_BLOCKS4_MIN);
 }
 
 /* Where the last load took the kernel's types from, for "started". */
 static const char *load_types = "kernel types: " CG_VMLINUX_BTF;
 
+/*
+ * Open and load the programs with every map pinned in PIN_DIR: created and
+ * pinned there, or, when ADOPT, the maps an earlier daemon pinned reused as
+ * they are (taints, counters and the ring buffer with its unread events).
+ */
 static struct connguard_bpf *load(const char *pin_dir, bool adopt,
-				   __u32 dest_cap)
+				   const struct capacity *cap)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, oo);
 	struct connguard_bpf *skel;
@@ -717,8 +756,9 @@ static struct connguard_bpf *load(const char *pin_dir, bool adopt,
 		if (bpf_map__set_pin_path(map, path))
 			goto fail;
 	}
-	if (bpf_map__set_max_entries(skel->maps.dest4, dest_cap) ||
-	    bpf_map__set_max_entries(skel->maps.dest6, dest_cap))
+	if (bpf_map__set_max_entries(skel->maps.dest4, cap->dest) ||
+	    bpf_map__set_max_entries(skel->maps.dest6, cap->dest) ||
+	    bpf_map__set_max_entries(skel->maps.dest_blocks4, cap->blocks4))
 		goto fail;
 	/*
 	 * libbpf parses the kernel's BTF (5 MiB and more) into fresh heap
@@ -755,6 +795,7 @@ int cmd_run(int argc, char **argv)
 		{},
 	};
 	struct guard g = { .config_path = CG_DEFAULT_CONFIG };
+	struct capacity cap;
 	struct cg_meta old = {};
 	bool adopt = false;
 	const char *pin_dir = CG_DEFAULT_PIN_DIR;
@@ -906,7 +947,8 @@ int cmd_run(int argc, char **argv)
 	g.mono_off = cg_mono_to_real_offset();
 
 	libbpf_set_print(libbpf_print);
-	g.skel = load(g.pin_dir, adopt, dest_capacity(&g.cfg, g.pin_dir));
+	capacity(&g.cfg, g.pin_dir, &cap);
+	g.skel = load(g.pin_dir, adopt, &cap);
 	if (!g.skel && adopt) {
 		fprintf(stderr, "connguard: run: the pins in %s do not fit "
 				"this build: replacing them\n",
@@ -918,7 +960,8 @@ int cmd_run(int argc, char **argv)
 			goto out;
 		}
 		pinned = true;
-		g.skel = load(g.pin_dir, false, dest_capacity(&g.cfg, NULL));
+		capacity(&g.cfg, NULL, &cap);
+		g.skel = load(g.pin_dir, false, &cap);
 	}
 	if (!g.skel) {
 		p_err("run", "cannot load the BPF programs into this kernel: %s",
@@ -941,6 +984,8 @@ int cmd_run(int argc, char **argv)
 		p_err("run", "%s", why);
 		goto out;
 	}
+	snprintf(g.apply_note, sizeof(g.apply_note), "%s%s", why[0] ? "; " : "",
+		 why);
 	g.maps.fresh = 0;
 	/* An adopted meta keeps what was reported: losses while no daemon
 	 * ran are reported now.
@@ -985,10 +1030,11 @@ int cmd_run(int argc, char **argv)
 		guard_event(&g, "started",
 			    "took over the pins of pid %u, which stopped "
 			    "without unloading; its programs enforced meanwhile; "
-			    "%s; %s",
-			    old.daemon_pid, libc_msg, load_types);
+			    "%s; %s%s",
+			    old.daemon_pid, libc_msg, load_types, g.apply_note);
 	else
-		guard_event(&g, "started", "%s; %s", libc_msg, load_types);
+		guard_event(&g, "started", "%s; %s%s", libc_msg, load_types,
+			    g.apply_note);
 	if (nlibc < 0)
 		guard_event(&g, "error", "lookups through the C library are not "
 					 "seen: %s",

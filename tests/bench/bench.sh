@@ -759,15 +759,17 @@ fi
 
 # ================================================================ B6
 
-# deny_config FILE N: the lab config with N deny prefixes (3/4 host routes in
-# 10.0.0.0/8, 1/4 /24s in 20.0.0.0/6; none covers a lab address). Writes to
-# FILE.probe an address of 10.0.0.0/8 that none of them covers: a lookup of
-# it walks the trie where it is densest.
+# deny_config FILE N [mixed]: the lab config with N deny prefixes (3/4 host
+# routes in 10.0.0.0/8, 1/4 /24s in 20.0.0.0/6; none covers a lab address).
+# With "mixed", the 3/4 in 10/8 have lengths 25 to 32 instead of 32 alone,
+# the worst case for a search by prefix length. Writes to FILE.probe an
+# address of 10.0.0.0/8 that none of them covers: a lookup of it searches
+# where the list is densest.
 deny_config() {
 	base_config "$1" enforce
-	$PY - "$1" "$2" <<'EOF'
+	$PY - "$1" "$2" "${3:-}" <<'EOF'
 import random, sys
-path, n = sys.argv[1], int(sys.argv[2])
+path, n, mixed = sys.argv[1], int(sys.argv[2]), sys.argv[3] == "mixed"
 rng = random.Random(5)
 seen = set()
 out = []
@@ -779,9 +781,13 @@ while len(hosts) < n - n24:
     hosts.add(rng.randrange(1 << 24))
 for x in seen:
     out.append("deny = %d.%d.%d.0/24" % (20 + (x >> 16), (x >> 8) & 255, x & 255))
+covered = set()
 for x in hosts:
-    out.append("deny = 10.%d.%d.%d/32" % (x >> 16, (x >> 8) & 255, x & 255))
-probe = next(x for x in range(0x123456, 1 << 24) if x not in hosts)
+    l = 25 + rng.randrange(8) if mixed else 32
+    x &= ~((1 << (32 - l)) - 1) & 0xffffff
+    covered.update(range(x, x + (1 << (32 - l))))
+    out.append("deny = 10.%d.%d.%d/%d" % (x >> 16, (x >> 8) & 255, x & 255, l))
+probe = next(x for x in range(0x123456, 1 << 24) if x not in covered)
 open(path + ".probe", "w").write("10.%d.%d.%d\n" % (probe >> 16, (probe >> 8) & 255, probe & 255))
 text = open(path).read()
 head, tail = text.split("[destinations]\n", 1)
@@ -808,7 +814,7 @@ net() { awk -v r="$1" -v f="$2" 'BEGIN { d = r - f; printf "%.0f", (d > 0 ? d : 
 if want B6; then
 	c4_args=(udp --addr "$MAIL4" --port 25 --n "$N_UDP")
 	dq_args=(dns --addr "$DNSRESP_ADDR" --port 53 --n "$N_DNS" --name www.build.realcorp.net)
-	cmd B6 "config: [destinations] deny = one line per prefix (3/4 /32 in 10/8, 1/4 /24 in 20/6), or [domains] builtin = no, reserved = sN.bench.test, one line each"
+	cmd B6 "config: [destinations] deny = one line per prefix (3/4 /32 in 10/8, 1/4 /24 in 20/6; the "mixed" row: the 3/4 of lengths 25 to 32), or [domains] builtin = no, reserved = sN.bench.test, one line each"
 	cmd B6 "connect4: cgload ${c4_args[*]} (guarded port, not denied: a dest4 lookup per prefix length in use, the taint lookup, no event)"
 	cmd B6 "connect4, dense: cgload udp --addr PROBE --port 25 --n $N_UDP --expect ENETUNREACH (PROBE: an address of 10/8 no prefix covers; the hook runs before the route lookup, nothing is sent)"
 	cmd B6 "DNS: cgload ${dq_args[*]} (and --name www.s7.bench.test: a reserved hit)"
@@ -842,9 +848,13 @@ if want B6; then
 			"—" info "empty program $(stat_of "$s" empty) ns/run; probes run in a cgroup of their own, each a cgroup/connect4 program doing one step on the guard's pinned maps"
 	}
 	cmd B6 "steps: lookupcost PIN_DIR .../probe 300; cgload udp --addr PROBE --port 25 --n $N_UDP --expect ENETUNREACH in .../probe (bpf_stats per probe program)"
-	b6_measure() { # b6_measure KIND N
+	b6_measure() { # b6_measure KIND N (KIND: deny, mixed, reserved)
 		local kind=$1 n=$2 conf=$LAB_DIR/b6-$1-$2.conf s c4 c4d=- dq dr=- mem t probe
-		if [ "$kind" = deny ]; then deny_config "$conf" "$n"; else reserved_config "$conf" "$n"; fi
+		case $kind in
+		deny) deny_config "$conf" "$n" ;;
+		mixed) deny_config "$conf" "$n" mixed ;;
+		*) reserved_config "$conf" "$n" ;;
+		esac
 		if ! bguard_start "$conf" 180; then
 			echo "$GUARD_ERR" >"$LAB_DIR/lastfail"
 			fail_row B6 "$kind $n"
@@ -852,6 +862,16 @@ if want B6; then
 		fi
 		t=$GUARD_T_LOAD
 		mem=$(map_mem)
+		if [ "$kind" = mixed ]; then
+			probe=$(cat "$conf.probe")
+			s=$(with_stats auto m_cgload udp --addr "$probe" --port 25 --n "$N_UDP" --expect ENETUNREACH)
+			c4d=$(stat_of "$s" cg_connect4)
+			guard_stop
+			row B6 "deny: $n CIDRs, the 3/4 in 10/8 of lengths 25 to 32" "connect4 ns/run, dense 10/8 address" \
+				"$(fmt "$c4d")" "—" info \
+				"net of the empty program: $(net "$c4d" "$C4_FLOOR"); up to 8 hash lookups by prefix length without dest_blocks4; exec→started $t ms; BPF maps $(mib $((${mem%% *} / 1024))) MiB"
+			return 0
+		fi
 		s=$(with_stats auto m_cgload "${c4_args[@]}")
 		c4=$(stat_of "$s" cg_connect4)
 		if [ "$kind" = deny ]; then
@@ -880,6 +900,7 @@ if want B6; then
 	}
 	: >"$LAB_DIR/b6.txt"
 	for n in $B6_SIZES; do b6_measure deny "$n"; done
+	b6_measure mixed "${B6_SIZES##* }"
 	for n in 10 10000; do b6_measure reserved "$n"; done
 	# Flatness, largest / smallest; the 1M goal on the dense lookup.
 	read -r c_lo cd_lo < <(awk '$1 == "deny" { print $3, $8; exit }' "$LAB_DIR/b6.txt")

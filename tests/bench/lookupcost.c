@@ -7,7 +7,7 @@
  * from the guard's pins in PIN_DIR:
  *
  *   empty      r0 = 1 (what the hook and bpf_stats cost by themselves)
- *   policy     policy[0], then its ports[] byte of the destination port
+ *   policy     policy[0], then its guarded-ports word of the destination port
  *   ktime      bpf_ktime_get_ns()
  *   index      dest_index[0] and its lens4 word (the prefix lengths in use)
  *   dest4      hash lookup of (32, destination) in dest4: one prefix length
@@ -91,13 +91,14 @@ static int build(const char *kind, int fd, struct prog *p)
 	} else if (!strcmp(kind, "policy")) {
 		add(p, ST(BPF_W, BPF_REG_10, -8, 0));
 		lookup_at_fp8(p, fd);
-		add(p, INSN(BPF_JMP | BPF_JEQ | BPF_K, BPF_REG_0, 0, 5, 0));
+		add(p, INSN(BPF_JMP | BPF_JEQ | BPF_K, BPF_REG_0, 0, 6, 0));
 		add(p, LDX(BPF_W, BPF_REG_2, BPF_REG_6,
 			   offsetof(struct bpf_sock_addr, user_port)));
 		add(p, INSN(BPF_ALU | BPF_END | BPF_TO_BE, BPF_REG_2, 0, 0, 16));
-		add(p, INSN(BPF_ALU64 | BPF_AND | BPF_K, BPF_REG_2, 0, 0, 0xffff));
+		add(p, INSN(BPF_ALU64 | BPF_AND | BPF_K, BPF_REG_2, 0, 0, 0xffc0));
+		add(p, INSN(BPF_ALU64 | BPF_RSH | BPF_K, BPF_REG_2, 0, 0, 2));
 		add(p, INSN(BPF_ALU64 | BPF_ADD | BPF_X, BPF_REG_0, BPF_REG_2, 0, 0));
-		add(p, LDX(BPF_B, BPF_REG_0, BPF_REG_0, POLICY_PORTS_OFF));
+		add(p, LDX(BPF_DW, BPF_REG_0, BPF_REG_0, POLICY_PORTS_OFF));
 	} else if (!strcmp(kind, "ktime")) {
 		add(p, CALL(BPF_FUNC_ktime_get_ns));
 	} else if (!strcmp(kind, "index")) {

@@ -63,6 +63,12 @@ guard_stop
 
 # --- allow wins
 guard_up "$LAB_DIR/allow.conf"
+# The /32 allow inside the /24 deny is judged through dest_blocks4: current.
+seq=$(bpftool -j map dump pinned "$PIN_DIR/dest_index" 2>&1 |
+	$PY -c 'import json, sys; e = json.load(sys.stdin)[0]; print(e.get("formatted", e)["value"]["blocks4"])' 2>&1)
+[[ $seq =~ ^[0-9]+$ ]] && [ "$seq" -gt 0 ] && [ $((seq % 2)) -eq 0 ] &&
+	ok "allow: dest_blocks4 is current (dest_index blocks4 = $seq)" ||
+	not_ok "allow: dest_blocks4 is current" "dest_index blocks4: $seq"
 probe "allow $SMTP4/32: tainted connect :587 -> OK" OK --resolve foo.test --connect "$SMTP4" 587
 probe "allow $SMTP6/128: tainted connect :25 -> OK" OK --resolve foo.test --connect "$SMTP6" 25
 probe "allow $DENYOK4/32 beats deny $DENY_NET4: connect :143 -> OK" OK --connect "$DENYOK4" 143

@@ -147,6 +147,35 @@ probe "an address only the refused policy denied: $MAIL4:143 -> OK" OK --connect
 ev_sync
 ev_absent "... and not acted on" type=connect pid="$PROBE_PID"
 
+# More /24 blocks with prefixes longer than /24 than dest_blocks4 was sized
+# for at start (twice the configuration's, at least 4096): the reload is
+# taken and says so, and those blocks are judged from dest4 alone, as
+# rightly: deny $MAIL4's /30, allow $SMTP4 inside it, 5000 /32s elsewhere.
+lab_config "$CONF" audit "deny = $BADNET4"
+$PY - "$CONF" "$MAIL4" "$SMTP4" <<'PYEOF'
+import sys
+with open(sys.argv[1]) as f:
+    text = f.read()
+net = sys.argv[2].rsplit(".", 1)[0] + ".24/30"
+hosts = ["10.%d.%d.1" % (i >> 8, i & 255) for i in range(5000)]
+lines = ["deny = " + net, "allow = 127.0.0.0/8 ::1/128 " + sys.argv[3]]
+lines += ["deny = " + " ".join(hosts[i:i + 100]) for i in range(0, len(hosts), 100)]
+text = text.replace("[ports]", "[destinations]\n" + "\n".join(lines) + "\n\n[ports]", 1)
+with open(sys.argv[1], "w") as f:
+    f.write(text)
+PYEOF
+reload_rc "5001 blocks of long prefixes, dest_blocks4 sized for 4096: exit 0" 0
+ev_expect "... the reloaded event says those blocks are judged more slowly until a restart" \
+	type=guard event=reloaded "message~dest_blocks4: .* fall in 5001 /24 blocks, and it was sized at start for 4096"
+probe "... deny $MAIL4's /30: $MAIL4:143 logged -> OK" OK --connect "$MAIL4" 143
+ev_expect "... as a forbidden destination" type=connect action=logged dst="$MAIL4" pid="$PROBE_PID"
+probe "... allow $SMTP4 inside it: $SMTP4:25 -> OK" OK --connect "$SMTP4" 25
+ev_sync
+ev_absent "... and not acted on" type=connect pid="$PROBE_PID"
+probe "... $WEB4, in the block but in no prefix: :143 -> OK" OK --connect "$WEB4" 143
+ev_sync
+ev_absent "... and not acted on" type=connect pid="$PROBE_PID"
+
 reload_rc "unknown option: exit 2" 2 --bogus
 guard_stop
 reload_rc "no guard: exit 1" 1

@@ -320,6 +320,114 @@ static void cover4_marks_the_24_blocks_with_entries(void)
 	cg_dest_free(&t);
 }
 
+/*
+ * What the kernel decides for the IPv4 address A (host order) with T's
+ * dest_blocks4 in use (bpf/verdict.bpf.h cg_dest_find4): a block with
+ * entries of length 25 to 32 is settled by its slot, unless no such entry
+ * covers A; then, like every other block, by the lengths up to 24.
+ */
+static int judge_blocks(const struct cg_dest_table *t, uint32_t a)
+{
+	const struct cg_cover4 *c = &t->cover[(a >> 8) / 64];
+	uint32_t bit = (a >> 8) % 64, code;
+	uint8_t ad[4] = { a >> 24, a >> 16 & 255, a >> 8 & 255, a & 255 };
+	uint8_t key[sizeof(struct cg_dest6_key)];
+	size_t slot;
+
+	if (c->longer >> bit & 1) {
+		slot = c->base + (size_t)__builtin_popcountll(
+					 c->longer & ((1ull << bit) - 1));
+		CHECK(slot < t->nblocks, "slot %zu of %zu", slot, t->nblocks);
+		if (slot >= t->nblocks)
+			return -1;
+		code = t->blocks[slot].v[(a & 255) / 32] >> ((a & 31) * 2) & 3;
+		if (code == CG_BLOCK_ALLOW)
+			return ALLOW;
+		if (code == CG_BLOCK_DENY)
+			return DENY;
+		CHECK_INT(code, CG_BLOCK_NONE);
+	}
+	if (!(c->upto24 >> bit & 1))
+		return NONE;
+	for (int l = 24; l >= 0; l--) {
+		const struct cg_dest_entry *e;
+
+		if (!(t->lens[0] >> l & 1))
+			continue;
+		cg_dest_key(AF_INET, ad, (unsigned int)l, key);
+		e = cg_dest_find(t, key);
+		if (e)
+			return e->v.origin & CG_ORIGIN_ALLOW ? ALLOW : DENY;
+	}
+	return NONE;
+}
+
+/* Random lists of every length 20 to 32 in three neighbouring blocks and
+ * one far away: every address judged the same through the blocks as by
+ * the search over all lengths.
+ */
+static void blocks4_agree_with_the_search_by_length(void)
+{
+	static const uint32_t blocks[] = { 0x0a010200, 0x0a010300, 0x0a010400,
+					   0xc6336400 };
+	uint64_t rng = 0x9e3779b97f4a7c15ull;
+	char s[32], ip[INET_ADDRSTRLEN];
+
+	for (int round = 0; round < 200; round++) {
+		struct cg_dest_table t;
+		size_t want_blocks = 0, diff = 0;
+
+		reset();
+		for (int i = 0; i < 2 * MAXC - 2; i++) {
+			uint32_t a, l;
+
+			rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+			a = blocks[(rng >> 33) % 4] | (uint32_t)(rng >> 41 & 255);
+			l = 20 + (uint32_t)(rng >> 50) % 13;
+			a &= (uint32_t)(0xffffffff00000000ull >> l);
+			snprintf(s, sizeof(s), "%u.%u.%u.%u/%u", a >> 24,
+				 a >> 16 & 255, a >> 8 & 255, a & 255, l);
+			if (i % 3 == 0 && n_allow < MAXC)
+				add(allow, &n_allow, s);
+			else if (n_deny < MAXC)
+				add(deny, &n_deny, s);
+		}
+		compile(AF_INET, &t);
+		for (size_t b = 0; b < CG_COVER4_N; b++)
+			want_blocks += (size_t)__builtin_popcountll(t.cover[b].longer);
+		CHECK_INT(t.nblocks, want_blocks);
+		CHECK(cg_dest_blocks4_needed(allow, n_allow) +
+				      cg_dest_blocks4_needed(deny, n_deny) >=
+			      t.nblocks,
+		      "needed below the blocks compiled");
+		for (size_t i = 0; i < 4; i++)
+			for (uint32_t x = 0; x < 256; x++) {
+				uint32_t a = blocks[i] | x;
+				struct in_addr in = { htonl(a) };
+
+				inet_ntop(AF_INET, &in, ip, sizeof(ip));
+				if (judge_blocks(&t, a) != judge(&t, ip) &&
+				    diff++ == 0)
+					CHECK(0, "round %d: %s: blocks %d, search %d",
+					      round, ip, judge_blocks(&t, a),
+					      judge(&t, ip));
+			}
+		cg_dest_free(&t);
+	}
+}
+
+static void blocks4_needed_counts_distinct_blocks(void)
+{
+	reset();
+	add(deny, &n_deny, "10.1.2.3");
+	add(deny, &n_deny, "10.1.2.200/29");
+	add(deny, &n_deny, "10.1.3.0/25");
+	add(deny, &n_deny, "10.1.4.0/24"); /* not longer than /24 */
+	add(deny, &n_deny, "2001:db8::1");  /* not IPv4 */
+	CHECK_INT(cg_dest_blocks4_needed(deny, n_deny), 2);
+	CHECK_INT(cg_dest_blocks4_needed(deny, 0), 0);
+}
+
 static void empty_lists_give_an_empty_table(void)
 {
 	struct cg_dest_table t;
@@ -342,6 +450,8 @@ int main(void)
 	RUN(equal_deny_prefixes_merge_into_one_entry);
 	RUN(key_is_length_and_masked_address);
 	RUN(cover4_marks_the_24_blocks_with_entries);
+	RUN(blocks4_agree_with_the_search_by_length);
+	RUN(blocks4_needed_counts_distinct_blocks);
 	RUN(empty_lists_give_an_empty_table);
 	UNIT_DONE();
 }
