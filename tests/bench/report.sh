@@ -42,7 +42,8 @@ notes = [l.rstrip("\n") for l in open(notes_p, encoding="utf-8") if l.strip()]
 def cell(s):
     return s.replace("|", "\\|") if s else ""
 
-mark = {"met": "**met**", "missed": "**MISSED**", "info": "info", "error": "**ERROR**"}
+mark = {"met": "**met**", "missed": "**MISSED**",
+        "missed-floor": "**MISSED**, as do empty programs", "info": "info", "error": "**ERROR**"}
 table = ["| id | workload | measure | result: median (min–max) | goal | verdict |",
          "|---|---|---|---|---|---|"]
 details = []
@@ -90,7 +91,13 @@ md.append(
 - **A/B side by side**: the same workload runs in the guarded cgroup (A) and in
   its unguarded sibling `…/plain` (B), alternated A B B A, %s blocks (fewer for
   iperf3). A block's ratio is (A1 + A2) / (B1 + B2); the table gives the median
-  of the blocks and their min–max. Workloads are pinned to CPU %s (`taskset`);
+  of the blocks and their min–max. Rows with a control (B1, B3's real name,
+  B4) add a third arm, C: the same workload under empty programs on the same
+  hooks (`…/null`), each block A C B B C A. C/B is the control row, what the
+  kernel's hooks cost with nothing in them; A/C, from the same blocks, is
+  what the guard's programs add to that. A verdict "MISSED, as do empty
+  programs" means the control misses the goal too.
+  Workloads are pinned to CPU %s (`taskset`);
   servers, the log reader and the responder's peer on the other CPU where noted.
   The daemon is not pinned.
 - Each cgload run times its own loop (CLOCK_MONOTONIC, after a warm-up of a
