@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <arpa/inet.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -9,21 +8,59 @@
 #include "event.h"
 #include "util.h"
 
-static void put(char **p, char *end, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-/* Append to [*p, end); on overflow *p stops at end (the caller checks). */
-static void put(char **p, char *end, const char *fmt, ...)
+/*
+ * The writers below append to [*p, end). Like snprintf() they keep one byte
+ * free: output that would fill the buffer sets *p to end instead, and
+ * finish() refuses the line. The daemon formats every event here, so they
+ * copy with memcpy() and write numbers by hand: no format strings.
+ */
+static void put_mem(char **p, char *end, const char *s, size_t n)
 {
-	va_list ap;
-	int n;
-
-	if (*p >= end)
+	if (*p >= end || n >= (size_t)(end - *p)) {
+		*p = end;
 		return;
-	va_start(ap, fmt);
-	n = vsnprintf(*p, (size_t)(end - *p), fmt, ap);
-	va_end(ap);
-	*p = n < 0 || n >= end - *p ? end : *p + n;
+	}
+	memcpy(*p, s, n);
+	*p += n;
+}
+
+/* A string literal. */
+#define PUT(p, end, lit) put_mem(p, end, "" lit, sizeof(lit) - 1)
+
+static void put_str(char **p, char *end, const char *s)
+{
+	put_mem(p, end, s, strlen(s));
+}
+
+static void put_u64(char **p, char *end, uint64_t v)
+{
+	char d[20];
+	size_t i = sizeof(d);
+
+	do {
+		d[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	put_mem(p, end, d + i, sizeof(d) - i);
+}
+
+/* "ADDR" in quotes: dotted quad or RFC 5952 text (inet_ntop). */
+static void put_addr(char **p, char *end, int family, const uint8_t *a)
+{
+	char t[INET6_ADDRSTRLEN];
+
+	PUT(p, end, "\"");
+	if (family == 6) {
+		inet_ntop(AF_INET6, a, t, sizeof(t));
+		put_str(p, end, t);
+	} else {
+		for (int i = 0; i < 4; i++) {
+			if (i)
+				PUT(p, end, ".");
+			put_u64(p, end, a[i]);
+		}
+	}
+	PUT(p, end, "\"");
 }
 
 /* Length of the valid UTF-8 sequence at S (N bytes left), or 0. */
@@ -61,35 +98,51 @@ static size_t utf8_len(const unsigned char *s, size_t n)
 	return len;
 }
 
+/* Printable ASCII that JSON takes as it is. */
+static int json_plain(unsigned char c)
+{
+	return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
+}
+
 void cg_json_str(char **p, char *end, const char *s, size_t n)
 {
+	static const char hex[] = "0123456789abcdef";
 	const unsigned char *u = (const unsigned char *)s;
-	size_t i = 0, l;
+	size_t i = 0, j, l;
 
-	put(p, end, "\"");
+	PUT(p, end, "\"");
 	while (i < n && *p < end) {
 		unsigned char c = u[i];
 
+		for (j = i; j < n && json_plain(u[j]); j++)
+			;
+		if (j > i) { /* a run of plain bytes: one copy */
+			put_mem(p, end, s + i, j - i);
+			i = j;
+			continue;
+		}
 		if (c == '"' || c == '\\') {
-			put(p, end, "\\%c", c);
+			char e[2] = { '\\', (char)c };
+
+			put_mem(p, end, e, 2);
 		} else if (c == '\n') {
-			put(p, end, "\\n");
+			PUT(p, end, "\\n");
 		} else if (c == '\t') {
-			put(p, end, "\\t");
+			PUT(p, end, "\\t");
 		} else if (c == '\r') {
-			put(p, end, "\\r");
-		} else if (c < 0x20 || c == 0x7f) {
-			put(p, end, "\\u%04x", c);
-		} else if ((l = utf8_len(u + i, n - i)) > 0) {
-			put(p, end, "%.*s", (int)l, s + i);
+			PUT(p, end, "\\r");
+		} else if (c >= 0x80 && (l = utf8_len(u + i, n - i)) > 0) {
+			put_mem(p, end, s + i, l);
 			i += l;
 			continue;
-		} else {
-			put(p, end, "\\u%04x", c);
+		} else { /* C0 controls, DEL, bytes that are not UTF-8 */
+			char e[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15] };
+
+			put_mem(p, end, e, sizeof(e));
 		}
 		i++;
 	}
-	put(p, end, "\"");
+	PUT(p, end, "\"");
 }
 
 static size_t bounded_len(const char *s, size_t max)
@@ -136,76 +189,124 @@ static const char *taint_qtype(const struct cg_taint *t, char tmp[16])
 	return cg_qtype_name(t->qtype, tmp);
 }
 
+/*
+ * {"time":"…","type":"TYPE". The date and time of day are formatted once
+ * per second (the daemon writes many events within one); the microseconds
+ * by hand.
+ */
 static void put_head(char **p, char *end, uint64_t real_ns, const char *type)
 {
-	char t[40];
+	static __thread uint64_t sec_done = UINT64_MAX;
+	static __thread char day[40];
+	static __thread size_t day_len;
+	uint64_t sec = real_ns / 1000000000ull;
+	unsigned int us = (unsigned int)(real_ns % 1000000000ull / 1000);
+	char f[8] = { '.', 0, 0, 0, 0, 0, 0, 'Z' };
 
-	cg_format_time(real_ns, t, sizeof(t));
-	put(p, end, "{\"time\":\"%s\",\"type\":\"%s\"", t, type);
+	if (sec != sec_done) {
+		/* "YYYY-MM-DDTHH:MM:SS.000000Z", less ".000000Z" */
+		cg_format_time(sec * 1000000000ull, day, sizeof(day));
+		day_len = strlen(day) - sizeof(f);
+		sec_done = sec;
+	}
+	for (int i = 6; i >= 1; i--, us /= 10)
+		f[i] = (char)('0' + us % 10);
+	PUT(p, end, "{\"time\":\"");
+	put_mem(p, end, day, day_len);
+	put_mem(p, end, f, sizeof(f));
+	PUT(p, end, "\",\"type\":\"");
+	put_str(p, end, type);
+	PUT(p, end, "\"");
 }
 
 static int finish(char *buf, char *p, char *end)
 {
-	put(&p, end, "}\n");
+	PUT(&p, end, "}\n");
 	/* Truncated output would be invalid JSON: refuse rather than emit. */
 	if (p >= end)
 		return -1;
+	*p = '\0';
 	return (int)(p - buf);
 }
+
+/* ,"KEY": and a JSON string of S, at most MAX bytes up to its NUL. */
+#define PUT_STR_FIELD(p, end, key, s, max)                                    \
+	do {                                                                  \
+		PUT(p, end, ",\"" key "\":");                                 \
+		cg_json_str(p, end, s, bounded_len(s, max));                  \
+	} while (0)
+
+/* ,"KEY":N */
+#define PUT_U_FIELD(p, end, key, v)                                           \
+	do {                                                                  \
+		PUT(p, end, ",\"" key "\":");                                 \
+		put_u64(p, end, v);                                           \
+	} while (0)
 
 int cg_event_json(const struct cg_event *e, int64_t mono_off, char *buf,
 		  size_t len)
 {
-	char *p = buf, *end = buf + len, addr[INET6_ADDRSTRLEN], tmp[16];
+	char *p = buf, *end = buf + len, tmp[16];
 	uint64_t real = (uint64_t)((int64_t)e->ktime + mono_off);
 
 	switch (e->type) {
 	case CG_EV_CONNECT:
 		put_head(&p, end, real, "connect");
-		put(&p, end, ",\"action\":\"%s\",\"reason\":\"%s\"",
-		    e->action == CG_ACT_BLOCKED ? "blocked" : "logged",
-		    e->reason == CG_REASON_FORBIDDEN ?
-			    "forbidden-destination" :
-			    "mail-after-reserved-lookup");
-		put(&p, end, ",\"pid\":%u,\"ppid\":%u,\"uid\":%u,\"comm\":",
-		    e->pid, e->ppid, e->uid);
-		cg_json_str(&p, end, e->comm, bounded_len(e->comm, CG_COMM_LEN));
-		if (e->proto == 6)
-			put(&p, end, ",\"cgroup_id\":%llu,\"proto\":\"tcp\"",
-			    (unsigned long long)e->cgroup_id);
-		else if (e->proto == 17)
-			put(&p, end, ",\"cgroup_id\":%llu,\"proto\":\"udp\"",
-			    (unsigned long long)e->cgroup_id);
+		if (e->action == CG_ACT_BLOCKED)
+			PUT(&p, end, ",\"action\":\"blocked\"");
 		else
-			put(&p, end, ",\"cgroup_id\":%llu,\"proto\":\"%u\"",
-			    (unsigned long long)e->cgroup_id, e->proto);
-		inet_ntop(e->family == 6 ? AF_INET6 : AF_INET, e->addr, addr,
-			  sizeof(addr));
-		put(&p, end, ",\"dst\":\"%s\",\"dport\":%u", addr, e->dport);
+			PUT(&p, end, ",\"action\":\"logged\"");
+		if (e->reason == CG_REASON_FORBIDDEN)
+			PUT(&p, end, ",\"reason\":\"forbidden-destination\"");
+		else
+			PUT(&p, end, ",\"reason\":\"mail-after-reserved-lookup\"");
+		PUT_U_FIELD(&p, end, "pid", e->pid);
+		PUT_U_FIELD(&p, end, "ppid", e->ppid);
+		PUT_U_FIELD(&p, end, "uid", e->uid);
+		PUT_STR_FIELD(&p, end, "comm", e->comm, CG_COMM_LEN);
+		PUT_U_FIELD(&p, end, "cgroup_id", e->cgroup_id);
+		if (e->proto == 6) {
+			PUT(&p, end, ",\"proto\":\"tcp\"");
+		} else if (e->proto == 17) {
+			PUT(&p, end, ",\"proto\":\"udp\"");
+		} else {
+			PUT(&p, end, ",\"proto\":\"");
+			put_u64(&p, end, e->proto);
+			PUT(&p, end, "\"");
+		}
+		PUT(&p, end, ",\"dst\":");
+		put_addr(&p, end, e->family, e->addr);
+		PUT_U_FIELD(&p, end, "dport", e->dport);
 		if (e->tainted) {
 			uint64_t age = e->ktime > e->taint.ktime ?
 					       e->ktime - e->taint.ktime :
 					       0;
 
-			put(&p, end, ",\"taint\":{\"name\":");
+			PUT(&p, end, ",\"taint\":{\"name\":");
 			cg_json_str(&p, end, e->taint.name,
 				    bounded_len(e->taint.name, CG_NAME_MAX));
-			put(&p, end, ",\"via\":\"%s\",\"pid\":%u,\"age_ms\":%llu}",
-			    via_name(e->taint.via), e->taint.pid,
-			    (unsigned long long)(age / 1000000));
+			PUT(&p, end, ",\"via\":\"");
+			put_str(&p, end, via_name(e->taint.via));
+			PUT(&p, end, "\"");
+			PUT_U_FIELD(&p, end, "pid", e->taint.pid);
+			PUT_U_FIELD(&p, end, "age_ms", age / 1000000);
+			PUT(&p, end, "}");
 		}
 		return finish(buf, p, end);
 	case CG_EV_TAINT:
 		put_head(&p, end, real, "taint");
-		put(&p, end, ",\"pid\":%u,\"comm\":", e->pid);
-		cg_json_str(&p, end, e->comm, bounded_len(e->comm, CG_COMM_LEN));
-		put(&p, end, ",\"cgroup_id\":%llu,\"name\":",
-		    (unsigned long long)e->cgroup_id);
-		cg_json_str(&p, end, e->taint.name,
-			    bounded_len(e->taint.name, CG_NAME_MAX));
-		put(&p, end, ",\"qtype\":\"%s\",\"via\":\"%s\",\"scope\":\"%s\"",
-		    taint_qtype(&e->taint, tmp), via_name(e->taint.via),
-		    e->taint.scope == CG_SCOPE_CGROUP ? "cgroup" : "process");
+		PUT_U_FIELD(&p, end, "pid", e->pid);
+		PUT_STR_FIELD(&p, end, "comm", e->comm, CG_COMM_LEN);
+		PUT_U_FIELD(&p, end, "cgroup_id", e->cgroup_id);
+		PUT_STR_FIELD(&p, end, "name", e->taint.name, CG_NAME_MAX);
+		PUT(&p, end, ",\"qtype\":\"");
+		put_str(&p, end, taint_qtype(&e->taint, tmp));
+		PUT(&p, end, "\",\"via\":\"");
+		put_str(&p, end, via_name(e->taint.via));
+		if (e->taint.scope == CG_SCOPE_CGROUP)
+			PUT(&p, end, "\",\"scope\":\"cgroup\"");
+		else
+			PUT(&p, end, "\",\"scope\":\"process\"");
 		return finish(buf, p, end);
 	}
 	return -1;
@@ -214,35 +315,34 @@ int cg_event_json(const struct cg_event *e, int64_t mono_off, char *buf,
 int cg_learn_json(const struct cg_event_learn *e, int64_t mono_off, char *buf,
 		  size_t len)
 {
-	char *p = buf, *end = buf + len, addr[INET6_ADDRSTRLEN];
+	char *p = buf, *end = buf + len;
 	uint64_t real = (uint64_t)((int64_t)e->ktime + mono_off);
 	uint32_t n = e->nchain > CG_EV_CHAIN_MAX ? CG_EV_CHAIN_MAX : e->nchain;
 
 	if (e->type == CG_EV_MISROUTE) {
 		put_head(&p, end, real, "misroute");
-		put(&p, end, ",\"name\":");
-		cg_json_str(&p, end, e->name, bounded_len(e->name, CG_NAME_MAX));
-		put(&p, end, ",\"target\":");
+		PUT_STR_FIELD(&p, end, "name", e->name, CG_NAME_MAX);
+		PUT(&p, end, ",\"target\":");
 		cg_json_str(&p, end, e->chain[0],
 			    n ? bounded_len(e->chain[0], CG_NAME_MAX) : 0);
-		put(&p, end, ",\"pid\":%u", e->pid);
+		PUT_U_FIELD(&p, end, "pid", e->pid);
 		return finish(buf, p, end);
 	}
 	if (e->type != CG_EV_LEARN)
 		return -1;
 	put_head(&p, end, real, "learn");
-	put(&p, end, ",\"name\":");
-	cg_json_str(&p, end, e->name, bounded_len(e->name, CG_NAME_MAX));
-	inet_ntop(e->family == 6 ? AF_INET6 : AF_INET, e->addr, addr,
-		  sizeof(addr));
-	put(&p, end, ",\"addr\":\"%s\",\"ttl\":%u,\"chain\":[", addr, e->ttl);
+	PUT_STR_FIELD(&p, end, "name", e->name, CG_NAME_MAX);
+	PUT(&p, end, ",\"addr\":");
+	put_addr(&p, end, e->family, e->addr);
+	PUT_U_FIELD(&p, end, "ttl", e->ttl);
+	PUT(&p, end, ",\"chain\":[");
 	for (uint32_t i = 0; i < n; i++) {
 		if (i)
-			put(&p, end, ",");
+			PUT(&p, end, ",");
 		cg_json_str(&p, end, e->chain[i],
 			    bounded_len(e->chain[i], CG_NAME_MAX));
 	}
-	put(&p, end, "]");
+	PUT(&p, end, "]");
 	return finish(buf, p, end);
 }
 
@@ -271,15 +371,20 @@ int cg_guard_json(uint64_t real_ns, const char *event, const char *mode,
 	char *p = buf, *end = buf + len;
 
 	put_head(&p, end, real_ns, "guard");
-	put(&p, end, ",\"event\":\"%s\"", event);
-	if (mode)
-		put(&p, end, ",\"mode\":\"%s\"", mode);
+	PUT(&p, end, ",\"event\":\"");
+	put_str(&p, end, event);
+	PUT(&p, end, "\"");
+	if (mode) {
+		PUT(&p, end, ",\"mode\":\"");
+		put_str(&p, end, mode);
+		PUT(&p, end, "\"");
+	}
 	if (cgroup) {
-		put(&p, end, ",\"cgroup\":");
+		PUT(&p, end, ",\"cgroup\":");
 		cg_json_str(&p, end, cgroup, strlen(cgroup));
 	}
 	if (message) {
-		put(&p, end, ",\"message\":");
+		PUT(&p, end, ",\"message\":");
 		cg_json_str(&p, end, message, strlen(message));
 	}
 	return finish(buf, p, end);
@@ -290,7 +395,7 @@ int cg_lost_json(uint64_t real_ns, uint64_t count, char *buf, size_t len)
 	char *p = buf, *end = buf + len;
 
 	put_head(&p, end, real_ns, "lost");
-	put(&p, end, ",\"count\":%llu", (unsigned long long)count);
+	PUT_U_FIELD(&p, end, "count", count);
 	return finish(buf, p, end);
 }
 
