@@ -45,7 +45,7 @@ while [ $# -gt 0 ]; do
 	shift
 done
 
-for p in cgload dnsresp skbcost logwatch nullguard lookupcost; do
+for p in cgload dnsresp skbcost logwatch nullguard lookupcost fmtcost; do
 	[ -x "$BIN/$p" ] || { echo "bench: $BIN/$p is not built (make bench-build)" >&2; exit 2; }
 done
 [ -x "$CONNGUARD" ] || { echo "bench: $CONNGUARD is not built" >&2; exit 2; }
@@ -60,10 +60,10 @@ CPU=$((NCPU - 1)) # the workload's CPU
 OTHER=0           # servers, the log reader (the daemon is not pinned)
 if [ "$QUICK" = 1 ]; then
 	BLOCKS=1 N_UDP=3000 N_TCP=500 N_DNS=500 N_REF=1000 IPERF_T=1 IPERF_BLOCKS=1
-	B5_S=1 B6_SIZES="10 10000" B7_STARTS=2 REPEAT=100000 ROUNDS=3 N_OS=20
+	B5_S=1 FMT_N=20000 B6_SIZES="10 10000" B7_STARTS=2 REPEAT=100000 ROUNDS=3 N_OS=20
 else
 	BLOCKS=10 N_UDP=30000 N_TCP=12000 N_DNS=5000 N_REF=10000 IPERF_T=1 IPERF_BLOCKS=8
-	B5_S=3 B6_SIZES="10 10000 1000000" B7_STARTS=5 REPEAT=1000000 ROUNDS=7 N_OS=100
+	B5_S=3 FMT_N=200000 B6_SIZES="10 10000 1000000" B7_STARTS=5 REPEAT=1000000 ROUNDS=7 N_OS=100
 fi
 B5_RATE=50000
 
@@ -385,7 +385,7 @@ lab_up
 # One build for the whole run, whatever is rebuilt meanwhile: the daemon
 # and the bench programs (skbcost carries its own copy of the BPF object).
 mkdir "$LAB_DIR/bin" && cp "$CONNGUARD" "$LAB_DIR/bin/connguard" &&
-	cp "$BIN"/cgload "$BIN"/dnsresp "$BIN"/skbcost "$BIN"/logwatch "$BIN"/nullguard "$BIN"/lookupcost "$LAB_DIR/bin/" ||
+	cp "$BIN"/cgload "$BIN"/dnsresp "$BIN"/skbcost "$BIN"/logwatch "$BIN"/nullguard "$BIN"/lookupcost "$BIN"/fmtcost "$LAB_DIR/bin/" ||
 	{ not_ok "bench binaries copied"; done_testing; }
 CONNGUARD=$LAB_DIR/bin/connguard
 BIN=$LAB_DIR/bin
@@ -793,6 +793,17 @@ if want B5; then
 				"$(ratio_text "$med" "$lo" "$hi")" "—" info "A $(fmt "$a") ns, B $(fmt "$b") ns; $(stats_text "$s")"
 		fi
 		guard_stop
+		# The daemon's own share of an event: record → JSON line.
+		cmd B5 "taskset -c $CPU fmtcost $FMT_N 5   (cg_record_json() in a loop: user/event.c)"
+		if out=$(taskset -c "$CPU" "$BIN/fmtcost" "$FMT_N" 5 2>&1); then
+			row B5 "the daemon: one record to its JSON line (cg_record_json), in a loop" \
+				"ns per event: forbidden connect / tainted connect / learn" \
+				"$(awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^ns=/) { printf "%s%s", s, substr($i, 4); s = " / " } }' <<<"$out")" \
+				"—" info "$(tr '\n' ';' <<<"$out" | sed 's/;$//; s/;/; /g')"
+		else
+			echo "$out" >"$LAB_DIR/lastfail"
+			fail_row B5 "fmtcost"
+		fi
 		ok "B5 ran"
 	else
 		not_ok "guard (audit) starts" "$GUARD_ERR"

@@ -23,7 +23,7 @@ if [ "$(id -u)" -ne 0 ]; then
 	exit 0
 fi
 missing=
-for p in cgload dnsresp skbcost logwatch nullguard lookupcost; do
+for p in cgload dnsresp skbcost logwatch nullguard lookupcost fmtcost; do
 	[ -x "$OUTPUT/bench/$p" ] || missing="$missing $p"
 done
 if [ -n "$missing" ] || [ ! -x ./connguard ]; then
