@@ -89,8 +89,8 @@ md.append(
   attached to its own child cgroup `…/connguard-e2e-PID/guarded` with its own pin
   dir, started outside `ip netns exec` (nsenter into the client namespace only).
 - **A/B side by side**: the same workload runs in the guarded cgroup (A) and in
-  its unguarded sibling `…/plain` (B), alternated A B B A, %s blocks (fewer for
-  iperf3). A block's ratio is (A1 + A2) / (B1 + B2); the table gives the median
+  its unguarded sibling `…/plain` (B), alternated A B B A, %s blocks (twice
+  as many for B1, 8 for iperf3). A block's ratio is (A1 + A2) / (B1 + B2); the table gives the median
   of the blocks and their min–max. Rows with a control (B1, B3's real name,
   B4) add a third arm, C: the same workload under empty programs on the same
   hooks (`…/null`), each block A C B B C A. C/B is the control row, what the
