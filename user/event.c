@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <arpa/inet.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <json-c/json.h>
 
 #include "event.h"
+#include "json.h"
 #include "util.h"
 
 /*
@@ -59,88 +61,6 @@ static void put_addr(char **p, char *end, int family, const uint8_t *a)
 				PUT(p, end, ".");
 			put_u64(p, end, a[i]);
 		}
-	}
-	PUT(p, end, "\"");
-}
-
-/* Length of the valid UTF-8 sequence at S (N bytes left), or 0. */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-	size_t len, i;
-	unsigned int cp;
-
-	if (s[0] < 0x80)
-		return 1;
-	if ((s[0] & 0xe0) == 0xc0) {
-		len = 2;
-		cp = s[0] & 0x1f;
-	} else if ((s[0] & 0xf0) == 0xe0) {
-		len = 3;
-		cp = s[0] & 0x0f;
-	} else if ((s[0] & 0xf8) == 0xf0) {
-		len = 4;
-		cp = s[0] & 0x07;
-	} else {
-		return 0;
-	}
-	if (len > n)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	/* Overlong forms, surrogates and values past U+10FFFF are invalid. */
-	if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) ||
-	    (len == 4 && cp < 0x10000) || cp > 0x10ffff ||
-	    (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return len;
-}
-
-/* Printable ASCII that JSON takes as it is. */
-static int json_plain(unsigned char c)
-{
-	return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
-}
-
-void cg_json_str(char **p, char *end, const char *s, size_t n)
-{
-	static const char hex[] = "0123456789abcdef";
-	const unsigned char *u = (const unsigned char *)s;
-	size_t i = 0, j, l;
-
-	PUT(p, end, "\"");
-	while (i < n && *p < end) {
-		unsigned char c = u[i];
-
-		for (j = i; j < n && json_plain(u[j]); j++)
-			;
-		if (j > i) { /* a run of plain bytes: one copy */
-			put_mem(p, end, s + i, j - i);
-			i = j;
-			continue;
-		}
-		if (c == '"' || c == '\\') {
-			char e[2] = { '\\', (char)c };
-
-			put_mem(p, end, e, 2);
-		} else if (c == '\n') {
-			PUT(p, end, "\\n");
-		} else if (c == '\t') {
-			PUT(p, end, "\\t");
-		} else if (c == '\r') {
-			PUT(p, end, "\\r");
-		} else if (c >= 0x80 && (l = utf8_len(u + i, n - i)) > 0) {
-			put_mem(p, end, s + i, l);
-			i += l;
-			continue;
-		} else { /* C0 controls, DEL, bytes that are not UTF-8 */
-			char e[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15] };
-
-			put_mem(p, end, e, sizeof(e));
-		}
-		i++;
 	}
 	PUT(p, end, "\"");
 }
@@ -408,30 +328,8 @@ static const char *jstr(struct json_object *o, const char *key)
 	return json_object_get_string(v);
 }
 
-/*
- * Make a line safe for a terminal: C0 controls, DEL and C1 controls (U+0080
- * to U+009F, which a terminal may read as escape sequences) become '?'. Done
- * on the whole line, so no field of a damaged log can slip through.
- */
-static void terminal_safe(char *s)
-{
-	unsigned char *r = (unsigned char *)s, *w = r;
-
-	while (*r) {
-		if (*r < 0x20 || *r == 0x7f) {
-			*w++ = '?';
-			r++;
-		} else if (r[0] == 0xc2 && r[1] >= 0x80 && r[1] <= 0x9f) {
-			*w++ = '?';
-			r += 2;
-		} else {
-			*w++ = *r++;
-		}
-	}
-	*w = 0;
-}
-
-int cg_event_human(struct json_object *o, char *buf, size_t len)
+/* The line as the fields say it, before escaping. */
+static int human_raw(struct json_object *o, char *buf, size_t len)
 {
 	const char *type = jstr(o, "type"), *time = jstr(o, "time");
 	char dst[128];
@@ -502,7 +400,23 @@ int cg_event_human(struct json_object *o, char *buf, size_t len)
 	} else {
 		n = snprintf(buf, len, "%s %s", time, json_object_to_json_string(o));
 	}
-	if (n >= 0 && len)
-		terminal_safe(buf);
+	return n;
+}
+
+/*
+ * The line is escaped whole (cg_text_esc), so no field of a damaged or
+ * tampered log can carry a control character to the terminal.
+ */
+int cg_event_human(struct json_object *o, char *buf, size_t len)
+{
+	char *raw = len ? malloc(len) : NULL;
+	int n;
+
+	if (!raw)
+		return -1;
+	n = human_raw(o, raw, len);
+	if (n >= 0)
+		n = (int)cg_text_esc(buf, len, raw, strlen(raw));
+	free(raw);
 	return n;
 }

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "connguard.h"
+#include "json.h" /* cg_json_str(), the escaper of every string field */
 
 struct json_object;
 
@@ -47,14 +48,5 @@ int cg_event_human(struct json_object *o, char *buf, size_t len);
 
 /* "A", "AAAA", ..., or "TYPE123" (RFC 3597) written into TMP. */
 const char *cg_qtype_name(uint16_t qtype, char tmp[16]);
-
-/*
- * Append S (N bytes) as a JSON string with quotes. Control characters,
- * quote and backslash are escaped; bytes that are not valid UTF-8 are
- * written as \u00XX (their Latin-1 reading), so the line stays valid UTF-8.
- * Writes no NUL: the event writers end their line. Output that does not fit
- * before END's last byte leaves *P at END.
- */
-void cg_json_str(char **p, char *end, const char *s, size_t n);
 
 #endif /* CG_EVENT_H */

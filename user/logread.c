@@ -22,12 +22,17 @@
 #include <zlib.h>
 
 #include "logread.h"
+#include "util.h"
 
 struct cg_logfile {
 	gzFile gz; /* an archive (zlib reads uncompressed ones as they are) */
 	FILE *fp;  /* the live file */
 	dev_t dev;
 	ino_t ino;
+	char *name;
+	bool not_gzip;	    /* a .gz that does not start as gzip does */
+	bool reported;	    /* its damage was said (cg_logread_report) */
+	char damage[96];    /* why it could not be read to its end, or "" */
 };
 
 struct arch {
@@ -133,11 +138,20 @@ static void close_files(struct cg_logread *r)
 			gzclose(r->f[i].gz);
 		if (r->f[i].fp)
 			fclose(r->f[i].fp);
+		free(r->f[i].name);
 	}
 	free(r->f);
 	r->f = NULL;
 	r->n = 0;
 	r->has_live = false;
+}
+
+/* Does FD start with the gzip magic bytes? */
+static bool is_gzip(int fd)
+{
+	unsigned char m[2];
+
+	return pread(fd, m, 2, 0) == 2 && m[0] == 0x1f && m[1] == 0x8b;
 }
 
 /* One attempt: 0, -1 with errno, or 1 when a rotation got in the way. */
@@ -180,10 +194,24 @@ static int try_open(struct cg_logread *r, const char *path)
 				close(fd);
 			goto out;
 		}
-		r->f[r->n].gz = gzdopen(fd, "rb");
-		if (!r->f[r->n].gz) {
+		r->f[r->n].name = strdup(name);
+		/*
+		 * zlib reads a file that is not gzip as plain text: a .gz that
+		 * is garbage would pass for lines. The writer renames a .gz in
+		 * place only once it is complete, so this is damage.
+		 */
+		if (a[i].gz && !is_gzip(fd)) {
+			r->f[r->n].not_gzip = true;
 			close(fd);
+		} else if (!(r->f[r->n].gz = gzdopen(fd, "rb"))) {
+			close(fd);
+			r->n++; /* for close_files() */
 			errno = ENOMEM;
+			goto out;
+		}
+		if (!r->f[r->n].name) {
+			errno = ENOMEM;
+			r->n++;
 			goto out;
 		}
 		r->f[r->n].dev = ast.st_dev;
@@ -261,20 +289,35 @@ static int grow(struct cg_logread *r, size_t need)
 	return 0;
 }
 
-static ssize_t gz_line(struct cg_logread *r, gzFile gz)
+/*
+ * The next line of archive F. A damaged archive (truncated, corrupt) ends
+ * where the damage starts: what came before it is read, the line it cuts is
+ * dropped, and F->damage says why.
+ */
+static ssize_t gz_line(struct cg_logread *r, struct cg_logfile *f)
 {
+	gzFile gz = f->gz;
 	size_t len = 0;
 
 	for (;;) {
 		if (grow(r, len + 4096))
 			return -1;
 		if (!gzgets(gz, r->line + len, (int)(r->cap - len))) {
+			const char *msg;
 			int err;
 
-			gzerror(gz, &err);
-			if (err != Z_OK && err != Z_BUF_ERROR)
+			msg = gzerror(gz, &err);
+			if (err == Z_OK)
+				break;
+			if (err == Z_MEM_ERROR)
 				return -1;
-			break;
+			snprintf(f->damage, sizeof(f->damage), "%s",
+				 err == Z_BUF_ERROR ?
+					 "truncated (unexpected end of file)" :
+					 msg && *msg ? msg : "corrupt data");
+			gzclose(gz);
+			f->gz = NULL;
+			return 0;
 		}
 		len += strlen(r->line + len);
 		if (len && r->line[len - 1] == '\n')
@@ -311,8 +354,11 @@ ssize_t cg_logread_file_next(struct cg_logread *r, size_t k,
 
 	if (k >= r->n)
 		return 0;
+	if (r->f[k].not_gzip && !r->f[k].damage[0])
+		snprintf(r->f[k].damage, sizeof(r->f[k].damage),
+			 "not a gzip file");
 	n = r->f[k].fp ? live_line(r, r->f[k].fp) :
-	    r->f[k].gz ? gz_line(r, r->f[k].gz) : 0;
+	    r->f[k].gz ? gz_line(r, &r->f[k]) : 0;
 	if (n > 0)
 		*line = r->line;
 	return n;
@@ -348,6 +394,24 @@ FILE *cg_logread_take_live(struct cg_logread *r)
 	fp = r->f[r->n - 1].fp;
 	r->f[r->n - 1].fp = NULL;
 	return fp;
+}
+
+size_t cg_logread_report(struct cg_logread *r, const char *ctx)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < r->n; i++) {
+		struct cg_logfile *f = &r->f[i];
+
+		if (!f->damage[0])
+			continue;
+		n++;
+		if (!f->reported)
+			p_err(ctx, "%s: %s", f->name ? f->name : "an archive",
+			      f->damage);
+		f->reported = true;
+	}
+	return n;
 }
 
 void cg_logread_close(struct cg_logread *r)

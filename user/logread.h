@@ -33,7 +33,8 @@ int cg_logread_open(struct cg_logread *r, const char *path);
 /*
  * The next complete line across all files, '\n' included, in *LINE (valid
  * until the next call). Returns its length, 0 at the end, -1 on a read
- * error. A last line of the live file without '\n' is being written: it is
+ * error (not for a damaged archive: its readable lines are returned, then
+ * it ends; see cg_logread_report). A last line of the live file without '\n' is being written: it is
  * left unread, and the live file stays positioned before it.
  */
 ssize_t cg_logread_next(struct cg_logread *r, const char **line);
@@ -50,6 +51,14 @@ ssize_t cg_logread_find(const struct cg_logread *r, dev_t dev, ino_t ino);
  * reader gives it up (the caller closes it). NULL when there was none.
  */
 FILE *cg_logread_take_live(struct cg_logread *r);
+
+/*
+ * Say each archive read so far that could not be read to its end (not a
+ * gzip file, truncated, corrupt) in one line, "connguard: CTX: NAME: why",
+ * once per reader. Returns how many there are: the command then exits 1
+ * (SPEC §4), having printed every line that could be read.
+ */
+size_t cg_logread_report(struct cg_logread *r, const char *ctx);
 
 void cg_logread_close(struct cg_logread *r);
 

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "json.h"
 #include "metrics.h"
 #include "util.h"
 
@@ -61,17 +62,14 @@ int cg_metrics_print(FILE *f, const struct cg_maps *m,
 	static const struct {
 		const char *name;
 		size_t off;
-		long max;
 	} maps[] = {
-		{ "taints", offsetof(struct cg_maps, taints), CG_TAINT_MAX },
-		{ "cgroup_taints", offsetof(struct cg_maps, cgroup_taints),
-		  CG_TAINT_MAX },
-		{ "reserved", offsetof(struct cg_maps, reserved),
-		  CG_RESERVED_MAX },
-		{ "dest4", offsetof(struct cg_maps, dest4), CG_CIDR_MAX },
-		{ "dest6", offsetof(struct cg_maps, dest6), CG_CIDR_MAX },
-		{ "learn4", offsetof(struct cg_maps, learn4), CG_LEARN_MAX },
-		{ "learn6", offsetof(struct cg_maps, learn6), CG_LEARN_MAX },
+		{ "taints", offsetof(struct cg_maps, taints) },
+		{ "cgroup_taints", offsetof(struct cg_maps, cgroup_taints) },
+		{ "reserved", offsetof(struct cg_maps, reserved) },
+		{ "dest4", offsetof(struct cg_maps, dest4) },
+		{ "dest6", offsetof(struct cg_maps, dest6) },
+		{ "learn4", offsetof(struct cg_maps, learn4) },
+		{ "learn6", offsetof(struct cg_maps, learn6) },
 	};
 	uint64_t st[CG_STAT__MAX];
 	bool is_verdict[CG_STAT__MAX] = {};
@@ -91,11 +89,11 @@ int cg_metrics_print(FILE *f, const struct cg_maps *m,
 	head(f, "connguard_verdicts_total", "counter",
 	     "Connects acted on, by action and reason.");
 	for (size_t i = 0; i < sizeof(verdicts) / sizeof(verdicts[0]); i++) {
-		fprintf(f,
-			"connguard_verdicts_total{action=\"%s\",reason=\"%s\"} "
-			"%llu\n",
-			verdicts[i].action, verdicts[i].reason,
-			(unsigned long long)st[verdicts[i].stat]);
+		fputs("connguard_verdicts_total{action=\"", f);
+		cg_prom_label(f, verdicts[i].action);
+		fputs("\",reason=\"", f);
+		cg_prom_label(f, verdicts[i].reason);
+		fprintf(f, "\"} %llu\n", (unsigned long long)st[verdicts[i].stat]);
 		is_verdict[verdicts[i].stat] = true;
 	}
 	for (int i = 0; i < CG_STAT__MAX; i++) {
@@ -118,14 +116,19 @@ int cg_metrics_print(FILE *f, const struct cg_maps *m,
 		long n = cg_map_count(*(const int *)((const char *)m +
 						     maps[i].off));
 
-		fprintf(f, "connguard_map_entries{map=\"%s\"} %ld\n",
-			maps[i].name, n < 0 ? 0 : n);
+		fputs("connguard_map_entries{map=\"", f);
+		cg_prom_label(f, maps[i].name);
+		fprintf(f, "\"} %ld\n", n < 0 ? 0 : n);
 	}
 	head(f, "connguard_map_max_entries", "gauge",
 	     "Capacity of a BPF map.");
-	for (size_t i = 0; i < sizeof(maps) / sizeof(maps[0]); i++)
-		fprintf(f, "connguard_map_max_entries{map=\"%s\"} %ld\n",
-			maps[i].name, maps[i].max);
+	for (size_t i = 0; i < sizeof(maps) / sizeof(maps[0]); i++) {
+		int fd = *(const int *)((const char *)m + maps[i].off);
+
+		fputs("connguard_map_max_entries{map=\"", f);
+		cg_prom_label(f, maps[i].name);
+		fprintf(f, "\"} %u\n", cg_map_max_entries(fd));
+	}
 
 	one(f, "connguard_log_write_errors_total", "counter",
 	    "Failed writes to the event log (retried).",

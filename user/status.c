@@ -1,16 +1,18 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* connguard status: attachment, mode, counters, map fill; --json too. */
+#include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <bpf/bpf.h>
 #include <string.h>
-#include <json-c/json.h>
 
 #include "cmds.h"
 #include "config.h"
 #include "connguard.h"
+#include "json.h"
 #include "metrics.h"
 #include "pins.h"
 #include "policy.h"
@@ -45,18 +47,15 @@ static const char *const reload_names[] = {
 	[CG_RELOAD_FAILED] = "failed",
 };
 
-static void add_u64(struct json_object *o, const char *k, uint64_t v)
+/* "NAME":{"entries":N,"max_entries":M}, M the map's real capacity. */
+static void fill(struct cg_jw *w, const char *name, int fd)
 {
-	json_object_object_add(o, k, json_object_new_uint64(v));
-}
+	long n = cg_map_count(fd);
 
-static void fill(struct json_object *o, const char *name, long n, long max)
-{
-	struct json_object *f = json_object_new_object();
-
-	add_u64(f, "entries", n < 0 ? 0 : (uint64_t)n);
-	add_u64(f, "max_entries", (uint64_t)max);
-	json_object_object_add(o, name, f);
+	cg_jw_open(w, name, '{');
+	cg_jw_u64(w, "entries", n < 0 ? 0 : (uint64_t)n);
+	cg_jw_u64(w, "max_entries", cg_map_max_entries(fd));
+	cg_jw_close(w, '}');
 }
 
 /* Entries of a dest table by kind: allow, or deny (deny, deny_host). */
@@ -78,6 +77,120 @@ static void dest_count(int fd, long *allow, long *deny)
 	}
 }
 
+static void print_json(const struct cg_maps *m, const char *pin_dir,
+		       const struct cg_meta *meta, const struct cg_policy *pol,
+		       const uint64_t *st, int attached, bool running,
+		       const char *started)
+{
+	struct cg_jw w;
+
+	cg_jw_init(&w);
+	cg_jw_open(&w, NULL, '{');
+	cg_jw_bool(&w, "attached", attached == (int)cg_prog_names_n);
+	cg_jw_u64(&w, "programs_attached", (uint64_t)attached);
+	cg_jw_str(&w, "pin_dir", pin_dir);
+	cg_jw_strn(&w, "cgroup", meta->cgroup,
+		   strnlen(meta->cgroup, sizeof(meta->cgroup)));
+	cg_jw_str(&w, "mode", pol && pol->mode == CG_MODE_ENFORCE ? "enforce" :
+								     "audit");
+	cg_jw_u64(&w, "daemon_pid", meta->daemon_pid);
+	cg_jw_bool(&w, "daemon_running", running);
+	cg_jw_str(&w, "started", started);
+	cg_jw_u64(&w, "uptime_s",
+		  (cg_now_real_ns() - meta->started_realtime_ns) / 1000000000ull);
+	cg_jw_open(&w, "counters", '{');
+	for (int i = 0; i < CG_STAT__MAX; i++)
+		cg_jw_u64(&w, cg_stat_keys[i], st[i]);
+	cg_jw_close(&w, '}');
+	cg_jw_u64(&w, "log_write_errors", meta->log_write_errors);
+	cg_jw_u64(&w, "log_dropped", meta->log_dropped);
+	cg_jw_u64(&w, "reloads", meta->reload_gen);
+	cg_jw_str(&w, "last_reload",
+		  reload_names[meta->reload_result < 4 ? meta->reload_result : 0]);
+	cg_jw_open(&w, "maps", '{');
+	fill(&w, "taints", m->taints);
+	fill(&w, "cgroup_taints", m->cgroup_taints);
+	fill(&w, "learn4", m->learn4);
+	fill(&w, "learn6", m->learn6);
+	fill(&w, "reserved", m->reserved);
+	fill(&w, "dest4", m->dest4);
+	fill(&w, "dest6", m->dest6);
+	cg_jw_close(&w, '}');
+	cg_jw_close(&w, '}');
+	if (cg_jw_print(&w, stdout))
+		p_err("status", "cannot write: %s", strerror(errno));
+}
+
+static void print_text(const struct cg_maps *m, const char *pin_dir,
+		       const struct cg_meta *meta, const struct cg_policy *pol,
+		       const uint64_t *st, int attached, bool running,
+		       const char *started)
+{
+	char v1[4 * PATH_MAX], v2[4 * CG_RELOAD_MSG_MAX];
+	long a4 = 0, d4 = 0, a6 = 0, d6 = 0;
+	struct cg_dest_index ix = {};
+	uint32_t zero = 0;
+
+	printf("guard:        %s (%d of %zu programs) at %s\n",
+	       attached == (int)cg_prog_names_n ? "attached" : "NOT attached",
+	       attached, cg_prog_names_n,
+	       cg_vis(meta->cgroup, v1, sizeof(v1)));
+	printf("pin dir:      %s\n", cg_vis(pin_dir, v1, sizeof(v1)));
+	printf("mode:         %s\n",
+	       pol && pol->mode == CG_MODE_ENFORCE ? "enforce" : "audit");
+	printf("daemon:       pid %u, %s, started %s\n", meta->daemon_pid,
+	       running ? "running" : "NOT running", started);
+	printf("blocked:      %llu forbidden-destination, %llu "
+	       "mail-after-reserved-lookup\n",
+	       (unsigned long long)st[CG_STAT_BLOCKED_FORBIDDEN],
+	       (unsigned long long)st[CG_STAT_BLOCKED_TAINTED]);
+	printf("logged:       %llu forbidden-destination, %llu "
+	       "mail-after-reserved-lookup\n",
+	       (unsigned long long)st[CG_STAT_LOGGED_FORBIDDEN],
+	       (unsigned long long)st[CG_STAT_LOGGED_TAINTED]);
+	printf("taints:       %ld processes and %ld cgroups tainted, "
+	       "%llu total, %llu inherited, %llu not recorded (map "
+	       "full)\n",
+	       cg_map_count(m->taints), cg_map_count(m->cgroup_taints),
+	       (unsigned long long)st[CG_STAT_TAINTS],
+	       (unsigned long long)st[CG_STAT_TAINT_INHERITED],
+	       (unsigned long long)st[CG_STAT_TAINT_FULL]);
+	printf("dns:          %llu queries, %llu reserved, %llu "
+	       "malformed, %llu unattributed\n",
+	       (unsigned long long)st[CG_STAT_DNS_QUERIES],
+	       (unsigned long long)st[CG_STAT_DNS_RESERVED],
+	       (unsigned long long)st[CG_STAT_DNS_MALFORMED],
+	       (unsigned long long)st[CG_STAT_DNS_UNOWNED]);
+	dest_count(m->dest4, &a4, &d4);
+	dest_count(m->dest6, &a6, &d6);
+	bpf_map_lookup_elem(m->dest_index, &zero, &ix);
+	printf("destinations: allow %ld+%ld, deny %ld+%ld "
+	       "(IPv4+IPv6 prefixes; a deny inside an allow left "
+	       "out), %d+%d prefix lengths; room for %u+%u\n",
+	       a4, a6, d4, d6, __builtin_popcountll(ix.lens4),
+	       __builtin_popcountll(ix.lens6[0]) +
+		       __builtin_popcountll(ix.lens6[1]) +
+		       __builtin_popcountll(ix.lens6[2]),
+	       cg_map_max_entries(m->dest4), cg_map_max_entries(m->dest6));
+	printf("learned:      %ld+%ld addresses (IPv4+IPv6), %llu "
+	       "answers, %llu unsolicited, %llu misroutes, %llu not "
+	       "recorded (map full)\n",
+	       cg_map_count(m->learn4), cg_map_count(m->learn6),
+	       (unsigned long long)st[CG_STAT_DNS_ANSWERS],
+	       (unsigned long long)st[CG_STAT_DNS_UNSOLICITED],
+	       (unsigned long long)st[CG_STAT_MISROUTES],
+	       (unsigned long long)st[CG_STAT_LEARN_FULL]);
+	printf("reserved:     %ld suffixes\n", cg_map_count(m->reserved));
+	printf("lost events:  %llu\n", (unsigned long long)st[CG_STAT_LOST]);
+	printf("event log:    %llu write errors, %llu events dropped\n",
+	       (unsigned long long)meta->log_write_errors,
+	       (unsigned long long)meta->log_dropped);
+	printf("reloads:      %u, last %s%s%s\n", meta->reload_gen,
+	       reload_names[meta->reload_result < 4 ? meta->reload_result : 0],
+	       meta->reload_message[0] ? ": " : "",
+	       cg_vis(meta->reload_message, v2, sizeof(v2)));
+}
+
 int cmd_status(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -87,7 +200,6 @@ int cmd_status(int argc, char **argv)
 		{},
 	};
 	const char *pin_dir = CG_DEFAULT_PIN_DIR;
-	struct json_object *o, *cnt, *maps;
 	uint64_t st[CG_STAT__MAX] = {};
 	struct cg_policy *pol = NULL;
 	struct cg_meta meta = {};
@@ -121,11 +233,21 @@ int cmd_status(int argc, char **argv)
 		return CG_EXIT_USAGE;
 	}
 	if (cg_pins_open(pin_dir, &m)) {
-		if (json)
-			printf("{\"attached\":false,\"pin_dir\":\"%s\"}\n",
-			       pin_dir);
-		else
-			printf("connguard: no guard pinned at %s\n", pin_dir);
+		if (json) {
+			struct cg_jw w;
+
+			cg_jw_init(&w);
+			cg_jw_open(&w, NULL, '{');
+			cg_jw_bool(&w, "attached", false);
+			cg_jw_str(&w, "pin_dir", pin_dir);
+			cg_jw_close(&w, '}');
+			cg_jw_print(&w, stdout);
+		} else {
+			char v[4 * PATH_MAX];
+
+			printf("connguard: no guard pinned at %s\n",
+			       cg_vis(pin_dir, v, sizeof(v)));
+		}
 		return CG_EXIT_FAIL;
 	}
 	if (cg_pins_meta(&m, &meta)) {
@@ -136,6 +258,8 @@ int cmd_status(int argc, char **argv)
 		cg_pins_close(&m);
 		return CG_EXIT_FAIL;
 	}
+	meta.cgroup[sizeof(meta.cgroup) - 1] = 0;
+	meta.reload_message[sizeof(meta.reload_message) - 1] = 0;
 	attached = cg_pins_attached(pin_dir);
 	cg_stats_read(m.stats, st);
 	pol = calloc(1, sizeof(*pol));
@@ -143,111 +267,13 @@ int cmd_status(int argc, char **argv)
 		bpf_map_lookup_elem(m.policy, &zero, pol);
 	running = cg_daemon_alive(meta.daemon_pid);
 	cg_format_time(meta.started_realtime_ns, started, sizeof(started));
-
-	o = json_object_new_object();
-	json_object_object_add(o, "attached", json_object_new_boolean(
-		attached == (int)cg_prog_names_n));
-	add_u64(o, "programs_attached", (uint64_t)attached);
-	json_object_object_add(o, "pin_dir", json_object_new_string(pin_dir));
-	json_object_object_add(o, "cgroup", json_object_new_string(meta.cgroup));
-	json_object_object_add(o, "mode", json_object_new_string(
-		pol && pol->mode == CG_MODE_ENFORCE ? "enforce" : "audit"));
-	add_u64(o, "daemon_pid", meta.daemon_pid);
-	json_object_object_add(o, "daemon_running",
-			       json_object_new_boolean(running));
-	json_object_object_add(o, "started", json_object_new_string(started));
-	add_u64(o, "uptime_s", (cg_now_real_ns() - meta.started_realtime_ns) /
-				       1000000000ull);
-	cnt = json_object_new_object();
-	for (int i = 0; i < CG_STAT__MAX; i++)
-		add_u64(cnt, cg_stat_keys[i], st[i]);
-	json_object_object_add(o, "counters", cnt);
-	add_u64(o, "log_write_errors", meta.log_write_errors);
-	add_u64(o, "log_dropped", meta.log_dropped);
-	add_u64(o, "reloads", meta.reload_gen);
-	json_object_object_add(o, "last_reload", json_object_new_string(
-		reload_names[meta.reload_result < 4 ? meta.reload_result : 0]));
-	maps = json_object_new_object();
-	fill(maps, "taints", cg_map_count(m.taints), CG_TAINT_MAX);
-	fill(maps, "cgroup_taints", cg_map_count(m.cgroup_taints),
-	     CG_TAINT_MAX);
-	fill(maps, "learn4", cg_map_count(m.learn4), CG_LEARN_MAX);
-	fill(maps, "learn6", cg_map_count(m.learn6), CG_LEARN_MAX);
-	fill(maps, "reserved", cg_map_count(m.reserved), CG_RESERVED_MAX);
-	fill(maps, "dest4", cg_map_count(m.dest4), CG_CIDR_MAX);
-	fill(maps, "dest6", cg_map_count(m.dest6), CG_CIDR_MAX);
-	json_object_object_add(o, "maps", maps);
-
-	if (json) {
-		printf("%s\n", json_object_to_json_string_ext(
-				       o, JSON_C_TO_STRING_PLAIN));
-	} else {
-		printf("guard:        %s (%d of %zu programs) at %s\n",
-		       attached == (int)cg_prog_names_n ? "attached" :
-							 "NOT attached",
-		       attached, cg_prog_names_n, meta.cgroup);
-		printf("pin dir:      %s\n", pin_dir);
-		printf("mode:         %s\n", pol && pol->mode == CG_MODE_ENFORCE ?
-						     "enforce" : "audit");
-		printf("daemon:       pid %u, %s, started %s\n",
-		       meta.daemon_pid, running ? "running" : "NOT running",
-		       started);
-		printf("blocked:      %llu forbidden-destination, %llu "
-		       "mail-after-reserved-lookup\n",
-		       (unsigned long long)st[CG_STAT_BLOCKED_FORBIDDEN],
-		       (unsigned long long)st[CG_STAT_BLOCKED_TAINTED]);
-		printf("logged:       %llu forbidden-destination, %llu "
-		       "mail-after-reserved-lookup\n",
-		       (unsigned long long)st[CG_STAT_LOGGED_FORBIDDEN],
-		       (unsigned long long)st[CG_STAT_LOGGED_TAINTED]);
-		printf("taints:       %ld processes and %ld cgroups tainted, "
-		       "%llu total, %llu inherited, %llu not recorded (map "
-		       "full)\n",
-		       cg_map_count(m.taints), cg_map_count(m.cgroup_taints),
-		       (unsigned long long)st[CG_STAT_TAINTS],
-		       (unsigned long long)st[CG_STAT_TAINT_INHERITED],
-		       (unsigned long long)st[CG_STAT_TAINT_FULL]);
-		printf("dns:          %llu queries, %llu reserved, %llu "
-		       "malformed, %llu unattributed\n",
-		       (unsigned long long)st[CG_STAT_DNS_QUERIES],
-		       (unsigned long long)st[CG_STAT_DNS_RESERVED],
-		       (unsigned long long)st[CG_STAT_DNS_MALFORMED],
-		       (unsigned long long)st[CG_STAT_DNS_UNOWNED]);
-		long a4 = 0, d4 = 0, a6 = 0, d6 = 0;
-		struct cg_dest_index ix = {};
-
-		dest_count(m.dest4, &a4, &d4);
-		dest_count(m.dest6, &a6, &d6);
-		bpf_map_lookup_elem(m.dest_index, &zero, &ix);
-		printf("destinations: allow %ld+%ld, deny %ld+%ld "
-		       "(IPv4+IPv6 prefixes; a deny inside an allow left "
-		       "out), %d+%d prefix lengths\n",
-		       a4, a6, d4, d6, __builtin_popcountll(ix.lens4),
-		       __builtin_popcountll(ix.lens6[0]) +
-			       __builtin_popcountll(ix.lens6[1]) +
-			       __builtin_popcountll(ix.lens6[2]));
-		printf("learned:      %ld+%ld addresses (IPv4+IPv6), %llu "
-		       "answers, %llu unsolicited, %llu misroutes, %llu not "
-		       "recorded (map full)\n",
-		       cg_map_count(m.learn4), cg_map_count(m.learn6),
-		       (unsigned long long)st[CG_STAT_DNS_ANSWERS],
-		       (unsigned long long)st[CG_STAT_DNS_UNSOLICITED],
-		       (unsigned long long)st[CG_STAT_MISROUTES],
-		       (unsigned long long)st[CG_STAT_LEARN_FULL]);
-		printf("reserved:     %ld suffixes\n", cg_map_count(m.reserved));
-		printf("lost events:  %llu\n",
-		       (unsigned long long)st[CG_STAT_LOST]);
-		printf("event log:    %llu write errors, %llu events dropped\n",
-		       (unsigned long long)meta.log_write_errors,
-		       (unsigned long long)meta.log_dropped);
-		printf("reloads:      %u, last %s%s%s\n", meta.reload_gen,
-		       reload_names[meta.reload_result < 4 ?
-					    meta.reload_result : 0],
-		       meta.reload_message[0] ? ": " : "",
-		       meta.reload_message);
-	}
+	if (json)
+		print_json(&m, pin_dir, &meta, pol, st, attached, running,
+			   started);
+	else
+		print_text(&m, pin_dir, &meta, pol, st, attached, running,
+			   started);
 	rc = attached == (int)cg_prog_names_n ? CG_EXIT_OK : CG_EXIT_FAIL;
-	json_object_put(o);
 	free(pol);
 	cg_pins_close(&m);
 	return rc;

@@ -2,6 +2,7 @@
 /* connguard tail: print events, newest last; -f follows across rotation. */
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,8 +14,20 @@
 #include "cmds.h"
 #include "config.h"
 #include "event.h"
+#include "json.h"
 #include "logread.h"
 #include "util.h"
+
+/* An archive could not be read (said on stderr): exit 1 (SPEC §4). */
+static bool damaged;
+/* -f ends on SIGINT or SIGTERM, with that exit status. */
+static volatile sig_atomic_t stop;
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
 
 struct filter {
 	const char *type, *action;
@@ -59,9 +72,19 @@ static void print(const struct filter *f, const char *line,
 	char h[CG_JSON_MAX];
 
 	if (f->json) {
-		fputs(line, stdout);
-		if (line[strlen(line) - 1] != '\n')
+		/* The daemon writes no raw control character; a tampered
+		 * line may hold some: written as \u00XX, meaning the same.
+		 */
+		size_t n = strlen(line), len = 6 * n + 2;
+		char *safe = malloc(len);
+
+		if (!safe)
+			return;
+		n = cg_jsonline_esc(safe, len, line, n);
+		fputs(safe, stdout);
+		if (!n || safe[n - 1] != '\n')
 			fputc('\n', stdout);
+		free(safe);
 	} else if (cg_event_human(o, h, sizeof(h)) > 0) {
 		printf("%s\n", h);
 	}
@@ -266,24 +289,34 @@ static FILE *catch_up(FILE *old, const char *path, const struct filter *f)
 		free(heads[k]);
 	free(heads);
 	fflush(stdout);
+	if (cg_logread_report(&r, "tail"))
+		damaged = true;
 	live = cg_logread_take_live(&r);
 	cg_logread_close(&r);
 	return live;
 }
 
+/* Follow PATH, read up to FP (NULL: not there yet), until SIGINT/SIGTERM. */
 static void follow(FILE *fp, const char *path, const struct filter *f)
 {
 	struct timespec ts = { 0, 200 * 1000000 };
+	struct sigaction sa = { .sa_handler = on_stop };
 	struct stat cur, now;
 
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
 	/* Only archives so far: wait for the live file. */
-	while (!fp) {
+	while (!fp && !stop) {
 		nanosleep(&ts, NULL);
 		fp = fopen(path, "re");
 	}
-	if (fstat(fileno(fp), &cur))
+	if (!fp)
 		return;
-	for (;;) {
+	if (fstat(fileno(fp), &cur)) {
+		fclose(fp);
+		return;
+	}
+	while (!stop) {
 		last_n(fp, f, -1);
 		nanosleep(&ts, NULL);
 		clearerr(fp);
@@ -302,6 +335,7 @@ static void follow(FILE *fp, const char *path, const struct filter *f)
 			fstat(fileno(fp), &cur);
 		}
 	}
+	fclose(fp);
 }
 
 int cmd_tail(int argc, char **argv)
@@ -392,11 +426,13 @@ int cmd_tail(int argc, char **argv)
 		return CG_EXIT_FAIL;
 	}
 	last_n_log(&r, &f, n);
+	if (cg_logread_report(&r, "tail"))
+		damaged = true;
 	fp = cg_logread_take_live(&r);
 	cg_logread_close(&r);
 	if (fol)
-		follow(fp, path, &f);
-	if (fp)
+		follow(fp, path, &f); /* closes FP */
+	else if (fp)
 		fclose(fp);
-	return CG_EXIT_OK;
+	return damaged ? CG_EXIT_FAIL : CG_EXIT_OK;
 }

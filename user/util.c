@@ -11,18 +11,32 @@
 #include <sys/vfs.h>
 #include <time.h>
 #include <linux/magic.h>
+#include <bpf/bpf.h>
 
+#include "json.h"
 #include "util.h"
 
+/*
+ * Messages quote names, paths and config values that anyone may have
+ * chosen: the whole message goes through the one escaper, so it stays one
+ * line and holds no control character.
+ */
 void p_err(const char *ctx, const char *fmt, ...)
 {
+	char *msg = NULL, *vis;
 	va_list ap;
+	int n;
 
-	fprintf(stderr, "connguard: %s: ", ctx);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	n = vasprintf(&msg, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	vis = n >= 0 ? malloc(6 * (size_t)n + 1) : NULL;
+	if (vis)
+		cg_text_esc(vis, 6 * (size_t)n + 1, msg, (size_t)n);
+	fprintf(stderr, "connguard: %s: %s\n", ctx, vis ? vis : fmt);
+	free(vis);
+	if (n >= 0)
+		free(msg);
 }
 
 int cg_cgroup2_root(char *buf, size_t len)
@@ -267,4 +281,14 @@ int cg_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 		return -1;
 	*out = v;
 	return 0;
+}
+
+uint32_t cg_map_max_entries(int fd)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+
+	if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len))
+		return 0;
+	return info.max_entries;
 }

@@ -39,4 +39,7 @@ bool cg_daemon_alive(uint32_t pid);
 /* Strict decimal parse into [min, max]; 0 or -1. */
 int cg_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
 
+/* The real capacity (max_entries) of the BPF map FD, or 0 when unknown. */
+uint32_t cg_map_max_entries(int fd);
+
 #endif /* CG_UTIL_H */
