@@ -14,6 +14,7 @@
 #include <bpf/bpf.h>
 
 #include "guard.h"
+#include "json.h"
 #include "util.h"
 
 /* Load the configuration and apply the command-line overrides. */
@@ -25,8 +26,13 @@ int guard_load_config(struct guard *g, struct cg_config *c)
 	if (cg_config_init(c))
 		return -1;
 	n = cg_config_load(c, g->config_path, !g->config_given, &errs);
-	for (size_t i = 0; i < errs.n; i++)
-		fprintf(stderr, "connguard: %s\n", errs.v[i]);
+	for (size_t i = 0; i < errs.n; i++) {
+		char v[1024];
+
+		/* "FILE:LINE: message" quotes the file's bytes: escaped. */
+		fprintf(stderr, "connguard: %s\n",
+			cg_vis(errs.v[i], v, sizeof(v)));
+	}
 	cg_config_errors_free(&errs);
 	if (n)
 		return -1;

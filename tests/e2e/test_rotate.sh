@@ -129,4 +129,57 @@ $PY -c 'import json,sys; o=json.loads(sys.argv[1]); assert o["counters"]["lost_e
 	not_ok "status: nothing lost" "$st"
 
 guard_stop
+
+# Damaged archives (SPEC §4): a copy of the rotated log whose .1.gz is cut
+# in half and whose .2.gz is garbage. tail (with and without -f) and report
+# print every event that can be read, name each damaged archive in one
+# error line, and exit 1.
+D=$LAB_DIR/damaged
+mkdir -p "$D"
+cp -p "$LOG" "$LOG".*.gz "$D/"
+DLOG=$D/$(basename "$LOG")
+truncate -s $(($(stat -c %s "$DLOG.1.gz") / 2)) "$DLOG.1.gz"
+head -c 4096 /dev/urandom | tr '\037' x >"$DLOG.2.gz" # no gzip magic
+intact=$(for f in "$DLOG".*.gz; do
+	case $f in "$DLOG.1.gz" | "$DLOG.2.gz") ;; *) zcat "$f" ;; esac
+done | cat - "$DLOG" | grep -c '"type":"connect"')
+ERR1="connguard: tail: $DLOG.1.gz: truncated (unexpected end of file)"
+ERR2="connguard: tail: $DLOG.2.gz: not a gzip file"
+# damaged_check DESC OUT ERR RC CTX: exit 1, each error line once, every
+# event of the intact files and some of the truncated one, none twice.
+damaged_check() {
+	local desc=$1 out=$2 err=$3 rc=$4 ctx=$5 distinct total dups
+	read -r distinct total dups < <($PY -c "$PY_COUNT" "$N" <"$out")
+	[ "$rc" -eq 1 ] && ok "$desc: exit 1" || not_ok "$desc: exit 1" "exit $rc"
+	[ "$(grep -cxF "${ERR1/tail/$ctx}" "$err")" = 1 ] && [ "$(grep -cxF "${ERR2/tail/$ctx}" "$err")" = 1 ] &&
+		[ "$(grep -c . "$err")" = 2 ] && ok "$desc: one error line for each damaged archive, naming it" ||
+		not_ok "$desc: error lines" "$(cat "$err")"
+	[ "$dups" = 0 ] && [ "$total" = "$distinct" ] && [ "$total" -gt "$intact" ] &&
+		[ "$total" -lt "$N" ] && ok "$desc: all $intact events of the intact files and $((total - intact)) of the truncated one, once each" ||
+		not_ok "$desc: every readable event" "distinct $distinct, total $total, duplicated $dups, intact $intact of $N"
+}
+"$CONNGUARD" tail -n 100000 --json --log "$DLOG" >"$D/tail.out" 2>"$D/tail.err"
+damaged_check "tail over damaged archives" "$D/tail.out" "$D/tail.err" $? tail
+
+"$CONNGUARD" tail -f -n 100000 --json --log "$DLOG" >"$D/follow.out" 2>"$D/follow.err" &
+pid=$!
+_bg_pids+=("$pid")
+wait_until 10 grep -q 'not a gzip file' "$D/follow.err"
+echo '{"time":"2026-12-01T00:00:00.000000Z","type":"connect","action":"logged","reason":"forbidden-destination","pid":1,"ppid":1,"uid":0,"comm":"late","cgroup_id":1,"proto":"udp","dst":"192.0.2.1","dport":25}' >>"$DLOG"
+wait_until 5 grep -q '"comm":"late"' "$D/follow.out" && ok "tail -f over damaged archives: follows the live file on" ||
+	not_ok "tail -f follows on" "$(tail -n 2 "$D/follow.out")"
+kill -TERM "$pid"
+wait "$pid"
+rc=$?
+grep -v '"comm":"late"' "$D/follow.out" >"$D/follow.cut"
+damaged_check "tail -f over damaged archives (ended by SIGTERM)" "$D/follow.cut" "$D/follow.err" "$rc" tail
+
+"$CONNGUARD" report --json --log "$DLOG" >"$D/report.out" 2>"$D/report.err"
+rc=$?
+$PY -c 'import json, sys; print(json.load(sys.stdin)["connects"])' <"$D/report.out" >"$D/report.n"
+read -r distinct total dups < <($PY -c "$PY_COUNT" "$N" <"$D/tail.out")
+[ "$(cat "$D/report.n")" = $((total + 1)) ] && ok "report over damaged archives: counts what tail read" ||
+	not_ok "report counts what tail read" "report $(cat "$D/report.n"), tail $total + 1 late"
+[ "$rc" -eq 1 ] && grep -qxF "${ERR2/tail/report}" "$D/report.err" && grep -qxF "${ERR1/tail/report}" "$D/report.err" &&
+	ok "report over damaged archives: exit 1, both named" || not_ok "report: exit 1, both named" "exit $rc: $(cat "$D/report.err")"
 done_testing

@@ -518,6 +518,147 @@ static void report_exit_codes(void)
 	close(devnull);
 }
 
+/* Run FN(ARG) with stderr captured into ERR. */
+static void with_stderr(char *err, size_t len, void (*fn)(void *), void *arg)
+{
+	char name[160];
+	int saved, fd;
+	ssize_t n;
+
+	snprintf(name, sizeof(name), "%s/stderr.out", dir);
+	fflush(stderr);
+	saved = dup(STDERR_FILENO);
+	fd = open(name, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	dup2(fd, STDERR_FILENO);
+	fn(arg);
+	fflush(stderr);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	n = pread(fd, err, len - 1, 0);
+	err[n > 0 ? n : 0] = 0;
+	close(fd);
+}
+
+struct damaged_read {
+	const char *path;
+	char got[4096];
+	size_t reported;
+	int rc;
+	char out[8192];
+};
+
+static void read_damaged(void *arg)
+{
+	struct damaged_read *d = arg;
+	struct cg_logread r;
+	const char *line;
+
+	d->got[0] = 0;
+	if (cg_logread_open(&r, d->path)) {
+		d->reported = (size_t)-1;
+		return;
+	}
+	while (cg_logread_next(&r, &line) > 0)
+		strncat(d->got, line, sizeof(d->got) - strlen(d->got) - 1);
+	d->reported = cg_logread_report(&r, "tail");
+	/* Said once per reader. */
+	cg_logread_report(&r, "tail");
+	cg_logread_close(&r);
+}
+
+static void report_damaged(void *arg)
+{
+	struct damaged_read *d = arg;
+	char *argv[] = { "report", "--log", (char *)d->path, NULL };
+
+	d->rc = report(d->out, sizeof(d->out), 3, argv);
+}
+
+/*
+ * SPEC §4: an archive that cannot be read (not gzip, truncated, corrupt) is
+ * an error naming it, while every line that can be read is still read: a
+ * garbage .2.gz used to pass for text lines and a truncated .1.gz ended the
+ * stream, both without a word.
+ */
+static void damaged_archives_are_read_around_and_named(void)
+{
+	char path[128], name[160], err[2048], want[256];
+	struct damaged_read d = {};
+	unsigned char junk[300];
+	gzFile g;
+	FILE *f;
+	long size;
+
+	fresh_dir();
+	snprintf(path, sizeof(path), "%s/events.jsonl", dir);
+	d.path = path;
+	snprintf(name, sizeof(name), "%s.3.gz", path);
+	write_file(name,
+		   EV_CONNECT("01.000000", "blocked", "forbidden-destination",
+			      "three", "198.18.3.25", "143"),
+		   true);
+	/* .2.gz: garbage that happens to hold newlines. */
+	for (size_t i = 0; i < sizeof(junk); i++)
+		junk[i] = (unsigned char)(i * 37 + 11);
+	junk[40] = '\n';
+	snprintf(name, sizeof(name), "%s.2.gz", path);
+	f = fopen(name, "w");
+	fwrite(junk, 1, sizeof(junk), f);
+	fclose(f);
+	/* .1.gz: 200 lines, then cut short. */
+	snprintf(name, sizeof(name), "%s.1.gz", path);
+	g = gzopen(name, "wb");
+	for (int i = 0; i < 200; i++)
+		gzprintf(g, "one-%03d\n", i);
+	gzclose(g);
+	size = (long)gz_size(name);
+	CHECK_INT(size, 200 * 8);
+	{
+		struct stat st;
+
+		stat(name, &st);
+		CHECK(truncate(name, st.st_size / 2) == 0, "truncate");
+	}
+	write_file(path,
+		   EV_CONNECT("03.000000", "blocked", "forbidden-destination",
+			      "live", "198.18.3.25", "143"),
+		   false);
+
+	with_stderr(err, sizeof(err), read_damaged, &d);
+	CHECK_INT(d.reported, 2);
+	{
+		const char *three = strstr(d.got, "\"comm\":\"three\""),
+			   *one = strstr(d.got, "one-000\n"),
+			   *live = strstr(d.got, "\"comm\":\"live\"");
+
+		CHECK(three && one && live && three < one && one < live,
+		      "the good archive, the truncated one's first lines, "
+		      "the live file, in order: %.200s", d.got);
+	}
+	for (const char *p = d.got; *p; p++)
+		if ((unsigned char)*p >= 0x80 ||
+		    ((unsigned char)*p < 0x20 && *p != '\n')) {
+			CHECK(0, "garbage passed for text at %td", p - d.got);
+			break;
+		}
+	snprintf(want, sizeof(want), "connguard: tail: %s.2.gz: not a gzip "
+				     "file\n", path);
+	CHECK(strstr(err, want) != NULL, "%s", err);
+	snprintf(want, sizeof(want), "connguard: tail: %s.1.gz: truncated",
+		 path);
+	CHECK(strstr(err, want) != NULL, "%s", err);
+	CHECK_INT(strchr(strchr(err, '\n') + 1, '\n') - err + 1,
+		  (long)strlen(err)); /* two lines, each once */
+
+	with_stderr(err, sizeof(err), report_damaged, &d);
+	CHECK_INT(d.rc, CG_EXIT_FAIL);
+	CHECK(strstr(d.out, "2 acted-on connects (2 blocked, 0 logged)"),
+	      "%s", d.out);
+	snprintf(want, sizeof(want), "connguard: report: %s.2.gz: not a gzip "
+				     "file\n", path);
+	CHECK(strstr(err, want) != NULL, "%s", err);
+}
+
 int main(void)
 {
 	RUN(rotation_keeps_every_line_once);
@@ -528,6 +669,7 @@ int main(void)
 	RUN(write_errors_are_counted_not_silent);
 	RUN(report_sums_up_across_archives);
 	RUN(report_exit_codes);
+	RUN(damaged_archives_are_read_around_and_named);
 	if (dir[0])
 		rm_rf(dir);
 	UNIT_DONE();
