@@ -39,7 +39,7 @@ BENCH_PROGS := $(patsubst tests/bench/%.c,$(OUTPUT)/bench/%,$(wildcard tests/ben
 BUILD_PKGS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config \
 	libjson-c-dev make gcc
 TEST_PKGS := dnsmasq-base iproute2 curl swaks bind9-dnsutils liburing-dev \
-	python3 util-linux procps musl-tools libc-ares2
+	python3 util-linux procps musl-tools libc-ares2 systemd
 
 ifeq ($(V),1)
 Q =

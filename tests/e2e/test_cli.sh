@@ -110,6 +110,24 @@ expect "unload stops the guard" 0 "unloaded" "$CONNGUARD" unload --pin-dir "$PIN
 wait_until 5 bash -c "! kill -0 $GUARD_PID 2>/dev/null" &&
 	ok "unload ended the daemon" || not_ok "unload ended the daemon" "pid $GUARD_PID still runs"
 ev_expect "the daemon logged stopped" type=guard event=stopped
+
+# status --json writes the pin dir as a JSON string, whatever its name holds
+QPIN=$PIN_DIR-q\"b\\s
+st=$("$CONNGUARD" status --pin-dir "$QPIN" --json)
+$PY -c 'import json, sys; o = json.loads(sys.argv[1]); assert o["attached"] is False and o["pin_dir"] == sys.argv[2], o' "$st" "$QPIN" &&
+	ok "status --json without a guard: a pin dir with \" and \\ is escaped" ||
+	not_ok "status --json: pin dir escaped (no guard)" "$st"
+GUARD_PIN=$QPIN
+if guard_start "$LAB_DIR/ok.conf"; then
+	st=$("$CONNGUARD" status --pin-dir "$QPIN" --json)
+	$PY -c 'import json, sys; o = json.loads(sys.argv[1]); assert o["attached"] is True and o["pin_dir"] == sys.argv[2], o' "$st" "$QPIN" &&
+		ok "status --json of a guard pinned at a dir with \" and \\: valid JSON, pin_dir as it is" ||
+		not_ok "status --json: pin dir escaped (guard)" "$st"
+	guard_stop
+else
+	not_ok "a guard pinned at a dir with \" and \\ starts" "$GUARD_ERR"
+fi
+unset GUARD_PIN
 expect "status after unload exits 1" 1 "no guard" "$CONNGUARD" status --pin-dir "$PIN_DIR"
 n=$(bpftool cgroup tree "$TEST_CG" 2>/dev/null | grep -c 'cg_')
 [ "$n" -eq 0 ] && ok "nothing attached to the test cgroup after unload" ||

@@ -45,11 +45,43 @@ complete() { :; }
 COMP_WORDS=(connguard re); COMP_CWORD=1; _connguard; echo "${COMPREPLY[*]}"
 COMP_WORDS=(connguard report --); COMP_CWORD=2; _connguard; echo "${COMPREPLY[*]}"
 COMP_WORDS=(connguard run --mode ""); COMP_CWORD=3; _connguard; echo "${COMPREPLY[*]}"
+COMP_WORDS=(connguard report --format ""); COMP_CWORD=3; _connguard; echo "${COMPREPLY[*]}"
 ' sh "$D/usr/share/bash-completion/completions/connguard" 2>&1)
 [ "$comp" = "reload report
---log --since --json --help
-audit enforce" ] && ok "bash completion completes commands, options and values" ||
+--log --since --format --json --help
+audit enforce
+text json markdown" ] && ok "bash completion completes commands, options and values" ||
 	not_ok "bash completion" "$comp"
+
+# The unit, checked as far as a machine that does not boot systemd allows:
+# `systemd-analyze verify` (keys, sections, executables, man pages of
+# Documentation=) on the installed unit with its paths moved into $D.
+UNIT=$D/lib/systemd/system/connguard.service
+sed "s|=/usr/sbin/connguard|=$D/usr/sbin/connguard|" "$UNIT" >"$D/connguard.service"
+if ! command -v systemd-analyze >/dev/null; then
+	not_ok "systemd-analyze verify the unit" "systemd-analyze is missing (package systemd, in TEST_PKGS)"
+else
+	out=$(MANPATH=$D/usr/share/man systemd-analyze verify "$D/connguard.service" 2>&1)
+	rc=$?
+	[ "$rc" -eq 0 ] && [ -z "$out" ] && ok "systemd-analyze verify: the unit is clean (no warning)" ||
+		not_ok "systemd-analyze verify the unit" "exit $rc: $out"
+fi
+rm -f "$D/connguard.service"
+# ProtectSystem=strict makes all of /var read-only for the daemon: the
+# documented metrics textfile (connguard.conf(5), the installed config)
+# must sit below one of the unit's ReadWritePaths.
+textfile=$(sed -n 's/^[#;]* *textfile *= *\([^ ;#]*\).*/\1/p' "$D/etc/connguard/connguard.conf" | head -n 1)
+rw=$(sed -n 's/^ReadWritePaths=//p' "$UNIT" | tr ' ' '\n' | sed 's/^-//')
+grep -qx 'ProtectSystem=strict' "$UNIT" && ok "the unit has ProtectSystem=strict" || not_ok "ProtectSystem=strict"
+under=
+for dir in $rw; do
+	case $textfile in "$dir"/*) under=$dir ;; esac
+done
+[ -n "$textfile" ] && [ -n "$under" ] && ok "the documented textfile $textfile is writable (ReadWritePaths=$under)" ||
+	not_ok "the documented textfile is writable under ProtectSystem=strict" "textfile '$textfile', ReadWritePaths: $rw"
+MANWIDTH=200 man -l "$D/usr/share/man/man8/connguard.8" 2>/dev/null | grep -q "ReadWritePaths=" &&
+	ok "connguard(8) says how to make another textfile directory writable (drop-in)" ||
+	not_ok "connguard(8) documents the ReadWritePaths drop-in"
 
 echo "# edited" >>"$D/etc/connguard/connguard.conf"
 make -C "$REPO_DIR" --no-print-directory install DESTDIR="$D" PREFIX=/usr >/dev/null 2>&1

@@ -61,6 +61,25 @@ for want in 'connguard_up 1' 'connguard_enforce 1' \
 done
 [ "$(stat -c %a "$PROM")" = 644 ] && ok "mode 0644 (node_exporter reads it)" || not_ok "mode 0644" "$(stat -c %a "$PROM")"
 
+# Capacities shown are the maps' real ones (dest4/dest6 are sized at load
+# from the configuration, not CG_CIDR_MAX): status --json and the metrics
+# agree with what the kernel says of the pinned map.
+PY_BPFTOOL_MAX='import json, sys; print(json.load(sys.stdin)["max_entries"])'
+st=$("$CONNGUARD" status --pin-dir "$PIN_DIR" --json)
+for map in dest4 dest6 dest_blocks4 taints cgroup_taints learn4 learn6 reserved; do
+	[ -e "$PIN_DIR/$map" ] || continue
+	kernel=$(bpftool -j map show pinned "$PIN_DIR/$map" | $PY -c "$PY_BPFTOOL_MAX")
+	shown=$($PY -c 'import json, sys; m = json.loads(sys.argv[1])["maps"]; print(m[sys.argv[2]]["max_entries"] if sys.argv[2] in m else "-")' "$st" "$map")
+	[ "$shown" = - ] || { [ "$shown" = "$kernel" ] && ok "status --json: $map capacity $shown is the pinned map's (bpftool)" ||
+		not_ok "status --json: $map capacity" "status says $shown, bpftool map show pinned says $kernel"; }
+	prom=$(sed -n "s/^connguard_map_max_entries{map=\"$map\"} //p" "$PROM")
+	[ -z "$prom" ] || { [ "$prom" = "$kernel" ] && ok "metrics: $map capacity $prom is the pinned map's" ||
+		not_ok "metrics: $map capacity" "metrics say $prom, bpftool says $kernel"; }
+done
+grep -q "room for $($PY -c 'import json, sys; print(json.loads(sys.argv[1])["maps"]["dest4"]["max_entries"])' "$st")+" \
+	<("$CONNGUARD" status --pin-dir "$PIN_DIR") && ok "status: destinations line says the tables' room" ||
+	not_ok "status: the tables' room" "$("$CONNGUARD" status --pin-dir "$PIN_DIR")"
+
 probe "deny: $DENY4:143 -> EPERM" EPERM --connect "$DENY4" 143
 probe "tainted: $MAIL4:143 -> EPERM" EPERM --resolve foo.test --connect "$MAIL4" 143
 want='connguard_verdicts_total{action="blocked",reason="forbidden-destination"} 1'
