@@ -3,8 +3,9 @@
 #
 # `connguard report` as a CI job's last step: exit 0 when the log holds no
 # acted-on connect, 3 when it does, with the connects summed up by reason,
-# by process and by destination (text and --json); 1 when the log cannot be
-# read, 2 for usage errors.
+# by process and by destination (--format text, json or markdown, and the
+# markdown appended to GITHUB_STEP_SUMMARY); 1 when the log cannot be read,
+# 2 for usage errors.
 . "$(dirname "$0")/lib.sh"
 
 lab_up
@@ -63,6 +64,79 @@ for x in o["by_reason"] + o["by_comm"] + o["by_destination"]:
     assert x["first"] <= x["last"], x
 assert o["first"] <= o["last"]
 PYEOF
+
+report "--format json: exit 3, the same document as --json" 3 --log "$GUARD_LOG" --format json
+$PY -c 'import json, sys; a, b = json.loads(sys.argv[1]), json.loads(sys.argv[2]); assert a == b, (a, b)' \
+	"$REPORT_OUT" "$("$CONNGUARD" report --log "$GUARD_LOG" --json)" &&
+	ok "--format json and --json agree" || not_ok "--format json and --json agree" "$REPORT_OUT"
+report "--format text: exit 3, the text report" 3 --log "$GUARD_LOG" --format text
+grep -q "4 acted-on connects (4 blocked, 0 logged)" <<<"$REPORT_OUT" && ok "--format text is the default text" ||
+	not_ok "--format text" "$REPORT_OUT"
+
+# --format markdown: one table row per acted-on connect, with its process,
+# destination, port, reason and the taint's name.
+PY_MD='
+import sys
+rows = [l for l in sys.stdin.read().splitlines() if l.startswith("| ")]
+head, rule, body = rows[0], rows[1], rows[2:]
+cols = [c.strip() for c in head.strip("|").split("|")]
+assert cols == ["time", "event", "action", "process", "destination", "port", "reason", "taint"], cols
+assert set(rule.replace("|", "").split()) <= {"---", "---:"}, rule
+out = []
+for r in body:
+    c = dict(zip(cols, [x.strip() for x in r.strip("|").split(" | ")]))
+    out.append("%s %s %s %s %s %s" % (c["action"], c["process"].split("\\[")[0], c["destination"], c["port"], c["reason"], c["taint"] or "-"))
+print("\n".join(sorted(out)))
+'
+report "--format markdown: exit 3" 3 --log "$GUARD_LOG" --format markdown
+grep -q "^### connguard: 4 acted-on connects (4 blocked, 0 logged, 0 credentials)" <<<"$REPORT_OUT" &&
+	ok "--format markdown: a heading with the totals" || not_ok "--format markdown heading" "$REPORT_OUT"
+rows=$($PY -c "$PY_MD" <<<"$REPORT_OUT" 2>&1)
+want=$(LC_ALL=C sort <<EOF
+blocked cgprobe $DENY4 143 forbidden-destination -
+blocked cgprobe $DENY4 143 forbidden-destination -
+blocked cgprobe $MAIL4 993 mail-after-reserved-lookup foo.test
+blocked python3 $DENY4 25 forbidden-destination -
+EOF
+)
+[ "$rows" = "$want" ] && ok "--format markdown: a row per blocked connect: process, destination, port, reason, taint" ||
+	not_ok "--format markdown rows" "got:
+$rows
+want:
+$want
+$REPORT_OUT"
+
+# GITHUB_STEP_SUMMARY: the markdown is appended there, whatever --format;
+# the exit status stays 3.
+SUM=$LAB_DIR/step_summary.md
+echo "# earlier step" >"$SUM"
+out=$(GITHUB_STEP_SUMMARY=$SUM "$CONNGUARD" report --log "$GUARD_LOG" 2>&1)
+rc=$?
+[ "$rc" -eq 3 ] && grep -q "4 acted-on connects (4 blocked" <<<"$out" &&
+	ok "GITHUB_STEP_SUMMARY set: exit 3, the text report on stdout" || not_ok "GITHUB_STEP_SUMMARY: exit 3" "exit $rc: $out"
+[ "$(head -n 1 "$SUM")" = "# earlier step" ] && ok "GITHUB_STEP_SUMMARY: appended, not overwritten" ||
+	not_ok "GITHUB_STEP_SUMMARY appended" "$(head -n 3 "$SUM")"
+rows=$($PY -c "$PY_MD" <"$SUM" 2>&1)
+[ "$rows" = "$want" ] && ok "GITHUB_STEP_SUMMARY: the table names each blocked destination" ||
+	not_ok "GITHUB_STEP_SUMMARY table" "$(cat "$SUM")"
+out=$(GITHUB_STEP_SUMMARY=$LAB_DIR/no/such/dir/summary.md "$CONNGUARD" report --log "$GUARD_LOG" 2>&1 >/dev/null)
+rc=$?
+[ "$rc" -eq 3 ] && [ "$(grep -c "^connguard: report: GITHUB_STEP_SUMMARY $LAB_DIR/no/such/dir/summary.md: No such file or directory$" <<<"$out")" = 1 ] &&
+	ok "an unwritable GITHUB_STEP_SUMMARY: one error line, exit still 3" || not_ok "unwritable GITHUB_STEP_SUMMARY" "exit $rc: $out"
+report "bad --format: exit 2" 2 --log "$GUARD_LOG" --format yaml
+grep -q '^connguard: report: bad --format "yaml"' <<<"$REPORT_ERR" && ok "... and says why" || not_ok "bad --format message" "$REPORT_ERR"
+
+# Credential events (SPEC §3) are acted on too: counted, and in the table.
+CLOG=$LAB_DIR/cred.jsonl
+printf '%s\n' '{"time":"2026-12-01T10:00:00.000000Z","type":"credential","action":"blocked","reason":"reserved-login","pid":7,"ppid":1,"uid":0,"comm":"curl","cgroup_id":1,"proto":"imap","via":"openssl","account":"alice@corp.test","dst":"198.18.1.25","dport":993}' >"$CLOG"
+report "a credential event: exit 3" 3 --log "$CLOG" --format markdown
+grep -Fq "| 2026-12-01T10:00:00.000000Z | credential | blocked | curl\[7\] | 198.18.1.25 | 993 | reserved-login | alice@corp.test |" <<<"$REPORT_OUT" &&
+	ok "a credential event is a row, with its account" || not_ok "credential row" "$REPORT_OUT"
+report "--format json counts credentials" 3 --log "$CLOG" --format json
+$PY -c 'import json, sys; o = json.loads(sys.argv[1]); assert o["credentials"] == 1 and o["blocked"] == 1, o' "$REPORT_OUT" &&
+	ok "... credentials: 1" || not_ok "json credentials" "$REPORT_OUT"
+report "--format markdown with nothing acted on: exit 0" 0 --log "$GUARD_LOG" --format markdown --since 2099-01-01T00:00:00Z
+grep -q "^### connguard: no acted-on connects" <<<"$REPORT_OUT" && ok "... and says so" || not_ok "empty markdown" "$REPORT_OUT"
 
 report "--since 1h: still 3" 3 --log "$GUARD_LOG" --since 1h
 report "--since a future time: exit 0" 0 --log "$GUARD_LOG" --since 2099-01-01T00:00:00Z
