@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 #include "cmds.h"
 #include "config.h"
 #include "connguard.h"
+#include "json.h"
 #include "pins.h"
 #include "util.h"
 
@@ -55,6 +57,7 @@ int cmd_reload(int argc, char **argv)
 	const char *pin_dir = CG_DEFAULT_PIN_DIR;
 	struct cg_config_errors errs = {};
 	struct cg_meta meta, now;
+	char v[4 * PATH_MAX];
 	struct cg_config cfg;
 	int c, n;
 
@@ -107,7 +110,7 @@ int cmd_reload(int argc, char **argv)
 	}
 	n = cg_config_load(&cfg, meta.config, !meta.config_given, &errs);
 	for (size_t i = 0; i < errs.n; i++)
-		printf("%s\n", errs.v[i]);
+		printf("%s\n", cg_vis(errs.v[i], v, sizeof(v)));
 	cg_config_errors_free(&errs);
 	cg_config_free(&cfg);
 	if (n) {
@@ -135,7 +138,8 @@ int cmd_reload(int argc, char **argv)
 		now.reload_message[sizeof(now.reload_message) - 1] = 0;
 		switch (now.reload_result) {
 		case CG_RELOAD_APPLIED:
-			printf("connguard: reloaded %s (pid %u)\n", meta.config,
+			printf("connguard: reloaded %s (pid %u)\n",
+			       cg_vis(meta.config, v, sizeof(v)),
 			       meta.daemon_pid);
 			return CG_EXIT_OK;
 		case CG_RELOAD_REFUSED:
