@@ -306,8 +306,7 @@ static int write_out(struct cg_log *l)
 		l->size += (uint64_t)n;
 		l->partial = l->buf[off - 1] != '\n';
 		if (l->last_err) {
-			fprintf(stderr, "connguard: log: %s is writable again\n",
-				l->path);
+			p_err("log", "%s is writable again", l->path);
 			l->last_err = 0;
 		}
 	}

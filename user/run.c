@@ -221,9 +221,8 @@ static int take_pins(struct guard *g, struct start *s)
 		    cg_pins_attached(g->pin_dir) != (int)cg_prog_names_n)
 			replace = "not all their programs are attached";
 		if (replace) {
-			fprintf(stderr, "connguard: run: replacing the pins in "
-					"%s: %s\n",
-				g->pin_dir, replace);
+			p_err("run", "replacing the pins in %s: %s", g->pin_dir,
+			      replace);
 			if (cg_pins_remove(g->pin_dir, why, sizeof(why))) {
 				p_err("run", "%s", why);
 				return -1;
@@ -250,9 +249,9 @@ static int load_programs(struct guard *g, struct start *s)
 	guard_capacity(&g->cfg, g->pin_dir, &cap);
 	g->skel = guard_load(g->pin_dir, s->adopt, &cap);
 	if (!g->skel && s->adopt) {
-		fprintf(stderr, "connguard: run: the pins in %s do not fit "
-				"this build: replacing them\n",
-			g->pin_dir);
+		p_err("run", "the pins in %s do not fit this build: replacing "
+			     "them",
+		      g->pin_dir);
 		s->adopt = false;
 		if (cg_pins_remove(g->pin_dir, why, sizeof(why)) ||
 		    cg_mkdir_p(g->pin_dir, 0700)) {
