@@ -117,7 +117,8 @@ static int list_archives(const char *path, struct arch **out, size_t *n)
 		v[m++] = a;
 	}
 	closedir(d);
-	qsort(v, m, sizeof(*v), arch_cmp);
+	if (m)
+		qsort(v, m, sizeof(*v), arch_cmp);
 	/* One per index: a .gz over a plain file of the same index. */
 	*n = 0;
 	for (size_t i = 0; i < m; i++) {

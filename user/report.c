@@ -109,6 +109,13 @@ static int row_cmp(const void *a, const void *b)
 	return strcmp(x->key, y->key);
 }
 
+/* Biggest count first. */
+static void sort_table(struct table *t)
+{
+	if (t->n)
+		qsort(t->v, t->n, sizeof(*t->v), row_cmp);
+}
+
 static char *dup_or_empty(const char *s)
 {
 	return strdup(s ? s : "");
@@ -521,9 +528,9 @@ int cmd_report(int argc, char **argv)
 		      errno ? strerror(errno) : "read error");
 		goto out;
 	}
-	qsort(s->reasons.v, s->reasons.n, sizeof(struct row), row_cmp);
-	qsort(s->comms.v, s->comms.n, sizeof(struct row), row_cmp);
-	qsort(s->dests.v, s->dests.n, sizeof(struct row), row_cmp);
+	sort_table(&s->reasons);
+	sort_table(&s->comms);
+	sort_table(&s->dests);
 	if (fmt == FMT_JSON)
 		print_json(s);
 	else if (fmt == FMT_MARKDOWN)
