@@ -5,6 +5,7 @@
 
 #include "cmds.h"
 #include "config.h"
+#include "json.h"
 #include "util.h"
 
 int cmd_check(int argc, char **argv)
@@ -45,13 +46,16 @@ int cmd_check(int argc, char **argv)
 		return CG_EXIT_FAIL;
 	}
 	n = cg_config_load(&cfg, path, false, &errs);
-	for (size_t i = 0; i < errs.n; i++)
-		printf("%s\n", errs.v[i]);
+	/* An error quotes what the file says, which may hold any byte. */
+	for (size_t i = 0; i < errs.n; i++) {
+		char v[1024];
+
+		printf("%s\n", cg_vis(errs.v[i], v, sizeof(v)));
+	}
 	cg_config_errors_free(&errs);
 	cg_config_free(&cfg);
 	if (n) {
-		fprintf(stderr, "connguard: check: %s: %d error%s\n", path, n,
-			n == 1 ? "" : "s");
+		p_err("check", "%s: %d error%s", path, n, n == 1 ? "" : "s");
 		return CG_EXIT_USAGE;
 	}
 	printf("%s: ok\n", path);

@@ -138,5 +138,13 @@ PYEOF
 no_raw "error message quoting a path" "$o.err"
 has "the error names the path escaped" "$o.err" 'no\x1b[2Jsuch'
 
+# check quotes a config's bad value: escaped too.
+printf '[guard]\nmode = %s[2Jaudit\n' "$ESC" >"$LAB_DIR/hostile.conf"
+"$CONNGUARD" check --config "$LAB_DIR/hostile.conf" >"$o.check" 2>&1
+rc=$?
+[ "$rc" -eq 2 ] && ok "check of a hostile value: exit 2" || not_ok "check of a hostile value: exit 2" "exit $rc"
+no_raw "check" "$o.check"
+has "check names the bad value escaped" "$o.check" '\x1b[2Jaudit'
+
 guard_stop
 done_testing
