@@ -171,6 +171,15 @@ _kill_pid() {
 	return 0
 }
 
+# has_open PID FILE: process PID has FILE open (a follower is following).
+has_open() {
+	local fd
+	for fd in /proc/"$1"/fd/*; do
+		[ "$(readlink "$fd" 2>/dev/null)" = "$2" ] && return 0
+	done
+	return 1
+}
+
 cgroup2_root() {
 	awk '$3 == "cgroup2" { print $2; exit }' /proc/self/mounts
 }
