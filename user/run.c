@@ -30,7 +30,7 @@
 #include "connguard.h"
 #include "connguard.skel.h"
 #include "event.h"
-#include "libc.h"
+#include "uprobe.h"
 #include "log.h"
 #include "metrics.h"
 #include "pins.h"

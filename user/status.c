@@ -14,6 +14,7 @@
 #include "metrics.h"
 #include "pins.h"
 #include "policy.h"
+#include "uprobe.h"
 #include "util.h"
 
 const char *const cg_stat_keys[CG_STAT__MAX] = {
@@ -87,7 +88,8 @@ int cmd_status(int argc, char **argv)
 		{},
 	};
 	const char *pin_dir = CG_DEFAULT_PIN_DIR;
-	struct json_object *o, *cnt, *maps;
+	struct json_object *o, *cnt, *maps, *libc;
+	unsigned int libc_links, libc_libs;
 	uint64_t st[CG_STAT__MAX] = {};
 	struct cg_policy *pol = NULL;
 	struct cg_meta meta = {};
@@ -177,6 +179,11 @@ int cmd_status(int argc, char **argv)
 	fill(maps, "dest4", cg_map_count(m.dest4), CG_CIDR_MAX);
 	fill(maps, "dest6", cg_map_count(m.dest6), CG_CIDR_MAX);
 	json_object_object_add(o, "maps", maps);
+	cg_uprobe_count(pin_dir, &libc_links, &libc_libs);
+	libc = json_object_new_object();
+	add_u64(libc, "uprobes", libc_links);
+	add_u64(libc, "libraries", libc_libs);
+	json_object_object_add(o, "libc", libc);
 
 	if (json) {
 		printf("%s\n", json_object_to_json_string_ext(
@@ -235,6 +242,8 @@ int cmd_status(int argc, char **argv)
 		       (unsigned long long)st[CG_STAT_MISROUTES],
 		       (unsigned long long)st[CG_STAT_LEARN_FULL]);
 		printf("reserved:     %ld suffixes\n", cg_map_count(m.reserved));
+		printf("libc:         %u uprobes on %u libraries\n",
+		       libc_links, libc_libs);
 		printf("lost events:  %llu\n",
 		       (unsigned long long)st[CG_STAT_LOST]);
 		printf("event log:    %llu write errors, %llu events dropped\n",
