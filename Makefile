@@ -155,7 +155,7 @@ $(OUTPUT)/tests/test_%: tests/unit/test_%.c tests/unit/unit.h $(OUTPUT)/libcg.a 
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit $< $(OUTPUT)/libcg.a $(LIBS) -o $@
 
-$(OUTPUT)/tests/bpf_%: tests/bpf/%.c $(OUTPUT)/libcg.a | $(OUTPUT)/tests
+$(OUTPUT)/tests/bpf_%: tests/bpf/%.c tests/pkt.h $(OUTPUT)/libcg.a | $(OUTPUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit $< $(OUTPUT)/libcg.a $(LIBS) -o $@
 
@@ -180,7 +180,7 @@ test-build: connguard $(UNIT_BINS) $(BPFTEST_BINS) $(E2E_PROGS) $(OUTPUT)/tests/
 $(OUTPUT)/bench: | $(OUTPUT)
 	$(Q)mkdir -p $@
 
-$(OUTPUT)/bench/%: tests/bench/%.c $(OUTPUT)/libcg.a $(OUTPUT)/connguard.skel.h | $(OUTPUT)/bench
+$(OUTPUT)/bench/%: tests/bench/%.c tests/pkt.h $(OUTPUT)/libcg.a $(OUTPUT)/connguard.skel.h | $(OUTPUT)/bench
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $< $(OUTPUT)/libcg.a $(LIBS) -o $@
 
