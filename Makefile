@@ -96,8 +96,13 @@ deps:
 	$(Q)./tests/deps.sh $(BUILD_PKGS)
 
 # After deps: two apt-get at once (make -j) would fight over its lock.
+# `ip netns exec` binds a lab's hosts file over /etc/hosts, which must then
+# exist: Debian's installer writes one, a bare debootstrap root has none.
 deps-test: deps
 	$(Q)./tests/deps.sh $(TEST_PKGS)
+	$(Q)test -e /etc/hosts || { \
+		echo "connguard: deps: writing /etc/hosts (localhost only): the test labs bind theirs over it"; \
+		printf '127.0.0.1\tlocalhost\n::1\t\tlocalhost ip6-localhost ip6-loopback\n' >/etc/hosts; }
 
 # Everything built goes under $(OUTPUT), so the build packages are checked
 # (and, as root, installed) before anything is built, and the test packages
