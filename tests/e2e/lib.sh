@@ -284,8 +284,9 @@ def match(ev):
             return False
     return True
 
-# Whole lines from byte pos on; a line still being written waits for the
-# next look. A log that shrank was rotated or replaced: start it again.
+# Lines from byte pos on. A last line with no newline yet is looked at but
+# read again next time (it may still be being written). A log that shrank
+# was rotated or replaced: start it again.
 pos, hits = start, []
 def scan():
     global pos
@@ -298,9 +299,8 @@ def scan():
             data = f.read()
     except FileNotFoundError:
         return
-    end = data.rfind(b"\n") + 1
-    pos += end
-    for raw in data[:end].split(b"\n"):
+    pos += data.rfind(b"\n") + 1
+    for raw in data.split(b"\n"):
         line = raw.decode("utf-8", "replace").strip()
         if not line:
             continue
