@@ -35,11 +35,49 @@ BPFTEST_BINS := $(patsubst tests/bpf/%.c,$(OUTPUT)/tests/bpf_%,$(BPFTEST_SRCS))
 E2E_PROGS := $(patsubst tests/e2e/%.c,$(OUTPUT)/tests/%,$(wildcard tests/e2e/*.c))
 BENCH_PROGS := $(patsubst tests/bench/%.c,$(OUTPUT)/bench/%,$(wildcard tests/bench/*.c))
 
-# Debian packages: to build, and to run the tests.
-BUILD_PKGS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config \
-	libjson-c-dev make gcc
-TEST_PKGS := dnsmasq-base iproute2 curl swaks bind9-dnsutils liburing-dev \
-	python3 util-linux procps musl-tools libc-ares2 systemd
+# Debian packages, the one list of what any step needs; tests/deps.sh
+# installs the missing ones (--no-install-recommends: name every package,
+# never count on a Recommends). One a line, so a new one is one line.
+# To build connguard (`make`, `make run`):
+BUILD_PKGS := \
+	bpftool \
+	clang \
+	gcc \
+	libbpf-dev \
+	libelf-dev \
+	libjson-c-dev \
+	llvm \
+	make \
+	pkg-config \
+	zlib1g-dev
+# To build and run every test (`make test`). The fuzz target links clang's
+# libFuzzer and sanitizer runtimes (only a Recommends of clang): the
+# unversioned package follows the default clang, which BUILD_PKGS installs,
+# and a clang already there gets the runtimes of its own version. The bench
+# smoke (tests/e2e/test_bench_smoke.sh) runs the bench's lab: iperf3, nft.
+CLANG_MAJOR := $(shell $(CLANG) -dumpversion 2>/dev/null | cut -d. -f1)
+TEST_PKGS := \
+	bind9-dnsutils \
+	curl \
+	dnsmasq-base \
+	iperf3 \
+	iproute2 \
+	libc-ares2 \
+	libclang-rt-$(if $(CLANG_MAJOR),$(CLANG_MAJOR)-)dev \
+	liburing-dev \
+	man-db \
+	musl-tools \
+	nftables \
+	procps \
+	python3 \
+	swaks \
+	systemd \
+	util-linux
+# Only for `make bench` (B8 runs OpenSnitch over iptables' NFQUEUE):
+BENCH_PKGS := \
+	iptables \
+	libnetfilter-queue1 \
+	libnfnetlink0
 
 ifeq ($(V),1)
 Q =
@@ -49,7 +87,7 @@ Q = @
 msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
-.PHONY: all deps deps-test run test clean install uninstall
+.PHONY: all deps deps-test run test test-build clean install uninstall
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -58,10 +96,23 @@ all: connguard
 deps:
 	$(Q)./tests/deps.sh $(BUILD_PKGS)
 
-deps-test:
-	$(Q)./tests/deps.sh $(BUILD_PKGS) $(TEST_PKGS)
+# After deps: two apt-get at once (make -j) would fight over its lock.
+# `ip netns exec` binds a lab's hosts file over /etc/hosts, which must then
+# exist: Debian's installer writes one, a bare debootstrap root has none.
+deps-test: deps
+	$(Q)./tests/deps.sh $(TEST_PKGS)
+	$(Q)test -e /etc/hosts || { \
+		echo "connguard: deps: writing /etc/hosts (localhost only): the test labs bind theirs over it"; \
+		printf '127.0.0.1\tlocalhost\n::1\t\tlocalhost ip6-localhost ip6-loopback\n' >/etc/hosts; }
 
-$(OUTPUT) $(OUTPUT)/tests:
+# Everything built goes under $(OUTPUT), so the build packages are checked
+# (and, as root, installed) before anything is built, and the test packages
+# before anything under $(OUTPUT)/tests: a bare machine gets them, or one
+# line saying what to run, never "bpftool: not found".
+$(OUTPUT): | deps
+	$(Q)mkdir -p $@
+
+$(OUTPUT)/tests: | $(OUTPUT) deps-test
 	$(Q)mkdir -p $@
 
 $(VMLINUX): | $(OUTPUT)
@@ -110,7 +161,7 @@ $(OUTPUT)/tests/test_%: tests/unit/test_%.c tests/unit/unit.h $(OUTPUT)/libcg.a 
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit $< $(OUTPUT)/libcg.a $(LIBS) -o $@
 
-$(OUTPUT)/tests/bpf_%: tests/bpf/%.c $(OUTPUT)/libcg.a | $(OUTPUT)/tests
+$(OUTPUT)/tests/bpf_%: tests/bpf/%.c tests/pkt.h $(OUTPUT)/libcg.a | $(OUTPUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit $< $(OUTPUT)/libcg.a $(LIBS) -o $@
 
@@ -130,21 +181,20 @@ test-build: connguard $(UNIT_BINS) $(BPFTEST_BINS) $(E2E_PROGS) $(OUTPUT)/tests/
 
 # Benchmarks (tests/bench/bench.sh): load generators and probes. test-build
 # builds them too, for the smoke run in tests/e2e/test_bench_smoke.sh.
-BENCH_PKGS := iperf3 nftables iptables libnetfilter-queue1 libnfnetlink0
 .PHONY: bench bench-build deps-bench
 
-$(OUTPUT)/bench:
+$(OUTPUT)/bench: | $(OUTPUT)
 	$(Q)mkdir -p $@
 
-$(OUTPUT)/bench/%: tests/bench/%.c $(OUTPUT)/libcg.a $(OUTPUT)/connguard.skel.h | $(OUTPUT)/bench
+$(OUTPUT)/bench/%: tests/bench/%.c tests/pkt.h $(OUTPUT)/libcg.a $(OUTPUT)/connguard.skel.h | $(OUTPUT)/bench
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $< $(OUTPUT)/libcg.a $(LIBS) -o $@
 
 bench-build: connguard $(BENCH_PROGS) $(OUTPUT)/tests/cgprobe
 test-build: $(BENCH_PROGS)
 
-deps-bench:
-	$(Q)./tests/deps.sh $(BUILD_PKGS) $(TEST_PKGS) $(BENCH_PKGS)
+deps-bench: deps-test
+	$(Q)./tests/deps.sh $(BENCH_PKGS)
 
 # Every benchmark in one go, in lab namespaces: a table on stdout and in
 # docs/BENCHMARKS.md. Never part of `make test` (only its smoke run is).

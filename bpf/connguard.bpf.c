@@ -84,7 +84,7 @@ int BPF_PROG(cg_exit, struct task_struct *task, bool group_dead)
 }
 
 /*
- * The C library's resolver API: user/libc.c attaches this to every resolver
+ * The C library's resolver API: user/uprobe.c attaches this to every resolver
  * function of every libc it finds, the function's argument layout in the
  * attach cookie (include/cg_libc.h).
  */

@@ -203,7 +203,7 @@ static __always_inline __u64 cg_libc_arg(struct pt_regs *ctx, __u32 n)
 
 /*
  * A resolver function was entered; COOKIE (include/cg_libc.h, set by
- * user/libc.c per attachment) says which argument holds the name and where
+ * user/uprobe.c per attachment) says which argument holds the name and where
  * the query type comes from:
  *	getaddrinfo(node, service, hints, res)		hints->ai_family
  *	gethostbyname(name), gethostbyname_r(name, ...)	A

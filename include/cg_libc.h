@@ -2,7 +2,7 @@
 /*
  * The attach cookie of the libc resolver uprobe: one program (cg_libc in
  * bpf/connguard.bpf.c) serves every resolver entry point, and the cookie
- * user/libc.c gives each attachment says where that function keeps the name
+ * user/uprobe.c gives each attachment says where that function keeps the name
  * and how the query type follows from its arguments. Plain C for both
  * sides; no includes (the includer brings __u64 and friends).
  *

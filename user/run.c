@@ -22,7 +22,7 @@
 #include "cmds.h"
 #include "connguard.skel.h"
 #include "guard.h"
-#include "libc.h"
+#include "uprobe.h"
 #include "util.h"
 
 /* What start has done so far, for shutdown to undo. */

@@ -16,6 +16,7 @@
 #include "metrics.h"
 #include "pins.h"
 #include "policy.h"
+#include "uprobe.h"
 #include "util.h"
 
 const char *const cg_stat_keys[CG_STAT__MAX] = {
@@ -82,6 +83,7 @@ static void print_json(const struct cg_maps *m, const char *pin_dir,
 		       const uint64_t *st, int attached, bool running,
 		       const char *started)
 {
+	unsigned int libc_links, libc_libs;
 	struct cg_jw w;
 
 	cg_jw_init(&w);
@@ -116,6 +118,11 @@ static void print_json(const struct cg_maps *m, const char *pin_dir,
 	fill(&w, "dest4", m->dest4);
 	fill(&w, "dest6", m->dest6);
 	cg_jw_close(&w, '}');
+	cg_uprobe_count(pin_dir, &libc_links, &libc_libs);
+	cg_jw_open(&w, "libc", '{');
+	cg_jw_u64(&w, "uprobes", libc_links);
+	cg_jw_u64(&w, "libraries", libc_libs);
+	cg_jw_close(&w, '}');
 	cg_jw_close(&w, '}');
 	if (cg_jw_print(&w, stdout))
 		p_err("status", "cannot write: %s", strerror(errno));
@@ -127,6 +134,7 @@ static void print_text(const struct cg_maps *m, const char *pin_dir,
 		       const char *started)
 {
 	char v1[4 * PATH_MAX], v2[4 * CG_RELOAD_MSG_MAX];
+	unsigned int libc_links, libc_libs;
 	long a4 = 0, d4 = 0, a6 = 0, d6 = 0;
 	struct cg_dest_index ix = {};
 	uint32_t zero = 0;
@@ -181,6 +189,9 @@ static void print_text(const struct cg_maps *m, const char *pin_dir,
 	       (unsigned long long)st[CG_STAT_MISROUTES],
 	       (unsigned long long)st[CG_STAT_LEARN_FULL]);
 	printf("reserved:     %ld suffixes\n", cg_map_count(m->reserved));
+	cg_uprobe_count(pin_dir, &libc_links, &libc_libs);
+	printf("libc:         %u uprobes on %u libraries\n", libc_links,
+	       libc_libs);
 	printf("lost events:  %llu\n", (unsigned long long)st[CG_STAT_LOST]);
 	printf("event log:    %llu write errors, %llu events dropped\n",
 	       (unsigned long long)meta->log_write_errors,

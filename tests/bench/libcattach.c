@@ -2,7 +2,7 @@
 /*
  * libcattach CGROUP PIN_DIR ROUNDS: what attaching the libc resolver uprobes
  * costs the daemon at start-up. Loads the skeleton once, then runs
- * cg_libc_attach() (user/libc.c, as `connguard run` does) ROUNDS times into
+ * cg_libc_attach() (user/uprobe.c, as `connguard run` does) ROUNDS times into
  * PIN_DIR (created, and removed at the end) with the uprobes filtered to the
  * cgroup v2 directory CGROUP; prints per round
  *   libc_attach round=N ms=F cpu_ms=F uprobes=N
@@ -22,7 +22,7 @@
 #include <bpf/libbpf.h>
 
 #include "connguard.skel.h"
-#include "libc.h"
+#include "uprobe.h"
 
 #define ROUNDS_MAX 100
 

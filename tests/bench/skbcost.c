@@ -20,7 +20,8 @@
  * bpf_stats on real traffic (tests/bench/bench.sh, B3).
  *
  * data_in is an Ethernet frame (net/bpf/test_run.c pulls 14 bytes and takes
- * skb->protocol from them), as in tests/bpf/test_skb.c.
+ * skb->protocol from them); the frames come from tests/pkt.h, shared with
+ * tests/bpf/test_skb.c.
  *
  * Prints one line per case:
  *   case=NAME prog=PROG bytes=N ns=MEDIAN min=MIN max=MAX empty=EMPTY net=NET
@@ -47,51 +48,19 @@
 #include "config.h"
 #include "pins.h"
 #include "policy.h"
+#include "../pkt.h"
 
-#define PKT_MAX 2048
 #define ROUNDS_MAX 50
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static size_t wire_name(const char *dotted, uint8_t *out)
-{
-	size_t n = 0;
-	const char *p = dotted;
-
-	while (*p) {
-		const char *dot = strchr(p, '.');
-		size_t l = dot ? (size_t)(dot - p) : strlen(p);
-
-		out[n++] = (uint8_t)l;
-		memcpy(out + n, p, l);
-		n += l;
-		p += l;
-		if (*p == '.')
-			p++;
-	}
-	out[n++] = 0;
-	return n;
-}
 
 /* A query for NAME, or (ANSWER) its answer with one A record. */
 static size_t dns_msg(uint8_t *p, const char *name, int answer)
 {
-	size_t n = 12;
+	size_t n = pkt_dns_hdr(p, answer ? 0x8180 : 0x0100, 1);
 
-	memset(p, 0, 12);
-	put16(p, 0x4242);
-	put16(p + 2, answer ? 0x8180 : 0x0100);
-	put16(p + 4, 1);
 	if (answer)
-		put16(p + 6, 1);
-	n += wire_name(name, p + n);
-	put16(p + n, 1);
-	put16(p + n + 2, 1);
-	n += 4;
+		pkt_put16(p + 6, 1);
+	n += pkt_wire_name(name, p + n);
+	n += pkt_dns_qtail(p + n);
 	if (answer) {
 		memcpy(p + n, "\xc0\x0c\x00\x01\x00\x01\x00\x00\x00\x3c\x00\x04"
 			      "\xc6\x12\x07\x07", 16);
@@ -103,49 +72,29 @@ static size_t dns_msg(uint8_t *p, const char *name, int answer)
 enum { OUT, IN };
 
 /*
- * Ethernet + IPv4/IPv6 + UDP/TCP + payload. DIR says which side the
- * "server" port SPORT_OR_DPORT is on: OUT = destination, IN = source.
+ * Ethernet + IPv4/IPv6 + UDP/TCP (ACK) + payload, from 198.18.0.2 /
+ * 2001:db8::2 to 198.18.0.1 / 2001:db8::1. DIR says which side the "server"
+ * port PORT is on: OUT = destination, IN = source (the other is 40000).
  */
 static size_t packet(uint8_t *pkt, int family, int proto, int dir,
 		     uint16_t port, const uint8_t *pl, size_t plen)
 {
-	uint8_t *ip = pkt + 14, *l4;
-	size_t iplen = family == 4 ? 20 : 40, l4len = proto == 17 ? 8 : 20, n;
+	static const uint8_t src4[4] = { 198, 18, 0, 2 },
+			     dst4[4] = { 198, 18, 0, 1 },
+			     src6[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 2 },
+			     dst6[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 };
+	struct pkt s = {
+		.family = family,
+		.proto = proto,
+		.sport = dir == OUT ? 40000 : port,
+		.dport = dir == OUT ? port : 40000,
+		.saddr = family == 4 ? src4 : src6,
+		.daddr = family == 4 ? dst4 : dst6,
+		.flags = PKT_DF, /* as Linux sends */
+		.tcp_flags = 0x10, /* ACK */
+	};
 
-	memset(pkt, 0, PKT_MAX);
-	memcpy(pkt, "\x02\x00\x00\x00\x00\x02\x02\x00\x00\x00\x00\x01", 12);
-	put16(pkt + 12, family == 6 ? 0x86dd : 0x0800);
-	if (family == 4) {
-		ip[0] = 0x45;
-		put16(ip + 6, 0x4000); /* DF, as Linux sends */
-		ip[8] = 64;
-		ip[9] = (uint8_t)proto;
-		memcpy(ip + 12, "\xc6\x12\x00\x02", 4);
-		memcpy(ip + 16, "\xc6\x12\x00\x01", 4);
-	} else {
-		ip[0] = 0x60;
-		ip[6] = (uint8_t)proto;
-		ip[7] = 64;
-		memcpy(ip + 8, "\x20\x01\x0d\xb8\0\0\0\0\0\0\0\0\0\0\0\x02", 16);
-		memcpy(ip + 24, "\x20\x01\x0d\xb8\0\0\0\0\0\0\0\0\0\0\0\x01", 16);
-	}
-	l4 = ip + iplen;
-	put16(l4 + (dir == OUT ? 0 : 2), 40000);
-	put16(l4 + (dir == OUT ? 2 : 0), port);
-	if (proto == 17) {
-		put16(l4 + 4, (uint16_t)(8 + plen));
-	} else {
-		l4[12] = 5 << 4;
-		l4[13] = 0x10; /* ACK */
-		put16(l4 + 14, 65535);
-	}
-	memcpy(l4 + l4len, pl, plen);
-	n = iplen + l4len + plen;
-	if (family == 4)
-		put16(ip + 2, (uint16_t)n);
-	else
-		put16(ip + 4, (uint16_t)(n - 40));
-	return 14 + n;
+	return pkt_build(&s, pl, plen, pkt);
 }
 
 struct kase {

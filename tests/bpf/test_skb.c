@@ -37,118 +37,69 @@
 #include "connguard.h"
 #include "cg_dns.h"
 #include "unit.h"
+#include "../pkt.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 /* ---- packet building -------------------------------------------------- */
 
-#define PKT_MAX 2048
-
+/* Fixture flags: the frame's (PKT_*, tests/pkt.h), and these. */
 enum {
-	F_NO_ETH = 1 << 0,     /* no Ethernet header in data_in */
-	F_FRAG_LATER = 1 << 1, /* IPv4 fragment, offset != 0 */
-	F_FRAG_FIRST = 1 << 2, /* IPv4 first fragment: MF set, offset 0 */
-	F_IP_OPTS = 1 << 3,    /* IPv4 header with 4 bytes of options */
-	F_HOPOPTS = 1 << 4,    /* IPv6 hop-by-hop header before L4 */
-	F_TCP_SYN = 1 << 5,    /* TCP, no payload */
-	F_TCP_OPTS = 1 << 6,   /* TCP header with 12 bytes of options */
-	F_PAD_1400 = 1 << 7,   /* UDP payload padded to 1400 bytes */
-	F_ARP = 1 << 8,	       /* ethertype ARP */
-	F_DF = 1 << 9,	       /* IPv4 don't-fragment bit, as Linux sends UDP */
+	F_NO_ETH = PKT_NO_ETH,
+	F_FRAG_LATER = PKT_FRAG_LATER,
+	F_FRAG_FIRST = PKT_FRAG_FIRST,
+	F_IP_OPTS = PKT_IP_OPTS,
+	F_HOPOPTS = PKT_HOPOPTS,
+	F_TCP_OPTS = PKT_TCP_OPTS,
+	F_ARP = PKT_ARP,
+	F_DF = PKT_DF,
+	F_TCP_SYN = 1 << 16,  /* TCP, no payload */
+	F_PAD_1400 = 1 << 17, /* UDP payload padded to 1400 bytes */
 };
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-/* Text name to wire form. */
-static size_t wire_name(const char *dotted, uint8_t *out)
-{
-	size_t n = 0;
-	const char *p = dotted;
-
-	while (*p) {
-		const char *dot = strchr(p, '.');
-		size_t l = dot ? (size_t)(dot - p) : strlen(p);
-
-		out[n++] = (uint8_t)l;
-		memcpy(out + n, p, l);
-		n += l;
-		p += l;
-		if (*p == '.')
-			p++;
-	}
-	out[n++] = 0;
-	return n;
-}
-
-/* DNS header: ID, FLAGS, QDCOUNT, no other records. */
-static size_t dns_hdr(uint8_t *p, uint16_t flags, uint16_t qdcount)
-{
-	memset(p, 0, 12);
-	put16(p, 0x4242);
-	put16(p + 2, flags);
-	put16(p + 4, qdcount);
-	return 12;
-}
-
-static size_t qtail(uint8_t *p)
-{
-	put16(p, 1);	 /* A */
-	put16(p + 2, 1); /* IN */
-	return 4;
-}
-
-static size_t query(uint8_t *p, const char *name)
-{
-	size_t n = dns_hdr(p, 0x0100, 1);
-
-	n += wire_name(name, p + n);
-	return n + qtail(p + n);
-}
+#define F_PKT_FLAGS                                                          \
+	(F_NO_ETH | F_FRAG_LATER | F_FRAG_FIRST | F_IP_OPTS | F_HOPOPTS |    \
+	 F_TCP_OPTS | F_ARP | F_DF)
 
 /* ---- payloads: the DNS message (or other bytes) after the L4 header ---- */
 
 static size_t pl_www_example_com(uint8_t *p)
 {
-	return query(p, "www.example.com");
+	return pkt_dns_query(p, "www.example.com");
 }
 
 static size_t pl_foo_test(uint8_t *p)
 {
-	return query(p, "foo.test");
+	return pkt_dns_query(p, "foo.test");
 }
 
 static size_t pl_mixed_case(uint8_t *p)
 {
-	return query(p, "wWw.ExAmPlE.cOm");
+	return pkt_dns_query(p, "wWw.ExAmPlE.cOm");
 }
 
 static size_t pl_notexample_com(uint8_t *p)
 {
-	return query(p, "notexample.com");
+	return pkt_dns_query(p, "notexample.com");
 }
 
 static size_t pl_example_com_evil(uint8_t *p)
 {
-	return query(p, "example.com.evil.net");
+	return pkt_dns_query(p, "example.com.evil.net");
 }
 
 static size_t pl_deep_invalid(uint8_t *p)
 {
-	return query(p, "a.b.c.d.e.host.INVALID");
+	return pkt_dns_query(p, "a.b.c.d.e.host.INVALID");
 }
 
 /* As dig sends it: AD bit, and an EDNS OPT record in the additional section. */
 static size_t pl_edns(uint8_t *p)
 {
-	size_t n = dns_hdr(p, 0x0120, 1);
+	size_t n = pkt_dns_hdr(p, 0x0120, 1);
 
-	put16(p + 10, 1); /* ARCOUNT */
-	n += wire_name("autodiscover.example.com", p + n);
-	n += qtail(p + n);
+	pkt_put16(p + 10, 1); /* ARCOUNT */
+	n += pkt_wire_name("autodiscover.example.com", p + n);
+	n += pkt_dns_qtail(p + n);
 	/* root, OPT, UDP size 1232, no extended rcode/flags, no options */
 	memcpy(p + n, "\x00\x00\x29\x04\xd0\x00\x00\x00\x00\x00\x00", 11);
 	return n + 11;
@@ -157,7 +108,7 @@ static size_t pl_edns(uint8_t *p)
 /* A name of WIRE bytes (63-byte labels) ending in example.com. */
 static size_t long_name(uint8_t *p, size_t wire)
 {
-	size_t n = dns_hdr(p, 0x0100, 1), left = wire - 13;
+	size_t n = pkt_dns_hdr(p, 0x0100, 1), left = wire - 13;
 
 	while (left) {
 		size_t l = left - 1 > 63 ? 63 : left - 1;
@@ -167,8 +118,8 @@ static size_t long_name(uint8_t *p, size_t wire)
 		n += l;
 		left -= l + 1;
 	}
-	n += wire_name("example.com", p + n); /* 13 wire bytes */
-	return n + qtail(p + n);
+	n += pkt_wire_name("example.com", p + n); /* 13 wire bytes */
+	return n + pkt_dns_qtail(p + n);
 }
 
 static size_t pl_name_255(uint8_t *p)
@@ -183,7 +134,7 @@ static size_t pl_name_256(uint8_t *p)
 
 static size_t pl_truncated(uint8_t *p)
 {
-	size_t n = dns_hdr(p, 0x0100, 1);
+	size_t n = pkt_dns_hdr(p, 0x0100, 1);
 
 	memcpy(p + n, "\x0c" "autodiscover" "\x07" "exam", 18);
 	return n + 18;
@@ -191,49 +142,49 @@ static size_t pl_truncated(uint8_t *p)
 
 static size_t pl_compression_loop(uint8_t *p)
 {
-	size_t n = dns_hdr(p, 0x0100, 1);
+	size_t n = pkt_dns_hdr(p, 0x0100, 1);
 
 	/* 12: pointer to 14; 14: pointer to 12. */
 	memcpy(p + n, "\xc0\x0e\xc0\x0c", 4);
 	n += 4;
-	return n + qtail(p + n);
+	return n + pkt_dns_qtail(p + n);
 }
 
 static size_t pl_label_64(uint8_t *p)
 {
-	size_t n = dns_hdr(p, 0x0100, 1);
+	size_t n = pkt_dns_hdr(p, 0x0100, 1);
 
 	p[n++] = 64;
 	memset(p + n, 'a', 64);
 	n += 64;
-	n += wire_name("example.com", p + n);
-	return n + qtail(p + n);
+	n += pkt_wire_name("example.com", p + n);
+	return n + pkt_dns_qtail(p + n);
 }
 
 static size_t pl_qdcount_0(uint8_t *p)
 {
-	size_t n = dns_hdr(p, 0x0100, 0);
+	size_t n = pkt_dns_hdr(p, 0x0100, 0);
 
-	n += wire_name("www.example.com", p + n);
-	return n + qtail(p + n);
+	n += pkt_wire_name("www.example.com", p + n);
+	return n + pkt_dns_qtail(p + n);
 }
 
 static size_t pl_qdcount_2(uint8_t *p)
 {
-	size_t n = dns_hdr(p, 0x0100, 2);
+	size_t n = pkt_dns_hdr(p, 0x0100, 2);
 
-	n += wire_name("www.example.com", p + n);
-	n += qtail(p + n);
-	n += wire_name("foo.test", p + n);
-	return n + qtail(p + n);
+	n += pkt_wire_name("www.example.com", p + n);
+	n += pkt_dns_qtail(p + n);
+	n += pkt_wire_name("foo.test", p + n);
+	return n + pkt_dns_qtail(p + n);
 }
 
 static size_t pl_response(uint8_t *p)
 {
-	size_t n = dns_hdr(p, 0x8180, 1);
+	size_t n = pkt_dns_hdr(p, 0x8180, 1);
 
-	n += wire_name("www.example.com", p + n);
-	return n + qtail(p + n);
+	n += pkt_wire_name("www.example.com", p + n);
+	return n + pkt_dns_qtail(p + n);
 }
 
 static size_t pl_short_dns(uint8_t *p)
@@ -348,84 +299,33 @@ static const struct fixture fixtures[] = {
 /* Ethernet + IP + L4 + payload for F into PKT; returns the length. */
 static size_t build(const struct fixture *f, uint8_t *pkt)
 {
-	uint8_t payload[PKT_MAX], *p = pkt, *ip, *l4;
-	size_t plen = f->payload(payload), l4len, iplen, n;
+	static const uint8_t src4[4] = { 198, 18, 0, 1 },
+			     dst4[4] = { 198, 18, 0, 0x35 },
+			     src6[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 },
+			     dst6[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 0x35 };
+	uint8_t payload[PKT_MAX];
+	size_t plen = f->payload(payload);
+	struct pkt s = {
+		.family = f->family,
+		.proto = f->proto,
+		.sport = 40000,
+		.dport = (uint16_t)f->dport,
+		.saddr = f->family == 4 ? src4 : src6,
+		.daddr = f->family == 4 ? dst4 : dst6,
+		.flags = (unsigned int)f->flags & F_PKT_FLAGS,
+		.tcp_flags = f->flags & F_TCP_SYN ? 0x02 : 0x18, /* SYN : PSH ACK */
+		.l4_bytes = f->l4_bytes,
+	};
 
-	memset(pkt, 0, PKT_MAX);
 	if (f->flags & F_PAD_1400) {
 		memset(payload + plen, 0, 1400 - plen);
 		plen = 1400;
 	}
-	if (!(f->flags & F_NO_ETH)) {
-		memcpy(p, "\x02\x00\x00\x00\x00\x02\x02\x00\x00\x00\x00\x01", 12);
-		put16(p + 12, f->flags & F_ARP ? 0x0806 :
-			      f->family == 6	? 0x86dd :
-						  0x0800);
-		p += 14;
-	}
-	ip = p;
-	if (f->family == 4) {
-		iplen = f->flags & F_IP_OPTS ? 24 : 20;
-		ip[0] = (uint8_t)(0x40 | iplen / 4);
-		ip[8] = 64;
-		ip[9] = (uint8_t)f->proto;
-		if (f->flags & F_FRAG_LATER)
-			put16(ip + 6, 0x0010); /* offset 128 bytes */
-		if (f->flags & F_FRAG_FIRST)
-			put16(ip + 6, 0x2000); /* MF */
-		if (f->flags & F_DF)
-			put16(ip + 6, 0x4000);
-		if (f->flags & F_IP_OPTS)
-			memcpy(ip + 20, "\x01\x01\x01\x00", 4); /* NOP NOP NOP EOL */
-		memcpy(ip + 12, "\xc6\x12\x00\x01", 4);	/* 198.18.0.1 */
-		memcpy(ip + 16, "\xc6\x12\x00\x35", 4);	/* 198.18.0.53 */
-	} else {
-		iplen = 40;
-		ip[0] = 0x60;
-		ip[6] = (uint8_t)f->proto;
-		ip[7] = 64;
-		memcpy(ip + 8, "\x20\x01\x0d\xb8\0\0\0\0\0\0\0\0\0\0\0\x01", 16);
-		memcpy(ip + 24, "\x20\x01\x0d\xb8\0\0\0\0\0\0\0\0\0\0\0\x35", 16);
-		if (f->flags & F_HOPOPTS) {
-			ip[6] = 0; /* hop-by-hop */
-			/* next header, length 0 (8 bytes), PadN of 4 bytes */
-			ip[40] = (uint8_t)f->proto;
-			memcpy(ip + 41, "\x00\x01\x04\x00\x00\x00\x00", 7);
-			iplen += 8;
-		}
-	}
-	l4 = ip + iplen;
-	put16(l4, 40000);
-	put16(l4 + 2, f->dport);
-	if (f->proto == 17) {
-		l4len = 8;
-		memcpy(l4 + 8, payload, plen);
-		put16(l4 + 4, (uint16_t)(8 + plen));
-	} else {
-		l4len = f->flags & F_TCP_OPTS ? 32 : 20;
-		l4[12] = (uint8_t)(l4len / 4 << 4);
-		l4[13] = f->flags & F_TCP_SYN ? 0x02 : 0x18; /* SYN : PSH ACK */
-		put16(l4 + 14, 65535);
-		if (f->flags & F_TCP_OPTS) /* NOP NOP timestamps */
-			memcpy(l4 + 20, "\x01\x01\x08\x0a\0\0\0\1\0\0\0\2", 12);
-		if (!(f->flags & F_TCP_SYN)) {
-			put16(l4 + l4len, (uint16_t)plen); /* RFC 1035 4.2.2 */
-			memcpy(l4 + l4len + 2, payload, plen);
-			plen += 2;
-		} else {
-			plen = 0;
-		}
-	}
-	if (f->l4_bytes > 0) {
-		l4len = (size_t)f->l4_bytes;
+	if (f->flags & F_TCP_SYN)
 		plen = 0;
-	}
-	n = iplen + l4len + plen;
-	if (f->family == 4)
-		put16(ip + 2, (uint16_t)n);
 	else
-		put16(ip + 4, (uint16_t)(n - 40));
-	return (size_t)(ip - pkt) + n;
+		s.flags |= PKT_TCP_DNS_LEN; /* TCP only */
+	return pkt_build(&s, payload, plen, pkt);
 }
 
 /* ---- the guard's maps ------------------------------------------------- */

@@ -143,15 +143,16 @@ done_testing() {
 
 # ---------------------------------------------------------------- helpers
 
-# wait_until SECONDS CMD...: poll CMD every 0.1 s, bounded.
+# wait_until SECONDS CMD...: poll CMD every 0.1 s until it succeeds, for
+# SECONDS (whole seconds) of wall time however long CMD itself takes; the
+# status of its last run.
 wait_until() {
-	local limit=$(($1 * 10)) i
+	local end=$((${EPOCHREALTIME/./} + $1 * 1000000))
 	shift
-	for ((i = 0; i < limit; i++)); do
-		"$@" && return 0
+	until "$@"; do
+		[ "${EPOCHREALTIME/./}" -ge "$end" ] && { "$@"; return; }
 		sleep 0.1
 	done
-	"$@"
 }
 
 # Kill one background process of this shell by PID: TERM, bounded wait,
@@ -168,6 +169,15 @@ _kill_pid() {
 	kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
 	wait "$pid" 2>/dev/null
 	return 0
+}
+
+# has_open PID FILE: process PID has FILE open (a follower is following).
+has_open() {
+	local fd
+	for fd in /proc/"$1"/fd/*; do
+		[ "$(readlink "$fd" 2>/dev/null)" = "$2" ] && return 0
+	done
+	return 1
 }
 
 cgroup2_root() {
@@ -214,20 +224,25 @@ print(n)' "$LAB_DIR/server.jsonl" "$kind" "$port"
 
 # ---------------------------------------------------------------- events
 
-# ev_find [--wait S] [--count] [--all] LOG COND...
+# ev_find [--wait S] [--from OFFSET] [--count] [--all] LOG COND...
 #   COND: key=value, key!=value, key~regex (re.search), key? (present), !key
 #   (absent); key may be dotted (taint.name). Values compare as text; JSON
 #   numbers as their decimal text.
 # Prints the first matching line (--all: every one; --count: how many) and
-# exits 0 when there was a match. --wait polls that many seconds for one.
+# exits 0 when there was a match. --wait polls that many seconds for one,
+# reading only what was appended since the last look. --from reads the log
+# from byte OFFSET on (ev_mark): a wait for what follows an action then
+# costs the same however long the log has grown.
 _EVQ_PY='
 import json, re, sys, time
 args = sys.argv[1:]
-wait, mode = 0.0, "first"
+wait, mode, start = 0.0, "first", 0
 while args and args[0].startswith("--"):
     opt = args.pop(0)
     if opt == "--wait":
         wait = float(args.pop(0))
+    elif opt == "--from":
+        start = int(args.pop(0))
     elif opt == "--count":
         mode = "count"
     elif opt == "--all":
@@ -269,27 +284,36 @@ def match(ev):
             return False
     return True
 
+# Lines from byte pos on. A last line with no newline yet is looked at but
+# read again next time (it may still be being written). A log that shrank
+# was rotated or replaced: start it again.
+pos, hits = start, []
 def scan():
-    hits = []
+    global pos
     try:
-        with open(path, encoding="utf-8", errors="replace") as f:
-            for line in f:
-                line = line.strip()
-                if not line:
-                    continue
-                try:
-                    ev = json.loads(line)
-                except ValueError:
-                    continue
-                if isinstance(ev, dict) and match(ev):
-                    hits.append(line)
+        with open(path, "rb") as f:
+            f.seek(0, 2)
+            if f.tell() < pos:
+                pos = 0
+            f.seek(pos)
+            data = f.read()
     except FileNotFoundError:
-        pass
-    return hits
+        return
+    pos += data.rfind(b"\n") + 1
+    for raw in data.split(b"\n"):
+        line = raw.decode("utf-8", "replace").strip()
+        if not line:
+            continue
+        try:
+            ev = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(ev, dict) and match(ev):
+            hits.append(line)
 
 deadline = time.monotonic() + wait
 while True:
-    hits = scan()
+    scan()
     if hits or time.monotonic() >= deadline:
         break
     time.sleep(0.1)
@@ -306,12 +330,23 @@ ev_find() {
 	$PY -c "$_EVQ_PY" "$@"
 }
 
+# ev_mark [LOG]: the current end of LOG (default $GUARD_LOG), for ev_find
+# --from: what happens after this point lands past it.
+ev_mark() {
+	stat -c %s "${1:-$GUARD_LOG}" 2>/dev/null || echo 0
+}
+
+# How long a test waits for something it caused to show (an event, a
+# guard up): generous, since a loaded machine is slow, and free when the
+# thing comes at once.
+E2E_WAIT=${E2E_WAIT:-20}
+
 # ev_expect DESC COND...: ok when the current guard log gets a matching event
-# within 5 s; not ok with the log tail otherwise.
+# within $E2E_WAIT s; not ok with the log tail otherwise.
 ev_expect() {
 	local desc=$1 line
 	shift
-	if line=$(ev_find --wait 5 "$GUARD_LOG" "$@"); then
+	if line=$(ev_find --wait "$E2E_WAIT" "$GUARD_LOG" "$@"); then
 		ok "$desc"
 		LAST_EVENT=$line
 		return 0
@@ -344,8 +379,8 @@ ev_sync() {
 	_sync_n=$((_sync_n + 1))
 	name=sync-$RUN_ID-$_sync_n.test
 	in_cgroup "${PROBE_CG:-$TEST_CG}" "$CGPROBE" --query "$name" >/dev/null 2>&1
-	ev_find --wait 5 "$GUARD_LOG" type=taint name="$name" >/dev/null ||
-		diag "ev_sync: no taint event for $name within 5 s"
+	ev_find --wait "$E2E_WAIT" "$GUARD_LOG" type=taint name="$name" >/dev/null ||
+		diag "ev_sync: no taint event for $name within $E2E_WAIT s"
 }
 
 # ev_shape LINE: the event line has SPEC §3's shape: RFC 3339 UTC time with
@@ -494,6 +529,10 @@ _dnsmasq_args() {
 	printf '%s\n' "${a[@]}"
 }
 
+_dns_up() {
+	[ "$(in_client dig +time=1 +tries=1 +short "@$DNS4" mail.realcorp.net A 2>/dev/null)" = "$MAIL4" ]
+}
+
 _lab_fail() {
 	not_ok "lab comes up" "$1"
 	done_testing
@@ -610,15 +649,12 @@ lab_up() {
 	ip netns exec "$SERVER_NS" dnsmasq "${a[@]}" >"$LAB_DIR/dnsmasq.out" 2>&1 &
 	_bg_pids+=($!)
 
-	wait_until 10 test -e "$LAB_DIR/server.ready" ||
+	wait_until "$E2E_WAIT" test -e "$LAB_DIR/server.ready" ||
 		_lab_fail "labserver not ready: $(cat "$LAB_DIR/server.out")"
-	wait_until 10 test -e "$LAB_DIR/loopback.ready" ||
+	wait_until "$E2E_WAIT" test -e "$LAB_DIR/loopback.ready" ||
 		_lab_fail "loopback labserver not ready: $(cat "$LAB_DIR/loopback.out")"
-	for ((i = 0; i < 20; i++)); do
-		[ "$(in_client dig +time=1 +tries=1 +short "@$DNS4" mail.realcorp.net A 2>/dev/null)" = "$MAIL4" ] && break
-		sleep 0.2
-	done
-	[ "$i" -lt 20 ] || _lab_fail "dnsmasq does not answer: $(cat "$LAB_DIR/dnsmasq.out")"
+	wait_until "$E2E_WAIT" _dns_up ||
+		_lab_fail "dnsmasq does not answer: $(cat "$LAB_DIR/dnsmasq.out")"
 	diag "lab $RUN_ID up: client $CLIENT_NS, server $SERVER_NS, cgroup $TEST_CG, dir $LAB_DIR"
 }
 
@@ -728,11 +764,12 @@ lab_config() {
 
 # guard_start CONFIG [RUN OPTIONS...]: start `connguard run` on the test
 # cgroup (or $GUARD_CG) with its own pin dir ($PIN_DIR, or $GUARD_PIN, which
-# must be $PIN_DIR-SOMETHING) and a fresh log ($GUARD_LOG), and wait (10 s at
-# most) for its "started" event. Returns 1 with GUARD_ERR set when it did not
-# come up.
+# must be $PIN_DIR-SOMETHING) and a fresh log ($GUARD_LOG), and wait
+# (GUARD_WAIT s at most) for its "started" event. Returns 1 with GUARD_ERR set
+# when it did not come up.
+GUARD_WAIT=${GUARD_WAIT:-30}
 guard_start() {
-	local conf=$1 i
+	local conf=$1 end
 	shift
 	GUARD_ERR=
 	if [ ! -x "$CONNGUARD" ]; then
@@ -752,13 +789,14 @@ guard_start() {
 		--pin-dir "${GUARD_PIN:-$PIN_DIR}" "$@" >"$GUARD_OUT" 2>&1 &
 	GUARD_PID=$!
 	_guard_pids+=("$GUARD_PID")
-	for ((i = 0; i < 100; i++)); do
+	end=$((SECONDS + GUARD_WAIT))
+	while [ "$SECONDS" -lt "$end" ]; do
 		ev_find "$GUARD_LOG" type=guard event=started >/dev/null && return 0
 		kill -0 "$GUARD_PID" 2>/dev/null || break
 		sleep 0.1
 	done
 	if kill -0 "$GUARD_PID" 2>/dev/null; then
-		GUARD_ERR="no \"started\" event within 10 s; output: $(tail -n 5 "$GUARD_OUT")"
+		GUARD_ERR="no \"started\" event within $GUARD_WAIT s; output: $(tail -n 5 "$GUARD_OUT")"
 	else
 		wait "$GUARD_PID"
 		GUARD_ERR="guard exited with $? before starting: $(tail -n 5 "$GUARD_OUT")"

@@ -107,7 +107,7 @@ expect "a second guard on the same pin dir is refused" 1 "already running" \
 expect "status still attached after the refused second guard" 0 "guard:        attached (" \
 	"$CONNGUARD" status --pin-dir "$PIN_DIR"
 expect "unload stops the guard" 0 "unloaded" "$CONNGUARD" unload --pin-dir "$PIN_DIR"
-wait_until 5 bash -c "! kill -0 $GUARD_PID 2>/dev/null" &&
+wait_until "$E2E_WAIT" bash -c "! kill -0 $GUARD_PID 2>/dev/null" &&
 	ok "unload ended the daemon" || not_ok "unload ended the daemon" "pid $GUARD_PID still runs"
 ev_expect "the daemon logged stopped" type=guard event=stopped
 
@@ -169,13 +169,13 @@ fout=$LAB_DIR/follow.out
 "$CONNGUARD" tail --log "$log" -f -n 0 --json >"$fout" 2>&1 &
 tpid=$!
 _bg_pids+=("$tpid")
-sleep 0.5
+wait_until "$E2E_WAIT" has_open "$tpid" "$log"
 echo "{\"time\":\"$now\",\"type\":\"lost\",\"count\":1}" >"$log.new"
 mv "$log" "$log.1"
 mv "$log.new" "$log"
-sleep 0.3
+wait_until "$E2E_WAIT" grep -q '"count":1' "$fout"
 echo "{\"time\":\"$now\",\"type\":\"lost\",\"count\":2}" >>"$log"
-wait_until 5 grep -q '"count":2' "$fout"
+wait_until "$E2E_WAIT" grep -q '"count":2' "$fout"
 _kill_pid "$tpid"
 grep -q '"count":1' "$fout" && grep -q '"count":2' "$fout" &&
 	ok "tail -f follows across a rotation" || not_ok "tail -f follows across a rotation" "$(cat "$fout")"

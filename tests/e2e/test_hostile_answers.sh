@@ -279,7 +279,7 @@ done
 ip netns exec "$SERVER_NS" "$PY" -c "$PY_FAKE" "$HOSTILE_DNS" "$LAB_DIR/hostile.ready" \
 	>"$LAB_DIR/hostile.out" 2>&1 &
 _bg_pids+=($!)
-wait_until 10 test -e "$LAB_DIR/hostile.ready" ||
+wait_until "$E2E_WAIT" test -e "$LAB_DIR/hostile.ready" ||
 	not_ok "the fake server is up" "$(cat "$LAB_DIR/hostile.out")"
 
 # What is learned stays for the whole run: every scenario has its addresses.

@@ -103,7 +103,8 @@ ev_absent "... nor one for notexample.com" type=learn name=notexample.com
 in_server "$PY" -c "$PY_FAKE" "$FAKE_DNS" "$LEARN_A" "$LEARN_B" &
 fake=$!
 _bg_pids+=("$fake")
-sleep 0.5
+fake_bound() { in_server ss -Hlun src "$FAKE_DNS:53" | grep -q .; }
+wait_until "$E2E_WAIT" fake_bound
 out=$(in_cg "$PY" -c "$PY_ASK" wrongid.example.com "$FAKE_DNS" 2>&1)
 wait "$fake"
 [ "$out" = "answers 2" ] && ok "the client got both answers" || not_ok "the client got both answers" "$out"

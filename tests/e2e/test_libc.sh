@@ -564,7 +564,7 @@ ip netns exec "$CLIENT_NS" dnsmasq --keep-in-foreground --no-resolv --no-hosts \
 	--log-facility="$LAB_DIR/stub.log" >"$LAB_DIR/stub.out" 2>&1 &
 _bg_pids+=($!)
 printf 'nameserver 127.0.0.53\noptions timeout:2 attempts:1\n' >"/etc/netns/$CLIENT_NS/resolv.conf"
-if wait_until 10 sh -c "ip netns exec '$CLIENT_NS' dig +time=1 +tries=1 +short @127.0.0.53 mail.realcorp.net | grep -q '$MAIL4'"; then
+if wait_until "$E2E_WAIT" sh -c "ip netns exec '$CLIENT_NS' dig +time=1 +tries=1 +short @127.0.0.53 mail.realcorp.net | grep -q '$MAIL4'"; then
 	ok "stub resolver on 127.0.0.53 forwards to the lab DNS"
 	probe "raw query for stub-raw.test to the stub on 127.0.0.53 -> EPERM" EPERM \
 		--query stub-raw.test --connect "$MAIL4" 143
@@ -620,7 +620,7 @@ links2=$(libc_links)
 [ "$(wc -w <<<"$links2")" -eq "$npins" ] && ok "after the restart: $npins uprobe links pinned, as before" ||
 	not_ok "$npins links after the restart" "$links2"
 # shellcheck disable=SC2086
-wait_until 5 links_gone $links1 && ok "the killed daemon's uprobe links are gone (replaced, not doubled)" ||
+wait_until "$E2E_WAIT" links_gone $links1 && ok "the killed daemon's uprobe links are gone (replaced, not doubled)" ||
 	not_ok "old uprobe links gone" "before: $links1 after: $links2"
 [ -z "$(cd "$PIN_DIR" && ls -d libc_*_new 2>/dev/null)" ] && ok "no libc_*_new pin left over" ||
 	not_ok "no _new pins" "$(ls "$PIN_DIR")"
@@ -634,7 +634,7 @@ done | sort -u | tr '\n' ' ')
 guard_stop
 [ ! -e "$PIN_DIR" ] && ok "after stop and unload the pin dir is gone" || not_ok "pin dir gone" "$(ls "$PIN_DIR")"
 # shellcheck disable=SC2086
-wait_until 5 links_gone $links2 && ok "no uprobe link of ours remains (bpftool link)" ||
+wait_until "$E2E_WAIT" links_gone $links2 && ok "no uprobe link of ours remains (bpftool link)" ||
 	not_ok "uprobe links gone" "$links2"
 gone=1
 for id in $progs; do

@@ -34,7 +34,7 @@ LOG=$FULL/events.jsonl
 	>"$LAB_DIR/guard.out" 2>"$LAB_DIR/guard.err" &
 pid=$!
 _guard_pids+=("$pid")
-if ! wait_until 10 grep -qs '"event":"started"' "$LOG"; then
+if ! wait_until "$E2E_WAIT" grep -qs '"event":"started"' "$LOG"; then
 	GUARD_ERR=$(cat "$LAB_DIR/guard.err")
 	need_kernel
 fi
@@ -44,7 +44,14 @@ cat /dev/zero >"$FULL/filler" 2>/dev/null
 [ "$(df --output=avail "$FULL" | tail -n 1 | tr -d ' ')" = 0 ] && ok "the tmpfs is full" ||
 	not_ok "the tmpfs is full" "$(df "$FULL")"
 in_cg "$PY" -c "$PY_CONNECTS" "$N"
-sleep 2.5 # a few loop rounds and counter ticks
+# A few loop rounds that failed to write, counted in status (a tick), so
+# that "once" below means something.
+write_errors() {
+	"$CONNGUARD" status --pin-dir "$PIN_DIR-full" --json 2>/dev/null |
+		$PY -c 'import json, sys; print(json.load(sys.stdin)["log_write_errors"])' 2>/dev/null || echo 0
+}
+errors_at_least() { [ "$(write_errors)" -ge "$1" ]; }
+wait_until "$E2E_WAIT" errors_at_least 3
 n=$(grep -c "connguard: log: cannot write" "$LAB_DIR/guard.err")
 [ "$n" = 1 ] && ok "the write error is reported once on stderr" ||
 	not_ok "the write error is reported once" "$n times: $(cat "$LAB_DIR/guard.err")"
@@ -58,7 +65,7 @@ got=$(grep -c '"type":"connect"' "$LOG")
 
 rm -f "$FULL/filler"
 connects_at_least() { [ "$(grep -c '"type":"connect"' "$LOG")" -ge "$1" ]; }
-if wait_until 5 connects_at_least "$N"; then
+if wait_until "$E2E_WAIT" connects_at_least "$N"; then
 	ok "space back: the kept events are written"
 else
 	not_ok "space back: the kept events are written" "$(grep -c connect "$LOG") of $N"

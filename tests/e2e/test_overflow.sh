@@ -35,10 +35,12 @@ got=$(in_cg "$PY" -c "$PY_CONNECTS" "$DENY4" 25 "$N")
 kill -CONT "$GUARD_PID"
 [ "$got" = "$N" ] && ok "audit mode lets all $N connects to a denied CIDR through" ||
 	not_ok "audit mode lets all $N connects through" "connected: $got"
-wait_until 10 ev_find "$GUARD_LOG" type=lost >/dev/null
+wait_until "$E2E_WAIT" ev_find "$GUARD_LOG" type=lost >/dev/null
 ev_sync
-sleep 1.5 # the lost counter is read once a second
-read -r delivered lost < <($PY - "$GUARD_LOG" <<'PYEOF'
+# The lost counter is read once a second: wait for the lost events to
+# account for every connect.
+delivered_lost() {
+	$PY - "$GUARD_LOG" <<'PYEOF'
 import json, sys
 d = l = 0
 for line in open(sys.argv[1]):
@@ -49,7 +51,10 @@ for line in open(sys.argv[1]):
         l += o["count"]
 print(d, l)
 PYEOF
-)
+}
+all_counted() { read -r delivered lost < <(delivered_lost) && [ $((delivered + lost)) -eq "$N" ]; }
+wait_until "$E2E_WAIT" all_counted
+read -r delivered lost < <(delivered_lost)
 [ "$lost" -gt 0 ] && ok "a lost event reports what the full ring buffer dropped ($lost)" ||
 	not_ok "a lost event reports the drop" "delivered $delivered, lost $lost"
 [ $((delivered + lost)) -eq "$N" ] &&

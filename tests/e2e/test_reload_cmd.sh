@@ -46,7 +46,7 @@ grep -q "^$CONF:[0-9]*: " <<<"$RELOAD_OUT" && ok "... FILE:LINE: message for the
 	not_ok "FILE:LINE: message" "$RELOAD_OUT"
 [ "$(wc -l <<<"$RELOAD_ERR")" -eq 1 ] && grep -q "^connguard: reload: .*nothing sent" <<<"$RELOAD_ERR" &&
 	ok "... one error line: nothing sent" || not_ok "one error line" "$RELOAD_ERR"
-sleep 0.5
+ev_sync # a SIGHUP sent would have been handled by now
 [ "$(count reloaded)" = "$nr" ] && [ "$(count error)" = "$ne" ] &&
 	ok "... the daemon got nothing (no guard event)" || not_ok "daemon untouched" "$(tail -n 3 "$GUARD_LOG")"
 probe "old policy still enforced: $DENY4:143 -> EPERM" EPERM --connect "$DENY4" 143
@@ -54,7 +54,7 @@ probe "old policy still enforced: $DENY4:143 -> EPERM" EPERM --connect "$DENY4" 
 # The same broken file through SIGHUP: the daemon refuses it itself.
 kill -HUP "$GUARD_PID"
 more_errors() { [ "$(count error)" -gt "$1" ]; }
-wait_until 5 more_errors "$ne"
+wait_until "$E2E_WAIT" more_errors "$ne"
 ev_expect "SIGHUP with the broken file: guard error event" type=guard event=error message~"has errors"
 probe "old policy still enforced after it: $DENY4:143 -> EPERM" EPERM --connect "$DENY4" 143
 st=$("$CONNGUARD" status --pin-dir "$PIN_DIR" --json)

@@ -152,10 +152,10 @@ guard_stop
 	>"$LAB_DIR/stdout.jsonl" 2>"$LAB_DIR/stdout.err" &
 pid=$!
 _guard_pids+=("$pid")
-if wait_until 10 grep -q '"event":"started"' "$LAB_DIR/stdout.jsonl"; then
+if wait_until "$E2E_WAIT" grep -q '"event":"started"' "$LAB_DIR/stdout.jsonl"; then
 	ok "--log -: the started event on standard output"
 	probe "--log -: $DENY4:143 -> EPERM" EPERM --connect "$DENY4" 143
-	wait_until 5 grep -q "\"pid\":$PROBE_PID," "$LAB_DIR/stdout.jsonl" &&
+	wait_until "$E2E_WAIT" grep -q "\"pid\":$PROBE_PID," "$LAB_DIR/stdout.jsonl" &&
 		ok "--log -: its connect event on standard output" ||
 		not_ok "--log -: connect event on stdout" "$(cat "$LAB_DIR/stdout.jsonl")"
 	report "report --log /dev/stdin reads a pipe too" 3 --log /dev/stdin <"$LAB_DIR/stdout.jsonl"

@@ -47,7 +47,7 @@ go=$LAB_DIR/go
 in_cg "$PY" -c "$PY_WAITER" foo.test "$go" "$MAIL4" 143 >"$LAB_DIR/waiter.out" 2>&1 &
 waiter=$!
 _bg_pids+=("$waiter")
-wait_until 10 grep -q '^pid' "$LAB_DIR/waiter.out"
+wait_until "$E2E_WAIT" grep -q '^pid' "$LAB_DIR/waiter.out"
 wpid=$(sed -n 's/^pid //p' "$LAB_DIR/waiter.out")
 ev_expect "the waiting process is tainted" type=taint pid="$wpid"
 
@@ -93,7 +93,7 @@ GUARD_PID=
 N=30000
 in_cg "$PY" -c "$PY_CONNECTS" "$DENY4" 25 "$N"
 guard_up "$LAB_DIR/audit.conf"
-wait_until 10 ev_find "$GUARD_LOG" type=lost >/dev/null
+wait_until "$E2E_WAIT" ev_find "$GUARD_LOG" type=lost >/dev/null
 ev_sync
 read -r delivered lost < <($PY - "$GUARD_LOG" <<'PYEOF'
 import json, sys

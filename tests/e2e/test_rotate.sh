@@ -48,13 +48,15 @@ LOG=$GUARD_LOG
 "$CONNGUARD" tail -f -n 0 --json --log "$LOG" >"$LAB_DIR/follow.out" 2>"$LAB_DIR/follow.err" &
 TAIL_PID=$!
 _bg_pids+=("$TAIL_PID")
-sleep 0.5
+wait_until "$E2E_WAIT" has_open "$TAIL_PID" "$LOG"
 
 got=$(in_cg "$PY" -c "$PY_CONNECTS" 198.18.128.1 "$N")
 [ "$got" = "$N" ] && ok "audit: $N UDP connects to $N denied addresses went through" ||
 	not_ok "audit: $N connects went through" "connected: $got"
 ev_sync
-sleep 1
+# The last archive is gzipped by a child of the guard: wait for it.
+all_zipped() { ! ls "$LOG".[0-9]* 2>/dev/null | grep -qv '\.gz$'; }
+wait_until "$E2E_WAIT" all_zipped
 
 archives=$(ls "$LOG".*.gz 2>/dev/null | wc -l)
 [ "$archives" -ge 10 ] && ok "the log rotated into $archives .gz archives" ||
@@ -110,7 +112,7 @@ last=$("$CONNGUARD" tail -n 1 --json --type connect --log "$LOG")
 	ok "tail -n 7 gives 7, the newest last" || not_ok "tail -n 7" "$n lines, last $last"
 
 followed_at_least() { [ "$(grep -c '"type":"connect"' "$LAB_DIR/follow.out")" -ge "$1" ]; }
-wait_until 5 followed_at_least "$N"
+wait_until "$E2E_WAIT" followed_at_least "$N"
 read -r distinct total dups < <($PY -c "$PY_COUNT" "$N" <"$LAB_DIR/follow.out")
 [ "$distinct" = "$N" ] && [ "$total" = "$N" ] && [ "$dups" = 0 ] &&
 	ok "tail -f followed all $N through every rotation, once each" ||

@@ -39,10 +39,7 @@ after=$(leftovers)
 # Interrupted while it waits: cleanup still runs.
 "$CONNGUARD" selftest >"/tmp/connguard-e2e-selftest-$$.out" 2>&1 &
 pid=$!
-for ((i = 0; i < 100; i++)); do
-	grep -q "guard pid" "/tmp/connguard-e2e-selftest-$$.out" && break
-	sleep 0.02
-done
+wait_until "$E2E_WAIT" grep -q "guard pid" "/tmp/connguard-e2e-selftest-$$.out"
 kill -INT "$pid"
 wait "$pid"
 rc=$?

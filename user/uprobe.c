@@ -1,0 +1,308 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * The libc resolver uprobes: one pinned uprobe link per resolver function of
+ * every C library user/libs.c finds.
+ *
+ * A uprobe belongs to a file (its inode), not to a process: attached once to
+ * /lib/x86_64-linux-gnu/libc.so.6 it fires in every process that maps that
+ * file, in any mount namespace. A program linked statically, or a container
+ * image with its own libc, is not covered (see docs/COVERAGE.md).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "libs.h"
+#include "uprobe.h"
+
+/* The one program for every resolver function (bpf/connguard.bpf.c). */
+#define LIBC_PROG "cg_libc"
+
+/* A pin's name: "libc_" FUNCTION "_" LIBRARY-INDEX. */
+#define PIN_NAME_MAX 64
+
+/* Room kept at the end of the message to say what had no room. */
+#define MSG_TAIL 96
+
+/* The cgroup id BPF sees (bpf_get_current_cgroup_id()) of directory PATH. */
+static int cgroup_id(const char *path, uint64_t *id)
+{
+	union {
+		struct file_handle fh;
+		char buf[sizeof(struct file_handle) + sizeof(uint64_t)];
+	} h = { .fh.handle_bytes = sizeof(uint64_t) };
+	struct stat st;
+	int mount_id;
+
+	if (name_to_handle_at(AT_FDCWD, path, &h.fh, &mount_id, 0) == 0 &&
+	    h.fh.handle_bytes == sizeof(uint64_t)) {
+		memcpy(id, h.fh.f_handle, sizeof(*id));
+		return 0;
+	}
+	/* kernfs: the inode number is the id on 64-bit hosts. */
+	if (stat(path, &st))
+		return -1;
+	*id = st.st_ino;
+	return 0;
+}
+
+/* "%s" appended to MSG, keeping it a C string when it runs out. */
+static void msg_add(char *msg, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void msg_add(char *msg, size_t len, const char *fmt, ...)
+{
+	size_t used = strnlen(msg, len);
+	va_list ap;
+
+	if (used + 1 >= len)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg + used, len - used, fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * Attach PROG to function F of L, its argument layout in the cookie; pin it
+ * as NAME in PIN_DIR over any old pin.
+ */
+static int attach_one(struct bpf_program *prog, const struct cg_lib *l,
+		      size_t f, const char *pin_dir, const char *name)
+{
+	LIBBPF_OPTS(bpf_uprobe_opts, opts,
+		    .bpf_cookie = cg_libc_funcs[f].cookie);
+	char path[PATH_MAX], tmp[PATH_MAX];
+	struct bpf_link *link;
+	int err;
+
+	/* pid -1: every process that maps the file. */
+	link = bpf_program__attach_uprobe_opts(prog, -1, l->path, l->off[f],
+					       &opts);
+	if (!link)
+		return -errno;
+	snprintf(path, sizeof(path), "%s/%s", pin_dir, name);
+	snprintf(tmp, sizeof(tmp), "%s_new", path);
+	unlink(tmp);
+	if (bpf_link__pin(link, tmp) || rename(tmp, path)) {
+		err = -errno;
+		unlink(tmp);
+		bpf_link__destroy(link);
+		return err;
+	}
+	/* The pin holds the attachment; the daemon's fd is not needed. */
+	bpf_link__disconnect(link);
+	bpf_link__destroy(link);
+	return 0;
+}
+
+/* Remove the libc_* pins of PIN_DIR not named in KEEP (an earlier run's). */
+static void remove_stale(const char *pin_dir, char (*keep)[PIN_NAME_MAX],
+			 size_t n)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	DIR *d = opendir(pin_dir);
+	bool mine;
+
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		if (strncmp(de->d_name, "libc_", 5))
+			continue;
+		mine = false;
+		for (size_t i = 0; i < n && !mine; i++)
+			mine = !strcmp(keep[i], de->d_name);
+		if (mine)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", pin_dir, de->d_name);
+		unlink(path);
+	}
+	closedir(d);
+}
+
+/*
+ * Attach every function of library I (L); its pins' names go to KEEP.
+ * Returns how many attached; SEG says so, for the started event.
+ */
+static int attach_lib(struct bpf_program *prog, const struct cg_lib *l,
+		      size_t i, const char *pin_dir,
+		      char (*keep)[PIN_NAME_MAX], size_t *nkeep, char *seg,
+		      size_t seg_len)
+{
+	char missing[256] = "", failed[512] = "", same[256] = "";
+	int n = 0;
+
+	for (size_t f = 0; f < CG_LIBC_FUNCS_N; f++) {
+		size_t dup = CG_LIBC_FUNCS_N;
+		char name[PIN_NAME_MAX];
+		int err;
+
+		if (!l->sym[f]) {
+			msg_add(missing, sizeof(missing), "%s%s",
+				missing[0] ? ", " : "", cg_libc_funcs[f].func);
+			continue;
+		}
+		/* An alias of one attached already (musl: res_search is
+		 * res_query) would fire twice.
+		 */
+		for (size_t g = 0; g < f && dup == CG_LIBC_FUNCS_N; g++)
+			if (l->sym[g] && l->off[g] == l->off[f])
+				dup = g;
+		if (dup < CG_LIBC_FUNCS_N) {
+			msg_add(same, sizeof(same), "%s%s is %s",
+				same[0] ? ", " : "", cg_libc_funcs[f].func,
+				cg_libc_funcs[dup].func);
+			continue;
+		}
+		snprintf(name, sizeof(name), "libc_%s_%zu",
+			 cg_libc_funcs[f].func, i);
+		err = attach_one(prog, l, f, pin_dir, name);
+		if (err) {
+			msg_add(failed, sizeof(failed), "%s%s: %s",
+				failed[0] ? ", " : "", cg_libc_funcs[f].func,
+				strerror(-err));
+			fprintf(stderr,
+				"connguard: libc: cannot attach to %s in %s: "
+				"%s\n",
+				l->sym[f], l->path, strerror(-err));
+			continue;
+		}
+		snprintf(keep[(*nkeep)++], PIN_NAME_MAX, "%s", name);
+		n++;
+	}
+	seg[0] = 0;
+	msg_add(seg, seg_len, "libc: %d uprobes on %s", n, l->path);
+	if (missing[0])
+		msg_add(seg, seg_len, " (not there: %s)", missing);
+	if (same[0])
+		msg_add(seg, seg_len, " (%s)", same);
+	if (failed[0])
+		msg_add(seg, seg_len, " (failed: %s)", failed);
+	return n;
+}
+
+int cg_libc_attach(struct bpf_object *obj, const char *cgroup,
+		   const char *pin_dir, char *msg, size_t msg_len)
+{
+	struct bpf_map *map = bpf_object__find_map_by_name(obj, "guard_cgroup");
+	struct bpf_program *prog =
+		bpf_object__find_program_by_name(obj, LIBC_PROG);
+	struct cg_libs ls = {};
+	char(*keep)[PIN_NAME_MAX] = NULL;
+	char seg[PATH_MAX + 1200];
+	size_t nkeep = 0, unnamed = 0;
+	int unnamed_n = 0;
+	uint32_t zero = 0;
+	uint64_t id;
+	int total = 0;
+
+	msg[0] = 0;
+	/* The filter first: no uprobe may act outside the guarded cgroup. */
+	if (!prog) {
+		msg_add(msg, msg_len, "libc: no program %s", LIBC_PROG);
+		return -1;
+	}
+	if (!map || cgroup_id(cgroup, &id) ||
+	    bpf_map_update_elem(bpf_map__fd(map), &zero, &id, BPF_ANY)) {
+		msg_add(msg, msg_len, "libc: cannot set the guarded cgroup: %s",
+			strerror(errno));
+		return -1;
+	}
+	if (cg_libs_find(&ls)) {
+		msg_add(msg, msg_len, "libc: cannot look for C libraries: %s",
+			strerror(errno));
+		cg_libs_free(&ls);
+		return -1;
+	}
+	if (ls.n == 0) {
+		msg_add(msg, msg_len, "libc: no C library found");
+		cg_libs_free(&ls);
+		return -1;
+	}
+	keep = calloc(ls.n * CG_LIBC_FUNCS_N, sizeof(*keep));
+	if (!keep) {
+		msg_add(msg, msg_len, "libc: out of memory");
+		cg_libs_free(&ls);
+		return -1;
+	}
+	for (size_t i = 0; i < ls.n; i++) {
+		int n = attach_lib(prog, &ls.v[i], i, pin_dir, keep, &nkeep,
+				   seg, sizeof(seg));
+		size_t used = strnlen(msg, msg_len);
+
+		/* Each library named while there is room; the rest counted,
+		 * never dropped without a word.
+		 */
+		if (!unnamed && used + 2 + strlen(seg) + MSG_TAIL < msg_len)
+			msg_add(msg, msg_len, "%s%s", used ? "; " : "", seg);
+		else {
+			unnamed++;
+			unnamed_n += n;
+		}
+		total += n;
+	}
+	if (unnamed)
+		msg_add(msg, msg_len,
+			"; libc: %d uprobes on %zu more libraries (no room to "
+			"name them; %zu libraries in all)",
+			unnamed_n, unnamed, ls.n);
+	remove_stale(pin_dir, keep, nkeep);
+	free(keep);
+	cg_libs_free(&ls);
+	return total > 0 ? total : -1;
+}
+
+int cg_uprobe_count(const char *pin_dir, unsigned int *links,
+		    unsigned int *libs)
+{
+	DIR *d = opendir(pin_dir);
+	unsigned long *seen = NULL; /* a bit per library index */
+	size_t words = 0;
+	struct dirent *de;
+
+	*links = *libs = 0;
+	if (!d)
+		return -1;
+	while ((de = readdir(d))) {
+		const char *us = strrchr(de->d_name, '_');
+		unsigned long i, w, bit;
+		char *end;
+
+		if (strncmp(de->d_name, "libc_", 5) || !us ||
+		    us < de->d_name + 5)
+			continue;
+		errno = 0;
+		i = strtoul(us + 1, &end, 10);
+		if (*end || end == us + 1 || errno || i > 1UL << 20)
+			continue; /* "..._new": a pin being replaced */
+		(*links)++;
+		w = i / (8 * sizeof(*seen));
+		bit = 1UL << (i % (8 * sizeof(*seen)));
+		if (w >= words) {
+			unsigned long *s = realloc(seen, (w + 1) * sizeof(*s));
+
+			if (!s)
+				continue;
+			memset(s + words, 0, (w + 1 - words) * sizeof(*s));
+			seen = s;
+			words = w + 1;
+		}
+		if (!(seen[w] & bit))
+			(*libs)++;
+		seen[w] |= bit;
+	}
+	closedir(d);
+	free(seen);
+	return 0;
+}

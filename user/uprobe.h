@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The libc resolver uprobes (bpf/libc.bpf.h): attach the program to the
+ * resolver functions of every C library found (user/libs.c), the argument
+ * layout of each in the attach cookie, and pin the links.
+ */
+#ifndef CG_UPROBE_H
+#define CG_UPROBE_H
+
+#include <stddef.h>
+
+struct bpf_object;
+
+/*
+ * Point the uprobes at the cgroup v2 directory CGROUP (the guard_cgroup
+ * map), then attach them to every C library found, each link pinned as
+ * PIN_DIR/libc_<function>_<n>. A link an earlier daemon pinned there is
+ * replaced (a new link renamed over its pin); its pins this run does not
+ * make again are removed. MSG says how many uprobes attached to which
+ * libraries, and what is missing; where it has no room to name every
+ * library, it ends by saying how many more there are and their uprobes.
+ * Returns the number of uprobes attached, -1 when the guarded cgroup could
+ * not be set (none attached).
+ */
+int cg_libc_attach(struct bpf_object *obj, const char *cgroup,
+		   const char *pin_dir, char *msg, size_t msg_len);
+
+/*
+ * The libc uprobe links pinned in PIN_DIR (LINKS) and the libraries they
+ * are on (LIBS), counted from the pins, for `status`. 0, or -1 when
+ * PIN_DIR cannot be read.
+ */
+int cg_uprobe_count(const char *pin_dir, unsigned int *links,
+		    unsigned int *libs);
+
+#endif /* CG_UPROBE_H */
