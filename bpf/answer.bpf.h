@@ -67,16 +67,13 @@ struct cg_learn_ctx {
  */
 static __always_inline int cg_v4_in_v6(const __u8 *a)
 {
-	static const __u8 nat64[12] = { 0, 0x64, 0xff, 0x9b };
-	int mapped = 1, wkp = 1;
+	__u32 w0, w1, w2;
 
-	for (int i = 0; i < 12; i++) {
-		if (a[i] != (i < 10 ? 0 : 0xff))
-			mapped = 0;
-		if (a[i] != nat64[i])
-			wkp = 0;
-	}
-	return mapped || wkp;
+	__builtin_memcpy(&w0, a, 4);
+	__builtin_memcpy(&w1, a + 4, 4);
+	__builtin_memcpy(&w2, a + 8, 4);
+	return (w0 == 0 && w1 == 0 && w2 == bpf_htonl(0xffff)) ||
+	       (w0 == bpf_htonl(0x0064ff9b) && w1 == 0 && w2 == 0);
 }
 
 /* Hand the learn record in the scratch over; a full ring is counted. */
@@ -145,8 +142,9 @@ static long cg_learn_chain_step(__u32 i, void *ctx)
 
 	if (i >= a->nchain || i >= CG_EV_CHAIN_MAX)
 		return 1;
-	__builtin_memcpy(c->sc->ev.chain[i & (CG_EV_CHAIN_MAX - 1)],
-			 a->chain[i & (CG_CHAIN_MAX - 1)].name, CG_NAME_MAX);
+	asm volatile("" : "+r"(i)); /* keep clang from dropping the mask */
+	i &= CG_EV_CHAIN_MAX - 1;
+	__builtin_memcpy(c->sc->ev.chain[i], a->chain[i].name, CG_NAME_MAX);
 	return 0;
 }
 

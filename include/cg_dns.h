@@ -360,9 +360,12 @@ static __always_inline int cg_ans_in_chain(const struct cg_dns_answer *a,
 {
 	if (hash == a->q.hash)
 		return 1;
-	for (__u32 i = 0; i < CG_CHAIN_MAX; i++)
-		if (i < a->nchain && a->chain[i].hash == hash)
+	for (__u32 i = 0; i < CG_CHAIN_MAX; i++) {
+		if (i >= a->nchain)
+			break;
+		if (a->chain[i & (CG_CHAIN_MAX - 1)].hash == hash)
 			return 1;
+	}
 	return 0;
 }
 

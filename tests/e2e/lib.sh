@@ -62,6 +62,13 @@ DENY_NET4=198.18.3.0/24 DENY_NET6=2001:db8:3::/48
 DENY4=198.18.3.25 DENY6=2001:db8:3::25   # (no name)
 DENYOK4=198.18.3.26                      # inside DENY_NET4, allowed by a test
 BAD4=198.18.4.25 BAD6=2001:db8:4::25     # imap.badcorp.net
+# real answers learned whole: a CDN-like chain of CDN_LINKS CNAMEs from
+# outlook.example.com (c1..cN.edge.realcorp.net) to CDN4; a chain of
+# DEEP_LINKS, longer than the guard follows, from deep.example.com to DEEP4;
+# MX_TARGETS exchanges of mx.example.com (mxN.realcorp.net at MX4_BASE.N)
+CDN_LINKS=10 CDN4=198.18.9.10
+DEEP_LINKS=20 DEEP4=198.18.9.20
+MX_TARGETS=6 MX4_BASE=198.18.9
 
 LAB_ADDRS="$MAIL4 $SMTP4 $WEB4 $NOTEX4 $AUTOD4 $MAILEX4 $FOO4 $CORP4 $STAGE4 $DENY4 $DENYOK4 $BAD4
            $MAIL6 $SMTP6 $WEB6 $NOTEX6 $AUTOD6 $MAILEX6 $FOO6 $CORP6 $STAGE6 $DENY6 $BAD6"
@@ -491,6 +498,23 @@ _dnsmasq_args() {
 		--mx-host="example.com,mail.realcorp.net,10"
 		--srv-host="_autodiscover._tcp.example.com,mail.realcorp.net,443,0,0"
 	)
+	local i
+	a+=(--cname="outlook.example.com,c1.edge.realcorp.net"
+		--host-record="c$CDN_LINKS.edge.realcorp.net,$CDN4")
+	for ((i = 1; i < CDN_LINKS; i++)); do
+		a+=(--cname="c$i.edge.realcorp.net,c$((i + 1)).edge.realcorp.net")
+	done
+	a+=(--cname="deep.example.com,d1.realcorp.net"
+		--host-record="d$DEEP_LINKS.realcorp.net,$DEEP4")
+	for ((i = 1; i < DEEP_LINKS; i++)); do
+		a+=(--cname="d$i.realcorp.net,d$((i + 1)).realcorp.net")
+	done
+	for ((i = 1; i <= MX_TARGETS; i++)); do
+		a+=(--mx-host="mx.example.com,mx$i.realcorp.net,$((i * 10))"
+			--host-record="mx$i.realcorp.net,$MX4_BASE.$((50 + i))")
+	done
+	# a misroute whose target's address lab_hosts may change
+	a+=(--cname="cdn.example.com,moved.realcorp.net")
 	printf '%s\n' "${a[@]}"
 }
 
