@@ -69,6 +69,8 @@ BAD4=198.18.4.25 BAD6=2001:db8:4::25     # imap.badcorp.net
 CDN_LINKS=10 CDN4=198.18.9.10
 DEEP_LINKS=20 DEEP4=198.18.9.20
 MX_TARGETS=6 MX4_BASE=198.18.9
+# nat64.example.com has only an AAAA in NAT64's well-known prefix (RFC 6052)
+NAT64_4=198.18.9.64
 
 LAB_ADDRS="$MAIL4 $SMTP4 $WEB4 $NOTEX4 $AUTOD4 $MAILEX4 $FOO4 $CORP4 $STAGE4 $DENY4 $DENYOK4 $BAD4
            $MAIL6 $SMTP6 $WEB6 $NOTEX6 $AUTOD6 $MAILEX6 $FOO6 $CORP6 $STAGE6 $DENY6 $BAD6"
@@ -513,6 +515,7 @@ _dnsmasq_args() {
 		a+=(--mx-host="mx.example.com,mx$i.realcorp.net,$((i * 10))"
 			--host-record="mx$i.realcorp.net,$MX4_BASE.$((50 + i))")
 	done
+	a+=(--host-record="nat64.example.com,64:ff9b::$NAT64_4")
 	# a misroute whose target's address lab_hosts may change
 	a+=(--cname="cdn.example.com,moved.realcorp.net")
 	printf '%s\n' "${a[@]}"
