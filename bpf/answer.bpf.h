@@ -151,16 +151,40 @@ static long cg_learn_chain_step(__u32 i, void *ctx)
 _Static_assert(CG_EV_CHAIN_MAX >= CG_CHAIN_MAX,
 	       "a learn event names every chain name");
 
+struct cg_sweep {
+	struct cg_dest_index *ix;
+	__u64 now;
+};
+
+/* Drop an expired derived name (the map is full: make room). */
+static long cg_derived_sweep(struct bpf_map *map, const void *key, void *value,
+			     void *ctx)
+{
+	const struct cg_derived *d = value;
+	struct cg_sweep *sw = ctx;
+
+	if (d->expires_ns <= sw->now && !bpf_map_delete_elem(map, key) &&
+	    sw->ix)
+		__sync_fetch_and_add(&sw->ix->derived, -1);
+	return 0;
+}
+
 /*
  * Make NAME (a chain name, by its hash) reserved-derived until TTL seconds
- * from NOW, for every process's later queries.
+ * from NOW, for every process's later queries. Expired names go when a
+ * query meets them, or here when the map is full; a full map of live ones
+ * is counted.
  */
 static __always_inline void cg_derive(__u64 hash, __u32 ttl, __u64 now)
 {
 	struct cg_dest_index *ix = cg_dest_index();
 	struct cg_derived v = { .expires_ns = now + (__u64)ttl * 1000000000ull };
+	struct cg_sweep sw = { .ix = ix, .now = now };
 	__u64 key = hash;
 
+	if (!cg_counted_put(&derived, &key, &v, ix ? &ix->derived : NULL))
+		return;
+	bpf_for_each_map_elem(&derived, cg_derived_sweep, &sw, 0);
 	if (cg_counted_put(&derived, &key, &v, ix ? &ix->derived : NULL))
 		cg_count(CG_STAT_DERIVED_FULL);
 }
