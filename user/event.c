@@ -312,6 +312,10 @@ int cg_event_json(const struct cg_event *e, int64_t mono_off, char *buf,
 	return -1;
 }
 
+/* A learn event's names, each fully \u-escaped, fit in one line. */
+_Static_assert(CG_JSON_MAX > (1 + CG_EV_CHAIN_MAX) * 253 * 6 + 1024,
+	       "CG_JSON_MAX holds the longest learn event");
+
 int cg_learn_json(const struct cg_event_learn *e, int64_t mono_off, char *buf,
 		  size_t len)
 {
