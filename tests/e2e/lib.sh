@@ -730,6 +730,19 @@ lab_hosts() {
 	kill -HUP "$(cat "$LAB_DIR/dnsmasq.pid")"
 }
 
+# lab_serves NAME ADDR: wait (10 s at most) until dnsmasq answers NAME with
+# ADDR, after lab_hosts; asked from outside the guarded cgroup, so the guard
+# learns nothing from it.
+lab_serves() {
+	local i
+	for ((i = 0; i < 50; i++)); do
+		in_client dig +short +time=1 +tries=1 "@$DNS4" "$1" A 2>/dev/null | grep -qxF "$2" && return 0
+		sleep 0.2
+	done
+	diag "lab_serves: dnsmasq does not answer $1 with $2"
+	return 1
+}
+
 # ---------------------------------------------------------------- the guard
 
 # lab_config FILE MODE [LINE...]: a per-test config (SPEC §5) with the lab's

@@ -100,7 +100,7 @@ lines=()
 for ((i = 1; i <= 60; i++)); do lines+=("198.18.8.$i sixty.example.com"); done
 for ((i = 0; i < 300; i++)); do lines+=("198.18.$((10 + i / 200)).$((1 + i % 200)) huge.example.com"); done
 lab_hosts "${lines[@]}"
-sleep 0.5
+lab_serves sixty.example.com 198.18.8.60
 n=$(in_cg dig +tcp +short sixty.example.com A | grep -c .)
 [ "$n" -eq 60 ] && ok "dig +tcp: an answer of 60 A records" || not_ok "dig +tcp: an answer of 60 A records" "got $n"
 ev_expect "dig +tcp: its 60th address is learned" type=learn name=sixty.example.com addr=198.18.8.60
