@@ -283,9 +283,9 @@ static __always_inline int cg_dns_parse_query(const __u8 *msg, __u32 len,
  * An answer to a query: the addresses its name resolved to, following CNAME
  * chains, and the MX/SRV targets it named (whose addresses the additional
  * section may carry). Filled by cg_dns_parse_answer(). The bounds are set
- * so that real answers are learned whole: the smallest A record a
- * CG_DNS_BUF message can hold is 16 bytes, so CG_ANS_ADDRS_MAX addresses
- * are every address such a message can carry; CDN chains run to 5 or 6
+ * so that real answers are learned whole: an A record under any name but
+ * the root takes 16 bytes at least, so CG_ANS_ADDRS_MAX addresses are every
+ * address a CG_DNS_BUF message can carry for a name; CDN chains run to 5 or 6
  * CNAMEs, and an MX or SRV answer names a handful of targets. Where one is
  * still hit, CG_BOUND_* in the answer's bound says so.
  */
