@@ -10,6 +10,7 @@
 #include "maps.bpf.h"
 #include "event.bpf.h"
 #include "taint.bpf.h"
+#include "derived.bpf.h"
 
 #define CG_ETH_P_IP 0x0800
 #define CG_ETH_P_IPV6 0x86DD
@@ -242,7 +243,7 @@ __attribute__((noinline)) int cg_on_query(struct __sk_buff *skb,
 	}
 	cg_count(CG_STAT_DNS_QUERIES);
 	if (!cg_reserved_name(&sc->q, p->suffix_labels))
-		return 0;
+		return cg_derived_query(skb, sc->q.hash, sc->q.id, port);
 	cg_count(CG_STAT_DNS_RESERVED);
 
 	o = cg_skb_owner(skb);

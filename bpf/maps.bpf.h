@@ -128,6 +128,20 @@ struct {
 	__type(value, struct cg_learned);
 } learn6 SEC(".maps");
 
+/*
+ * Reserved-derived names by cg_name_hash(): the real names reserved ones were
+ * CNAMEs for (misroute targets), until the CNAME's (clamped) TTL. A query for
+ * one, by any guarded process, has its answer learned like a reserved one's.
+ * Not LRU: an evicted name would be silent; a full map is counted.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, CG_DERIVED_MAX);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u64);
+	__type(value, struct cg_derived);
+} derived SEC(".maps");
+
 /* Tainted cgroups (taint_scope = cgroup) by cgroup id. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -150,12 +164,16 @@ struct {
 	__uint(max_entries, CG_RINGBUF_SIZE);
 } events SEC(".maps");
 
-/* Per-CPU scratch: a DNS message and what it parses to, too big for stack. */
+/*
+ * Per-CPU scratch: a DNS message and what it parses to, too big for stack;
+ * and the learn record an answer's addresses are reported with.
+ */
 struct cg_scratch {
 	__u8 msg[CG_DNS_BUF];
 	struct cg_dns_query q;
 	struct cg_taint t;
 	struct cg_dns_answer ans;
+	struct cg_event_learn ev;
 };
 
 struct {

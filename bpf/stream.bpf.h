@@ -75,7 +75,7 @@ static __always_inline void cg_stream_message(struct cg_stream_ctx *c)
 	if (!c->ingress)
 		cg_on_query(c->skb, c->sc, n, c->port);
 	else if (c->o)
-		cg_on_answer(c->o, c->sc, n, c->port);
+		cg_on_answer(c->skb, n, c->port);
 }
 
 static __always_inline void cg_stream_start(struct cg_stream_ctx *c,
@@ -252,7 +252,7 @@ static __always_inline void cg_dns_ingress(struct __sk_buff *skb)
 		return;
 	sc = cg_dns_copy(skb, &li, &n);
 	if (sc)
-		cg_on_answer(o, sc, n, li.port);
+		cg_on_answer(skb, n, li.port);
 }
 
 #endif /* CG_STREAM_BPF_H */

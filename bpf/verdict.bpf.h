@@ -333,8 +333,13 @@ static __always_inline int cg_sock_addr(struct bpf_sock_addr *ctx, int v6,
 	__u32 w0 = ctx->user_ip6[0], w1 = ctx->user_ip6[1];
 	__u32 w2 = ctx->user_ip6[2], w3 = ctx->user_ip6[3];
 
-	/* ::ffff:a.b.c.d is judged, and reported, as a.b.c.d. */
-	if (w0 == 0 && w1 == 0 && w2 == bpf_htonl(0xffff)) {
+	/*
+	 * ::ffff:a.b.c.d (IPv4-mapped) and 64:ff9b::a.b.c.d (NAT64's
+	 * well-known prefix, RFC 6052) are judged, and reported, as a.b.c.d:
+	 * that is where the connection goes.
+	 */
+	if ((w0 == 0 && w1 == 0 && w2 == bpf_htonl(0xffff)) ||
+	    (w0 == bpf_htonl(0x0064ff9b) && w1 == 0 && w2 == 0)) {
 		__builtin_memcpy(addr, &w3, 4);
 		return cg_judge(ctx, p, 4, addr, port);
 	}

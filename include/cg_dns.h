@@ -282,15 +282,26 @@ static __always_inline int cg_dns_parse_query(const __u8 *msg, __u32 len,
 /*
  * An answer to a query: the addresses its name resolved to, following CNAME
  * chains, and the MX/SRV targets it named (whose addresses the additional
- * section may carry). Filled by cg_dns_parse_answer().
+ * section may carry). Filled by cg_dns_parse_answer(). The bounds are set
+ * so that real answers are learned whole: an A record under any name but
+ * the root takes 16 bytes at least, so CG_ANS_ADDRS_MAX addresses are every
+ * address a CG_DNS_BUF message can carry for a name; CDN chains run to 5 or 6
+ * CNAMEs, and an MX or SRV answer names a handful of targets. Where one is
+ * still hit, CG_BOUND_* in the answer's bound says so.
  */
-#define CG_ANS_ADDRS_MAX 16
-#define CG_CHAIN_MAX 4	/* CNAME, MX and SRV targets followed */
+#define CG_ANS_ADDRS_MAX 256
+#define CG_CHAIN_MAX 16	/* CNAME, MX and SRV targets followed */
 /*
  * Resource records walked, all sections: more than CG_DNS_BUF - 1 bytes can
  * hold (the smallest record is 11 bytes), so padding cannot hide one.
  */
 #define CG_ANS_RR_MAX 384
+/*
+ * Walks over the records: a chain listed out of order (a record before the
+ * CNAME that leads to its owner) takes another walk, and each walk but the
+ * last adds a name to the chain.
+ */
+#define CG_ANS_PASSES (CG_CHAIN_MAX + 1)
 
 #define CG_DNS_T_A 1
 #define CG_DNS_T_CNAME 5
@@ -313,16 +324,27 @@ struct cg_dns_answer {
 	__u32 naddrs;
 	__u32 nchain;
 	__u32 rcode;
+	__u32 bound;  /* CG_BOUND_*: what was left unlearned, and why */
+	__u32 passes; /* walks over the records */
 	struct cg_dns_addr addrs[CG_ANS_ADDRS_MAX];
-	/* Names that lead to the asked one's addresses, in answer order. */
+	/*
+	 * Names that lead to the asked one's addresses, in the order they
+	 * were found: each is the target of a record owned by the question's
+	 * name or an earlier chain name.
+	 */
 	struct cg_dns_query chain[CG_CHAIN_MAX];
+	__u32 chain_ttl[CG_CHAIN_MAX]; /* of the record that named it */
 	__u8 chain_type[CG_CHAIN_MAX]; /* CG_DNS_T_CNAME, _MX or _SRV */
 	/* walk state (the message pointer lives in struct cg_ans_walk: a
 	 * pointer kept in map memory would not survive the verifier)
 	 */
 	__u32 len;
+	__u32 start; /* the first record */
 	__u32 pos;
-	__u32 rr; /* resource records read so far */
+	__u32 rr; /* resource records read so far in this walk */
+	__u8 skipped; /* this walk passed a record no chain name owned */
+	__u8 again;   /* ... and then the chain grew: walk again */
+	__u8 pad[2];
 	int err;
 	struct cg_dns_query name; /* scratch: the name being read */
 };
@@ -338,9 +360,12 @@ static __always_inline int cg_ans_in_chain(const struct cg_dns_answer *a,
 {
 	if (hash == a->q.hash)
 		return 1;
-	for (__u32 i = 0; i < CG_CHAIN_MAX; i++)
-		if (i < a->nchain && a->chain[i].hash == hash)
+	for (__u32 i = 0; i < CG_CHAIN_MAX; i++) {
+		if (i >= a->nchain)
+			break;
+		if (a->chain[i & (CG_CHAIN_MAX - 1)].hash == hash)
 			return 1;
+	}
 	return 0;
 }
 
@@ -349,6 +374,40 @@ struct cg_ans_walk {
 	struct cg_dns_answer *a;
 	const __u8 *msg;
 };
+
+/*
+ * The target at RDATA + SKIP of a record owned by the chain: a new name
+ * joins the chain, one already there is not repeated (a CNAME loop ends).
+ * Returns 1 when the walk must stop (the name did not parse).
+ */
+static __always_inline int cg_ans_follow(struct cg_dns_answer *a,
+					 const __u8 *msg, __u32 type,
+					 __u32 ttl, __u32 at)
+{
+	__u32 n = a->nchain, end = 0;
+	struct cg_dns_query *t;
+
+	/* Read it where it would go; into the scratch when the chain is full. */
+	t = n < CG_CHAIN_MAX ? &a->chain[n & (CG_CHAIN_MAX - 1)] : &a->name;
+	a->err = cg_dns_read_name(msg, a->len, at, t, &end);
+	if (a->err != CG_DNS_OK)
+		return 1;
+	/* A target may run past its RDATA: resolvers (glibc) read it from the
+	 * message all the same, so it is followed here too.
+	 */
+	if (cg_ans_in_chain(a, t->hash))
+		return 0;
+	if (n >= CG_CHAIN_MAX) {
+		a->bound |= CG_BOUND_CHAIN;
+		return 0;
+	}
+	a->chain_type[n & (CG_CHAIN_MAX - 1)] = (__u8)type;
+	a->chain_ttl[n & (CG_CHAIN_MAX - 1)] = ttl;
+	a->nchain = n + 1;
+	if (a->skipped)
+		a->again = 1;
+	return 0;
+}
 
 /* One resource record. Returns 1 when the walk is over. */
 static long cg_dns_rr_step(__u32 i, void *ctx)
@@ -385,16 +444,22 @@ static long cg_dns_rr_step(__u32 i, void *ctx)
 	/* RFC 2181 §8: a TTL with the top bit set counts as zero. */
 	if (ttl & 0x80000000)
 		ttl = 0;
-	if ((!in_an && !in_ar) || cg_be16(msg, end + 2) != CG_DNS_C_IN ||
-	    !cg_ans_in_chain(a, a->name.hash))
+	if ((!in_an && !in_ar) || cg_be16(msg, end + 2) != CG_DNS_C_IN)
 		return 0;
+	if (!cg_ans_in_chain(a, a->name.hash)) {
+		/* Its owner may yet join the chain, later in this walk. */
+		a->skipped = 1;
+		return 0;
+	}
 
 	if ((type == CG_DNS_T_A && rdlen == 4) ||
 	    (type == CG_DNS_T_AAAA && rdlen == 16)) {
 		struct cg_dns_addr *d;
 
-		if (a->naddrs >= CG_ANS_ADDRS_MAX)
+		if (a->naddrs >= CG_ANS_ADDRS_MAX) {
+			a->bound |= CG_BOUND_ADDRS;
 			return 0;
+		}
 		d = &a->addrs[a->naddrs & (CG_ANS_ADDRS_MAX - 1)];
 		d->ttl = ttl;
 		d->family = type == CG_DNS_T_A ? 4 : 6;
@@ -414,28 +479,45 @@ static long cg_dns_rr_step(__u32 i, void *ctx)
 		skip = 6; /* priority, weight, port */
 	else
 		return 0;
-	if (a->nchain >= CG_CHAIN_MAX || rdlen <= skip)
+	if (rdlen <= skip)
 		return 0;
-	a->err = cg_dns_read_name(msg, a->len, rdata + skip,
-				  &a->chain[a->nchain & (CG_CHAIN_MAX - 1)],
-				  &end);
-	if (a->err != CG_DNS_OK)
-		return 1;
-	/*
-	 * A target may run past its RDATA: resolvers (glibc) read it from the
-	 * message all the same, so it is followed here too.
-	 */
-	a->chain_type[a->nchain & (CG_CHAIN_MAX - 1)] = (__u8)type;
-	a->nchain++;
-	return 0;
+	return cg_ans_follow(a, msg, type, ttl, rdata + skip);
+}
+
+/*
+ * One walk over the records, from the first: the addresses are collected
+ * anew (in message order, for the chain as it now stands), the chain only
+ * grows. Returns 1 when no other walk is needed.
+ */
+static long cg_dns_pass_step(__u32 i, void *ctx)
+{
+	struct cg_ans_walk *w = ctx;
+	struct cg_dns_answer *a = w->a;
+	__u32 total = (__u32)a->an + a->ns + a->ar;
+
+	(void)i;
+	a->rr = 0;
+	a->pos = a->start;
+	a->naddrs = 0;
+	a->err = CG_DNS_OK;
+	a->skipped = 0;
+	a->again = 0;
+	a->bound &= ~(__u32)CG_BOUND_ADDRS;
+	a->passes++;
+	CG_LOOP(CG_ANS_RR_MAX, cg_dns_rr_step, w);
+	if (a->err == CG_DNS_OK && a->rr < total)
+		a->bound |= CG_BOUND_RECORDS;
+	return !a->again;
 }
 
 /*
  * Parse the response MSG (LEN valid bytes; MSG is CG_DNS_BUF bytes) into A:
  * its question, then every A/AAAA record owned by the question's name or a
- * name it leads to (CNAME, MX, SRV targets; the answer section leads, the
- * additional section may only add addresses). Records past LEN are not read:
- * what was read before a truncation stands, and A->err says why it stopped.
+ * name it leads to (CNAME, MX, SRV targets, in whatever order the records
+ * come; the answer section leads, the additional section may only add
+ * addresses). Records past LEN are not read: what was read before a
+ * truncation stands, and A->err says why it stopped. A message that fills
+ * the buffer and ends inside a record was longer than it: CG_BOUND_MESSAGE.
  * Returns CG_DNS_OK when the header and question parsed.
  */
 static __always_inline int cg_dns_parse_answer(const __u8 *msg, __u32 len,
@@ -449,6 +531,8 @@ static __always_inline int cg_dns_parse_answer(const __u8 *msg, __u32 len,
 	a->naddrs = 0;
 	a->nchain = 0;
 	a->rr = 0;
+	a->bound = 0;
+	a->passes = 0;
 	a->err = CG_DNS_OK;
 	if (len < CG_DNS_HDR)
 		return CG_DNS_ESHORT;
@@ -471,10 +555,12 @@ static __always_inline int cg_dns_parse_answer(const __u8 *msg, __u32 len,
 	a->q.qtype = cg_be16(msg, end);
 	a->q.qclass = cg_be16(msg, end + 2);
 	a->len = len;
-	a->pos = end + 4;
+	a->start = end + 4;
 	struct cg_ans_walk w = { .a = a, .msg = msg };
 
-	CG_LOOP(CG_ANS_RR_MAX, cg_dns_rr_step, &w);
+	CG_LOOP(CG_ANS_PASSES, cg_dns_pass_step, &w);
+	if (a->err == CG_DNS_ESHORT && len >= CG_DNS_BUF - 1)
+		a->bound |= CG_BOUND_MESSAGE;
 	return CG_DNS_OK;
 }
 

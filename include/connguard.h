@@ -15,7 +15,7 @@
  * Bump when any layout below changes: pins left by another build are refused
  * instead of being half-used.
  */
-#define CG_ABI_VERSION 10
+#define CG_ABI_VERSION 11
 
 #define CG_NAME_MAX 256 /* DNS name, text form, NUL included (RFC 1035: 253) */
 #define CG_COMM_LEN 16
@@ -38,7 +38,12 @@
 #define CG_DRAIN_MS 20
 #define CG_LEARN_MAX 65536	 /* learned addresses, per family */
 #define CG_PENDING_MAX 4	 /* reserved queries awaiting an answer, per socket */
-#define CG_EV_CHAIN_MAX 4	 /* names of a learn event's chain */
+#define CG_EV_CHAIN_MAX 16	 /* names of a learn event's chain */
+/*
+ * Names a query for which is treated as a reserved one's (their answers are
+ * learned): the real targets reserved names were CNAMEs for.
+ */
+#define CG_DERIVED_MAX 4096
 
 /* Max labels of a configured suffix we look up; bounds per-query work. */
 #define CG_LABELS_MAX 128
@@ -75,29 +80,75 @@ enum cg_scope {
 	CG_SCOPE_CGROUP = 1,
 };
 
+/*
+ * The stats counters, one list for the BPF side, `status` and metrics:
+ * X(NAME, "status key", "metrics help") makes CG_STAT_NAME, its key in
+ * `status` (metrics: connguard_KEY_total) and its help text (NULL: the
+ * verdicts, which metrics reports by label, and counters with the generic
+ * help "The KEY counter of connguard status.").
+ */
+#define CG_STATS(X)                                                           \
+	X(BLOCKED_FORBIDDEN, "blocked_forbidden_destination", NULL)           \
+	X(BLOCKED_TAINTED, "blocked_mail_after_reserved_lookup", NULL)        \
+	X(LOGGED_FORBIDDEN, "logged_forbidden_destination", NULL)             \
+	X(LOGGED_TAINTED, "logged_mail_after_reserved_lookup", NULL)          \
+	X(TAINTS, "taints",                                                   \
+	  "Processes (or cgroups) newly tainted by a reserved-name lookup.")  \
+	X(TAINT_INHERITED, "taints_inherited",                                \
+	  "Taints copied to a forked child.")                                 \
+	X(TAINT_FULL, "taints_not_recorded",                                  \
+	  "Taints not recorded because the taint map was full.")              \
+	X(LOST, "lost_events",                                                \
+	  "Events the kernel could not hand over (ring buffer full).")        \
+	X(DNS_QUERIES, "dns_queries", "DNS queries parsed.")                  \
+	X(DNS_RESERVED, "dns_reserved_queries",                               \
+	  "DNS queries for a reserved name.")                                 \
+	X(DNS_MALFORMED, "dns_malformed",                                     \
+	  "Packets to a DNS port that did not parse.")                        \
+	X(DNS_UNOWNED, "dns_unattributed",                                    \
+	  "Reserved-name queries on a socket with no recorded owner.")        \
+	X(OWNER_FULL, "sockets_not_attributed",                               \
+	  "Sockets whose owner could not be recorded.")                       \
+	X(DNS_ANSWERS, "dns_answers",                                         \
+	  "DNS answers to a reserved-name query seen.")                       \
+	X(DNS_UNSOLICITED, "dns_unsolicited_answers",                         \
+	  "DNS answers matching no query: ignored.")                          \
+	X(LEARNED, "learned",                                                 \
+	  "Addresses learned (or refreshed) from DNS answers.")               \
+	X(LEARN_FULL, "learned_not_recorded",                                 \
+	  "Addresses not learned because the learn map was full.")            \
+	X(MISROUTES, "misroutes",                                             \
+	  "Reserved names answered with a CNAME to a real name.")             \
+	X(DNS_TCP_DESYNC, "dns_tcp_streams_lost", NULL)                       \
+	X(DNS_DERIVED, "dns_derived_queries",                                 \
+	  "DNS queries for a reserved-derived name (a misroute target).")     \
+	X(DERIVED_FULL, "derived_not_recorded",                               \
+	  "Misroute targets not recorded because the derived map was full.")  \
+	X(BOUND_CHAIN, "learn_bound_chain",                                   \
+	  "Answers with more names to follow than a chain holds.")            \
+	X(BOUND_ADDRS, "learn_bound_addresses",                               \
+	  "Answers with more addresses than one answer's table holds.")       \
+	X(BOUND_RECORDS, "learn_bound_records",                               \
+	  "Answers with more records than the parser walks.")                 \
+	X(BOUND_MESSAGE, "learn_bound_message",                               \
+	  "Answers longer than the buffer they are read into.")
+
 /* Index into the per-CPU `stats` array. */
+#define CG_STAT_ENUM_(name, key, help) CG_STAT_##name,
 enum cg_stat {
-	CG_STAT_BLOCKED_FORBIDDEN,
-	CG_STAT_BLOCKED_TAINTED,
-	CG_STAT_LOGGED_FORBIDDEN,
-	CG_STAT_LOGGED_TAINTED,
-	CG_STAT_TAINTS,		/* processes newly tainted */
-	CG_STAT_TAINT_INHERITED, /* taints copied to a forked child */
-	CG_STAT_TAINT_FULL,	/* taint map full: a taint was not recorded */
-	CG_STAT_LOST,		/* ring buffer full: an event was not handed over */
-	CG_STAT_DNS_QUERIES,	/* DNS queries parsed */
-	CG_STAT_DNS_RESERVED,	/* ... whose name is reserved */
-	CG_STAT_DNS_MALFORMED,	/* packets to a DNS port that did not parse */
-	CG_STAT_DNS_UNOWNED,	/* reserved query on a socket with no recorded owner */
-	CG_STAT_OWNER_FULL,	/* socket storage could not be created */
-	CG_STAT_DNS_ANSWERS,	/* answers to a reserved query the guard saw */
-	CG_STAT_DNS_UNSOLICITED, /* answers matching no such query: ignored */
-	CG_STAT_LEARNED,	/* addresses learned (or refreshed) */
-	CG_STAT_LEARN_FULL,	/* learn map full: an address was not learned */
-	CG_STAT_MISROUTES,	/* reserved names answered with a real CNAME */
-	CG_STAT_DNS_TCP_DESYNC,	/* DNS-over-TCP streams no longer followed */
+	CG_STATS(CG_STAT_ENUM_)
 	CG_STAT__MAX,
 };
+#undef CG_STAT_ENUM_
+
+/*
+ * Bounds of learning from one answer (struct cg_event_learn's bound): part
+ * of what the answer leads to was not learned, and the event says why.
+ */
+#define CG_BOUND_CHAIN 0x1   /* a name to follow past CG_CHAIN_MAX names */
+#define CG_BOUND_ADDRS 0x2   /* an address past CG_ANS_ADDRS_MAX */
+#define CG_BOUND_RECORDS 0x4 /* records past CG_ANS_RR_MAX */
+#define CG_BOUND_MESSAGE 0x8 /* bytes past the CG_DNS_BUF - 1 read */
 
 /* What the policy says of a port (cg_policy_port()). */
 #define CG_PORT_GUARDED 0x1
@@ -253,6 +304,8 @@ struct cg_dest_index {
 	 */
 	__u64 taints;
 	__u64 cgroup_taints;
+	/* The same for the derived map (reserved-derived names). */
+	__u64 derived;
 	/*
 	 * dest_blocks4 and the cover's bases are current when this is even
 	 * and not 0 (a sequence count): the daemon makes it odd before it
@@ -301,8 +354,16 @@ struct cg_pending {
 	__u64 hash;  /* cg_name_hash() of the question's name */
 	__u16 id;
 	__u16 port;  /* the server port it went to */
-	__u16 used;
+	__u16 used; /* 0 free, CG_PENDING_RESERVED or CG_PENDING_DERIVED */
 	__u16 pad;
+};
+
+#define CG_PENDING_RESERVED 1 /* a query for a reserved name */
+#define CG_PENDING_DERIVED 2  /* ... for a reserved-derived name */
+
+/* Value of the `derived` hash (key: cg_name_hash() of the name). */
+struct cg_derived {
+	__u64 expires_ns; /* CLOCK_MONOTONIC */
 };
 
 /* Socket storage: who connected or sent on the socket last. */
@@ -360,7 +421,8 @@ struct cg_event {
 
 /*
  * A learn or misroute ring buffer record. Starts like struct cg_event
- * (ktime, cgroup_id, type) so a reader can dispatch on type.
+ * (ktime, cgroup_id, type) so a reader can dispatch on type. A record ends
+ * after its NCHAIN names: its size is cg_event_learn_size(nchain).
  */
 struct cg_event_learn {
 	__u64 ktime;
@@ -368,15 +430,23 @@ struct cg_event_learn {
 	__u32 type; /* CG_EV_LEARN or CG_EV_MISROUTE */
 	__u32 pid;  /* whose query was answered */
 	__u32 ttl;  /* learn: seconds, clamped */
-	__u8 family; /* learn: 4 or 6 */
+	__u8 family; /* learn: 4 or 6; 0: nothing learned, see bound */
 	__u8 nchain;
-	__u16 pad;
+	__u16 bound; /* learn: CG_BOUND_* hit by the answer */
 	__u8 addr[16];
-	char name[CG_NAME_MAX]; /* the reserved name asked */
+	char name[CG_NAME_MAX]; /* the reserved (or reserved-derived) name asked */
 	/* learn: the names followed (CNAME, MX, SRV targets); misroute:
 	 * chain[0] is the real name the reserved one was a CNAME for.
 	 */
 	char chain[CG_EV_CHAIN_MAX][CG_NAME_MAX];
 };
+
+#define CG_EVENT_LEARN_HEAD ((__u64)__builtin_offsetof(struct cg_event_learn, chain))
+
+/* Bytes of a learn record with NCHAIN names (NCHAIN <= CG_EV_CHAIN_MAX). */
+static inline __u64 cg_event_learn_size(__u32 nchain)
+{
+	return CG_EVENT_LEARN_HEAD + (__u64)nchain * CG_NAME_MAX;
+}
 
 #endif /* CONNGUARD_H */

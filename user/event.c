@@ -232,6 +232,10 @@ int cg_event_json(const struct cg_event *e, int64_t mono_off, char *buf,
 	return -1;
 }
 
+/* A learn event's names, each fully \u-escaped, fit in one line. */
+_Static_assert(CG_JSON_MAX > (1 + CG_EV_CHAIN_MAX) * 253 * 6 + 1024,
+	       "CG_JSON_MAX holds the longest learn event");
+
 int cg_learn_json(const struct cg_event_learn *e, int64_t mono_off, char *buf,
 		  size_t len)
 {
@@ -252,9 +256,12 @@ int cg_learn_json(const struct cg_event_learn *e, int64_t mono_off, char *buf,
 		return -1;
 	put_head(&p, end, real, "learn");
 	PUT_STR_FIELD(&p, end, "name", e->name, CG_NAME_MAX);
-	PUT(&p, end, ",\"addr\":");
-	put_addr(&p, end, e->family, e->addr);
-	PUT_U_FIELD(&p, end, "ttl", e->ttl);
+	/* No address: nothing was learned, and bound says why. */
+	if (e->family == 4 || e->family == 6) {
+		PUT(&p, end, ",\"addr\":");
+		put_addr(&p, end, e->family, e->addr);
+		PUT_U_FIELD(&p, end, "ttl", e->ttl);
+	}
 	PUT(&p, end, ",\"chain\":[");
 	for (uint32_t i = 0; i < n; i++) {
 		if (i)
@@ -263,6 +270,31 @@ int cg_learn_json(const struct cg_event_learn *e, int64_t mono_off, char *buf,
 			    bounded_len(e->chain[i], CG_NAME_MAX));
 	}
 	PUT(&p, end, "]");
+	if (e->bound) {
+		static const struct {
+			uint16_t bit;
+			const char *name;
+		} bounds[] = {
+			{ CG_BOUND_CHAIN, "chain" },
+			{ CG_BOUND_ADDRS, "addresses" },
+			{ CG_BOUND_RECORDS, "records" },
+			{ CG_BOUND_MESSAGE, "message" },
+		};
+		int first = 1;
+
+		PUT(&p, end, ",\"bound\":[");
+		for (size_t i = 0; i < sizeof(bounds) / sizeof(bounds[0]); i++) {
+			if (!(e->bound & bounds[i].bit))
+				continue;
+			if (!first)
+				PUT(&p, end, ",");
+			PUT(&p, end, "\"");
+			put_str(&p, end, bounds[i].name);
+			PUT(&p, end, "\"");
+			first = 0;
+		}
+		PUT(&p, end, "]");
+	}
 	return finish(buf, p, end);
 }
 
@@ -272,13 +304,18 @@ int cg_record_json(const void *data, size_t size, int64_t mono_off, char *buf,
 	const struct cg_event *e = data;
 
 	/* Every record starts with ktime, cgroup_id and type. */
-	if (size < sizeof(struct cg_event_learn) &&
-	    size < sizeof(struct cg_event))
+	if (size < CG_EVENT_LEARN_HEAD && size < sizeof(struct cg_event))
 		return -1;
-	if (e->type == CG_EV_LEARN || e->type == CG_EV_MISROUTE)
-		return size < sizeof(struct cg_event_learn) ?
+	/* A learn record ends after its nchain names. */
+	if (e->type == CG_EV_LEARN || e->type == CG_EV_MISROUTE) {
+		const struct cg_event_learn *l = data;
+
+		return size < CG_EVENT_LEARN_HEAD ||
+				       l->nchain > CG_EV_CHAIN_MAX ||
+				       size < cg_event_learn_size(l->nchain) ?
 			       -1 :
 			       cg_learn_json(data, mono_off, buf, len);
+	}
 	return size < sizeof(struct cg_event) ?
 		       -1 :
 		       cg_event_json(data, mono_off, buf, len);
@@ -370,8 +407,8 @@ static int human_raw(struct json_object *o, char *buf, size_t len)
 				     jstr(o, "message") :
 				     "");
 	} else if (strcmp(type, "learn") == 0) {
-		struct json_object *ch;
-		char via[1200] = "";
+		struct json_object *ch, *bd;
+		char via[CG_EV_CHAIN_MAX * CG_NAME_MAX + 64] = "", bound[64] = "";
 		size_t k;
 
 		if (json_object_object_get_ex(o, "chain", &ch) &&
@@ -385,9 +422,29 @@ static int human_raw(struct json_object *o, char *buf, size_t len)
 						 json_object_array_get_idx(ch, k)));
 			}
 		}
-		n = snprintf(buf, len, "%s LEARN   %s -> %s forbidden for %ss%s",
-			     time, jstr(o, "name"), jstr(o, "addr"),
-			     jstr(o, "ttl"), via);
+		if (json_object_object_get_ex(o, "bound", &bd) &&
+		    json_object_is_type(bd, json_type_array)) {
+			for (k = 0; k < json_object_array_length(bd); k++) {
+				size_t l = strlen(bound);
+
+				snprintf(bound + l, sizeof(bound) - l, "%s%s",
+					 k ? ", " : " (bound: ",
+					 json_object_get_string(
+						 json_object_array_get_idx(bd, k)));
+			}
+			if (k)
+				snprintf(bound + strlen(bound),
+					 sizeof(bound) - strlen(bound), ")");
+		}
+		if (json_object_object_get_ex(o, "addr", NULL))
+			n = snprintf(buf, len,
+				     "%s LEARN   %s -> %s forbidden for %ss%s%s",
+				     time, jstr(o, "name"), jstr(o, "addr"),
+				     jstr(o, "ttl"), via, bound);
+		else
+			n = snprintf(buf, len,
+				     "%s LEARN   %s -> nothing learned%s%s", time,
+				     jstr(o, "name"), via, bound);
 	} else if (strcmp(type, "misroute") == 0) {
 		n = snprintf(buf, len,
 			     "%s MISROUTE %s is a CNAME for the real name %s "

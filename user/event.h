@@ -11,10 +11,10 @@
 
 struct json_object;
 
-/* Enough for the longest event: a learn event's five 253-byte names, each
- * fully \u-escaped.
+/* Enough for the longest event: a learn event's 1 + CG_EV_CHAIN_MAX
+ * 253-byte names, each fully \u-escaped.
  */
-#define CG_JSON_MAX 16384
+#define CG_JSON_MAX 32768
 
 /*
  * Write kernel event E as one JSON line (with '\n') into BUF. MONO_OFF turns

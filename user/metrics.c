@@ -16,22 +16,9 @@
 #include "metrics.h"
 #include "util.h"
 
-static const char *const stat_help[CG_STAT__MAX] = {
-	[CG_STAT_TAINTS] = "Processes (or cgroups) newly tainted by a reserved-name lookup.",
-	[CG_STAT_TAINT_INHERITED] = "Taints copied to a forked child.",
-	[CG_STAT_TAINT_FULL] = "Taints not recorded because the taint map was full.",
-	[CG_STAT_LOST] = "Events the kernel could not hand over (ring buffer full).",
-	[CG_STAT_DNS_QUERIES] = "DNS queries parsed.",
-	[CG_STAT_DNS_RESERVED] = "DNS queries for a reserved name.",
-	[CG_STAT_DNS_MALFORMED] = "Packets to a DNS port that did not parse.",
-	[CG_STAT_DNS_UNOWNED] = "Reserved-name queries on a socket with no recorded owner.",
-	[CG_STAT_OWNER_FULL] = "Sockets whose owner could not be recorded.",
-	[CG_STAT_DNS_ANSWERS] = "DNS answers to a reserved-name query seen.",
-	[CG_STAT_DNS_UNSOLICITED] = "DNS answers matching no query: ignored.",
-	[CG_STAT_LEARNED] = "Addresses learned (or refreshed) from DNS answers.",
-	[CG_STAT_LEARN_FULL] = "Addresses not learned because the learn map was full.",
-	[CG_STAT_MISROUTES] = "Reserved names answered with a CNAME to a real name.",
-};
+#define CG_STAT_HELP_(name, key, help) [CG_STAT_##name] = help,
+static const char *const stat_help[CG_STAT__MAX] = { CG_STATS(CG_STAT_HELP_) };
+#undef CG_STAT_HELP_
 
 static const struct {
 	enum cg_stat stat;

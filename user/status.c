@@ -19,27 +19,9 @@
 #include "uprobe.h"
 #include "util.h"
 
-const char *const cg_stat_keys[CG_STAT__MAX] = {
-	[CG_STAT_BLOCKED_FORBIDDEN] = "blocked_forbidden_destination",
-	[CG_STAT_BLOCKED_TAINTED] = "blocked_mail_after_reserved_lookup",
-	[CG_STAT_LOGGED_FORBIDDEN] = "logged_forbidden_destination",
-	[CG_STAT_LOGGED_TAINTED] = "logged_mail_after_reserved_lookup",
-	[CG_STAT_TAINTS] = "taints",
-	[CG_STAT_TAINT_INHERITED] = "taints_inherited",
-	[CG_STAT_TAINT_FULL] = "taints_not_recorded",
-	[CG_STAT_LOST] = "lost_events",
-	[CG_STAT_DNS_QUERIES] = "dns_queries",
-	[CG_STAT_DNS_RESERVED] = "dns_reserved_queries",
-	[CG_STAT_DNS_MALFORMED] = "dns_malformed",
-	[CG_STAT_DNS_UNOWNED] = "dns_unattributed",
-	[CG_STAT_OWNER_FULL] = "sockets_not_attributed",
-	[CG_STAT_DNS_ANSWERS] = "dns_answers",
-	[CG_STAT_DNS_UNSOLICITED] = "dns_unsolicited_answers",
-	[CG_STAT_LEARNED] = "learned",
-	[CG_STAT_LEARN_FULL] = "learned_not_recorded",
-	[CG_STAT_MISROUTES] = "misroutes",
-	[CG_STAT_DNS_TCP_DESYNC] = "dns_tcp_streams_lost",
-};
+#define CG_STAT_KEY_(name, key, help) [CG_STAT_##name] = key,
+const char *const cg_stat_keys[CG_STAT__MAX] = { CG_STATS(CG_STAT_KEY_) };
+#undef CG_STAT_KEY_
 
 static const char *const reload_names[] = {
 	[CG_RELOAD_NONE] = "none",

@@ -62,6 +62,15 @@ DENY_NET4=198.18.3.0/24 DENY_NET6=2001:db8:3::/48
 DENY4=198.18.3.25 DENY6=2001:db8:3::25   # (no name)
 DENYOK4=198.18.3.26                      # inside DENY_NET4, allowed by a test
 BAD4=198.18.4.25 BAD6=2001:db8:4::25     # imap.badcorp.net
+# real answers learned whole: a CDN-like chain of CDN_LINKS CNAMEs from
+# outlook.example.com (c1..cN.edge.realcorp.net) to CDN4; a chain of
+# DEEP_LINKS, longer than the guard follows, from deep.example.com to DEEP4;
+# MX_TARGETS exchanges of mx.example.com (mxN.realcorp.net at MX4_BASE.N)
+CDN_LINKS=10 CDN4=198.18.9.10
+DEEP_LINKS=20 DEEP4=198.18.9.20
+MX_TARGETS=6 MX4_BASE=198.18.9
+# nat64.example.com has only an AAAA in NAT64's well-known prefix (RFC 6052)
+NAT64_4=198.18.9.64
 
 LAB_ADDRS="$MAIL4 $SMTP4 $WEB4 $NOTEX4 $AUTOD4 $MAILEX4 $FOO4 $CORP4 $STAGE4 $DENY4 $DENYOK4 $BAD4
            $MAIL6 $SMTP6 $WEB6 $NOTEX6 $AUTOD6 $MAILEX6 $FOO6 $CORP6 $STAGE6 $DENY6 $BAD6"
@@ -526,6 +535,24 @@ _dnsmasq_args() {
 		--mx-host="example.com,mail.realcorp.net,10"
 		--srv-host="_autodiscover._tcp.example.com,mail.realcorp.net,443,0,0"
 	)
+	local i
+	a+=(--cname="outlook.example.com,c1.edge.realcorp.net"
+		--host-record="c$CDN_LINKS.edge.realcorp.net,$CDN4")
+	for ((i = 1; i < CDN_LINKS; i++)); do
+		a+=(--cname="c$i.edge.realcorp.net,c$((i + 1)).edge.realcorp.net")
+	done
+	a+=(--cname="deep.example.com,d1.realcorp.net"
+		--host-record="d$DEEP_LINKS.realcorp.net,$DEEP4")
+	for ((i = 1; i < DEEP_LINKS; i++)); do
+		a+=(--cname="d$i.realcorp.net,d$((i + 1)).realcorp.net")
+	done
+	for ((i = 1; i <= MX_TARGETS; i++)); do
+		a+=(--mx-host="mx.example.com,mx$i.realcorp.net,$((i * 10))"
+			--host-record="mx$i.realcorp.net,$MX4_BASE.$((50 + i))")
+	done
+	a+=(--host-record="nat64.example.com,64:ff9b::$NAT64_4")
+	# a misroute whose target's address lab_hosts may change
+	a+=(--cname="cdn.example.com,moved.realcorp.net")
 	printf '%s\n' "${a[@]}"
 }
 
@@ -737,6 +764,19 @@ _lab_trap() {
 lab_hosts() {
 	printf '%s\n' "$@" >"$LAB_DIR/lab.hosts"
 	kill -HUP "$(cat "$LAB_DIR/dnsmasq.pid")"
+}
+
+# lab_serves NAME ADDR: wait (10 s at most) until dnsmasq answers NAME with
+# ADDR, after lab_hosts; asked from outside the guarded cgroup, so the guard
+# learns nothing from it.
+lab_serves() {
+	local i
+	for ((i = 0; i < 50; i++)); do
+		in_client dig +short +time=1 +tries=1 "@$DNS4" "$1" A 2>/dev/null | grep -qxF "$2" && return 0
+		sleep 0.2
+	done
+	diag "lab_serves: dnsmasq does not answer $1 with $2"
+	return 1
 }
 
 # ---------------------------------------------------------------- the guard

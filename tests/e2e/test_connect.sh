@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #
 # Every way a tainted process can open a TCP connection to a mail port is
-# judged: IPv4, IPv6, IPv4-mapped IPv6, TCP Fast Open (sendto MSG_FASTOPEN),
+# judged: IPv4, IPv6, IPv4-mapped IPv6, NAT64 (64:ff9b::/96), TCP Fast Open (sendto MSG_FASTOPEN),
 # io_uring IORING_OP_CONNECT; every default guarded port. Non-mail ports and
 # loopback stay open for a tainted process, and untainted processes are never
 # touched.
@@ -138,4 +138,28 @@ n=$(ev_find --count "$GUARD_LOG" type=connect pid="$PROBE_PID")
 probe "process exit drops the taint: a fresh process connects :143 -> OK" OK --connect "$MAIL4" 143
 
 guard_stop
+
+# --- NAT64: 64:ff9b::a.b.c.d (RFC 6052) is judged as a.b.c.d, like ::ffff:
+in_client ip -6 route add 64:ff9b::/96 via "$DNS6"
+for a in "$DENY4" "$MAILEX4" "$MAIL4"; do
+	in_server ip addr add "64:ff9b::$a/128" dev lo nodad
+done
+lab_config "$LAB_DIR/nat64.conf" enforce "deny = $DENY_NET4"
+guard_up "$LAB_DIR/nat64.conf"
+probe "NAT64: untainted connect [64:ff9b::$DENY4]:143, a deny IPv4 -> EPERM" EPERM \
+	--family 6 --connect "64:ff9b::$DENY4" 143
+ev_expect "NAT64: the event reports dst as the IPv4 address $DENY4" type=connect \
+	pid="$PROBE_PID" action=blocked reason=forbidden-destination dst="$DENY4" dport=143
+out=$(in_cg dig +short mail.example.com A)
+ev_expect "mail.example.com's $MAILEX4 is learned" type=learn name=mail.example.com addr="$MAILEX4"
+probe "NAT64: untainted connect [64:ff9b::$MAILEX4]:25, a learned IPv4 -> EPERM" EPERM \
+	--family 6 --connect "64:ff9b::$MAILEX4" 25
+probe "NAT64: untainted connect [64:ff9b::$MAIL4]:143, a real IPv4 -> OK" OK \
+	--family 6 --connect "64:ff9b::$MAIL4" 143
+out=$(in_cg dig +short nat64.example.com AAAA)
+ev_expect "an AAAA in 64:ff9b::/96 is learned as the IPv4 $NAT64_4 it carries" type=learn \
+	name=nat64.example.com addr="$NAT64_4"
+probe "... so an untainted IPv4 connect $NAT64_4:587 -> EPERM" EPERM --connect "$NAT64_4" 587
+guard_stop
+
 done_testing

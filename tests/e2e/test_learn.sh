@@ -115,4 +115,87 @@ $PY -c 'import json,sys; c=json.loads(sys.argv[1])["counters"]; assert c["dns_un
 	ok "status counts answers, unsolicited answers, misroutes, learned addresses" ||
 	not_ok "status counts learning" "$st"
 
+# 7. real answers learned whole (SPEC §2.3); TTLs long enough for a slow run
+guard_stop
+lab_config "$LAB_DIR/long.conf" enforce "learn_ttl_min = 600" "learn_ttl_max = 600"
+guard_up "$LAB_DIR/long.conf"
+out=$(in_cg dig +short outlook.example.com A)
+[ "$(tail -n 1 <<<"$out")" = "$CDN4" ] && ok "a CDN-like chain of $CDN_LINKS CNAMEs answers $CDN4" ||
+	not_ok "dig outlook.example.com answers $CDN4" "$out"
+ev_expect "the end of a chain of $CDN_LINKS CNAMEs is learned" type=learn name=outlook.example.com \
+	addr="$CDN4"
+want=$(for ((i = 1; i <= CDN_LINKS; i++)); do printf 'c%d.edge.realcorp.net\n' "$i"; done)
+[ "$($PY -c 'import json,sys; print("\n".join(json.loads(sys.argv[1])["chain"]))' "$LAST_EVENT")" = "$want" ] &&
+	ok "... its chain names all $CDN_LINKS names followed, in order" ||
+	not_ok "... its chain names all $CDN_LINKS names followed" "$LAST_EVENT"
+ev_absent "... and says no bound" type=learn name=outlook.example.com bound?
+probe "an untainted process is refused $CDN4:587" EPERM --connect "$CDN4" 587
+ev_expect "... with reason forbidden-destination" type=connect pid="$PROBE_PID" \
+	reason=forbidden-destination dst="$CDN4"
+
+out=$(in_cg dig +short mx.example.com MX)
+for ((i = 1; i <= MX_TARGETS; i++)); do
+	ev_expect "MX: exchange $i of $MX_TARGETS, $MX4_BASE.$((50 + i)), is learned" type=learn \
+		name=mx.example.com addr="$MX4_BASE.$((50 + i))" || diag "dig: $out"
+done
+probe "an untainted process is refused the last exchange $MX4_BASE.$((50 + MX_TARGETS)):25" EPERM \
+	--connect "$MX4_BASE.$((50 + MX_TARGETS))" 25
+
+# 60 A records: a truncated UDP answer (no EDNS: 512 bytes), retried over TCP
+lines=()
+for ((i = 1; i <= 60; i++)); do lines+=("198.18.8.$i many.example.com"); done
+lines+=("198.18.6.30 moved.realcorp.net")
+lab_hosts "${lines[@]}"
+lab_serves many.example.com 198.18.8.60
+out=$(in_cg dig +noedns +ignore many.example.com A)
+[[ $out == *"flags: qr aa tc"* ]] && ok "over UDP the answer of 60 addresses is truncated" ||
+	not_ok "over UDP the answer of 60 addresses is truncated" "$out"
+out=$(in_cg dig +noedns many.example.com A)
+[ "$(grep -c 'IN	A	198.18.8.' <<<"$out")" -eq 60 ] && ok "dig retries over TCP and gets all 60" ||
+	not_ok "dig retries over TCP and gets all 60" "$out"
+ev_expect "the 60th address is learned" type=learn name=many.example.com addr=198.18.8.60
+ev_sync
+n=$($PY - "$GUARD_LOG" <<'PYEOF'
+import json, sys
+seen = set()
+for line in open(sys.argv[1]):
+    e = json.loads(line)
+    if e.get("type") == "learn" and e.get("name") == "many.example.com":
+        seen.add(e["addr"])
+print(len(seen))
+PYEOF
+)
+[ "$n" = 60 ] && ok "every one of the 60 addresses is learned" || not_ok "every one of the 60 addresses is learned" "$n learned"
+probe "an untainted process is refused 198.18.8.60:143" EPERM --connect 198.18.8.60 143
+
+# a misroute target is reserved-derived: its own later answers are learned
+out=$(in_cg dig +short cdn.example.com A)
+ev_expect "cdn.example.com is a misroute to moved.realcorp.net" type=misroute name=cdn.example.com \
+	target=moved.realcorp.net
+lines[60]="198.18.6.31 moved.realcorp.net"
+lab_hosts "${lines[@]}"
+lab_serves moved.realcorp.net 198.18.6.31
+out=$(in_cgroup "$TEST_CG" "$CGPROBE" --query moved.realcorp.net 2>&1)
+ev_expect "another process's later answer for moved.realcorp.net is learned" type=learn \
+	name=moved.realcorp.net addr=198.18.6.31 || diag "$out"
+ev_absent "... and taints no one" type=taint name=moved.realcorp.net
+probe "an untainted process is refused the target's new address 198.18.6.31:993" EPERM \
+	--connect 198.18.6.31 993
+in_cg dig +short web.realcorp.net >/dev/null
+ev_sync
+ev_absent "a real name that is no misroute target teaches nothing" type=learn name=web.realcorp.net
+
+# a bound hit: a chain longer than the guard follows is counted and said
+out=$(in_cg dig +short deep.example.com A)
+[ "$(tail -n 1 <<<"$out")" = "$DEEP4" ] && ok "a chain of $DEEP_LINKS CNAMEs answers $DEEP4" ||
+	not_ok "dig deep.example.com answers $DEEP4" "$out"
+ev_expect "the learn event says the chain bound was hit" type=learn name=deep.example.com \
+	bound~chain !addr
+check_shape "... the event has the documented shape" "$LAST_EVENT"
+st=$("$CONNGUARD" status --pin-dir "$PIN_DIR" --json)
+$PY -c 'import json,sys; c=json.loads(sys.argv[1])["counters"]; assert c["learn_bound_chain"]>=1 and c["dns_derived_queries"]>=1, c' "$st" &&
+	ok "status counts the bound hit and the derived query" || not_ok "status counts the bound hit" "$st"
+out=$("$CONNGUARD" tail --log "$GUARD_LOG" --type learn 2>&1 | grep deep.example.com | tail -n 1)
+[[ $out == *"(bound: chain)"* ]] && ok "tail says the bound" || not_ok "tail says the bound" "$out"
+
 done_testing

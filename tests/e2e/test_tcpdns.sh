@@ -3,7 +3,8 @@
 #
 # DNS over TCP done properly (RFC 7766): a query split across segments, its
 # length prefix split too, several queries in one segment, and answers that
-# teach over TCP as over UDP. Retransmissions and what follows them keep
+# teach over TCP as over UDP, every address of them (and a message longer
+# than the buffer says so). Retransmissions and what follows them keep
 # working; nothing stops traffic.
 . "$(dirname "$0")/lib.sh"
 
@@ -82,8 +83,44 @@ ev_expect "dig +tcp: the answer teaches $MAILEX4" type=learn name=mail.example.c
 out=$(in_cg dig +tcp +short imap.example.com A)
 ev_expect "dig +tcp: a CNAME to a real name is a misroute" type=misroute name=imap.example.com \
 	target=mail.realcorp.net
+
+# Every address of a long answer over TCP; past the buffer, the bound is said
+learned() { # NAME: distinct addresses learned for NAME so far
+	$PY - "$GUARD_LOG" "$1" <<'PYEOF'
+import json, sys
+seen = set()
+for line in open(sys.argv[1]):
+    e = json.loads(line)
+    if e.get("type") == "learn" and e.get("name") == sys.argv[2] and "addr" in e:
+        seen.add(e["addr"])
+print(len(seen))
+PYEOF
+}
+lines=()
+for ((i = 1; i <= 60; i++)); do lines+=("198.18.8.$i sixty.example.com"); done
+for ((i = 0; i < 300; i++)); do lines+=("198.18.$((10 + i / 200)).$((1 + i % 200)) huge.example.com"); done
+lab_hosts "${lines[@]}"
+lab_serves sixty.example.com 198.18.8.60
+n=$(in_cg dig +tcp +short sixty.example.com A | grep -c .)
+[ "$n" -eq 60 ] && ok "dig +tcp: an answer of 60 A records" || not_ok "dig +tcp: an answer of 60 A records" "got $n"
+ev_expect "dig +tcp: its 60th address is learned" type=learn name=sixty.example.com addr=198.18.8.60
+ev_sync
+n=$(learned sixty.example.com)
+[ "$n" -eq 60 ] && ok "dig +tcp: all 60 addresses are learned" || not_ok "dig +tcp: all 60 addresses are learned" "$n"
+ev_absent "... and no bound is said" type=learn name=sixty.example.com bound?
+n=$(in_cg dig +tcp +short huge.example.com A | grep -c .)
+[ "$n" -eq 300 ] && ok "dig +tcp: an answer of 300 A records (4.8 KB)" || not_ok "dig +tcp: 300 A records" "got $n"
+ev_expect "a message longer than the buffer: the learn event says the bound" type=learn \
+	name=huge.example.com bound~message
+ev_sync
+n=$(learned huge.example.com)
+[ "$n" -ge 240 ] && ok "... every address in the buffer is learned ($n)" ||
+	not_ok "... every address in the buffer is learned" "$n"
+
 st=$("$CONNGUARD" status --pin-dir "$PIN_DIR" --json)
 $PY -c 'import json,sys; c=json.loads(sys.argv[1])["counters"]; assert c["dns_tcp_streams_lost"]==0, c' "$st" &&
 	ok "no TCP stream lost sync" || not_ok "no TCP stream lost sync" "$st"
+$PY -c 'import json,sys; c=json.loads(sys.argv[1])["counters"]; assert c["learn_bound_message"]>=1 and c["learn_bound_addresses"]==0, c' "$st" &&
+	ok "status counts the answer cut by the buffer" || not_ok "status counts the answer cut by the buffer" "$st"
 
 done_testing

@@ -187,6 +187,15 @@ cg_check_answer(const __u8 *msg, __u32 len, int r,
 		return "nchain over CG_CHAIN_MAX";
 	if (a->rr > CG_ANS_RR_MAX)
 		return "more than CG_ANS_RR_MAX records walked";
+	if (a->bound & ~(__u32)(CG_BOUND_CHAIN | CG_BOUND_ADDRS |
+				CG_BOUND_RECORDS | CG_BOUND_MESSAGE))
+		return "bound has an unknown bit";
+	if ((a->bound & CG_BOUND_CHAIN) && a->nchain != CG_CHAIN_MAX)
+		return "chain bound said with room in the chain";
+	if ((a->bound & CG_BOUND_ADDRS) && a->naddrs != CG_ANS_ADDRS_MAX)
+		return "address bound said with room for addresses";
+	if (a->passes < 1 || a->passes > CG_ANS_PASSES)
+		return "passes out of 1..CG_ANS_PASSES";
 	for (__u32 i = 0; i < a->nchain; i++) {
 		if ((why = cg_check_name(&a->chain[i])))
 			return why;
@@ -232,8 +241,15 @@ cg_check_answer(const __u8 *msg, __u32 len, int r,
 		pos = rdata + rdlen;
 		if (in_an && cls == CG_DNS_C_IN &&
 		    cg_check_owner_ok(a, &owner, &byq) &&
-		    cg_check_target(msg, n, type, rdata, rdlen, &target))
+		    cg_check_target(msg, n, type, rdata, rdlen, &target)) {
 			links |= cg_check_is_chain(a, type, &owner, &target);
+			/* Whole: every name the chain leads to is in it. */
+			if (a->err == CG_DNS_OK &&
+			    !(a->bound & CG_BOUND_CHAIN) &&
+			    !cg_check_owner_ok(a, &target, &byq))
+				return "a target of the chain was not followed "
+				       "(no bound said)";
+		}
 		if (!(in_an || in_ar) || cls != CG_DNS_C_IN ||
 		    !((type == CG_DNS_T_A && rdlen == 4) ||
 		      (type == CG_DNS_T_AAAA && rdlen == 16)) ||
@@ -258,8 +274,13 @@ cg_check_answer(const __u8 *msg, __u32 len, int r,
 		       "the question or its chain (or out of message order)";
 	/*
 	 * When the walk ended without an error and with room left, every
-	 * record of the question's own name is learned, whatever the chain.
+	 * address record of the question's name and its chain is learned,
+	 * in whatever order the records came.
 	 */
+	if (a->err == CG_DNS_OK && !(a->bound & CG_BOUND_ADDRS) &&
+	    a->naddrs != ncand)
+		return "an address record of the chain was not learned "
+		       "(no bound said)";
 	if (a->err == CG_DNS_OK && a->naddrs < CG_ANS_ADDRS_MAX)
 		for (__u32 k = 0; k < ncand; k++) {
 			int found = 0;

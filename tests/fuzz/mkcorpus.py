@@ -174,6 +174,15 @@ def hostile():
     a["a-chain-5"] = hdr(an=6) + q + rr(QN, "CNAME", name("c1.realcorp.net")) + b"".join(
         rr(name("c%d.realcorp.net" % i), "CNAME", name("c%d.realcorp.net" % (i + 1))) for i in range(1, 5)) + \
         rr(name("c4.realcorp.net"), "A", A1)
+    # a chain of 17 listed backwards (one walk per link), ending in a loop
+    links = [rr(QN, "CNAME", name("c1.realcorp.net"))] + [
+        rr(name("c%d.realcorp.net" % i), "CNAME", name("c%d.realcorp.net" % (i + 1))) for i in range(1, 17)]
+    links.append(rr(name("c17.realcorp.net"), "CNAME", name("c1.realcorp.net")))
+    a["a-chain-17-reversed"] = hdr(an=19) + q + rr(name("c17.realcorp.net"), "A", A1) + b"".join(reversed(links))
+    a["a-mx-12"] = hdr(an=12, ar=12) + name("example.com") + struct.pack("!HH", T["MX"], 1) + b"".join(
+        rr(b"\xc0\x0c", "MX", struct.pack("!H", 10 * i) + name("mx%d.realcorp.net" % i)) for i in range(12)) + \
+        b"".join(rr(name("mx%d.realcorp.net" % i), "A", socket.inet_aton("198.18.7.%d" % (100 + i)))
+                 for i in range(12))
     a["a-ttl-top-bit"] = hdr(an=1) + q + rr(QN, "A", A1, ttl=0x80000001)
     a["a-class-ch"] = hdr(an=1) + q + rr(QN, "A", A1, cls=3)
     big = hdr(an=64) + q

@@ -446,32 +446,160 @@ static void cname_chain_in_order_leads_to_the_final_a(void)
 }
 
 /*
- * The walk is one pass over the records: a name joins the chain when its
- * CNAME is read, so an address record listed *before* the CNAME that leads
- * to its owner is not attributed to the question. Servers list a chain in
- * order (RFC 1034 §3.6.2), and the client's resolver reads it the same way:
- * glibc 2.36 getaddrinfo() given "real A 198.18.7.66" before "x CNAME real"
- * fails with EAI_NODATA (checked by hand against a fake server in a private
- * namespace), so the client does not connect to what the guard misses. This
- * asserts what the parser does today; it is a limit, not a promise.
+ * A chain may come in any order: an address record listed before the CNAME
+ * that leads to its owner is learned all the same (another walk over the
+ * records follows what the first one passed). The addresses keep message
+ * order; the chain is in the order its names were found.
  */
-static void cname_chain_out_of_order_misses_earlier_records(void)
+static void cname_chain_out_of_order_is_followed(void)
 {
 	struct mb m;
 
 	start(&m, "imap.example.com", CG_DNS_T_A);
-	rr_a(&m, "final.realcorp.net", "198.18.7.9", 120);   /* too early */
-	rr_cname(&m, "real.realcorp.net", "final.realcorp.net"); /* too early */
+	rr_a(&m, "final.realcorp.net", "198.18.7.9", 120);   /* early */
+	rr_cname(&m, "real.realcorp.net", "final.realcorp.net"); /* early */
 	rr_cname(&m, QN, "real.realcorp.net");
 	rr_a(&m, "real.realcorp.net", "198.18.7.8", 120);
 	counts(&m, 4, 0, 0);
 	CHECK_INT(parse(&m), CG_DNS_OK);
-	/* Only the question's CNAME is followed; real's CNAME came before. */
-	CHECK_INT(ans.nchain, 1);
+	CHECK_INT(ans.nchain, 2);
 	CHECK_CHAIN(0, "real.realcorp.net", CG_DNS_T_CNAME);
-	CHECK_INT(ans.naddrs, 1);
-	CHECK_ADDR(0, "198.18.7.8", 120);
+	CHECK_CHAIN(1, "final.realcorp.net", CG_DNS_T_CNAME);
+	CHECK_INT(ans.naddrs, 2);
+	CHECK_ADDR(0, "198.18.7.9", 120);
+	CHECK_ADDR(1, "198.18.7.8", 120);
+	CHECK_INT(ans.bound, 0);
 	CHECK_INT(ans.err, CG_DNS_OK);
+	CHECK_INT(ans.passes, 3);
+}
+
+/* A chain of LINKS CNAMEs (c1..cLINKS), in order or reversed, then an A. */
+static void cdn_chain(struct mb *m, int links, int reversed)
+{
+	char from[48], to[48];
+
+	start(m, "outlook.example.com", CG_DNS_T_A);
+	for (int k = 0; k < links; k++) {
+		int i = reversed ? links - 1 - k : k;
+
+		snprintf(from, sizeof(from), "c%d.edge.realcorp.net", i);
+		snprintf(to, sizeof(to), "c%d.edge.realcorp.net", i + 1);
+		if (i == 0)
+			rr_cname(m, QN, to);
+		else
+			rr_cname(m, from, to);
+	}
+	snprintf(from, sizeof(from), "c%d.edge.realcorp.net", links);
+	if (reversed) {
+		/* the address first of all */
+		struct mb t = *m;
+		__u32 qend = CG_DNS_HDR;
+
+		while (t.b[qend])
+			qend += t.b[qend] + 1;
+		qend += 5;
+		m->n = qend;
+		rr_a(m, from, "198.18.7.77", 300);
+		putn(m, t.b + qend, t.n - qend);
+	} else {
+		rr_a(m, from, "198.18.7.77", 300);
+	}
+	counts(m, (__u16)(links + 1), 0, 0);
+}
+
+/* CDN chains of 8 and 16 CNAMEs, in order and reversed: the end is learned. */
+static void cdn_chains_of_8_and_16_are_learned_whole(void)
+{
+	static const int lens[] = { 5, 6, 8, 16 };
+	struct mb m;
+	char nm[48];
+
+	for (int r = 0; r < 2; r++) {
+		for (unsigned k = 0; k < sizeof(lens) / sizeof(lens[0]); k++) {
+			cdn_chain(&m, lens[k], r);
+			CHECK_INT(parse(&m), CG_DNS_OK);
+			CHECK_INT(ans.nchain, lens[k]);
+			for (int i = 0; i < lens[k]; i++) {
+				snprintf(nm, sizeof(nm), "c%d.edge.realcorp.net",
+					 i + 1);
+				CHECK_CHAIN(i, nm, CG_DNS_T_CNAME);
+			}
+			CHECK_INT(ans.naddrs, 1);
+			CHECK_ADDR(0, "198.18.7.77", 300);
+			CHECK_INT(ans.bound, 0);
+			CHECK_INT(ans.err, CG_DNS_OK);
+		}
+	}
+}
+
+/* Every MX target, with its additional addresses; every SRV target. */
+static void every_mx_and_srv_target_is_learned(void)
+{
+	struct mb m;
+	char nm[48], ip[32];
+
+	start(&m, "example.com", CG_DNS_T_MX);
+	for (int i = 0; i < 12; i++) {
+		snprintf(nm, sizeof(nm), "mx%d.realcorp.net", i);
+		rr_target(&m, QN, CG_DNS_T_MX, nm);
+	}
+	for (int i = 0; i < 12; i++) {
+		snprintf(nm, sizeof(nm), "mx%d.realcorp.net", i);
+		snprintf(ip, sizeof(ip), "198.18.7.%d", 100 + i);
+		rr_a(&m, nm, ip, 300);
+	}
+	counts(&m, 12, 0, 12);
+	CHECK_INT(parse(&m), CG_DNS_OK);
+	CHECK_INT(ans.nchain, 12);
+	CHECK_INT(ans.naddrs, 12);
+	for (int i = 0; i < 12; i++) {
+		snprintf(nm, sizeof(nm), "mx%d.realcorp.net", i);
+		snprintf(ip, sizeof(ip), "198.18.7.%d", 100 + i);
+		CHECK_CHAIN(i, nm, CG_DNS_T_MX);
+		CHECK_ADDR((__u32)i, ip, 300);
+	}
+	CHECK_INT(ans.bound, 0);
+
+	start(&m, "_imaps._tcp.example.com", CG_DNS_T_SRV);
+	for (int i = 0; i < 6; i++) {
+		snprintf(nm, sizeof(nm), "imap%d.realcorp.net", i);
+		rr_target(&m, QN, CG_DNS_T_SRV, nm);
+		snprintf(ip, sizeof(ip), "198.18.7.%d", 200 + i);
+	}
+	for (int i = 5; i >= 0; i--) {
+		snprintf(nm, sizeof(nm), "imap%d.realcorp.net", i);
+		snprintf(ip, sizeof(ip), "198.18.7.%d", 200 + i);
+		rr_a(&m, nm, ip, 300);
+	}
+	counts(&m, 6, 0, 6);
+	CHECK_INT(parse(&m), CG_DNS_OK);
+	CHECK_INT(ans.nchain, 6);
+	CHECK_INT(ans.naddrs, 6);
+	CHECK_ADDR(0, "198.18.7.205", 300);
+	CHECK_ADDR(5, "198.18.7.200", 300);
+	CHECK_INT(ans.bound, 0);
+}
+
+/* A CNAME loop and repeated targets: each name once, the walk ends. */
+static void cname_loops_and_repeated_targets_join_once(void)
+{
+	struct mb m;
+
+	start(&m, "loop.example.com", CG_DNS_T_A);
+	rr_cname(&m, QN, "a.realcorp.net");
+	rr_cname(&m, "a.realcorp.net", "b.realcorp.net");
+	rr_cname(&m, "b.realcorp.net", "a.realcorp.net");
+	rr_cname(&m, "b.realcorp.net", "loop.example.com");
+	rr_target(&m, QN, CG_DNS_T_MX, "b.realcorp.net");
+	rr_a(&m, "b.realcorp.net", "198.18.7.1", 300);
+	counts(&m, 6, 0, 0);
+	CHECK_INT(parse(&m), CG_DNS_OK);
+	CHECK_INT(ans.nchain, 2);
+	CHECK_CHAIN(0, "a.realcorp.net", CG_DNS_T_CNAME);
+	CHECK_CHAIN(1, "b.realcorp.net", CG_DNS_T_CNAME);
+	CHECK_INT(ans.naddrs, 1);
+	CHECK_INT(ans.bound, 0);
+	CHECK_INT(ans.passes, 1);
 }
 
 static void unrelated_owner_names_are_ignored(void)
@@ -601,7 +729,7 @@ static void authority_section_records_are_ignored(void)
 	CHECK_ADDR(1, "198.18.7.4", 300);
 }
 
-static void chain_limit_holds(void)
+static void chain_limit_holds_and_is_said(void)
 {
 	struct mb m;
 	char from[32], to[32];
@@ -627,27 +755,105 @@ static void chain_limit_holds(void)
 	}
 	CHECK_INT(ans.naddrs, 1);
 	CHECK_ADDR(0, "198.18.7.1", 300);
+	CHECK_INT(ans.bound, CG_BOUND_CHAIN);
 	CHECK_INT(ans.err, CG_DNS_OK);
+
+	/* Exactly CG_CHAIN_MAX names: no bound. */
+	start(&m, "deep.example.com", CG_DNS_T_A);
+	rr_cname(&m, QN, "c1.realcorp.net");
+	for (int i = 1; i < CG_CHAIN_MAX; i++) {
+		snprintf(from, sizeof(from), "c%d.realcorp.net", i);
+		snprintf(to, sizeof(to), "c%d.realcorp.net", i + 1);
+		rr_cname(&m, from, to);
+	}
+	rr_a(&m, to, "198.18.7.3", 300);
+	counts(&m, CG_CHAIN_MAX + 1, 0, 0);
+	CHECK_INT(parse(&m), CG_DNS_OK);
+	CHECK_INT(ans.nchain, CG_CHAIN_MAX);
+	CHECK_INT(ans.naddrs, 1);
+	CHECK_INT(ans.bound, 0);
 }
 
-static void address_limit_holds(void)
+/* 60 A records (a truncated UDP answer retried over TCP): all of them. */
+static void sixty_addresses_are_all_learned(void)
 {
 	struct mb m;
 	char ip[32];
 
-	start(&m, "many.example.com", CG_DNS_T_A);
-	for (int i = 0; i < CG_ANS_ADDRS_MAX + 8; i++) {
-		snprintf(ip, sizeof(ip), "198.18.7.%d", i + 1);
+	start(&m, "big.example.com", CG_DNS_T_A);
+	for (int i = 0; i < 60; i++) {
+		snprintf(ip, sizeof(ip), "198.18.8.%d", i + 1);
 		rr_a(&m, QN, ip, 300);
 	}
-	counts(&m, CG_ANS_ADDRS_MAX + 8, 0, 0);
+	counts(&m, 60, 0, 0);
 	CHECK_INT(parse(&m), CG_DNS_OK);
-	CHECK_INT(ans.naddrs, CG_ANS_ADDRS_MAX);
-	for (int i = 0; i < CG_ANS_ADDRS_MAX; i++) {
-		snprintf(ip, sizeof(ip), "198.18.7.%d", i + 1);
+	CHECK_INT(ans.naddrs, 60);
+	for (int i = 0; i < 60; i++) {
+		snprintf(ip, sizeof(ip), "198.18.8.%d", i + 1);
 		CHECK_ADDR((__u32)i, ip, 300);
 	}
+	CHECK_INT(ans.bound, 0);
 	CHECK_INT(ans.err, CG_DNS_OK);
+}
+
+/*
+ * Every A record a full buffer can hold under a name is learned; past
+ * CG_ANS_ADDRS_MAX (only the root's 15-byte records get there) the bound
+ * is said.
+ */
+static void address_limit_holds_and_is_said(void)
+{
+	struct mb m;
+	__u32 n;
+
+	/* 16-byte records: as many as fit in CG_DNS_BUF - 1 bytes. */
+	start(&m, "many.example.com", CG_DNS_T_A);
+	for (n = 0; m.n + 16 <= CG_DNS_BUF - 1; n++)
+		rr_a(&m, QN, "198.18.7.7", n);
+	counts(&m, (__u16)n, 0, 0);
+	CHECK_INT(parse(&m), CG_DNS_OK);
+	CHECK(n < CG_ANS_ADDRS_MAX, "%u records fit", n);
+	CHECK_INT(ans.naddrs, n);
+	CHECK_INT(ans.bound, 0);
+
+	/* The root's: 1-byte owners. */
+	answer_hdr(&m, 0x8180, 1, 0, 0, 0);
+	put8(&m, 0);
+	put16(&m, CG_DNS_T_A);
+	put16(&m, CG_DNS_C_IN);
+	for (n = 0; n < CG_ANS_ADDRS_MAX + 8; n++) {
+		put8(&m, 0);
+		rr_fixed(&m, CG_DNS_T_A, CG_DNS_C_IN, n);
+		set16(&m, m.n - 2, 4);
+		putn(&m, "\xc6\x12\x07\x07", 4);
+	}
+	counts(&m, (__u16)n, 0, 0);
+	CHECK_INT(parse(&m), CG_DNS_OK);
+	CHECK_INT(ans.naddrs, CG_ANS_ADDRS_MAX);
+	CHECK_INT(ans.bound, CG_BOUND_ADDRS);
+	CHECK_INT(ans.err, CG_DNS_OK);
+	CHECK_ADDR(CG_ANS_ADDRS_MAX - 1, "198.18.7.7", CG_ANS_ADDRS_MAX - 1);
+}
+
+/* A message cut by the buffer, not by its sender: the bound is said. */
+static void answer_cut_by_the_buffer_is_said(void)
+{
+	struct mb m;
+	__u32 n;
+
+	start(&m, "huge.example.com", CG_DNS_T_A);
+	for (n = 0; m.n < CG_DNS_BUF + 200; n++)
+		rr_a(&m, QN, "198.18.7.8", 300);
+	counts(&m, (__u16)n, 0, 0);
+	/* Over TCP the message is longer; the buffer holds its head. */
+	CHECK_INT(parse_len(&m, CG_DNS_BUF - 1), CG_DNS_OK);
+	CHECK_INT(ans.err, CG_DNS_ESHORT);
+	CHECK(ans.bound & CG_BOUND_MESSAGE, "bound 0x%x", ans.bound);
+	CHECK(ans.naddrs > 200, "naddrs %u", ans.naddrs);
+	/* A short message its sender cut (TC) is not the buffer's bound. */
+	CHECK_INT(parse_len(&m, 1000), CG_DNS_OK);
+	CHECK_INT(ans.err, CG_DNS_ESHORT);
+	CHECK_INT(ans.bound, 0);
 }
 
 static void ttl_with_the_top_bit_set_counts_as_zero(void)
@@ -1400,14 +1606,19 @@ int main(void)
 	RUN(several_a_and_aaaa_records_all_learned_in_order);
 	RUN(nxdomain_and_tc_flags_are_reported);
 	RUN(cname_chain_in_order_leads_to_the_final_a);
-	RUN(cname_chain_out_of_order_misses_earlier_records);
+	RUN(cname_chain_out_of_order_is_followed);
+	RUN(cdn_chains_of_8_and_16_are_learned_whole);
+	RUN(every_mx_and_srv_target_is_learned);
+	RUN(cname_loops_and_repeated_targets_join_once);
 	RUN(unrelated_owner_names_are_ignored);
 	RUN(class_other_than_in_is_ignored);
 	RUN(address_records_of_the_wrong_length_are_skipped);
 	RUN(mx_and_srv_targets_learn_additional_addresses);
 	RUN(authority_section_records_are_ignored);
-	RUN(chain_limit_holds);
-	RUN(address_limit_holds);
+	RUN(chain_limit_holds_and_is_said);
+	RUN(sixty_addresses_are_all_learned);
+	RUN(address_limit_holds_and_is_said);
+	RUN(answer_cut_by_the_buffer_is_said);
 	RUN(ttl_with_the_top_bit_set_counts_as_zero);
 	RUN(compression_in_owner_names_and_cname_targets);
 	RUN(pointer_loops_in_rr_names_stop_the_walk);
