@@ -221,28 +221,54 @@ static __always_inline struct cg_owner *cg_skb_owner(struct __sk_buff *skb)
 }
 
 /*
- * A whole query in SC->msg (N bytes) sent on SKB's socket to a server's PORT:
- * a reserved name taints the socket's owner and is remembered until its
+ * A whole query, N bytes in the per-CPU scratch's msg, sent on SKB's socket
+ * to a server's PORT: a reserved name in any of its questions (the first
+ * CG_DNS_QD_MAX) taints the socket's owner and is remembered until its
  * answer comes. A global function: verified once, not at every caller (UDP,
- * and each message of a TCP stream).
+ * and each message of a TCP stream). It looks the scratch up itself rather
+ * than take a pointer to it: a pointer argument of a global function is
+ * plain memory to the verifier, which 6.1 refuses as a map helper's key or
+ * value, and the taint below goes into a map straight from the scratch.
  */
-__attribute__((noinline)) int cg_on_query(struct __sk_buff *skb,
-					  struct cg_scratch *sc, __u32 n,
+__attribute__((noinline)) int cg_on_query(struct __sk_buff *skb, __u32 n,
 					  __u32 port)
 {
 	struct cg_policy *p = cg_policy();
+	struct cg_dns_qwalk w = {};
+	struct cg_scratch *sc;
 	struct cg_pending *pq;
 	struct cg_owner *o;
+	__u32 zero = 0, i;
+	int found = 0;
 
+	sc = bpf_map_lookup_elem(&scratch, &zero);
 	if (!skb || !sc || !p)
 		return 0;
-	if (cg_dns_parse_query(sc->msg, n, &sc->q) != CG_DNS_OK) {
+	if (n > CG_DNS_BUF - 1)
+		n = CG_DNS_BUF - 1;
+	if (cg_dns_query_begin(sc->msg, n, &w) != CG_DNS_OK) {
 		cg_count(CG_STAT_DNS_MALFORMED);
 		return 0;
 	}
-	cg_count(CG_STAT_DNS_QUERIES);
-	if (!cg_reserved_name(&sc->q, p->suffix_labels))
+	for (i = 0; i < CG_DNS_QD_MAX; i++) {
+		if (i >= w.qd)
+			break;
+		if (cg_dns_query_next(sc->msg, n, &w, &sc->q) != CG_DNS_OK) {
+			cg_count(CG_STAT_DNS_MALFORMED);
+			return 0;
+		}
+		if (i == 0)
+			cg_count(CG_STAT_DNS_QUERIES);
+		if (cg_reserved_name(&sc->q, p->suffix_labels)) {
+			found = 1;
+			break;
+		}
+	}
+	if (!found) {
+		if (w.qd > CG_DNS_QD_MAX)
+			cg_count(CG_STAT_DNS_QD_UNREAD);
 		return 0;
+	}
 	cg_count(CG_STAT_DNS_RESERVED);
 
 	o = cg_skb_owner(skb);

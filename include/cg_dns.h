@@ -26,6 +26,13 @@
 #define CG_DNS_MAX_PTRS 16
 /* One iteration per wire byte of the name plus one per pointer. */
 #define CG_DNS_MAX_STEPS (255 + CG_DNS_MAX_PTRS + 1)
+/*
+ * Questions of one query read and judged. Servers answer one (BIND and
+ * Unbound refuse more with FORMERR), but a client may send more, and a
+ * reserved name second must taint as surely as one first. Past this many
+ * the rest are not read: counted (CG_STAT_DNS_QD_UNREAD).
+ */
+#define CG_DNS_QD_MAX 8
 
 #define CG_NAME_MASK (CG_NAME_MAX - 1)
 
@@ -33,7 +40,7 @@ enum cg_dns_err {
 	CG_DNS_OK = 0,
 	CG_DNS_ESHORT = -1,    /* message ends inside the header or question */
 	CG_DNS_ENOTQUERY = -2, /* QR set or opcode not QUERY */
-	CG_DNS_EQDCOUNT = -3,  /* QDCOUNT != 1 */
+	CG_DNS_EQDCOUNT = -3,  /* QDCOUNT 0 (a query), != 1 (an answer) */
 	CG_DNS_ELABEL = -4,    /* reserved label type (0x40/0x80) */
 	CG_DNS_ETOOLONG = -5,  /* name over 255 wire bytes */
 	CG_DNS_EPTR = -6,      /* pointer outside the message, or too many */
@@ -248,35 +255,77 @@ static __always_inline int cg_dns_read_name(const __u8 *msg, __u32 len,
 			      end);
 }
 
+/* Where a query's questions stand: cg_dns_query_begin(), _next(). */
+struct cg_dns_qwalk {
+	__u32 pos; /* the next question */
+	__u16 qd;  /* QDCOUNT */
+	__u16 id;
+};
+
 /*
- * Parse the question of the query message MSG (LEN valid bytes; MSG itself
- * must be CG_DNS_BUF bytes long) into Q. Returns CG_DNS_OK or a negative enum
- * cg_dns_err; Q->name is lowercase and dotted.
+ * The header of the query message MSG (LEN valid bytes; MSG itself must be
+ * CG_DNS_BUF bytes long) into W. Returns CG_DNS_OK, or CG_DNS_ESHORT,
+ * CG_DNS_ENOTQUERY, or CG_DNS_EQDCOUNT for a query with no question.
  */
-static __always_inline int cg_dns_parse_query(const __u8 *msg, __u32 len,
-					      struct cg_dns_query *q)
+static __always_inline int cg_dns_query_begin(const __u8 *msg, __u32 len,
+					      struct cg_dns_qwalk *w)
+{
+	w->pos = CG_DNS_HDR;
+	w->qd = 0;
+	w->id = 0;
+	if (len < CG_DNS_HDR)
+		return CG_DNS_ESHORT;
+	/* QR=0, opcode=0 (QUERY); other bits (RD, AD, CD, ...) are free. */
+	if (msg[2] & 0xf8)
+		return CG_DNS_ENOTQUERY;
+	w->id = cg_be16(msg, 0);
+	w->qd = cg_be16(msg, 4);
+	return w->qd ? CG_DNS_OK : CG_DNS_EQDCOUNT;
+}
+
+/*
+ * The question at W->pos into Q (its name, type, class and the query's id),
+ * and W->pos past it. Returns CG_DNS_OK or a negative enum cg_dns_err.
+ */
+static __always_inline int cg_dns_query_next(const __u8 *msg, __u32 len,
+					     struct cg_dns_qwalk *w,
+					     struct cg_dns_query *q)
 {
 	__u32 end = 0;
 	int err;
 
 	if (len > CG_DNS_BUF)
 		len = CG_DNS_BUF;
-	if (len < CG_DNS_HDR)
-		return CG_DNS_ESHORT;
-	q->id = cg_be16(msg, 0);
-	/* QR=0, opcode=0 (QUERY); other bits (RD, AD, CD, ...) are free. */
-	if (msg[2] & 0xf8)
-		return CG_DNS_ENOTQUERY;
-	if (cg_be16(msg, 4) != 1)
-		return CG_DNS_EQDCOUNT;
-	err = cg_dns_read_name(msg, len, CG_DNS_HDR, q, &end);
+	err = cg_dns_read_name(msg, len, w->pos, q, &end);
 	if (err != CG_DNS_OK)
 		return err;
 	if (end + 4 > len)
 		return CG_DNS_ESHORT;
+	q->id = w->id;
 	q->qtype = cg_be16(msg, end);
 	q->qclass = cg_be16(msg, end + 2);
+	w->pos = end + 4;
 	return CG_DNS_OK;
+}
+
+/*
+ * Parse the first question of the query message MSG (LEN valid bytes; MSG
+ * itself must be CG_DNS_BUF bytes long) into Q. Returns CG_DNS_OK or a
+ * negative enum cg_dns_err; Q->name is lowercase and dotted. The others,
+ * if QDCOUNT says there are, follow with cg_dns_query_next().
+ */
+static __always_inline int cg_dns_parse_query(const __u8 *msg, __u32 len,
+					      struct cg_dns_query *q)
+{
+	struct cg_dns_qwalk w;
+	int err;
+
+	if (len > CG_DNS_BUF)
+		len = CG_DNS_BUF;
+	err = cg_dns_query_begin(msg, len, &w);
+	if (err != CG_DNS_OK)
+		return err;
+	return cg_dns_query_next(msg, len, &w, q);
 }
 
 /*

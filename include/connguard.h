@@ -96,6 +96,7 @@ enum cg_stat {
 	CG_STAT_LEARN_FULL,	/* learn map full: an address was not learned */
 	CG_STAT_MISROUTES,	/* reserved names answered with a real CNAME */
 	CG_STAT_DNS_TCP_DESYNC,	/* DNS-over-TCP streams no longer followed */
+	CG_STAT_DNS_QD_UNREAD,	/* queries with questions past CG_DNS_QD_MAX */
 	CG_STAT__MAX,
 };
 

@@ -30,6 +30,7 @@ static const char *const stat_help[CG_STAT__MAX] = {
 	[CG_STAT_LEARNED] = "Addresses learned (or refreshed) from DNS answers.",
 	[CG_STAT_LEARN_FULL] = "Addresses not learned because the learn map was full.",
 	[CG_STAT_MISROUTES] = "Reserved names answered with a CNAME to a real name.",
+	[CG_STAT_DNS_QD_UNREAD] = "DNS queries with more questions than are read (8): the rest not judged.",
 };
 
 static const struct {

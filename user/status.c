@@ -36,6 +36,7 @@ const char *const cg_stat_keys[CG_STAT__MAX] = {
 	[CG_STAT_LEARN_FULL] = "learned_not_recorded",
 	[CG_STAT_MISROUTES] = "misroutes",
 	[CG_STAT_DNS_TCP_DESYNC] = "dns_tcp_streams_lost",
+	[CG_STAT_DNS_QD_UNREAD] = "dns_questions_unread",
 };
 
 static const char *const reload_names[] = {
