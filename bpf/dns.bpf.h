@@ -25,20 +25,27 @@ static __always_inline int cg_reserved_lookup(void *ctx, __u64 h,
 					      const struct cg_dns_query *q,
 					      __u32 off)
 {
-	struct cg_suffix *s = bpf_map_lookup_elem(&reserved, &h);
+	const struct cg_policy *p = ctx;
+	struct cg_suffix *s;
+	int f = p ? cg_suffix_filter_says(p, h) : 1;
 
+	/* Most names stop at their first or second label: no lookup. */
+	if (f <= 0)
+		return f;
+	s = bpf_map_lookup_elem(&reserved, &h);
 	return s && cg_suffix_equal(q, off, s->name, s->len);
 }
 
 /*
  * Is Q reserved? cg_name_reserved() as a global function: the verifier
  * checks it once for all its callers (queries, CNAME targets, libc lookups)
- * instead of at each call site.
+ * instead of at each call site. The policy's suffix filters spare most
+ * names the lookups.
  */
 __attribute__((noinline)) int cg_reserved_name(const struct cg_dns_query *q,
 					       __u32 max_labels)
 {
-	return q ? cg_name_reserved(NULL, q, max_labels) : 0;
+	return q ? cg_name_reserved(cg_policy(), q, max_labels) : 0;
 }
 
 /* Headers further into a packet than this are read by the helper. */

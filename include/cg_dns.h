@@ -329,6 +329,63 @@ static __always_inline int cg_dns_parse_query(const __u8 *msg, __u32 len,
 }
 
 /*
+ * The policy's suffix filters (struct cg_policy): which bit a suffix hash H
+ * sets in each. Different bits of the hash, so the two filters' false
+ * positives are independent.
+ */
+static __always_inline __u32 cg_suffix_part_bit(__u64 h)
+{
+	return (__u32)h & (CG_SUFFIX_FILTER_WORDS * 64 - 1);
+}
+
+static __always_inline __u32 cg_suffix_full_bit(__u64 h)
+{
+	return (__u32)(h >> 32) & (CG_SUFFIX_FILTER_WORDS * 64 - 1);
+}
+
+/* Put the reserved suffix S (LEN bytes, as matched) in P's filters. */
+static inline void cg_suffix_filter_add(struct cg_policy *p, const char *s,
+					__u32 len)
+{
+	__u64 h = CG_FNV_OFFSET;
+	__u32 b;
+
+	/* The hash of each suffix of S, from its right, as the walk makes it. */
+	for (__u32 i = len; i-- > 0;) {
+		h = cg_fnv_step(h, (__u8)s[i]);
+		if (i != 0 && s[i - 1] != '.')
+			continue;
+		b = cg_suffix_part_bit(h);
+		p->suffix_part[b / 64] |= 1ull << (b % 64);
+	}
+	b = cg_suffix_full_bit(h);
+	p->suffix_full[b / 64] |= 1ull << (b % 64);
+	p->suffix_filter = 1;
+}
+
+/*
+ * What P's filters say of the suffix whose hash is H, met walking a name
+ * from its right: -1 neither it nor any longer suffix of the name can be
+ * reserved (stop), 0 it is not reserved but a longer one may be (walk on
+ * without a lookup), 1 it may be (look it up).
+ */
+static __always_inline int cg_suffix_filter_says(const struct cg_policy *p,
+						 __u64 h)
+{
+	__u32 b;
+
+	if (!p->suffix_filter)
+		return 1;
+	b = cg_suffix_part_bit(h);
+	if (!((p->suffix_part[(b / 64) & (CG_SUFFIX_FILTER_WORDS - 1)] >>
+	       (b % 64)) & 1))
+		return -1;
+	b = cg_suffix_full_bit(h);
+	return (int)((p->suffix_full[(b / 64) & (CG_SUFFIX_FILTER_WORDS - 1)] >>
+		      (b % 64)) & 1);
+}
+
+/*
  * An answer to a query: the addresses its name resolved to, following CNAME
  * chains, and the MX/SRV targets it named (whose addresses the additional
  * section may carry). Filled by cg_dns_parse_answer().
@@ -581,7 +638,9 @@ static __always_inline int cg_suffix_equal(const struct cg_dns_query *q,
  * name of a function
  *	int lookup(void *ctx, __u64 h, const struct cg_dns_query *q, __u32 off)
  * saying whether the suffix Q->name[OFF..Q->len) with hash H is reserved (a
- * hash match must still compare the bytes, see cg_suffix_equal()).
+ * hash match must still compare the bytes, see cg_suffix_equal()): 1, or 0,
+ * or -1 when no longer suffix of the name can be reserved either (the walk
+ * stops there).
  */
 #ifdef CG_SUFFIX_LOOKUP
 struct cg_match {
@@ -606,10 +665,9 @@ static long cg_match_step(__u32 i, void *ctx)
 	m->h = cg_fnv_step(m->h, (__u8)q->name[at & CG_NAME_MASK]);
 	if (at != 0 && q->name[(at - 1) & CG_NAME_MASK] != '.')
 		return 0;
-	if (CG_SUFFIX_LOOKUP(m->ctx, m->h, q, at)) {
-		m->found = 1;
+	m->found = CG_SUFFIX_LOOKUP(m->ctx, m->h, q, at);
+	if (m->found)
 		return 1;
-	}
 	return ++m->seen >= m->max_labels;
 }
 
@@ -631,7 +689,7 @@ static __always_inline int cg_name_reserved(void *ctx,
 	if (q->len == 0 || q->len >= CG_NAME_MAX || max_labels == 0)
 		return 0;
 	CG_LOOP(CG_NAME_MAX - 1, cg_match_step, &m);
-	return m.found;
+	return m.found > 0;
 }
 
 #endif /* CG_SUFFIX_LOOKUP */
