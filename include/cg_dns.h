@@ -98,49 +98,81 @@ static __always_inline __u16 cg_be16(const __u8 *b, __u32 off)
 	} while (0)
 #endif
 
+/*
+ * A name's walk. Where it is in the message, in the label and in the text
+ * is kept in the name being written (Q->pad, Q->len), not here: the
+ * verifier tracks the values of this state on the stack, so each label
+ * length would make a state of its own at the next step (and their
+ * combinations many), but it tracks no values in other memory.
+ */
 struct cg_dns_parse {
 	const __u8 *msg; /* CG_DNS_BUF bytes */
 	struct cg_dns_query *q;
 	__u32 len;  /* valid bytes of msg */
-	__u32 pos;  /* next byte to read */
 	__u32 end;  /* first byte after the name in the question */
-	__u32 wire; /* wire length of the name so far */
-	__u32 out;  /* text bytes written */
-	__u32 rem;  /* bytes left in the current label */
 	__u32 ptrs;
 	int err;
 };
 
-/* One wire byte (or one pointer) of the name. Returns 1 when done. */
+#define CG_DNS_WALK_POS(q) ((q)->pad[0])  /* next byte to read */
+#define CG_DNS_WALK_WIRE(q) ((q)->pad[1]) /* wire length so far */
+#define CG_DNS_WALK_REM(q) ((q)->pad[2])  /* bytes left in the label */
+
+/*
+ * Bytes of a label copied in one step: a step costs a call and a reload of
+ * this state, so most labels take one or two instead of one per byte (the
+ * parse was half of a query's cost in cg_egress), while the verifier walks
+ * an inner loop of only this many.
+ */
+#define CG_DNS_CHUNK 8
+
+/*
+ * One step of the name: a label's length byte, a pointer, or up to
+ * CG_DNS_CHUNK bytes of a label. Returns 1 when done. The checks, and the
+ * order their errors come in, are those of a walk byte by byte.
+ */
 static long cg_dns_name_step(__u32 i, void *ctx)
 {
 	struct cg_dns_parse *st = ctx;
 	struct cg_dns_query *q = st->q;
 	const __u8 *msg = st->msg;
-	__u32 pos = st->pos;
+	__u32 pos = CG_DNS_WALK_POS(q), rem = CG_DNS_WALK_REM(q);
+	__u32 out = q->len, wire;
+	__u64 h = q->hash;
 	__u8 b;
 
 	(void)i;
 	if (pos >= st->len || pos >= CG_DNS_BUF)
 		goto short_msg;
-	b = msg[pos & CG_DNS_MASK];
-	if (st->rem) {
-		/* A byte of the current label. */
-		if (b == '.' || b == 0) {
-			st->err = CG_DNS_EBYTE;
-			return 1;
-		}
-		if (b >= 'A' && b <= 'Z')
-			b += 'a' - 'A';
-		if (st->out >= CG_NAME_MAX - 1)
+	if (rem) {
+		/* Bytes of the current label. */
+		__u32 n = rem < CG_DNS_CHUNK ? rem : CG_DNS_CHUNK, k;
+
+		/* The wire length bounds the text (< 255 here): checked all the same. */
+		if (out + n > CG_NAME_MAX - 1)
 			goto too_long;
-		q->name[st->out & CG_NAME_MASK] = (char)b;
-		q->hash = cg_fnv_step(q->hash, b);
-		st->out++;
-		st->rem--;
-		st->pos = pos + 1;
+		for (k = 0; k < CG_DNS_CHUNK; k++) {
+			if (k >= n)
+				break;
+			if (pos + k >= st->len)
+				goto short_msg;
+			b = msg[(pos + k) & CG_DNS_MASK];
+			if (b == '.' || b == 0) {
+				st->err = CG_DNS_EBYTE;
+				return 1;
+			}
+			if (b >= 'A' && b <= 'Z')
+				b += 'a' - 'A';
+			q->name[(out + k) & CG_NAME_MASK] = (char)b;
+			h = cg_fnv_step(h, b);
+		}
+		q->hash = h;
+		q->len = (__u16)(out + n);
+		CG_DNS_WALK_REM(q) = (__u16)(rem - n);
+		CG_DNS_WALK_POS(q) = (__u16)(pos + n);
 		return 0;
 	}
+	b = msg[pos & CG_DNS_MASK];
 	if ((b & 0xc0) == 0xc0) {
 		__u32 to;
 
@@ -154,37 +186,35 @@ static long cg_dns_name_step(__u32 i, void *ctx)
 			st->err = CG_DNS_EPTR;
 			return 1;
 		}
-		st->pos = to;
+		CG_DNS_WALK_POS(q) = (__u16)to;
 		return 0;
 	}
 	if (b & 0xc0) {
 		st->err = CG_DNS_ELABEL;
 		return 1;
 	}
+	wire = CG_DNS_WALK_WIRE(q) + 1 + b;
+	if (wire > 255)
+		goto too_long;
 	if (b == 0) {
 		/* The root label ends the name. */
 		if (!st->end)
 			st->end = pos + 1;
-		if (++st->wire > 255)
-			goto too_long;
-		q->name[st->out & CG_NAME_MASK] = 0;
-		q->len = (__u16)st->out;
+		q->name[out & CG_NAME_MASK] = 0;
 		st->err = CG_DNS_OK;
 		return 1;
 	}
-	st->wire += 1 + b;
-	if (st->wire > 255)
-		goto too_long;
-	if (st->out) {
-		if (st->out >= CG_NAME_MAX - 1)
+	CG_DNS_WALK_WIRE(q) = (__u16)wire;
+	if (out) {
+		if (out >= CG_NAME_MAX - 1)
 			goto too_long;
-		q->name[st->out & CG_NAME_MASK] = '.';
-		q->hash = cg_fnv_step(q->hash, '.');
-		st->out++;
+		q->name[out & CG_NAME_MASK] = '.';
+		q->hash = cg_fnv_step(h, '.');
+		q->len = (__u16)(out + 1);
 	}
 	q->labels++;
-	st->rem = b;
-	st->pos = pos + 1;
+	CG_DNS_WALK_REM(q) = b;
+	CG_DNS_WALK_POS(q) = (__u16)(pos + 1);
 	return 0;
 short_msg:
 	st->err = CG_DNS_ESHORT;
@@ -226,7 +256,6 @@ CG_DNS_SUBPROG int cg_dns_name_at(const struct cg_dns_msg *m, __u32 len,
 {
 	struct cg_dns_parse st = {
 		.len = len > CG_DNS_BUF ? CG_DNS_BUF : len,
-		.pos = pos,
 		.err = CG_DNS_ETOOLONG, /* if the steps run out */
 	};
 
@@ -238,12 +267,21 @@ CG_DNS_SUBPROG int cg_dns_name_at(const struct cg_dns_msg *m, __u32 len,
 	out->labels = 0;
 	out->hash = CG_FNV_OFFSET;
 	out->name[0] = 0;
+	CG_DNS_WALK_POS(out) = (__u16)pos;
+	CG_DNS_WALK_WIRE(out) = 0;
+	CG_DNS_WALK_REM(out) = 0;
 	if (pos < CG_DNS_HDR || pos >= st.len)
 		return CG_DNS_ESHORT;
 	CG_LOOP(CG_DNS_MAX_STEPS, cg_dns_name_step, &st);
-	if (st.err == CG_DNS_OK)
-		*end = st.end;
-	return st.err;
+	CG_DNS_WALK_POS(out) = 0;
+	CG_DNS_WALK_WIRE(out) = 0;
+	CG_DNS_WALK_REM(out) = 0;
+	if (st.err != CG_DNS_OK) {
+		out->len = 0;
+		return st.err;
+	}
+	*end = st.end;
+	return CG_DNS_OK;
 }
 
 /* The same for MSG, which must be CG_DNS_BUF bytes long. */
