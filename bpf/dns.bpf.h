@@ -245,8 +245,9 @@ __attribute__((noinline)) int cg_on_query(struct __sk_buff *skb, __u32 n,
 	struct cg_scratch *sc;
 	struct cg_pending *pq;
 	struct cg_owner *o;
-	__u32 zero = 0, i;
+	__u32 zero = 0, i, scope;
 	int found = 0;
+	__u64 now;
 
 	sc = bpf_map_lookup_elem(&scratch, &zero);
 	if (!skb || !sc || !p)
@@ -290,12 +291,17 @@ __attribute__((noinline)) int cg_on_query(struct __sk_buff *skb, __u32 n,
 	pq->port = (__u16)port;
 	pq->used = 1;
 
-	sc->t.ktime = bpf_ktime_get_ns();
+	now = bpf_ktime_get_ns();
+	scope = p->taint_scope == CG_SCOPE_CGROUP ? CG_SCOPE_CGROUP :
+						    CG_SCOPE_PROCESS;
+	/* Tainted already: its taint lives on, no record to build. */
+	if (cg_taint_refresh(p, o, scope, now))
+		return 0;
+	sc->t.ktime = now;
 	sc->t.pid = o->pid;
 	sc->t.qtype = sc->q.qtype;
 	sc->t.via = CG_VIA_DNS;
-	sc->t.scope = p->taint_scope == CG_SCOPE_CGROUP ? CG_SCOPE_CGROUP :
-							  CG_SCOPE_PROCESS;
+	sc->t.scope = scope;
 	__builtin_memcpy(sc->t.name, sc->q.name, sizeof(sc->t.name));
 	cg_taint_and_report(p, o, &sc->t);
 	return 0;
