@@ -55,7 +55,7 @@ struct cg_dns_query {
 	__u16 qclass;
 	__u16 len;    /* text length, no NUL; 0 = the root */
 	__u16 labels;
-	__u16 pad[3];
+	__u16 pad[3]; /* a name's walk while it reads (cg_dns_name_at()), then 0 */
 	char name[CG_NAME_MAX]; /* lowercase, dotted, no trailing dot */
 };
 
