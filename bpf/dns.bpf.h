@@ -26,20 +26,27 @@ static __always_inline int cg_reserved_lookup(void *ctx, __u64 h,
 					      const struct cg_dns_query *q,
 					      __u32 off)
 {
-	struct cg_suffix *s = bpf_map_lookup_elem(&reserved, &h);
+	const struct cg_policy *p = ctx;
+	struct cg_suffix *s;
+	int f = p ? cg_suffix_filter_says(p, h) : 1;
 
+	/* Most names stop at their first or second label: no lookup. */
+	if (f <= 0)
+		return f;
+	s = bpf_map_lookup_elem(&reserved, &h);
 	return s && cg_suffix_equal(q, off, s->name, s->len);
 }
 
 /*
  * Is Q reserved? cg_name_reserved() as a global function: the verifier
  * checks it once for all its callers (queries, CNAME targets, libc lookups)
- * instead of at each call site.
+ * instead of at each call site. The policy's suffix filters spare most
+ * names the lookups.
  */
 __attribute__((noinline)) int cg_reserved_name(const struct cg_dns_query *q,
 					       __u32 max_labels)
 {
-	return q ? cg_name_reserved(NULL, q, max_labels) : 0;
+	return q ? cg_name_reserved(cg_policy(), q, max_labels) : 0;
 }
 
 /* Headers further into a packet than this are read by the helper. */
@@ -222,28 +229,55 @@ static __always_inline struct cg_owner *cg_skb_owner(struct __sk_buff *skb)
 }
 
 /*
- * A whole query in SC->msg (N bytes) sent on SKB's socket to a server's PORT:
- * a reserved name taints the socket's owner and is remembered until its
+ * A whole query, N bytes in the per-CPU scratch's msg, sent on SKB's socket
+ * to a server's PORT: a reserved name in any of its questions (the first
+ * CG_DNS_QD_MAX) taints the socket's owner and is remembered until its
  * answer comes. A global function: verified once, not at every caller (UDP,
- * and each message of a TCP stream).
+ * and each message of a TCP stream). It looks the scratch up itself rather
+ * than take a pointer to it: a pointer argument of a global function is
+ * plain memory to the verifier, which 6.1 refuses as a map helper's key or
+ * value, and the taint below goes into a map straight from the scratch.
  */
-__attribute__((noinline)) int cg_on_query(struct __sk_buff *skb,
-					  struct cg_scratch *sc, __u32 n,
+__attribute__((noinline)) int cg_on_query(struct __sk_buff *skb, __u32 n,
 					  __u32 port)
 {
 	struct cg_policy *p = cg_policy();
+	struct cg_dns_qwalk w = {};
+	struct cg_scratch *sc;
 	struct cg_pending *pq;
 	struct cg_owner *o;
+	__u32 zero = 0, i, scope;
+	int found = 0;
+	__u64 now;
 
+	sc = bpf_map_lookup_elem(&scratch, &zero);
 	if (!skb || !sc || !p)
 		return 0;
-	if (cg_dns_parse_query(sc->msg, n, &sc->q) != CG_DNS_OK) {
+	if (n > CG_DNS_BUF - 1)
+		n = CG_DNS_BUF - 1;
+	if (cg_dns_query_begin(sc->msg, n, &w) != CG_DNS_OK) {
 		cg_count(CG_STAT_DNS_MALFORMED);
 		return 0;
 	}
-	cg_count(CG_STAT_DNS_QUERIES);
-	if (!cg_reserved_name(&sc->q, p->suffix_labels))
+	for (i = 0; i < CG_DNS_QD_MAX; i++) {
+		if (i >= w.qd)
+			break;
+		if (cg_dns_query_next(sc->msg, n, &w, &sc->q) != CG_DNS_OK) {
+			cg_count(CG_STAT_DNS_MALFORMED);
+			return 0;
+		}
+		if (i == 0)
+			cg_count(CG_STAT_DNS_QUERIES);
+		if (cg_reserved_name(&sc->q, p->suffix_labels)) {
+			found = 1;
+			break;
+		}
+	}
+	if (!found) {
+		if (w.qd > CG_DNS_QD_MAX)
+			cg_count(CG_STAT_DNS_QD_UNREAD);
 		return cg_derived_query(skb, sc->q.hash, sc->q.id, port);
+	}
 	cg_count(CG_STAT_DNS_RESERVED);
 
 	o = cg_skb_owner(skb);
@@ -258,12 +292,17 @@ __attribute__((noinline)) int cg_on_query(struct __sk_buff *skb,
 	pq->port = (__u16)port;
 	pq->used = 1;
 
-	sc->t.ktime = bpf_ktime_get_ns();
+	now = bpf_ktime_get_ns();
+	scope = p->taint_scope == CG_SCOPE_CGROUP ? CG_SCOPE_CGROUP :
+						    CG_SCOPE_PROCESS;
+	/* Tainted already: its taint lives on, no record to build. */
+	if (cg_taint_refresh(p, o, scope, now))
+		return 0;
+	sc->t.ktime = now;
 	sc->t.pid = o->pid;
 	sc->t.qtype = sc->q.qtype;
 	sc->t.via = CG_VIA_DNS;
-	sc->t.scope = p->taint_scope == CG_SCOPE_CGROUP ? CG_SCOPE_CGROUP :
-							  CG_SCOPE_PROCESS;
+	sc->t.scope = scope;
 	__builtin_memcpy(sc->t.name, sc->q.name, sizeof(sc->t.name));
 	cg_taint_and_report(p, o, &sc->t);
 	return 0;

@@ -73,7 +73,7 @@ static __always_inline void cg_stream_message(struct cg_stream_ctx *c)
 	if (bpf_probe_read_kernel(c->sc->msg, n, st->buf))
 		return;
 	if (!c->ingress)
-		cg_on_query(c->skb, c->sc, n, c->port);
+		cg_on_query(c->skb, n, c->port);
 	else if (c->o)
 		cg_on_answer(c->skb, n, c->port);
 }
@@ -229,7 +229,7 @@ static __always_inline void cg_dns_egress(struct __sk_buff *skb)
 	}
 	sc = cg_dns_copy(skb, &li, &n);
 	if (sc)
-		cg_on_query(skb, sc, n, li.port);
+		cg_on_query(skb, n, li.port);
 }
 
 static __always_inline void cg_dns_ingress(struct __sk_buff *skb)

@@ -52,6 +52,29 @@ cg_taint_current(const struct cg_policy *p, const struct cg_dest_index *ix,
 }
 
 /*
+ * Extend the live taint of the owner O (SCOPE: where it would be) to NOW,
+ * if it has one: 1 then, 0 when it has none. A tainted process's further
+ * reserved lookups end here, before a taint record is built for them.
+ */
+static __always_inline int cg_taint_refresh(const struct cg_policy *p,
+					    const struct cg_owner *o,
+					    __u32 scope, __u64 now)
+{
+	struct cg_taint *old;
+	__u64 cgid = o->cgroup_id;
+	__u32 tgid = o->pid;
+
+	old = scope == CG_SCOPE_CGROUP ?
+		      bpf_map_lookup_elem(&cgroup_taints, &cgid) :
+		      bpf_map_lookup_elem(&taints, &tgid);
+	old = cg_taint_live(p, old, now);
+	if (!old)
+		return 0;
+	old->last = now;
+	return 1;
+}
+
+/*
  * Record T (t->scope says where) for the owner O of a socket. Returns 1
  * when it was not tainted before (the caller writes a taint event), 0 when
  * an existing taint was refreshed, -1 when the map is full (counted).

@@ -26,6 +26,13 @@
 #define CG_DNS_MAX_PTRS 16
 /* One iteration per wire byte of the name plus one per pointer. */
 #define CG_DNS_MAX_STEPS (255 + CG_DNS_MAX_PTRS + 1)
+/*
+ * Questions of one query read and judged. Servers answer one (BIND and
+ * Unbound refuse more with FORMERR), but a client may send more, and a
+ * reserved name second must taint as surely as one first. Past this many
+ * the rest are not read: counted (CG_STAT_DNS_QD_UNREAD).
+ */
+#define CG_DNS_QD_MAX 8
 
 #define CG_NAME_MASK (CG_NAME_MAX - 1)
 
@@ -33,7 +40,7 @@ enum cg_dns_err {
 	CG_DNS_OK = 0,
 	CG_DNS_ESHORT = -1,    /* message ends inside the header or question */
 	CG_DNS_ENOTQUERY = -2, /* QR set or opcode not QUERY */
-	CG_DNS_EQDCOUNT = -3,  /* QDCOUNT != 1 */
+	CG_DNS_EQDCOUNT = -3,  /* QDCOUNT 0 (a query), != 1 (an answer) */
 	CG_DNS_ELABEL = -4,    /* reserved label type (0x40/0x80) */
 	CG_DNS_ETOOLONG = -5,  /* name over 255 wire bytes */
 	CG_DNS_EPTR = -6,      /* pointer outside the message, or too many */
@@ -48,7 +55,7 @@ struct cg_dns_query {
 	__u16 qclass;
 	__u16 len;    /* text length, no NUL; 0 = the root */
 	__u16 labels;
-	__u16 pad[3];
+	__u16 pad[3]; /* a name's walk while it reads (cg_dns_name_at()), then 0 */
 	char name[CG_NAME_MAX]; /* lowercase, dotted, no trailing dot */
 };
 
@@ -91,49 +98,81 @@ static __always_inline __u16 cg_be16(const __u8 *b, __u32 off)
 	} while (0)
 #endif
 
+/*
+ * A name's walk. Where it is in the message, in the label and in the text
+ * is kept in the name being written (Q->pad, Q->len), not here: the
+ * verifier tracks the values of this state on the stack, so each label
+ * length would make a state of its own at the next step (and their
+ * combinations many), but it tracks no values in other memory.
+ */
 struct cg_dns_parse {
 	const __u8 *msg; /* CG_DNS_BUF bytes */
 	struct cg_dns_query *q;
 	__u32 len;  /* valid bytes of msg */
-	__u32 pos;  /* next byte to read */
 	__u32 end;  /* first byte after the name in the question */
-	__u32 wire; /* wire length of the name so far */
-	__u32 out;  /* text bytes written */
-	__u32 rem;  /* bytes left in the current label */
 	__u32 ptrs;
 	int err;
 };
 
-/* One wire byte (or one pointer) of the name. Returns 1 when done. */
+#define CG_DNS_WALK_POS(q) ((q)->pad[0])  /* next byte to read */
+#define CG_DNS_WALK_WIRE(q) ((q)->pad[1]) /* wire length so far */
+#define CG_DNS_WALK_REM(q) ((q)->pad[2])  /* bytes left in the label */
+
+/*
+ * Bytes of a label copied in one step: a step costs a call and a reload of
+ * this state, so most labels take one or two instead of one per byte (the
+ * parse was half of a query's cost in cg_egress), while the verifier walks
+ * an inner loop of only this many.
+ */
+#define CG_DNS_CHUNK 8
+
+/*
+ * One step of the name: a label's length byte, a pointer, or up to
+ * CG_DNS_CHUNK bytes of a label. Returns 1 when done. The checks, and the
+ * order their errors come in, are those of a walk byte by byte.
+ */
 static long cg_dns_name_step(__u32 i, void *ctx)
 {
 	struct cg_dns_parse *st = ctx;
 	struct cg_dns_query *q = st->q;
 	const __u8 *msg = st->msg;
-	__u32 pos = st->pos;
+	__u32 pos = CG_DNS_WALK_POS(q), rem = CG_DNS_WALK_REM(q);
+	__u32 out = q->len, wire;
+	__u64 h = q->hash;
 	__u8 b;
 
 	(void)i;
 	if (pos >= st->len || pos >= CG_DNS_BUF)
 		goto short_msg;
-	b = msg[pos & CG_DNS_MASK];
-	if (st->rem) {
-		/* A byte of the current label. */
-		if (b == '.' || b == 0) {
-			st->err = CG_DNS_EBYTE;
-			return 1;
-		}
-		if (b >= 'A' && b <= 'Z')
-			b += 'a' - 'A';
-		if (st->out >= CG_NAME_MAX - 1)
+	if (rem) {
+		/* Bytes of the current label. */
+		__u32 n = rem < CG_DNS_CHUNK ? rem : CG_DNS_CHUNK, k;
+
+		/* The wire length bounds the text (< 255 here): checked all the same. */
+		if (out + n > CG_NAME_MAX - 1)
 			goto too_long;
-		q->name[st->out & CG_NAME_MASK] = (char)b;
-		q->hash = cg_fnv_step(q->hash, b);
-		st->out++;
-		st->rem--;
-		st->pos = pos + 1;
+		for (k = 0; k < CG_DNS_CHUNK; k++) {
+			if (k >= n)
+				break;
+			if (pos + k >= st->len)
+				goto short_msg;
+			b = msg[(pos + k) & CG_DNS_MASK];
+			if (b == '.' || b == 0) {
+				st->err = CG_DNS_EBYTE;
+				return 1;
+			}
+			if (b >= 'A' && b <= 'Z')
+				b += 'a' - 'A';
+			q->name[(out + k) & CG_NAME_MASK] = (char)b;
+			h = cg_fnv_step(h, b);
+		}
+		q->hash = h;
+		q->len = (__u16)(out + n);
+		CG_DNS_WALK_REM(q) = (__u16)(rem - n);
+		CG_DNS_WALK_POS(q) = (__u16)(pos + n);
 		return 0;
 	}
+	b = msg[pos & CG_DNS_MASK];
 	if ((b & 0xc0) == 0xc0) {
 		__u32 to;
 
@@ -147,37 +186,35 @@ static long cg_dns_name_step(__u32 i, void *ctx)
 			st->err = CG_DNS_EPTR;
 			return 1;
 		}
-		st->pos = to;
+		CG_DNS_WALK_POS(q) = (__u16)to;
 		return 0;
 	}
 	if (b & 0xc0) {
 		st->err = CG_DNS_ELABEL;
 		return 1;
 	}
+	wire = CG_DNS_WALK_WIRE(q) + 1 + b;
+	if (wire > 255)
+		goto too_long;
 	if (b == 0) {
 		/* The root label ends the name. */
 		if (!st->end)
 			st->end = pos + 1;
-		if (++st->wire > 255)
-			goto too_long;
-		q->name[st->out & CG_NAME_MASK] = 0;
-		q->len = (__u16)st->out;
+		q->name[out & CG_NAME_MASK] = 0;
 		st->err = CG_DNS_OK;
 		return 1;
 	}
-	st->wire += 1 + b;
-	if (st->wire > 255)
-		goto too_long;
-	if (st->out) {
-		if (st->out >= CG_NAME_MAX - 1)
+	CG_DNS_WALK_WIRE(q) = (__u16)wire;
+	if (out) {
+		if (out >= CG_NAME_MAX - 1)
 			goto too_long;
-		q->name[st->out & CG_NAME_MASK] = '.';
-		q->hash = cg_fnv_step(q->hash, '.');
-		st->out++;
+		q->name[out & CG_NAME_MASK] = '.';
+		q->hash = cg_fnv_step(h, '.');
+		q->len = (__u16)(out + 1);
 	}
 	q->labels++;
-	st->rem = b;
-	st->pos = pos + 1;
+	CG_DNS_WALK_REM(q) = b;
+	CG_DNS_WALK_POS(q) = (__u16)(pos + 1);
 	return 0;
 short_msg:
 	st->err = CG_DNS_ESHORT;
@@ -219,7 +256,6 @@ CG_DNS_SUBPROG int cg_dns_name_at(const struct cg_dns_msg *m, __u32 len,
 {
 	struct cg_dns_parse st = {
 		.len = len > CG_DNS_BUF ? CG_DNS_BUF : len,
-		.pos = pos,
 		.err = CG_DNS_ETOOLONG, /* if the steps run out */
 	};
 
@@ -231,12 +267,21 @@ CG_DNS_SUBPROG int cg_dns_name_at(const struct cg_dns_msg *m, __u32 len,
 	out->labels = 0;
 	out->hash = CG_FNV_OFFSET;
 	out->name[0] = 0;
+	CG_DNS_WALK_POS(out) = (__u16)pos;
+	CG_DNS_WALK_WIRE(out) = 0;
+	CG_DNS_WALK_REM(out) = 0;
 	if (pos < CG_DNS_HDR || pos >= st.len)
 		return CG_DNS_ESHORT;
 	CG_LOOP(CG_DNS_MAX_STEPS, cg_dns_name_step, &st);
-	if (st.err == CG_DNS_OK)
-		*end = st.end;
-	return st.err;
+	CG_DNS_WALK_POS(out) = 0;
+	CG_DNS_WALK_WIRE(out) = 0;
+	CG_DNS_WALK_REM(out) = 0;
+	if (st.err != CG_DNS_OK) {
+		out->len = 0;
+		return st.err;
+	}
+	*end = st.end;
+	return CG_DNS_OK;
 }
 
 /* The same for MSG, which must be CG_DNS_BUF bytes long. */
@@ -248,35 +293,134 @@ static __always_inline int cg_dns_read_name(const __u8 *msg, __u32 len,
 			      end);
 }
 
+/* Where a query's questions stand: cg_dns_query_begin(), _next(). */
+struct cg_dns_qwalk {
+	__u32 pos; /* the next question */
+	__u16 qd;  /* QDCOUNT */
+	__u16 id;
+};
+
 /*
- * Parse the question of the query message MSG (LEN valid bytes; MSG itself
- * must be CG_DNS_BUF bytes long) into Q. Returns CG_DNS_OK or a negative enum
- * cg_dns_err; Q->name is lowercase and dotted.
+ * The header of the query message MSG (LEN valid bytes; MSG itself must be
+ * CG_DNS_BUF bytes long) into W. Returns CG_DNS_OK, or CG_DNS_ESHORT,
+ * CG_DNS_ENOTQUERY, or CG_DNS_EQDCOUNT for a query with no question.
  */
-static __always_inline int cg_dns_parse_query(const __u8 *msg, __u32 len,
-					      struct cg_dns_query *q)
+static __always_inline int cg_dns_query_begin(const __u8 *msg, __u32 len,
+					      struct cg_dns_qwalk *w)
+{
+	w->pos = CG_DNS_HDR;
+	w->qd = 0;
+	w->id = 0;
+	if (len < CG_DNS_HDR)
+		return CG_DNS_ESHORT;
+	/* QR=0, opcode=0 (QUERY); other bits (RD, AD, CD, ...) are free. */
+	if (msg[2] & 0xf8)
+		return CG_DNS_ENOTQUERY;
+	w->id = cg_be16(msg, 0);
+	w->qd = cg_be16(msg, 4);
+	return w->qd ? CG_DNS_OK : CG_DNS_EQDCOUNT;
+}
+
+/*
+ * The question at W->pos into Q (its name, type, class and the query's id),
+ * and W->pos past it. Returns CG_DNS_OK or a negative enum cg_dns_err.
+ */
+static __always_inline int cg_dns_query_next(const __u8 *msg, __u32 len,
+					     struct cg_dns_qwalk *w,
+					     struct cg_dns_query *q)
 {
 	__u32 end = 0;
 	int err;
 
 	if (len > CG_DNS_BUF)
 		len = CG_DNS_BUF;
-	if (len < CG_DNS_HDR)
-		return CG_DNS_ESHORT;
-	q->id = cg_be16(msg, 0);
-	/* QR=0, opcode=0 (QUERY); other bits (RD, AD, CD, ...) are free. */
-	if (msg[2] & 0xf8)
-		return CG_DNS_ENOTQUERY;
-	if (cg_be16(msg, 4) != 1)
-		return CG_DNS_EQDCOUNT;
-	err = cg_dns_read_name(msg, len, CG_DNS_HDR, q, &end);
+	err = cg_dns_read_name(msg, len, w->pos, q, &end);
 	if (err != CG_DNS_OK)
 		return err;
 	if (end + 4 > len)
 		return CG_DNS_ESHORT;
+	q->id = w->id;
 	q->qtype = cg_be16(msg, end);
 	q->qclass = cg_be16(msg, end + 2);
+	w->pos = end + 4;
 	return CG_DNS_OK;
+}
+
+/*
+ * Parse the first question of the query message MSG (LEN valid bytes; MSG
+ * itself must be CG_DNS_BUF bytes long) into Q. Returns CG_DNS_OK or a
+ * negative enum cg_dns_err; Q->name is lowercase and dotted. The others,
+ * if QDCOUNT says there are, follow with cg_dns_query_next().
+ */
+static __always_inline int cg_dns_parse_query(const __u8 *msg, __u32 len,
+					      struct cg_dns_query *q)
+{
+	struct cg_dns_qwalk w;
+	int err;
+
+	if (len > CG_DNS_BUF)
+		len = CG_DNS_BUF;
+	err = cg_dns_query_begin(msg, len, &w);
+	if (err != CG_DNS_OK)
+		return err;
+	return cg_dns_query_next(msg, len, &w, q);
+}
+
+/*
+ * The policy's suffix filters (struct cg_policy): which bit a suffix hash H
+ * sets in each. Different bits of the hash, so the two filters' false
+ * positives are independent.
+ */
+static __always_inline __u32 cg_suffix_part_bit(__u64 h)
+{
+	return (__u32)h & (CG_SUFFIX_FILTER_WORDS * 64 - 1);
+}
+
+static __always_inline __u32 cg_suffix_full_bit(__u64 h)
+{
+	return (__u32)(h >> 32) & (CG_SUFFIX_FILTER_WORDS * 64 - 1);
+}
+
+/* Put the reserved suffix S (LEN bytes, as matched) in P's filters. */
+static inline void cg_suffix_filter_add(struct cg_policy *p, const char *s,
+					__u32 len)
+{
+	__u64 h = CG_FNV_OFFSET;
+	__u32 b;
+
+	/* The hash of each suffix of S, from its right, as the walk makes it. */
+	for (__u32 i = len; i-- > 0;) {
+		h = cg_fnv_step(h, (__u8)s[i]);
+		if (i != 0 && s[i - 1] != '.')
+			continue;
+		b = cg_suffix_part_bit(h);
+		p->suffix_part[b / 64] |= 1ull << (b % 64);
+	}
+	b = cg_suffix_full_bit(h);
+	p->suffix_full[b / 64] |= 1ull << (b % 64);
+	p->suffix_filter = 1;
+}
+
+/*
+ * What P's filters say of the suffix whose hash is H, met walking a name
+ * from its right: -1 neither it nor any longer suffix of the name can be
+ * reserved (stop), 0 it is not reserved but a longer one may be (walk on
+ * without a lookup), 1 it may be (look it up).
+ */
+static __always_inline int cg_suffix_filter_says(const struct cg_policy *p,
+						 __u64 h)
+{
+	__u32 b;
+
+	if (!p->suffix_filter)
+		return 1;
+	b = cg_suffix_part_bit(h);
+	if (!((p->suffix_part[(b / 64) & (CG_SUFFIX_FILTER_WORDS - 1)] >>
+	       (b % 64)) & 1))
+		return -1;
+	b = cg_suffix_full_bit(h);
+	return (int)((p->suffix_full[(b / 64) & (CG_SUFFIX_FILTER_WORDS - 1)] >>
+		      (b % 64)) & 1);
 }
 
 /*
@@ -618,7 +762,9 @@ static __always_inline int cg_suffix_equal(const struct cg_dns_query *q,
  * name of a function
  *	int lookup(void *ctx, __u64 h, const struct cg_dns_query *q, __u32 off)
  * saying whether the suffix Q->name[OFF..Q->len) with hash H is reserved (a
- * hash match must still compare the bytes, see cg_suffix_equal()).
+ * hash match must still compare the bytes, see cg_suffix_equal()): 1, or 0,
+ * or -1 when no longer suffix of the name can be reserved either (the walk
+ * stops there).
  */
 #ifdef CG_SUFFIX_LOOKUP
 struct cg_match {
@@ -643,10 +789,9 @@ static long cg_match_step(__u32 i, void *ctx)
 	m->h = cg_fnv_step(m->h, (__u8)q->name[at & CG_NAME_MASK]);
 	if (at != 0 && q->name[(at - 1) & CG_NAME_MASK] != '.')
 		return 0;
-	if (CG_SUFFIX_LOOKUP(m->ctx, m->h, q, at)) {
-		m->found = 1;
+	m->found = CG_SUFFIX_LOOKUP(m->ctx, m->h, q, at);
+	if (m->found)
 		return 1;
-	}
 	return ++m->seen >= m->max_labels;
 }
 
@@ -668,7 +813,7 @@ static __always_inline int cg_name_reserved(void *ctx,
 	if (q->len == 0 || q->len >= CG_NAME_MAX || max_labels == 0)
 		return 0;
 	CG_LOOP(CG_NAME_MAX - 1, cg_match_step, &m);
-	return m.found;
+	return m.found > 0;
 }
 
 #endif /* CG_SUFFIX_LOOKUP */

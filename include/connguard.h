@@ -15,7 +15,7 @@
  * Bump when any layout below changes: pins left by another build are refused
  * instead of being half-used.
  */
-#define CG_ABI_VERSION 11
+#define CG_ABI_VERSION 12
 
 #define CG_NAME_MAX 256 /* DNS name, text form, NUL included (RFC 1035: 253) */
 #define CG_COMM_LEN 16
@@ -131,7 +131,9 @@ enum cg_scope {
 	X(BOUND_RECORDS, "learn_bound_records",                               \
 	  "Answers with more records than the parser walks.")                 \
 	X(BOUND_MESSAGE, "learn_bound_message",                               \
-	  "Answers longer than the buffer they are read into.")
+	  "Answers longer than the buffer they are read into.")                 \
+	X(DNS_QD_UNREAD, "dns_questions_unread",                              \
+	  "DNS queries with more questions than are read (8): the rest not judged.")
 
 /* Index into the per-CPU `stats` array. */
 #define CG_STAT_ENUM_(name, key, help) CG_STAT_##name,
@@ -154,12 +156,14 @@ enum cg_stat {
 #define CG_PORT_GUARDED 0x1
 #define CG_PORT_DNS 0x2
 
+#define CG_SUFFIX_FILTER_WORDS 32 /* 2048 bits per filter */
+
 /* Single entry of the `policy` array map; written whole by the daemon. */
 struct cg_policy {
 	__u32 mode;	     /* enum cg_mode */
 	__u32 suffix_labels; /* most labels in any reserved suffix */
 	__u32 taint_scope;   /* enum cg_scope */
-	__u32 pad;
+	__u32 suffix_filter; /* 1: suffix_part and suffix_full are filled */
 	__u64 taint_ttl_ns; /* 0 = until the process exits */
 	__u32 learn_ttl_min; /* seconds */
 	__u32 learn_ttl_max;
@@ -171,6 +175,15 @@ struct cg_policy {
 	 */
 	__u64 port_bits_any;
 	__u64 port_bits_dns;
+	/*
+	 * Bloom filters over the reserved suffixes' hashes (cg_suffix_hash()):
+	 * `full` of the suffixes, `part` of them and every suffix of theirs
+	 * at a label boundary ("com" and "example.com" of "example.com").
+	 * A name's walk from its right stops at the first suffix not in
+	 * `part` and looks up only those in `full` (include/cg_name.h).
+	 */
+	__u64 suffix_part[CG_SUFFIX_FILTER_WORDS];
+	__u64 suffix_full[CG_SUFFIX_FILTER_WORDS];
 	/*
 	 * The guarded and the DNS ports: bit port % 64 of entry port / 64,
 	 * both words of a port side by side. Bitmaps, not a byte per port:

@@ -411,7 +411,8 @@ static int sync_family(const struct cg_maps *m, struct cg_dest_index *ix,
 	return err;
 }
 static int sync_reserved(int fd, int fresh, const struct cg_config *c,
-			 uint32_t *labels, char *why, size_t why_len)
+			 struct cg_policy *p, uint32_t *labels, char *why,
+			 size_t why_len)
 {
 	size_t nb = c->builtin ? cg_builtin_reserved_n : 0;
 	size_t total = nb + c->reserved.n, n = 0;
@@ -435,6 +436,7 @@ static int sync_reserved(int fd, int fresh, const struct cg_config *c,
 			continue;
 		memcpy(suf.name, s, len);
 		h = cg_suffix_hash(s, (uint32_t)len);
+		cg_suffix_filter_add(p, s, (uint32_t)len);
 		memcpy(v[n].k, &h, sizeof(h));
 		memcpy(v[n].v, &suf, sizeof(suf));
 		n++;
@@ -468,7 +470,7 @@ int cg_policy_apply(const struct cg_maps *m, const struct cg_config *c,
 	/* Suffixes and destinations first: the policy entry that arms the
 	 * ports comes last, so a guard never judges with half a policy.
 	 */
-	if (sync_reserved(m->reserved, m->fresh, c, &labels, why, why_len) ||
+	if (sync_reserved(m->reserved, m->fresh, c, p, &labels, why, why_len) ||
 	    sync_family(m, ix, AF_INET, c, hosts, why, why_len) ||
 	    sync_family(m, ix, AF_INET6, c, hosts, why, why_len))
 		goto out;

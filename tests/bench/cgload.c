@@ -11,6 +11,10 @@
  *                 --port 0: to its own listener on A, with accept()
  *   cgload dns    --addr A --port P --n N --name NAME
  *                 query/answer round trips on one connected UDP socket
+ *   cgload dnssend --addr A --port P --n N --name NAME
+ *                 queries sent on one connected UDP socket to a socket of
+ *                 its own bound at A:P (a local address), drained every 32
+ *                 sends: the cost of sending a query, no answer
  *   cgload events --addr A --port P --rate R --seconds S
  *                 connect() of one UDP socket, R per second (0: flat out)
  *
@@ -340,6 +344,62 @@ static int run_dns(const struct opts *o, struct result *r)
 	return 0;
 }
 
+/* Read what SINK holds, without waiting. */
+static void drain(int sink)
+{
+	uint8_t a[1500];
+
+	while (recv(sink, a, sizeof(a), MSG_DONTWAIT) > 0)
+		;
+}
+
+/* Queries sent, no answer: to a sink of our own, drained every 32. */
+static int run_dnssend(const struct opts *o, struct result *r)
+{
+	struct target t;
+	uint8_t q[512];
+	long warm = o->n / 10;
+	uint64_t t0 = 0;
+	int fd, sink, one = 1;
+
+	if (parse_addr(o->addr, o->port, &t))
+		return -1;
+	sink = socket(t.family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (sink < 0 ||
+	    setsockopt(sink, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	    bind(sink, (struct sockaddr *)&t.ss, t.len)) {
+		perror("cgload: dnssend sink");
+		return -1;
+	}
+	fd = socket(t.family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&t.ss, t.len)) {
+		perror("cgload: dnssend socket");
+		return -1;
+	}
+	for (long i = 0; i < warm + o->n; i++) {
+		size_t n = dns_query(q, sizeof(q), (uint16_t)i, o->name);
+		int e = 0;
+
+		if (i == warm)
+			t0 = now_ns();
+		if (send(fd, q, n, 0) != (ssize_t)n)
+			e = errno;
+		if ((i & 31) == 31)
+			drain(sink);
+		r->total++;
+		if (i >= warm) {
+			r->ops++;
+			if (e)
+				r->bad++;
+			r->last_err = e;
+		}
+	}
+	r->ns = now_ns() - t0;
+	close(fd);
+	close(sink);
+	return 0;
+}
+
 /*
  * connect() of one UDP socket (nothing is sent), paced in 1 ms slices to
  * RATE per second, or flat out when RATE is 0, for SECONDS.
@@ -387,7 +447,7 @@ static int run_events(const struct opts *o, struct result *r)
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: cgload udp|tcp|dns|events --addr A [--port P] [--n N] "
+		"usage: cgload udp|tcp|dns|dnssend|events --addr A [--port P] [--n N] "
 		"[--name NAME]\n"
 		"              [--rate R --seconds S] [--expect ERR] "
 		"[--taint NAME --dns ADDR]\n");
@@ -445,6 +505,8 @@ int main(int argc, char **argv)
 		rc = run_connects(&o, SOCK_STREAM, &r);
 	else if (!strcmp(o.mode, "dns") && o.name)
 		rc = run_dns(&o, &r);
+	else if (!strcmp(o.mode, "dnssend") && o.name)
+		rc = run_dnssend(&o, &r);
 	else if (!strcmp(o.mode, "events"))
 		rc = run_events(&o, &r);
 	else

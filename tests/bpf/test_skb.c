@@ -179,6 +179,17 @@ static size_t pl_qdcount_2(uint8_t *p)
 	return n + pkt_dns_qtail(p + n);
 }
 
+/* Two questions, only the second reserved. */
+static size_t pl_qdcount_2_second(uint8_t *p)
+{
+	size_t n = pkt_dns_hdr(p, 0x0100, 2);
+
+	n += pkt_wire_name("www.realcorp.net", p + n);
+	n += pkt_dns_qtail(p + n);
+	n += pkt_wire_name("foo.test", p + n);
+	return n + pkt_dns_qtail(p + n);
+}
+
 static size_t pl_response(uint8_t *p)
 {
 	size_t n = pkt_dns_hdr(p, 0x8180, 1);
@@ -267,7 +278,9 @@ static const struct fixture fixtures[] = {
 	{ "label_over_63_bytes_is_malformed", 6, 17, 53, pl_label_64, 0, 0,
 	  MALFORMED },
 	{ "qdcount_0_is_malformed", 4, 17, 53, pl_qdcount_0, 0, 0, MALFORMED },
-	{ "qdcount_2_is_malformed", 4, 17, 53, pl_qdcount_2, 0, 0, MALFORMED },
+	{ "qdcount_2_is_read_and_reserved", 4, 17, 53, pl_qdcount_2, 0, 0, RESERVED },
+	{ "qdcount_2_reserved_second_is_reserved", 4, 17, 53, pl_qdcount_2_second,
+	  0, 0, RESERVED },
 	{ "response_qr1_to_port_53_is_malformed", 4, 17, 53, pl_response, 0, 0,
 	  MALFORMED },
 	{ "dns_message_shorter_than_its_header_is_malformed", 4, 17, 53,
@@ -353,6 +366,7 @@ static int fill_maps(char *why, size_t len)
 		__u64 h = cg_suffix_hash(reserved[i], s.len);
 
 		memcpy(s.name, reserved[i], s.len);
+		cg_suffix_filter_add(pol, reserved[i], s.len);
 		err = bpf_map_update_elem(bpf_map__fd(skel->maps.reserved), &h,
 					  &s, BPF_NOEXIST);
 		if (err)

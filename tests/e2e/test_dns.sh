@@ -178,6 +178,61 @@ except OSError as e:
 [ "$out" = "connect EPERM" ] && ok "a question compressed forward to autodiscover.example.com taints -> EPERM" ||
 	not_ok "a forward-compressed reserved question taints" "got: $out"
 
+# --- a query of several questions: any reserved one taints (the guard reads
+# the first 8; the rest are counted in dns_questions_unread)
+PY_MULTI='
+import errno, os, socket, struct, sys
+ns, proto, names, mail = sys.argv[1], sys.argv[2], sys.argv[3].split(","), sys.argv[4]
+def name(n):
+    return b"".join(bytes([len(l)]) + l.encode() for l in n.split(".")) + b"\0"
+q = struct.pack(">HHHHHH", 0x4545, 0x0100, len(names), 0, 0, 0)
+q += b"".join(name(n) + struct.pack(">HH", 1, 1) for n in names)
+if proto == "udp":
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.sendto(q, (ns, 53))
+else:
+    s = socket.create_connection((ns, 53), timeout=5)
+    s.sendall(struct.pack(">H", len(q)) + q)
+    s.settimeout(2)
+    try:
+        s.recv(2)  # dnsmasq answers or closes; the query has left either way
+    except OSError:
+        pass
+s.close()
+c = socket.socket()
+c.settimeout(5)
+try:
+    c.connect((mail, 143))
+    print(os.getpid(), "connect OK")
+except OSError as e:
+    print(os.getpid(), "connect", errno.errorcode.get(e.errno, e.errno))
+'
+for proto in udp tcp; do
+	out=$(in_cg "$PY" -c "$PY_MULTI" "$DNS4" $proto www.realcorp.net,autodiscover.example.com "$MAIL4" 2>&1)
+	[ "${out#* }" = "connect EPERM" ] &&
+		ok "${proto^^}: a query of 2 questions, the reserved one second, taints -> EPERM" ||
+		not_ok "${proto^^}: the second question of a query taints" "got: $out"
+	ev_expect "${proto^^}: taint event names the second question" type=taint via=dns \
+		pid="${out%% *}" name=autodiscover.example.com
+done
+out=$(in_cg "$PY" -c "$PY_MULTI" "$DNS4" udp www.realcorp.net,mail.realcorp.net "$MAIL4" 2>&1)
+[ "${out#* }" = "connect OK" ] && ok "a query of 2 real names does not taint: :143 -> OK" ||
+	not_ok "a query of 2 real names does not taint" "got: $out"
+# 9 questions, the reserved one 9th: past the bound, not read, counted.
+nine=$(printf 'q%d.realcorp.net,' 1 2 3 4 5 6 7 8)autodiscover.example.com
+out=$(in_cg "$PY" -c "$PY_MULTI" "$DNS4" udp "$nine" "$MAIL4" 2>&1)
+[ "${out#* }" = "connect OK" ] && ok "a reserved 9th question is past the bound: not read, :143 -> OK" ||
+	not_ok "a reserved 9th question is not read" "got: $out"
+st=$("$CONNGUARD" status --pin-dir "$PIN_DIR" --json)
+$PY -c 'import json,sys; c=json.loads(sys.argv[1])["counters"]; assert c["dns_questions_unread"]==1, c' "$st" &&
+	ok "status counts the query with unread questions: dns_questions_unread 1" ||
+	not_ok "status counts dns_questions_unread" "$st"
+# 8 questions, the reserved one 8th: within the bound.
+eight=$(printf 'q%d.realcorp.net,' 1 2 3 4 5 6 7)autodiscover.example.com
+out=$(in_cg "$PY" -c "$PY_MULTI" "$DNS4" udp "$eight" "$MAIL4" 2>&1)
+[ "${out#* }" = "connect EPERM" ] && ok "a reserved 8th question taints -> EPERM" ||
+	not_ok "a reserved 8th question taints" "got: $out"
+
 # --- hostile packets: never taint, never stop traffic
 ev_sync
 ntaint=$(ev_find --count "$GUARD_LOG" type=taint "name~^(?!sync-)")

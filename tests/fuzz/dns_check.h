@@ -67,7 +67,8 @@ cg_check_query(const __u8 *msg, __u32 len, int r, const struct cg_dns_query *q)
 		return "parse_query returned an unknown value";
 	if (r != CG_DNS_OK)
 		return NULL;
-	if (len < CG_DNS_HDR || (msg[2] & 0xf8) || cg_be16(msg, 4) != 1)
+	/* Any QDCOUNT but 0: the first question is parsed, the rest walked. */
+	if (len < CG_DNS_HDR || (msg[2] & 0xf8) || cg_be16(msg, 4) == 0)
 		return "parse_query accepted a bad header";
 	if ((why = cg_check_name(q)))
 		return why;
