@@ -140,7 +140,7 @@ struct cg_auth_state {
 	__u8 field;    /* SASL: which part of the response */
 	__u8 pfx;      /* SASL: bytes of a prefix ("user=", "a=") matched */
 	__u8 pproto;   /* the protocol of the pending response */
-	__u8 pad;
+	__u8 b64n;     /* base64 characters read (saturates) */
 	__u8 tok[CG_AUTH_TOK];
 };
 
@@ -290,6 +290,7 @@ static __always_inline void cg_auth_line(struct cg_auth_state *st)
 		st->pfx = 0;
 		cg_b64_init(&st->b64);
 		cg_auth_begin(st, st->pproto, st->mech);
+		st->b64n = 0;
 		st->s = CG_AS_B64;
 	}
 }
@@ -346,6 +347,7 @@ static __always_inline void cg_auth_b64(struct cg_auth_state *st, __u8 mech)
 	st->pfx = 0;
 	cg_b64_init(&st->b64);
 	cg_auth_begin(st, cg_auth_proto_of(st), mech);
+	st->b64n = 0;
 	st->s = CG_AS_B64;
 }
 
@@ -679,6 +681,9 @@ static __always_inline int cg_auth_byte(struct cg_auth_state *st, __u8 c)
 		st->lit = 0;
 		return cg_auth_done(st);
 	case CG_AS_B64:
+		/* "Authorization: Basic  x": more than one space before. */
+		if ((c == ' ' || c == '\t') && st->b64n == 0)
+			return CG_AUTH_MORE;
 		if (c == ' ' || c == '\t' || c == '\r' || c == '\n') {
 			v = cg_b64_end(&st->b64) == 0;
 			if (!v || st->mech != CG_AUTH_M_LOGIN) {
@@ -690,6 +695,8 @@ static __always_inline int cg_auth_byte(struct cg_auth_state *st, __u8 c)
 			cg_auth_eol(st, c);
 			return cg_auth_done(st);
 		}
+		if (st->b64n < 255)
+			st->b64n++;
 		v = cg_b64_push(&st->b64, c);
 		if (v < -1) {
 			st->s = st->http ? CG_AS_HSKIP : CG_AS_SKIP;
