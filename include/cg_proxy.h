@@ -70,6 +70,7 @@ enum cg_proxy_s {
 	CG_PS_V6,	/* "[...]" */
 	CG_PS_V6END,	/* after "]" */
 	CG_PS_PORT,
+	CG_PS_USERINFO, /* "user:password@": skipped to the '@' */
 	CG_PS_PATH,	/* up to the space before the version */
 	CG_PS_VER,	/* "HTTP/1." */
 	CG_PS_S5NMETH,	/* SOCKS5 greeting: number of methods */
@@ -86,8 +87,8 @@ enum cg_proxy_s {
 	CG_PS_ADDR,	/* N bytes of the address, into addr[K..] */
 	CG_PS_PORTB,	/* N bytes of the port, big-endian */
 	CG_PS_S4CMD,
-	CG_PS_S4USER,	/* user id up to its NUL */
-	CG_PS_S4HOST,	/* SOCKS4a host up to its NUL */
+	CG_PS_S4USER,	/* user id up to its NUL (N: its bytes so far) */
+	CG_PS_S4HOST,	/* SOCKS4a host up to its NUL (likewise) */
 	CG_PS_DONE,
 	CG_PS_NONE,
 };
@@ -254,10 +255,23 @@ static __always_inline void cg_proxy_auth_end(struct cg_proxy_state *st,
 		st->s = CG_PS_PORT;
 	} else if (c == ' ') {
 		st->toklen = 0;
-		st->s = CG_PS_VER;
+		/* CONNECT's authority has a port (RFC 9110 §9.3.6). */
+		st->s = st->t.via == CG_PROXY_V_CONNECT && !st->digits ?
+				CG_PS_NONE :
+				CG_PS_VER;
 	} else {
 		st->s = CG_PS_PATH;
 	}
+}
+
+/* The userinfo ended at its '@': the host starts over. */
+static __always_inline void cg_proxy_userinfo_end(struct cg_proxy_state *st)
+{
+	cg_host_init(&st->t.host);
+	st->t.kind = CG_PROXY_K_NONE;
+	st->t.port = st->t.tls ? 443 : 80;
+	st->digits = 0;
+	st->s = CG_PS_AUTH;
 }
 
 static __always_inline int cg_proxy_auth_delim(__u8 c)
@@ -339,9 +353,8 @@ static __always_inline int cg_proxy_byte(struct cg_proxy_state *st, __u8 c)
 			return CG_PROXY_MORE;
 		}
 		if (c == '@' && t->via == CG_PROXY_V_FORM) {
-			/* "user:password@host": what came was no host. */
-			cg_host_init(&t->host);
-			t->kind = CG_PROXY_K_NONE;
+			/* "user@host": what came was no host. */
+			cg_proxy_userinfo_end(st);
 			return CG_PROXY_MORE;
 		}
 		if (c == ':' || cg_proxy_auth_delim(c)) {
@@ -374,9 +387,23 @@ static __always_inline int cg_proxy_byte(struct cg_proxy_state *st, __u8 c)
 			t->port = (__u16)p;
 			return CG_PROXY_MORE;
 		}
+		if (t->via == CG_PROXY_V_FORM && !cg_proxy_auth_delim(c)) {
+			/* "user:password@host": not a port, the userinfo. */
+			if (c == '@')
+				cg_proxy_userinfo_end(st);
+			else
+				st->s = CG_PS_USERINFO;
+			return CG_PROXY_MORE;
+		}
 		if (!cg_proxy_auth_delim(c) || !st->digits)
 			goto none;
 		cg_proxy_auth_end(st, c);
+		return CG_PROXY_MORE;
+	case CG_PS_USERINFO:
+		if (c == '@')
+			cg_proxy_userinfo_end(st);
+		else if (cg_proxy_auth_delim(c) || c < ' ' || c >= 0x7f)
+			goto none;
 		return CG_PROXY_MORE;
 	case CG_PS_PATH:
 		if (c == ' ') {
@@ -509,7 +536,7 @@ static __always_inline int cg_proxy_byte(struct cg_proxy_state *st, __u8 c)
 		return CG_PROXY_MORE;
 	case CG_PS_S4USER:
 		if (c) {
-			if (++st->k > CG_PROXY_S4_USER_MAX)
+			if (++st->n > CG_PROXY_S4_USER_MAX)
 				goto none;
 			return CG_PROXY_MORE;
 		}
@@ -518,7 +545,7 @@ static __always_inline int cg_proxy_byte(struct cg_proxy_state *st, __u8 c)
 		    t->addr[3] != 0) {
 			t->via = CG_PROXY_V_SOCKS4A;
 			cg_host_init(&t->host);
-			st->k = 0;
+			st->n = 0;
 			st->s = CG_PS_S4HOST;
 			return CG_PROXY_MORE;
 		}
@@ -526,7 +553,7 @@ static __always_inline int cg_proxy_byte(struct cg_proxy_state *st, __u8 c)
 		return CG_PROXY_FOUND;
 	case CG_PS_S4HOST:
 		if (c) {
-			if (++st->k > 255)
+			if (++st->n > 255)
 				goto none;
 			cg_host_push(&t->host, c);
 			return CG_PROXY_MORE;
