@@ -21,7 +21,8 @@ struct cg_host {
 	__u8 v4digits;	       /* digits of the current part */
 	__u8 v4ok;	       /* all digits and dots so far */
 	__u8 dot;	       /* a '.' waits: dropped if the name ends */
-	__u8 bad;	       /* over 253 characters, or an empty label */
+	__u8 bad;	       /* over 253 characters, an empty label, a byte
+				* that is no name's (a control, space, 8-bit) */
 	__u8 pad;
 };
 
@@ -58,6 +59,9 @@ static __always_inline void cg_host_push(struct cg_host *h, __u8 c)
 {
 	if (c >= 'A' && c <= 'Z')
 		c += 'a' - 'A';
+	/* No name holds a control byte, a space or a NUL (the text ends). */
+	if (c <= ' ' || c >= 0x7f)
+		h->bad = 1;
 	if (c == '.') {
 		/* "..": an empty label; a leading dot likewise. */
 		if (h->dot || h->q.len == 0)

@@ -253,12 +253,12 @@ static __always_inline void cg_proxy_auth_end(struct cg_proxy_state *st,
 		st->t.port = 0;
 		st->digits = 0;
 		st->s = CG_PS_PORT;
+	} else if (st->t.via == CG_PROXY_V_CONNECT && !st->t.port) {
+		/* CONNECT's authority has a port (RFC 9110 §9.3.6). */
+		st->s = CG_PS_NONE;
 	} else if (c == ' ') {
 		st->toklen = 0;
-		/* CONNECT's authority has a port (RFC 9110 §9.3.6). */
-		st->s = st->t.via == CG_PROXY_V_CONNECT && !st->digits ?
-				CG_PS_NONE :
-				CG_PS_VER;
+		st->s = CG_PS_VER;
 	} else {
 		st->s = CG_PS_PATH;
 	}
@@ -395,7 +395,7 @@ static __always_inline int cg_proxy_byte(struct cg_proxy_state *st, __u8 c)
 				st->s = CG_PS_USERINFO;
 			return CG_PROXY_MORE;
 		}
-		if (!cg_proxy_auth_delim(c) || !st->digits)
+		if (!cg_proxy_auth_delim(c) || !st->digits || !t->port)
 			goto none;
 		cg_proxy_auth_end(st, c);
 		return CG_PROXY_MORE;

@@ -144,6 +144,10 @@ static void http_malformed(void)
 {
 	expect(S("CONNECT example.com HTTP/1.1\r\n\r\n"), NONE, 0, 0, NULL,
 	       NULL, 0, 0);
+	expect(S("CONNECT example.com/x HTTP/1.1\r\n\r\n"), NONE, 0, 0, NULL,
+	       NULL, 0, 0);
+	expect(S("CONNECT example.com:0 HTTP/1.1\r\n\r\n"), NONE, 0, 0, NULL,
+	       NULL, 0, 0);
 	expect(S("CONNECT example.com:99999 HTTP/1.1\r\n\r\n"), NONE, 0, 0,
 	       NULL, NULL, 0, 0);
 	expect(S("CONNECT example.com: HTTP/1.1\r\n\r\n"), NONE, 0, 0, NULL,
