@@ -126,6 +126,8 @@ struct cg_auth_state {
 	__u32 seen;    /* bytes of commands and headers looked at */
 	__u32 hdr;     /* bytes of the current header block */
 	__u32 used;    /* bytes of the last call's buffer consumed */
+	__u32 end;     /* the call's LEN */
+	int ret;       /* the call's result so far */
 	__u8 s;	       /* enum cg_auth_s */
 	__u8 ntok;     /* tokens ended on this line */
 	__u8 toklen;   /* bytes of the current token (saturates) */
@@ -144,10 +146,43 @@ struct cg_auth_state {
 	__u8 tok[CG_AUTH_TOK];
 };
 
+/* Field by field: BPF has no memset() of this size. */
 static __always_inline void cg_auth_init(struct cg_auth_state *st)
 {
-	__builtin_memset(st, 0, sizeof(*st));
+	struct cg_auth_login *l = &st->login;
+
+	l->proto = CG_AUTH_P_NONE;
+	l->mech = CG_AUTH_M_NONE;
+	l->reserved = 0;
+	l->truncated = 0;
+	l->at = 0;
+	l->domain_ok = 0;
+	l->len = 0;
+	l->account[0] = 0;
+	cg_host_init(&l->domain);
+	cg_b64_init(&st->b64);
+	st->n = 0;
+	st->seen = 0;
+	st->hdr = 0;
+	st->used = 0;
+	st->end = 0;
+	st->ret = CG_AUTH_MORE;
 	st->s = CG_AS_LINE;
+	st->ntok = 0;
+	st->toklen = 0;
+	st->kw0 = 0;
+	st->kw1 = 0;
+	st->mech = 0;
+	st->pending = 0;
+	st->skipnext = 0;
+	st->lit = 0;
+	st->http = 0;
+	st->tenc = 0;
+	st->hint = 0;
+	st->field = 0;
+	st->pfx = 0;
+	st->pproto = 0;
+	st->b64n = 0;
 }
 
 /* No login can come on this connection any more: stop looking. */
@@ -301,7 +336,7 @@ static __always_inline void cg_auth_acct(struct cg_auth_state *st, __u8 c)
 	struct cg_auth_login *l = &st->login;
 
 	if (l->len < CG_NAME_MAX - 1) {
-		l->account[l->len & CG_NAME_MASK] = (char)c;
+		l->account[cg_idx(l->len, CG_NAME_MASK)] = (char)c;
 		l->len++;
 	} else {
 		l->truncated = 1;
@@ -322,7 +357,7 @@ static __always_inline int cg_auth_done(struct cg_auth_state *st)
 	__u8 a4[4];
 
 	cg_b64_init(&st->b64); /* no bit of what follows stays */
-	l->account[l->len & CG_NAME_MASK] = 0;
+	l->account[cg_idx(l->len, CG_NAME_MASK)] = 0;
 	if (l->len == 0)
 		return CG_AUTH_MORE;
 	l->domain_ok = l->at && cg_host_finish(&l->domain, a4) == 0;
@@ -497,7 +532,7 @@ static __always_inline int cg_auth_sasl(struct cg_auth_state *st, __u8 b)
 	case CG_AUTH_M_XOAUTH2:
 		/* "user=" account 0x01 "auth=Bearer " token 0x01 0x01 */
 		if (st->pfx < 5) {
-			if (cg_auth_lower(b) != (__u8)"user="[st->pfx & 7]) {
+			if (cg_auth_lower(b) != (__u8)"user="[cg_idx(st->pfx, 7)]) {
 				st->s = CG_AS_SKIP;
 				cg_b64_init(&st->b64);
 				return CG_AUTH_MORE;
@@ -523,7 +558,7 @@ static __always_inline int cg_auth_sasl(struct cg_auth_state *st, __u8 b)
 			return CG_AUTH_MORE;
 		}
 		if (st->pfx < 2) {
-			if (b != (__u8)"a="[st->pfx & 3]) {
+			if (b != (__u8)"a="[cg_idx(st->pfx, 3)]) {
 				/* No authzid: the account is not said. */
 				st->s = CG_AS_SKIP;
 				cg_b64_init(&st->b64);
@@ -583,7 +618,7 @@ static __always_inline int cg_auth_byte(struct cg_auth_state *st, __u8 c)
 				cg_auth_token(st, 0);
 		} else if (c != '\r') {
 			if (st->toklen < CG_AUTH_TOK)
-				st->tok[st->toklen & CG_AUTH_TOK_MASK] =
+				st->tok[cg_idx(st->toklen, CG_AUTH_TOK_MASK)] =
 					cg_auth_lower(c);
 			if (st->toklen < 255)
 				st->toklen++;
@@ -741,7 +776,7 @@ static __always_inline int cg_auth_byte(struct cg_auth_state *st, __u8 c)
 			}
 		} else if (c != '\r') {
 			if (st->toklen < CG_AUTH_TOK)
-				st->tok[st->toklen & CG_AUTH_TOK_MASK] =
+				st->tok[cg_idx(st->toklen, CG_AUTH_TOK_MASK)] =
 					cg_auth_lower(c);
 			if (st->toklen < 255)
 				st->toklen++;
@@ -770,7 +805,7 @@ static __always_inline int cg_auth_byte(struct cg_auth_state *st, __u8 c)
 			st->s = CG_AS_HDR;
 		} else if (c != '\r') {
 			if (st->toklen < CG_AUTH_TOK)
-				st->tok[st->toklen & CG_AUTH_TOK_MASK] =
+				st->tok[cg_idx(st->toklen, CG_AUTH_TOK_MASK)] =
 					cg_auth_lower(c);
 			if (st->toklen < 255)
 				st->toklen++;
@@ -792,11 +827,15 @@ static __always_inline int cg_auth_byte(struct cg_auth_state *st, __u8 c)
 	return st->s == CG_AS_NEVER ? CG_AUTH_NEVER : CG_AUTH_MORE;
 }
 
+/*
+ * bpf_loop()'s context: pointers only. The position and result live in
+ * the state (a map value in BPF), where the verifier knows no value: kept
+ * on the stack they would be constants, and the callback verified once per
+ * position.
+ */
 struct cg_auth_run {
 	struct cg_auth_state *st;
 	const __u8 *buf;
-	__u32 pos, len;
-	int ret;
 };
 
 /* One loop step: one byte, or one run of skipped bytes. */
@@ -804,21 +843,21 @@ static long cg_auth_step(__u32 i, void *ctx)
 {
 	struct cg_auth_run *r = ctx;
 	struct cg_auth_state *st = r->st;
-	__u32 left, k;
+	__u32 left, k, pos = st->used;
 	int http;
 
 	(void)i;
-	if (r->pos >= r->len || r->pos >= CG_AUTH_BUF)
+	if (pos >= st->end || pos >= CG_AUTH_BUF)
 		return 1;
 	if (st->s == CG_AS_NEVER) {
-		r->ret = CG_AUTH_NEVER;
+		st->ret = CG_AUTH_NEVER;
 		return 1;
 	}
 	if (st->s == CG_AS_LITSKIP || st->s == CG_AS_BODY) {
-		left = r->len - r->pos;
+		left = st->end - pos;
 		k = st->n < left ? st->n : left;
 		st->n -= k;
-		r->pos += k;
+		st->used = pos + k;
 		if (st->n == 0) {
 			if (st->s == CG_AS_LITSKIP)
 				st->s = CG_AS_SKIP; /* the command goes on */
@@ -831,12 +870,12 @@ static long cg_auth_step(__u32 i, void *ctx)
 	if (++st->seen > CG_AUTH_SCAN_MAX ||
 	    (http && ++st->hdr > CG_AUTH_HDR_MAX)) {
 		st->s = CG_AS_NEVER;
-		r->ret = CG_AUTH_NEVER;
+		st->ret = CG_AUTH_NEVER;
 		return 1;
 	}
-	r->ret = cg_auth_byte(st, r->buf[r->pos & CG_AUTH_MASK]);
-	r->pos++;
-	return r->ret != CG_AUTH_MORE;
+	st->used = pos + 1;
+	st->ret = cg_auth_byte(st, r->buf[cg_idx(pos, CG_AUTH_MASK)]);
+	return st->ret != CG_AUTH_MORE;
 }
 
 /*
@@ -849,13 +888,13 @@ static long cg_auth_step(__u32 i, void *ctx)
 static __always_inline int cg_auth_feed(struct cg_auth_state *st,
 					const __u8 *buf, __u32 off, __u32 len)
 {
-	struct cg_auth_run r = { .st = st, .buf = buf, .pos = off };
+	struct cg_auth_run r = { .st = st, .buf = buf };
 
-	r.len = len > CG_AUTH_BUF ? CG_AUTH_BUF : len;
-	r.ret = st->s == CG_AS_NEVER ? CG_AUTH_NEVER : CG_AUTH_MORE;
+	st->used = off;
+	st->end = len > CG_AUTH_BUF ? CG_AUTH_BUF : len;
+	st->ret = st->s == CG_AS_NEVER ? CG_AUTH_NEVER : CG_AUTH_MORE;
 	CG_LOOP(CG_AUTH_BUF, cg_auth_step, &r);
-	st->used = r.pos;
-	return r.ret;
+	return st->ret;
 }
 
 #ifdef CG_SUFFIX_LOOKUP

@@ -11,7 +11,7 @@
 #ifndef CG_B64_H
 #define CG_B64_H
 
-#include "cg_dns.h" /* __always_inline, CG_LOOP */
+#include "cg_host.h" /* cg_idx(), and cg_dns.h: CG_LOOP */
 
 enum cg_b64_err {
 	CG_B64_EBAD = -1,  /* a character outside the alphabet */
@@ -135,7 +135,7 @@ static long cg_b64_step(__u32 i, void *ctx)
 
 	if (i >= r->len)
 		return 1;
-	c = r->in[i & CG_B64_IN_MASK];
+	c = r->in[cg_idx(i, CG_B64_IN_MASK)];
 	if (c == '\r' || c == '\n' || c == ' ' || c == '\t')
 		return 1;
 	v = cg_b64_push(&r->d, c);
@@ -143,7 +143,7 @@ static long cg_b64_step(__u32 i, void *ctx)
 		return 1;
 	if (v >= 0) {
 		if (r->n < r->max)
-			r->out[r->n & CG_B64_OUT_MASK] = (__u8)v;
+			r->out[cg_idx(r->n, CG_B64_OUT_MASK)] = (__u8)v;
 		r->n++;
 	}
 	return 0;

@@ -13,6 +13,20 @@
 
 #include "cg_dns.h"
 
+/*
+ * INDEX & MASK, where the compiler cannot drop the mask: after a bounds
+ * check it would prove the mask redundant and remove it, while the BPF
+ * verifier, tracking another register, still needs it (libbpf's
+ * barrier_var()).
+ */
+static __always_inline __u32 cg_idx(__u32 index, __u32 mask)
+{
+#ifdef __bpf__
+	asm volatile("" : "+r"(index));
+#endif
+	return index & mask;
+}
+
 struct cg_host {
 	struct cg_dns_query q; /* name, len, labels, hash; id etc. unused */
 	__u32 v4;	       /* the dotted quad so far, host order */
@@ -49,7 +63,7 @@ static __always_inline void cg_host_put(struct cg_host *h, __u8 c)
 		h->bad = 1;
 		return;
 	}
-	h->q.name[n & CG_NAME_MASK] = (char)c;
+	h->q.name[cg_idx(n, CG_NAME_MASK)] = (char)c;
 	h->q.hash = cg_fnv_step(h->q.hash, c);
 	h->q.len = (__u16)(n + 1);
 }
@@ -81,7 +95,7 @@ static __always_inline void cg_host_push(struct cg_host *h, __u8 c)
 	}
 	if (h->q.len == 0)
 		h->q.labels = 1;
-	else if (h->q.name[(h->q.len - 1) & CG_NAME_MASK] == '.')
+	else if (h->q.name[cg_idx(h->q.len - 1, CG_NAME_MASK)] == '.')
 		h->q.labels++;
 	cg_host_put(h, c);
 	if (c >= '0' && c <= '9' && h->v4digits < 3) {
@@ -102,7 +116,7 @@ static __always_inline void cg_host_push(struct cg_host *h, __u8 c)
  */
 static __always_inline int cg_host_finish(struct cg_host *h, __u8 addr[4])
 {
-	h->q.name[h->q.len & CG_NAME_MASK] = 0;
+	h->q.name[cg_idx(h->q.len, CG_NAME_MASK)] = 0;
 	if (h->q.len == 0 || h->bad)
 		return -1;
 	if (h->v4ok && !h->dot && h->v4parts == 3 && h->v4digits) {

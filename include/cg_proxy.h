@@ -97,6 +97,8 @@ struct cg_proxy_state {
 	struct cg_proxy_target t;
 	__u32 seen;  /* bytes looked at */
 	__u32 used;  /* bytes of the last call's buffer consumed */
+	__u32 end;   /* the call's LEN */
+	int ret;     /* the call's result so far */
 	__u32 n;     /* bytes left of a counted field */
 	__u8 s;	     /* enum cg_proxy_s */
 	__u8 next;   /* the state after a skip, an address or a port */
@@ -113,11 +115,34 @@ struct cg_proxy_state {
 	__u8 tok[CG_PROXY_METHOD_MAX];
 };
 
+/* Field by field: BPF has no memset() of this size. */
 static __always_inline void cg_proxy_init(struct cg_proxy_state *st)
 {
-	__builtin_memset(st, 0, sizeof(*st));
-	cg_host_init(&st->t.host);
+	struct cg_proxy_target *t = &st->t;
+
+	t->via = CG_PROXY_V_NONE;
+	t->kind = CG_PROXY_K_NONE;
+	t->cmd = 0;
+	t->tls = 0;
+	t->port = 0;
+	for (__u32 i = 0; i < 16; i++)
+		t->addr[i] = 0;
+	cg_host_init(&t->host);
+	st->seen = 0;
+	st->used = 0;
+	st->end = 0;
+	st->ret = CG_PROXY_MORE;
+	st->n = 0;
 	st->s = CG_PS_START;
+	st->next = 0;
+	st->k = 0;
+	st->toklen = 0;
+	st->digits = 0;
+	st->v6n = 0;
+	st->v6gap = 0xff;
+	st->colon = 0;
+	st->bad = 0;
+	st->v6cur = 0;
 }
 
 static __always_inline __u8 cg_proxy_lower(__u8 c)
@@ -164,11 +189,11 @@ static __always_inline int cg_proxy_v6_finish(struct cg_proxy_state *st)
 		__u16 g = 0;
 
 		if (i < gap)
-			g = st->v6[i & 7];
+			g = st->v6[cg_idx(i, 7)];
 		else if (i >= gap + fill)
-			g = st->v6[(i - fill) & 7];
-		st->t.addr[(2 * i) & 15] = (__u8)(g >> 8);
-		st->t.addr[(2 * i + 1) & 15] = (__u8)g;
+			g = st->v6[cg_idx(i - fill, 7)];
+		st->t.addr[cg_idx(2 * i, 15)] = (__u8)(g >> 8);
+		st->t.addr[cg_idx(2 * i + 1, 15)] = (__u8)g;
 	}
 	return 0;
 }
@@ -194,7 +219,7 @@ static __always_inline void cg_proxy_v6(struct cg_proxy_state *st, __u8 c)
 		if (st->v6n >= 8)
 			st->bad = 1;
 		else
-			st->v6[st->v6n & 7] = st->v6cur;
+			st->v6[cg_idx(st->v6n, 7)] = st->v6cur;
 		st->v6n++;
 		st->v6cur = 0;
 		st->digits = 0;
@@ -215,7 +240,7 @@ static __always_inline void cg_proxy_v6_close(struct cg_proxy_state *st)
 		if (st->v6n >= 8)
 			st->bad = 1;
 		else
-			st->v6[st->v6n & 7] = st->v6cur;
+			st->v6[cg_idx(st->v6n, 7)] = st->v6cur;
 		st->v6n++;
 	} else if (st->colon && st->v6gap != st->v6n) {
 		st->bad = 1; /* a lone trailing ':' */
@@ -319,7 +344,7 @@ static __always_inline int cg_proxy_byte(struct cg_proxy_state *st, __u8 c)
 		}
 		if (!cg_proxy_tchar(c) || st->toklen >= CG_PROXY_METHOD_MAX)
 			goto none;
-		st->tok[st->toklen & (CG_PROXY_METHOD_MAX - 1)] =
+		st->tok[cg_idx(st->toklen, (CG_PROXY_METHOD_MAX - 1))] =
 			cg_proxy_lower(c);
 		st->toklen++;
 		return CG_PROXY_MORE;
@@ -327,12 +352,12 @@ static __always_inline int cg_proxy_byte(struct cg_proxy_state *st, __u8 c)
 		/* "http" ["s"] "://", case-insensitive (RFC 3986 §3.1) */
 		c = cg_proxy_lower(c);
 		if (st->toklen < 4) {
-			if (c != (__u8)"http"[st->toklen & 3])
+			if (c != (__u8)"http"[cg_idx(st->toklen, 3)])
 				goto none;
 		} else if (st->toklen == 4 && c == 's' && !t->tls) {
 			t->tls = 1;
 			return CG_PROXY_MORE;
-		} else if (c != (__u8)"://"[(st->toklen - 4) & 3]) {
+		} else if (c != (__u8)"://"[cg_idx(st->toklen - 4, 3)]) {
 			goto none;
 		}
 		if (++st->toklen == 7) {
@@ -414,7 +439,7 @@ static __always_inline int cg_proxy_byte(struct cg_proxy_state *st, __u8 c)
 		}
 		return CG_PROXY_MORE;
 	case CG_PS_VER:
-		if (c != (__u8)"HTTP/1."[st->toklen & 7])
+		if (c != (__u8)"HTTP/1."[cg_idx(st->toklen, 7)])
 			goto none;
 		if (++st->toklen < 7)
 			return CG_PROXY_MORE;
@@ -498,7 +523,7 @@ static __always_inline int cg_proxy_byte(struct cg_proxy_state *st, __u8 c)
 		st->s = CG_PS_PORTB;
 		return CG_PROXY_MORE;
 	case CG_PS_ADDR:
-		t->addr[st->k & 15] = c;
+		t->addr[cg_idx(st->k, 15)] = c;
 		st->k++;
 		if (--st->n)
 			return CG_PROXY_MORE;
@@ -573,32 +598,31 @@ none:
 	return CG_PROXY_NONE;
 }
 
+/* Pointers only: position and result live in the state (cg_auth.h says why). */
 struct cg_proxy_run {
 	struct cg_proxy_state *st;
 	const __u8 *buf;
-	__u32 pos, len;
-	int ret;
 };
 
 static long cg_proxy_step(__u32 i, void *ctx)
 {
 	struct cg_proxy_run *r = ctx;
 	struct cg_proxy_state *st = r->st;
-	__u32 left, k;
+	__u32 left, k, pos = st->used;
 
 	(void)i;
 	if (st->s == CG_PS_NONE || st->s == CG_PS_DONE) {
-		r->ret = st->s == CG_PS_DONE ? CG_PROXY_FOUND : CG_PROXY_NONE;
+		st->ret = st->s == CG_PS_DONE ? CG_PROXY_FOUND : CG_PROXY_NONE;
 		return 1;
 	}
-	if (r->pos >= r->len || r->pos >= CG_PROXY_BUF)
+	if (pos >= st->end || pos >= CG_PROXY_BUF)
 		return 1;
 	if (st->s == CG_PS_SKIP) {
-		left = r->len - r->pos;
+		left = st->end - pos;
 		k = st->n < left ? st->n : left;
 		st->n -= k;
 		st->seen += k;
-		r->pos += k;
+		st->used = pos + k;
 		if (st->n == 0)
 			st->s = st->next;
 		return 0;
@@ -606,12 +630,12 @@ static long cg_proxy_step(__u32 i, void *ctx)
 	if (++st->seen > CG_PROXY_SCAN_MAX) {
 		st->s = CG_PS_NONE;
 		st->t.kind = CG_PROXY_K_NONE;
-		r->ret = CG_PROXY_NONE;
+		st->ret = CG_PROXY_NONE;
 		return 1;
 	}
-	r->ret = cg_proxy_byte(st, r->buf[r->pos & CG_PROXY_MASK]);
-	r->pos++;
-	return r->ret != CG_PROXY_MORE;
+	st->used = pos + 1;
+	st->ret = cg_proxy_byte(st, r->buf[cg_idx(pos, CG_PROXY_MASK)]);
+	return st->ret != CG_PROXY_MORE;
 }
 
 /*
@@ -625,13 +649,13 @@ static __always_inline int cg_proxy_feed(struct cg_proxy_state *st,
 					 const __u8 *buf, __u32 off,
 					 __u32 len)
 {
-	struct cg_proxy_run r = { .st = st, .buf = buf, .pos = off };
+	struct cg_proxy_run r = { .st = st, .buf = buf };
 
-	r.len = len > CG_PROXY_BUF ? CG_PROXY_BUF : len;
-	r.ret = CG_PROXY_MORE;
+	st->used = off;
+	st->end = len > CG_PROXY_BUF ? CG_PROXY_BUF : len;
+	st->ret = CG_PROXY_MORE;
 	CG_LOOP(CG_PROXY_BUF + 1, cg_proxy_step, &r);
-	st->used = r.pos;
-	return r.ret;
+	return st->ret;
 }
 
 #endif /* CG_PROXY_H */

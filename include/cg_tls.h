@@ -59,6 +59,8 @@ struct cg_tls_state {
 	struct cg_host host; /* the server_name: lowercase, no trailing dot */
 	__u32 seen;	     /* bytes of the stream consumed */
 	__u32 used;	     /* bytes of the last call's buffer consumed */
+	__u32 end;	     /* the call's LEN */
+	int rv;		     /* the call's result so far */
 	__u32 rec_left;	     /* payload bytes left in the current record */
 	__u32 hs_left;	     /* ClientHello body bytes left */
 	__u32 ext_left;	     /* extension block bytes left after this one */
@@ -75,12 +77,27 @@ struct cg_tls_state {
 	__u8 pad[3];
 };
 
+/* Field by field: BPF has no memset() of this size. */
 static __always_inline void cg_tls_init(struct cg_tls_state *st)
 {
-	__builtin_memset(st, 0, sizeof(*st));
 	cg_host_init(&st->host);
+	st->seen = 0;
+	st->used = 0;
+	st->end = 0;
+	st->rv = CG_TLS_MORE;
+	st->rec_left = 0;
+	st->hs_left = 0;
+	st->ext_left = 0;
+	st->skip = 0;
+	st->acc = 0;
+	st->rec_len = 0;
 	st->s = CG_TS_TYPE;
+	st->next = 0;
 	st->need = 1;
+	st->rh = 0;
+	st->records = 0;
+	st->etype0 = 0;
+	st->ret = CG_TLS_MORE;
 }
 
 static __always_inline int cg_tls_end(struct cg_tls_state *st, int ret)
@@ -243,63 +260,61 @@ static __always_inline int cg_tls_rec_byte(struct cg_tls_state *st, __u8 c)
 	return CG_TLS_MORE;
 }
 
+/* Pointers only: position and result live in the state (cg_auth.h says why). */
 struct cg_tls_run {
 	struct cg_tls_state *st;
 	const __u8 *buf;
-	__u32 pos, len;
-	int ret;
 };
 
 static long cg_tls_step(__u32 i, void *ctx)
 {
 	struct cg_tls_run *r = ctx;
 	struct cg_tls_state *st = r->st;
-	__u32 left, k;
+	__u32 left, k, pos = st->used;
 	__u8 c;
 
 	(void)i;
 	if (st->s == CG_TS_END) {
-		r->ret = st->ret;
+		st->rv = st->ret;
 		return 1;
 	}
-	if (r->pos >= r->len || r->pos >= CG_TLS_BUF)
+	if (pos >= st->end || pos >= CG_TLS_BUF)
 		return 1;
 	if (st->seen >= CG_TLS_MAX_BYTES) {
-		r->ret = cg_tls_end(st, CG_TLS_GIVEUP);
+		st->rv = cg_tls_end(st, CG_TLS_GIVEUP);
 		return 1;
 	}
+	c = r->buf[cg_idx(pos, CG_TLS_MASK)];
 	if (st->rh < 5) {
-		c = r->buf[r->pos & CG_TLS_MASK];
-		r->pos++;
+		st->used = pos + 1;
 		st->seen++;
-		r->ret = cg_tls_rec_byte(st, c);
-		return r->ret != CG_TLS_MORE;
+		st->rv = cg_tls_rec_byte(st, c);
+		return st->rv != CG_TLS_MORE;
 	}
 	if (st->s == CG_TS_SKIP) {
-		left = r->len - r->pos;
+		left = st->end - pos;
 		k = st->skip;
 		if (k > left)
 			k = left;
 		if (k > st->rec_left)
 			k = st->rec_left;
 		if (k > st->hs_left) {
-			r->ret = cg_tls_end(st, CG_TLS_NOT);
+			st->rv = cg_tls_end(st, CG_TLS_NOT);
 			return 1;
 		}
 		st->skip -= k;
 		st->rec_left -= k;
 		st->hs_left -= k;
 		st->seen += k;
-		r->pos += k;
+		st->used = pos + k;
 		if (st->skip == 0)
 			st->s = st->next;
 	} else {
-		c = r->buf[r->pos & CG_TLS_MASK];
-		r->pos++;
+		st->used = pos + 1;
 		st->seen++;
 		st->rec_left--;
-		r->ret = cg_tls_hs_byte(st, c);
-		if (r->ret != CG_TLS_MORE)
+		st->rv = cg_tls_hs_byte(st, c);
+		if (st->rv != CG_TLS_MORE)
 			return 1;
 	}
 	if (st->rec_left == 0) {
@@ -320,15 +335,13 @@ static long cg_tls_step(__u32 i, void *ctx)
 static __always_inline int cg_tls_feed(struct cg_tls_state *st,
 				       const __u8 *buf, __u32 off, __u32 len)
 {
-	struct cg_tls_run r = { .st = st, .buf = buf, .pos = off };
+	struct cg_tls_run r = { .st = st, .buf = buf };
 
-	r.len = len > CG_TLS_BUF ? CG_TLS_BUF : len;
-	r.ret = CG_TLS_MORE;
+	st->used = off;
+	st->end = len > CG_TLS_BUF ? CG_TLS_BUF : len;
+	st->rv = CG_TLS_MORE;
 	CG_LOOP(CG_TLS_BUF + 1, cg_tls_step, &r);
-	st->used = r.pos;
-	if (st->s == CG_TS_END)
-		r.ret = st->ret;
-	return r.ret;
+	return st->s == CG_TS_END ? st->ret : st->rv;
 }
 
 #endif /* CG_TLS_H */
