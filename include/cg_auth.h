@@ -395,6 +395,7 @@ static __always_inline void cg_auth_token(struct cg_auth_state *st, int eol)
 	int kw = cg_auth_kw(st);
 	__u32 lit = st->lit == 3 ? st->n : 0;
 	int lit_ok = st->lit == 3;
+	int len = st->toklen;
 
 	cg_auth_tok_reset(st);
 	if (st->ntok == 0) {
@@ -464,8 +465,8 @@ static __always_inline void cg_auth_token(struct cg_auth_state *st, int eol)
 	if (!eol)
 		return;
 	/* The line ended. */
-	if (st->ntok == 3 && st->kw1 != CG_KW_AUTHENTICATE &&
-	    st->tok[0] == 'h' && st->tok[1] == 't' && st->tok[2] == 't' &&
+	if (st->ntok == 3 && st->kw1 != CG_KW_AUTHENTICATE && len >= 5 &&
+	    len <= CG_AUTH_TOK && st->tok[0] == 'h' && st->tok[1] == 't' && st->tok[2] == 't' &&
 	    st->tok[3] == 'p' && st->tok[4] == '/') {
 		/* "METHOD target HTTP/1.x": the header block follows. */
 		st->http = 1;

@@ -173,6 +173,9 @@ static void imap_login(void)
 	       IMAP, CG_AUTH_M_LOGIN_CMD, "joe@example.com", 1);
 	expect("a LOGIN {16+}\r\njoe@example.test \"" PW "\"\r\n", FOUND, IMAP,
 	       CG_AUTH_M_LOGIN_CMD, "joe@example.test", 1);
+	/* Only a whole "HTTP/x" third token starts a header block. */
+	expect("a b xttp/\r\na b h\r\na LOGIN joe@example.com " PW "\r\n",
+	       FOUND, IMAP, CG_AUTH_M_LOGIN_CMD, "joe@example.com", 1);
 	/* LF alone ends lines too. */
 	expect("a login joe@sub.corp.test " PW "\n", FOUND, IMAP,
 	       CG_AUTH_M_LOGIN_CMD, "joe@sub.corp.test", 1);
