@@ -177,7 +177,18 @@ $(OUTPUT)/tests/fuzz_dns: tests/fuzz/fuzz_dns.c tests/fuzz/dns_check.h include/c
 
 $(OUTPUT)/tests/test_answer: tests/fuzz/dns_check.h
 
-test-build: connguard $(UNIT_BINS) $(BPFTEST_BINS) $(E2E_PROGS) $(OUTPUT)/tests/fuzz_dns
+# The stream parsers (logins, proxy requests, the ClientHello) likewise.
+FUZZ_STREAM := $(OUTPUT)/tests/fuzz_auth $(OUTPUT)/tests/fuzz_proxy $(OUTPUT)/tests/fuzz_tls
+$(FUZZ_STREAM): $(OUTPUT)/tests/fuzz_%: tests/fuzz/fuzz_%.c include/cg_%.h include/cg_host.h \
+		include/cg_b64.h include/cg_dns.h tests/fuzz/stream_check.h tests/fuzz/dns_check.h \
+		tests/unit/suffixes.h | $(OUTPUT)/tests
+	$(call msg,FUZZ,$@)
+	$(Q)$(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude -Itests/unit $< -o $@
+
+$(OUTPUT)/tests/test_auth $(OUTPUT)/tests/test_proxy $(OUTPUT)/tests/test_tls: $(OUTPUT)/tests/test_%: \
+	include/cg_%.h include/cg_host.h include/cg_b64.h tests/unit/suffixes.h
+
+test-build: connguard $(UNIT_BINS) $(BPFTEST_BINS) $(E2E_PROGS) $(OUTPUT)/tests/fuzz_dns $(FUZZ_STREAM)
 
 # Benchmarks (tests/bench/bench.sh): load generators and probes. test-build
 # builds them too, for the smoke run in tests/e2e/test_bench_smoke.sh.
