@@ -76,10 +76,16 @@ int BPF_PROG(cg_rmdir, struct cgroup *cgrp, const char *path)
 	return 0;
 }
 
+/*
+ * Only the first argument is read: the tracepoint had just the task until
+ * the kernel added group_dead, and a raw tracepoint program that reads past
+ * the arguments a kernel passes fails to attach there (EINVAL, on 6.1 and
+ * 6.12). Group death is read from the task instead (cg_taint_exit).
+ */
 SEC("raw_tp/sched_process_exit")
-int BPF_PROG(cg_exit, struct task_struct *task, bool group_dead)
+int BPF_PROG(cg_exit, struct task_struct *task)
 {
-	cg_taint_exit(task, group_dead);
+	cg_taint_exit(task);
 	return 0;
 }
 

@@ -157,13 +157,19 @@ static __always_inline void cg_taint_fork(struct task_struct *parent,
 		cg_count(CG_STAT_TAINT_INHERITED);
 }
 
-static __always_inline void cg_taint_exit(struct task_struct *task,
-					  bool group_dead)
+/*
+ * At sched_process_exit, do_exit() has already counted the task out of its
+ * thread group (atomic_dec_and_test(&signal->live), every kernel since
+ * 2.6): live is 0 once the last thread exits. Two threads exiting at once
+ * may both read 0; the second delete then finds nothing, which is harmless.
+ */
+static __always_inline void cg_taint_exit(struct task_struct *task)
 {
 	struct cg_dest_index *ix = cg_dest_index();
 	__u32 tgid = BPF_CORE_READ(task, tgid);
+	int live = BPF_CORE_READ(task, signal, live.counter);
 
-	if (group_dead && ix)
+	if (live == 0 && ix)
 		cg_counted_delete(&taints, &tgid, &ix->taints);
 }
 
