@@ -272,11 +272,13 @@ __attribute__((noinline)) int cg_on_query(struct __sk_buff *skb, __u32 n,
 			found = 1;
 			break;
 		}
+		/* Every question for a derived name is remembered. */
+		cg_derived_query(skb, sc->q.hash, sc->q.id, port);
 	}
 	if (!found) {
 		if (w.qd > CG_DNS_QD_MAX)
 			cg_count(CG_STAT_DNS_QD_UNREAD);
-		return cg_derived_query(skb, sc->q.hash, sc->q.id, port);
+		return 0;
 	}
 	cg_count(CG_STAT_DNS_RESERVED);
 

@@ -57,6 +57,7 @@ int cg_metrics_print(FILE *f, const struct cg_maps *m,
 		{ "dest6", offsetof(struct cg_maps, dest6) },
 		{ "learn4", offsetof(struct cg_maps, learn4) },
 		{ "learn6", offsetof(struct cg_maps, learn6) },
+		{ "derived", offsetof(struct cg_maps, derived) },
 	};
 	uint64_t st[CG_STAT__MAX];
 	bool is_verdict[CG_STAT__MAX] = {};

@@ -37,7 +37,7 @@ struct map_ref {
 	const char *name;
 };
 
-#define MAP_REFS 13
+#define MAP_REFS 14
 
 static void map_refs(struct cg_maps *m, struct map_ref r[MAP_REFS])
 {
@@ -50,6 +50,7 @@ static void map_refs(struct cg_maps *m, struct map_ref r[MAP_REFS])
 		{ &m->dest_blocks4, "dest_blocks4" },
 		{ &m->taints, "taints" }, { &m->cgroup_taints, "cgroup_taints" },
 		{ &m->learn4, "learn4" }, { &m->learn6, "learn6" },
+		{ &m->derived, "derived" },
 	};
 
 	memcpy(r, refs, sizeof(refs));

@@ -579,8 +579,9 @@ int cg_resolve_host(const char *name, struct cg_cidr **addrs, size_t *n,
 }
 
 /*
- * Delete the entries of learn map FD whose TTL ran out; COUNT (dest_index's
- * learned4/6) goes down by one for each delete that happened, never before:
+ * Delete the entries of map FD (learn4/6, derived: values begin with
+ * expires_ns) whose TTL ran out; COUNT (dest_index's learned4/6, derived)
+ * goes down by one for each delete that happened, never before:
  * it must not read 0 while an entry is left.
  */
 static long expire(int fd, size_t ksz, uint64_t now, __u64 *count)
@@ -634,7 +635,8 @@ long cg_learned_expire(const struct cg_maps *m)
 	n = expire(m->learn4, sizeof(uint32_t), now,
 		   &ix->learned4) +
 	    expire(m->learn6, sizeof(struct cg_addr6), now,
-		   &ix->learned6);
+		   &ix->learned6) +
+	    expire(m->derived, sizeof(__u64), now, &ix->derived);
 	cg_dest_index_unmap(ix);
 	return n;
 }

@@ -96,6 +96,7 @@ static void print_json(const struct cg_maps *m, const char *pin_dir,
 	fill(&w, "cgroup_taints", m->cgroup_taints);
 	fill(&w, "learn4", m->learn4);
 	fill(&w, "learn6", m->learn6);
+	fill(&w, "derived", m->derived);
 	fill(&w, "reserved", m->reserved);
 	fill(&w, "dest4", m->dest4);
 	fill(&w, "dest6", m->dest6);

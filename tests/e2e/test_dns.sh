@@ -218,6 +218,16 @@ done
 out=$(in_cg "$PY" -c "$PY_MULTI" "$DNS4" udp www.realcorp.net,mail.realcorp.net "$MAIL4" 2>&1)
 [ "${out#* }" = "connect OK" ] && ok "a query of 2 real names does not taint: :143 -> OK" ||
 	not_ok "a query of 2 real names does not taint" "got: $out"
+# A reserved-derived name is remembered whichever question it is: the
+# misroute makes moved.realcorp.net derived, asked here first of two.
+in_cg dig +short cdn.example.com A >/dev/null
+ev_expect "cdn.example.com is a misroute to moved.realcorp.net" type=misroute name=cdn.example.com
+st0=$("$CONNGUARD" status --pin-dir "$PIN_DIR" --json)
+in_cg "$PY" -c "$PY_MULTI" "$DNS4" udp moved.realcorp.net,www.realcorp.net "$MAIL4" >/dev/null 2>&1
+st=$("$CONNGUARD" status --pin-dir "$PIN_DIR" --json)
+$PY -c 'import json,sys; a,b=(json.loads(x)["counters"]["dns_derived_queries"] for x in sys.argv[1:]); assert b==a+1, (a,b)' "$st0" "$st" &&
+	ok "a derived name asked first of two questions is remembered (dns_derived_queries +1)" ||
+	not_ok "a derived name in the first of two questions is remembered" "$st"
 # 9 questions, the reserved one 9th: past the bound, not read, counted.
 nine=$(printf 'q%d.realcorp.net,' 1 2 3 4 5 6 7 8)autodiscover.example.com
 out=$(in_cg "$PY" -c "$PY_MULTI" "$DNS4" udp "$nine" "$MAIL4" 2>&1)

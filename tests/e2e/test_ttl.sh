@@ -39,6 +39,22 @@ out=$(in_cg "$PY" -c "$PY_TTL" foo.test "$MAIL4" 143 3 again 2>&1)
 [ "$out" = "EPERM OK EPERM" ] &&
 	ok "taint_ttl = 2: refused at once, allowed after 3 s, refused after a new lookup" ||
 	not_ok "taint_ttl = 2: refused, then allowed after the TTL, then refused again" "got: $out"
+
+# A misroute target is reserved-derived for the CNAME's TTL (here 1 s): the
+# daemon's sweep takes it out of the derived map once that has run out, so
+# the query path is back to one array read.
+derived_entries() {
+	"$CONNGUARD" status --pin-dir "$PIN_DIR" --json |
+		$PY -c 'import json,sys; print(json.load(sys.stdin)["maps"]["derived"]["entries"])'
+}
+in_cg dig +short cdn.example.com A >/dev/null
+ev_expect "cdn.example.com is a misroute: moved.realcorp.net is reserved-derived" type=misroute \
+	name=cdn.example.com target=moved.realcorp.net
+n=$(derived_entries)
+[ "$n" = 1 ] && ok "status shows the derived name (1 entry)" || not_ok "status shows the derived name" "entries: $n"
+derived_gone() { [ "$(derived_entries)" = 0 ]; }
+wait_until 40 derived_gone && ok "the expired derived name is swept from the map" ||
+	not_ok "the expired derived name is swept" "entries: $(derived_entries)"
 guard_stop
 
 lab_config "$LAB_DIR/forever.conf" enforce "learn_ttl_min = 1" "learn_ttl_max = 1"
