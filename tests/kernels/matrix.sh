@@ -74,15 +74,12 @@ try:
     s = json.load(open(sys.argv[1]))
 except Exception as e:
     print("# status: unreadable:", e); sys.exit(0)
-def walk(v, path=""):
-    if isinstance(v, dict):
-        for k, x in v.items():
-            walk(x, path + "." + k if path else k)
-    elif isinstance(v, list) and path.split(".")[-1] in ("programs", "off", "features", "loaded"):
-        print("# status %s: %s" % (path, ", ".join(json.dumps(i) if not isinstance(i, str) else i for i in v)))
-    elif path.split(".")[0] in ("features", "programs", "off", "degraded", "kernel"):
-        print("# status %s: %s" % (path, v))
-walk(s)
+print("# status: attached %s, %s programs attached, %s libc uprobes" % (
+    s.get("attached"), s.get("programs_attached"), (s.get("libc") or {}).get("uprobes")))
+# What the kernel offers, when status reports it (features, what is off).
+for k in ("kernel", "features", "off", "degraded"):
+    if k in s:
+        print("# status %s: %s" % (k, json.dumps(s[k])))
 PY
 }
 
