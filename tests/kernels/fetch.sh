@@ -26,7 +26,8 @@ key=/usr/share/keyrings/debian-archive-keyring.gpg
 cat >"$apt/etc/sources.list" <<EOS
 deb [signed-by=$key] http://deb.debian.org/debian bullseye main
 deb [signed-by=$key] http://deb.debian.org/debian-security bullseye-security main
-deb [signed-by=$key] http://deb.debian.org/debian bookworm bookworm-updates main
+deb [signed-by=$key] http://deb.debian.org/debian bookworm main
+deb [signed-by=$key] http://deb.debian.org/debian bookworm-updates main
 deb [signed-by=$key] http://deb.debian.org/debian-security bookworm-security main
 deb [signed-by=$key] http://deb.debian.org/debian trixie-backports main
 EOS
@@ -62,7 +63,8 @@ for v in "$r/boot/vmlinuz-$kver" "$r/usr/lib/modules/$kver/vmlinuz" "$r/lib/modu
 	[ -f "$v" ] && { cp "$v" "$r/vmlinuz"; break; }
 done
 [ -s "$r/vmlinuz" ] || { echo "fetch: no kernel image for $kver in $pkgs" >&2; exit 1; }
-[ -f "$r/lib/modules/$kver/modules.dep" ] || depmod -b "$r" "$kver"
+# linux-modules-VER ships no modules.dep (and no modules.order): make it.
+[ -f "$r/lib/modules/$kver/modules.dep" ] || depmod -b "$r" "$kver" 2>&1 | grep -v 'WARNING: could not open modules\.' >&2 || :
 echo "$pkgs" >"$r/.ok"
 rm -rf "$dir"
 mv "$r" "$dir"
