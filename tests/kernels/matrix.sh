@@ -144,7 +144,7 @@ run)
 	dir=$2
 	shift 2
 	mkdir -p "$dir" "$CACHE"
-	rm -f "$dir"/*.done "$dir"/*.tap
+	rm -f "$dir"/*.done "$dir"/*.tap "$dir/wall"
 	t0=$SECONDS
 	all=1
 	[ $# -gt 0 ] && all=0
