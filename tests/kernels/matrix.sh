@@ -186,6 +186,7 @@ report)
 		*) echo "$line" ;;
 		esac
 	done <"$dir/$name.tap"
+	echo "# kernel $name: $((n - fail)) passed, $fail failed"
 	[ -f "$dir/wall" ] && cat "$dir/wall"
 	echo "1..$n"
 	[ "$fail" -eq 0 ] && [ "$n" -gt 0 ]
