@@ -73,6 +73,17 @@ TEST_PKGS := \
 	swaks \
 	systemd \
 	util-linux
+# Only for the kernel matrix (`make test-kernels`, and `make test` under
+# CI=true): qemu boots Debian's kernels fetched with apt-get download;
+# busybox-static, kmod, cpio, xz-utils and zstd build the guest's initramfs.
+KERNEL_PKGS := \
+	busybox-static \
+	cpio \
+	gzip \
+	kmod \
+	qemu-system-x86 \
+	xz-utils \
+	zstd
 # Only for `make bench` (B8 runs OpenSnitch over iptables' NFQUEUE):
 BENCH_PKGS := \
 	iptables \
@@ -87,7 +98,7 @@ Q = @
 msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
-.PHONY: all deps deps-test run test test-build clean install uninstall
+.PHONY: all deps deps-test deps-kernels run test test-build test-kernels clean install uninstall
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -165,6 +176,11 @@ $(OUTPUT)/tests/bpf_%: tests/bpf/%.c tests/pkt.h $(OUTPUT)/libcg.a | $(OUTPUT)/t
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit $< $(OUTPUT)/libcg.a $(LIBS) -o $@
 
+# The kernel matrix's verifier statistics (tests/kernels/vstat.c).
+$(OUTPUT)/tests/vstat: tests/kernels/vstat.c | $(OUTPUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $< $(LIBS) -o $@
+
 $(OUTPUT)/tests/%: tests/e2e/%.c | $(OUTPUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) -O2 -g $(WARN) $< -luring -lpthread -o $@
@@ -188,7 +204,7 @@ $(FUZZ_STREAM): $(OUTPUT)/tests/fuzz_%: tests/fuzz/fuzz_%.c include/cg_%.h inclu
 $(OUTPUT)/tests/test_auth $(OUTPUT)/tests/test_proxy $(OUTPUT)/tests/test_tls: $(OUTPUT)/tests/test_%: \
 	include/cg_%.h include/cg_host.h include/cg_b64.h tests/unit/suffixes.h
 
-test-build: connguard $(UNIT_BINS) $(BPFTEST_BINS) $(E2E_PROGS) $(OUTPUT)/tests/fuzz_dns $(FUZZ_STREAM)
+test-build: connguard $(OUTPUT)/connguard.bpf.o $(OUTPUT)/tests/vstat $(UNIT_BINS) $(BPFTEST_BINS) $(E2E_PROGS) $(OUTPUT)/tests/fuzz_dns $(FUZZ_STREAM)
 
 # Benchmarks (tests/bench/bench.sh): load generators and probes. test-build
 # builds them too, for the smoke run in tests/e2e/test_bench_smoke.sh.
@@ -218,9 +234,19 @@ run: deps
 	$(Q)$(MAKE) --no-print-directory all
 	./connguard run --mode audit
 
-test: deps-test
+# Under CI=true tests/run runs the kernel matrix too: its packages first.
+test: deps-test $(if $(filter true,$(CI)),deps-kernels)
 	$(Q)$(MAKE) --no-print-directory test-build
 	$(Q)OUTPUT=$(OUTPUT) ./tests/run
+
+deps-kernels: deps-test
+	$(Q)./tests/deps.sh $(KERNEL_PKGS)
+
+# The kernel matrix alone (tests/kernels/, docs/KERNELS.md): every kernel of
+# tests/kernels/kernels.list booted under qemu; writes docs/VERIFIER.md.
+test-kernels: deps-kernels
+	$(Q)$(MAKE) --no-print-directory test-build
+	$(Q)OUTPUT=$(OUTPUT) ./tests/run kernels
 
 SBINDIR := $(PREFIX)/sbin
 MANDIR := $(PREFIX)/share/man

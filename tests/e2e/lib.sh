@@ -707,7 +707,8 @@ lab_down() {
 	# timeout), then the cgroup itself, children first.
 	if [ -n "$TEST_CG" ] && [ -d "$TEST_CG" ]; then
 		while IFS= read -r cg; do
-			echo 1 >"$cg/cgroup.kill" 2>/dev/null
+			# (no cgroup.kill before 5.14: the kill loop below does it)
+			{ echo 1 >"$cg/cgroup.kill"; } 2>/dev/null
 		done < <(find "$TEST_CG" -depth -type d)
 		for ((i = 0; i < 50; i++)); do
 			[ -z "$(find "$TEST_CG" -name cgroup.procs -exec cat {} +)" ] && break
