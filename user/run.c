@@ -76,11 +76,41 @@ static bool capable(void)
 #undef HAS
 }
 
+/*
+ * The verifier's refusal, for the one-line error: its log ends with the
+ * reason, then "processed N insns"; libbpf then names the program.
+ */
+static char refusal[256], refused_prog[64];
+
+static void note_refusal(const char *text)
+{
+	const char *end = strstr(text, "\nprocessed "), *start;
+
+	if (end) {
+		/* The line before: the verifier's reason. */
+		for (start = end; start > text && start[-1] != '\n'; start--)
+			;
+		snprintf(refusal, sizeof(refusal), "%.*s", (int)(end - start),
+			 start);
+	}
+	if (!refused_prog[0])
+		sscanf(text, "libbpf: prog '%63[^']': failed to load",
+		       refused_prog);
+}
+
 static int libbpf_print(enum libbpf_print_level level, const char *fmt,
 			va_list ap)
 {
+	char *text = NULL;
+	va_list aq;
+
 	if (level == LIBBPF_DEBUG)
 		return 0;
+	va_copy(aq, ap);
+	if (vasprintf(&text, fmt, aq) >= 0)
+		note_refusal(text);
+	va_end(aq);
+	free(text);
 	fprintf(stderr, "connguard: libbpf: ");
 	return vfprintf(stderr, fmt, ap);
 }
@@ -284,11 +314,11 @@ static int load_programs(struct guard *g, struct start *s)
 		char off[CG_RELOAD_MSG_MAX];
 
 		/* The parts left off are already out: the verdict failed. */
-		p_err("run", "cannot load the connect verdict into this "
-			     "kernel: %s (the kernel's log is above; parts "
-			     "off: %s)",
-		      strerror(errno), cg_features_off(&g->feat, off,
-						       sizeof(off)));
+		p_err("run", "this kernel refuses %s: %s (%s); parts off: %s",
+		      refused_prog[0] ? refused_prog : "the programs",
+		      refusal[0] ? refusal : "see the kernel's log above",
+		      strerror(errno),
+		      cg_features_off(&g->feat, off, sizeof(off)));
 		return -1;
 	}
 	if (cg_maps_from_obj(g->skel->obj, &g->maps)) {
