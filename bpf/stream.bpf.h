@@ -128,9 +128,16 @@ static long cg_stream_step(__u32 i, void *ctx)
 		keep = have < CG_DNS_BUF - 1 ? CG_DNS_BUF - 1 - have : 0;
 		if (keep > run)
 			keep = run;
-		asm volatile("" : "+r"(keep)); /* keep clang from dropping the mask */
-		keep &= CG_DNS_MASK;
 		if (keep) {
+			/*
+			 * 6.1's verifier does not learn keep >= 1 from the
+			 * test above: bound keep - 1 and add the one back,
+			 * so the size is 1..CG_DNS_BUF in every verifier.
+			 */
+			keep -= 1;
+			asm volatile("" : "+r"(keep)); /* keep the mask */
+			keep &= CG_DNS_MASK;
+			keep += 1;
 			have &= CG_DNS_MASK;
 			if (bpf_skb_load_bytes(c->skb, c->pos, st->buf + have,
 					       keep))

@@ -15,7 +15,7 @@
  * Bump when any layout below changes: pins left by another build are refused
  * instead of being half-used.
  */
-#define CG_ABI_VERSION 12
+#define CG_ABI_VERSION 13
 
 #define CG_NAME_MAX 256 /* DNS name, text form, NUL included (RFC 1035: 253) */
 #define CG_COMM_LEN 16
@@ -257,6 +257,10 @@ struct cg_meta {
 	__u64 log_write_errors; /* failed writes to the event log */
 	__u64 log_dropped;	/* events given up on: the log was unwritable */
 	char reload_message[CG_RELOAD_MSG_MAX]; /* why it was not applied */
+	/* Parts this kernel (or the operator) left off, and why; "none". */
+	char features_off[CG_RELOAD_MSG_MAX];
+	__u32 progs_attached; /* link pins a whole guard has (cg_prog_names) */
+	__u32 pad2;
 };
 
 /* Value of the `reserved` hash (key: cg_suffix_hash() of the suffix). */

@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "cg_features.h"
 #include "connguard.h"
 #include "log.h"
 #include "metrics.h"
@@ -49,6 +50,8 @@ struct guard {
 	char apply_note[512]; /* what the last policy applied said, or "" */
 	struct cg_metrics metrics;
 	unsigned long ticks;
+	unsigned int parts_off; /* --features-off, a bit per enum cg_part */
+	struct cg_features feat; /* what this kernel offers, probed at start */
 };
 
 /* loop.c */
@@ -81,7 +84,12 @@ extern const char *guard_load_types;
 void guard_capacity(const struct cg_config *c, const char *pin_dir,
 		    struct guard_capacity *cap);
 struct connguard_bpf *guard_load(const char *pin_dir, bool adopt,
-				 const struct guard_capacity *cap);
+				 const struct guard_capacity *cap,
+				 const struct cg_features *f);
+/* Whether program NAME belongs to a part F leaves off. */
+bool guard_prog_off(const struct cg_features *f, const char *name);
+/* Link pins a guard with F's parts has. */
+unsigned int guard_progs_attached(const struct cg_features *f);
 int guard_attach(struct guard *g, char *why, size_t why_len);
 
 #endif /* CG_GUARD_H */

@@ -92,6 +92,9 @@ static int pin_paths(struct connguard_bpf *skel, const char *pin_dir,
 	bpf_object__for_each_map(map, skel->obj) {
 		snprintf(path, sizeof(path), "%s/%s", pin_dir,
 			 bpf_map__name(map));
+		/* A map of a part left off is not made, so not pinned. */
+		if (!bpf_map__autocreate(map))
+			continue;
 		if (!adopt && access(path, F_OK) == 0) {
 			errno = EEXIST;
 			return -1;
@@ -117,8 +120,61 @@ static int pin_paths(struct connguard_bpf *skel, const char *pin_dir,
  * pinned there, or, when ADOPT, the maps an earlier daemon pinned reused as
  * they are (taints, counters and the ring buffer with its unread events).
  */
+/* The programs of each part that may be left off, and their own maps. */
+static const struct {
+	enum cg_part part;
+	const char *prog, *map;
+} part_progs[] = {
+	{ CG_PART_LIFECYCLE, "cg_fork", NULL },
+	{ CG_PART_LIFECYCLE, "cg_exit", NULL },
+	{ CG_PART_LIFECYCLE, "cg_rmdir", NULL },
+	{ CG_PART_DNS, "cg_egress", NULL },
+	{ CG_PART_DNS, "cg_ingress", NULL },
+	{ CG_PART_LIBC, "cg_libc", "scratch_libc" },
+};
+
+bool guard_prog_off(const struct cg_features *f, const char *name)
+{
+	for (size_t i = 0; i < sizeof(part_progs) / sizeof(part_progs[0]); i++)
+		if (!strcmp(part_progs[i].prog, name))
+			return !f->on[part_progs[i].part];
+	return false;
+}
+
+unsigned int guard_progs_attached(const struct cg_features *f)
+{
+	unsigned int n = 0;
+
+	for (size_t i = 0; i < cg_prog_names_n; i++)
+		n += !guard_prog_off(f, cg_prog_names[i]);
+	return n;
+}
+
+/* Leave out the programs (and their own maps) of the parts F has off. */
+static int set_parts(struct connguard_bpf *skel, const struct cg_features *f)
+{
+	for (size_t i = 0; i < sizeof(part_progs) / sizeof(part_progs[0]); i++) {
+		struct bpf_program *p;
+		struct bpf_map *m;
+
+		if (f->on[part_progs[i].part])
+			continue;
+		p = bpf_object__find_program_by_name(skel->obj,
+						     part_progs[i].prog);
+		if (!p || bpf_program__set_autoload(p, false))
+			return -1;
+		if (!part_progs[i].map)
+			continue;
+		m = bpf_object__find_map_by_name(skel->obj, part_progs[i].map);
+		if (!m || bpf_map__set_autocreate(m, false))
+			return -1;
+	}
+	return 0;
+}
+
 struct connguard_bpf *guard_load(const char *pin_dir, bool adopt,
-				 const struct guard_capacity *cap)
+				 const struct guard_capacity *cap,
+				 const struct cg_features *f)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, oo);
 	struct connguard_bpf *skel;
@@ -138,7 +194,7 @@ struct connguard_bpf *guard_load(const char *pin_dir, bool adopt,
 			close(btf_fd);
 		return NULL;
 	}
-	if (pin_paths(skel, pin_dir, adopt))
+	if (set_parts(skel, f) || pin_paths(skel, pin_dir, adopt))
 		goto fail;
 	if (bpf_map__set_max_entries(skel->maps.dest4, cap->dest) ||
 	    bpf_map__set_max_entries(skel->maps.dest6, cap->dest) ||
@@ -242,6 +298,8 @@ int guard_attach(struct guard *g, char *why, size_t why_len)
 			err = -1;
 			break;
 		}
+		if (!bpf_program__autoload(prog))
+			continue; /* its part is off, and said so */
 		snprintf(path, sizeof(path), "%s/link_%s", g->pin_dir, name);
 		err = attach_one(prog, cg_fd, path, why, why_len);
 	}

@@ -38,7 +38,8 @@ static void usage(FILE *f)
 	fprintf(f,
 		"Usage: connguard run [--config FILE] [--mode audit|enforce] "
 		"[--cgroup DIR]\n"
-		"                     [--log FILE] [--pin-dir DIR]\n\n"
+		"                     [--log FILE] [--pin-dir DIR] "
+		"[--features-off LIST]\n\n"
 		"Load the guard, attach it to the cgroup v2 directory DIR and "
 		"its subtree,\nand write events until SIGINT or SIGTERM; "
 		"SIGHUP re-reads the configuration.\n\n"
@@ -50,7 +51,11 @@ static void usage(FILE *f)
 		"  --log FILE      event log, JSON Lines; - for stdout "
 		"(default %s)\n"
 		"  --pin-dir DIR   where maps and links are pinned (default "
-		"%s)\n",
+		"%s)\n"
+		"  --features-off LIST  leave these parts off, as a kernel "
+		"that lacks them\n"
+		"                  would (dns, libc, lifecycle; for "
+		"debugging)\n",
 		CG_DEFAULT_CONFIG, CG_DEFAULT_LOG, CG_DEFAULT_PIN_DIR);
 }
 
@@ -71,11 +76,41 @@ static bool capable(void)
 #undef HAS
 }
 
+/*
+ * The verifier's refusal, for the one-line error: its log ends with the
+ * reason, then "processed N insns"; libbpf then names the program.
+ */
+static char refusal[256], refused_prog[64];
+
+static void note_refusal(const char *text)
+{
+	const char *end = strstr(text, "\nprocessed "), *start;
+
+	if (end) {
+		/* The line before: the verifier's reason. */
+		for (start = end; start > text && start[-1] != '\n'; start--)
+			;
+		snprintf(refusal, sizeof(refusal), "%.*s", (int)(end - start),
+			 start);
+	}
+	if (!refused_prog[0])
+		sscanf(text, "libbpf: prog '%63[^']': failed to load",
+		       refused_prog);
+}
+
 static int libbpf_print(enum libbpf_print_level level, const char *fmt,
 			va_list ap)
 {
+	char *text = NULL;
+	va_list aq;
+
 	if (level == LIBBPF_DEBUG)
 		return 0;
+	va_copy(aq, ap);
+	if (vasprintf(&text, fmt, aq) >= 0)
+		note_refusal(text);
+	va_end(aq);
+	free(text);
 	fprintf(stderr, "connguard: libbpf: ");
 	return vfprintf(stderr, fmt, ap);
 }
@@ -90,6 +125,7 @@ static int parse_args(struct guard *g, const char **pin_dir, int argc,
 		{ "cgroup", required_argument, NULL, 'g' },
 		{ "log", required_argument, NULL, 'l' },
 		{ "pin-dir", required_argument, NULL, 'p' },
+		{ "features-off", required_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
@@ -119,6 +155,17 @@ static int parse_args(struct guard *g, const char **pin_dir, int argc,
 		case 'p':
 			*pin_dir = optarg;
 			break;
+		case 'f': {
+			const char *bad = "";
+
+			if (cg_features_parse(optarg, &g->parts_off, &bad)) {
+				p_err("run", "bad --features-off part \"%s\" "
+					     "(dns, libc or lifecycle)",
+				      bad);
+				return CG_EXIT_USAGE;
+			}
+			break;
+		}
 		case 'h':
 			usage(stdout);
 			return CG_EXIT_OK;
@@ -218,7 +265,8 @@ static int take_pins(struct guard *g, struct start *s)
 		if (!replace && strcmp(s->old.cgroup, g->cgroup))
 			replace = "they guard another cgroup";
 		if (!replace &&
-		    cg_pins_attached(g->pin_dir) != (int)cg_prog_names_n)
+		    cg_pins_attached(g->pin_dir) !=
+			    (int)guard_progs_attached(&g->feat))
 			replace = "not all their programs are attached";
 		if (replace) {
 			p_err("run", "replacing the pins in %s: %s", g->pin_dir,
@@ -247,7 +295,7 @@ static int load_programs(struct guard *g, struct start *s)
 
 	libbpf_set_print(libbpf_print);
 	guard_capacity(&g->cfg, g->pin_dir, &cap);
-	g->skel = guard_load(g->pin_dir, s->adopt, &cap);
+	g->skel = guard_load(g->pin_dir, s->adopt, &cap, &g->feat);
 	if (!g->skel && s->adopt) {
 		p_err("run", "the pins in %s do not fit this build: replacing "
 			     "them",
@@ -260,11 +308,17 @@ static int load_programs(struct guard *g, struct start *s)
 		}
 		s->pinned = true;
 		guard_capacity(&g->cfg, NULL, &cap);
-		g->skel = guard_load(g->pin_dir, false, &cap);
+		g->skel = guard_load(g->pin_dir, false, &cap, &g->feat);
 	}
 	if (!g->skel) {
-		p_err("run", "cannot load the BPF programs into this kernel: %s",
-		      strerror(errno));
+		char off[CG_RELOAD_MSG_MAX];
+
+		/* The parts left off are already out: the verdict failed. */
+		p_err("run", "this kernel refuses %s: %s (%s); parts off: %s",
+		      refused_prog[0] ? refused_prog : "the programs",
+		      refusal[0] ? refusal : "see the kernel's log above",
+		      strerror(errno),
+		      cg_features_off(&g->feat, off, sizeof(off)));
 		return -1;
 	}
 	if (cg_maps_from_obj(g->skel->obj, &g->maps)) {
@@ -310,6 +364,9 @@ static int fill_maps(struct guard *g, const struct start *s)
 		snprintf(g->meta.config, sizeof(g->meta.config), "%s",
 			 g->config_path[0] == '/' ? g->config_path : "");
 	g->meta.config_given = g->config_given;
+	cg_features_off(&g->feat, g->meta.features_off,
+			sizeof(g->meta.features_off));
+	g->meta.progs_attached = guard_progs_attached(&g->feat);
 	g->meta.log_write_errors = 0;
 	g->meta.log_dropped = 0;
 	if (bpf_map_update_elem(g->maps.meta, &zero, &g->meta, BPF_ANY)) {
@@ -322,12 +379,15 @@ static int fill_maps(struct guard *g, const struct start *s)
 /* The C library's probes, then every program; say "started". */
 static int attach_all(struct guard *g, struct start *s)
 {
-	char libc_msg[1024], why[512];
-	int nlibc;
+	char libc_msg[1024], why[512], off[CG_RELOAD_MSG_MAX];
+	int nlibc = 0;
 
 	/* Lookups through the C library are seen before connects are judged. */
-	nlibc = cg_libc_attach(g->skel->obj, g->cgroup, g->pin_dir, libc_msg,
-			       sizeof(libc_msg));
+	if (g->feat.on[CG_PART_LIBC])
+		nlibc = cg_libc_attach(g->skel->obj, g->cgroup, g->pin_dir,
+				       libc_msg, sizeof(libc_msg));
+	else
+		snprintf(libc_msg, sizeof(libc_msg), "libc: off");
 	s->attached = true;
 	if (guard_attach(g, why, sizeof(why))) {
 		p_err("run", "%s", why);
@@ -338,12 +398,15 @@ static int attach_all(struct guard *g, struct start *s)
 		guard_event(g, "started",
 			    "took over the pins of pid %u, which stopped "
 			    "without unloading; its programs enforced meanwhile; "
-			    "%s; %s%s",
+			    "%s; %s; features off: %s%s",
 			    s->old.daemon_pid, libc_msg, guard_load_types,
+			    cg_features_off(&g->feat, off, sizeof(off)),
 			    g->apply_note);
 	else
-		guard_event(g, "started", "%s; %s%s", libc_msg,
-			    guard_load_types, g->apply_note);
+		guard_event(g, "started", "%s; %s; features off: %s%s",
+			    libc_msg, guard_load_types,
+			    cg_features_off(&g->feat, off, sizeof(off)),
+			    g->apply_note);
 	if (nlibc < 0)
 		guard_event(g, "error", "lookups through the C library are not "
 					"seen: %s",
@@ -384,7 +447,11 @@ int cmd_run(int argc, char **argv)
 		return CG_EXIT_USAGE;
 	}
 	rc = CG_EXIT_FAIL;
-	if (check_host(&g, pin_dir) || take_pins(&g, &s))
+	if (check_host(&g, pin_dir))
+		goto out_cfg;
+	/* Once, before anything asks what this kernel offers. */
+	cg_features_probe(&g.feat, g.parts_off);
+	if (take_pins(&g, &s))
 		goto out_cfg;
 	/*
 	 * Pins this daemon made are its to remove on any failure; adopted pins

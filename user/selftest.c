@@ -425,9 +425,16 @@ static int run_test(struct st *s)
 		show_daemon_output(s);
 		return -1;
 	}
+	{
+		/* What the kernel left off, as the started event says it. */
+		const char *off = strstr(jstr(o, "message"), "features off: ");
+
+		say("guard pid %d runs in enforce mode, pins in %s", s->daemon,
+		    s->pin);
+		say("features off: %.*s", off ? (int)strcspn(off + 14, ";") : 7,
+		    off ? off + 14 : "unknown");
+	}
 	json_object_put(o);
-	say("guard pid %d runs in enforce mode, pins in %s", s->daemon,
-	    s->pin);
 
 	if (pipe2(pfd, O_CLOEXEC)) {
 		say("FAIL: pipe: %s", strerror(errno));

@@ -70,7 +70,7 @@ static void print_json(const struct cg_maps *m, const char *pin_dir,
 
 	cg_jw_init(&w);
 	cg_jw_open(&w, NULL, '{');
-	cg_jw_bool(&w, "attached", attached == (int)cg_prog_names_n);
+	cg_jw_bool(&w, "attached", attached == (int)meta->progs_attached);
 	cg_jw_u64(&w, "programs_attached", (uint64_t)attached);
 	cg_jw_str(&w, "pin_dir", pin_dir);
 	cg_jw_strn(&w, "cgroup", meta->cgroup,
@@ -78,6 +78,8 @@ static void print_json(const struct cg_maps *m, const char *pin_dir,
 	cg_jw_str(&w, "mode", pol && pol->mode == CG_MODE_ENFORCE ? "enforce" :
 								     "audit");
 	cg_jw_u64(&w, "daemon_pid", meta->daemon_pid);
+	cg_jw_strn(&w, "features_off", meta->features_off,
+		   strnlen(meta->features_off, sizeof(meta->features_off)));
 	cg_jw_bool(&w, "daemon_running", running);
 	cg_jw_str(&w, "started", started);
 	cg_jw_u64(&w, "uptime_s",
@@ -122,10 +124,13 @@ static void print_text(const struct cg_maps *m, const char *pin_dir,
 	struct cg_dest_index ix = {};
 	uint32_t zero = 0;
 
-	printf("guard:        %s (%d of %zu programs) at %s\n",
-	       attached == (int)cg_prog_names_n ? "attached" : "NOT attached",
-	       attached, cg_prog_names_n,
+	printf("guard:        %s (%d of %u programs) at %s\n",
+	       attached == (int)meta->progs_attached ? "attached" :
+						       "NOT attached",
+	       attached, meta->progs_attached,
 	       cg_vis(meta->cgroup, v1, sizeof(v1)));
+	printf("features off: %s\n",
+	       cg_vis(meta->features_off, v1, sizeof(v1)));
 	printf("pin dir:      %s\n", cg_vis(pin_dir, v1, sizeof(v1)));
 	printf("mode:         %s\n",
 	       pol && pol->mode == CG_MODE_ENFORCE ? "enforce" : "audit");
@@ -263,6 +268,7 @@ int cmd_status(int argc, char **argv)
 	}
 	meta.cgroup[sizeof(meta.cgroup) - 1] = 0;
 	meta.reload_message[sizeof(meta.reload_message) - 1] = 0;
+	meta.features_off[sizeof(meta.features_off) - 1] = 0;
 	attached = cg_pins_attached(pin_dir);
 	cg_stats_read(m.stats, st);
 	pol = calloc(1, sizeof(*pol));
@@ -276,7 +282,7 @@ int cmd_status(int argc, char **argv)
 	else
 		print_text(&m, pin_dir, &meta, pol, st, attached, running,
 			   started);
-	rc = attached == (int)cg_prog_names_n ? CG_EXIT_OK : CG_EXIT_FAIL;
+	rc = attached == (int)meta.progs_attached ? CG_EXIT_OK : CG_EXIT_FAIL;
 	free(pol);
 	cg_pins_close(&m);
 	return rc;

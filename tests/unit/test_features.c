@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The feature layer's decision (user/features.c): what a kernel lacks turns
+ * off the parts that need it, with the reason said; the connect verdict is
+ * never turned off; --features-off parses strictly.
+ *
+ * Build and run: make test-build && .output/tests/test_features
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cg_features.h"
+#include "unit.h"
+
+static void have_all(struct cg_features *f)
+{
+	memset(f, 0, sizeof(*f));
+	for (int k = 0; k < CG_KF__MAX; k++)
+		f->have[k] = true;
+}
+
+static void test_full_kernel(void)
+{
+	struct cg_features f;
+	char buf[256];
+
+	have_all(&f);
+	cg_features_decide(&f, 0);
+	for (int p = 0; p < CG_PART__MAX; p++)
+		CHECK(f.on[p], "part %s off", cg_part_name(p));
+	CHECK_STR(cg_features_off(&f, buf, sizeof(buf)), "none");
+}
+
+/* Debian 11's 5.10: no task storage, no task_btf, no bpf_loop, no sleepable. */
+static void test_kernel_5_10(void)
+{
+	struct cg_features f;
+	char buf[256];
+
+	have_all(&f);
+	f.have[CG_KF_TASK_STORAGE] = false;
+	f.have[CG_KF_TASK_BTF] = false;
+	f.have[CG_KF_LOOP] = false;
+	f.have[CG_KF_SLEEPABLE_UPROBE] = false;
+	cg_features_decide(&f, 0);
+	CHECK(f.on[CG_PART_VERDICT], "verdict off");
+	CHECK(f.on[CG_PART_LIFECYCLE], "lifecycle off");
+	CHECK(!f.on[CG_PART_DNS], "dns on");
+	CHECK(!f.on[CG_PART_LIBC], "libc on");
+	CHECK_STR(cg_features_off(&f, buf, sizeof(buf)),
+		  "dns (kernel lacks bpf_get_current_task_btf), "
+		  "libc (kernel lacks task storage)");
+}
+
+/* 5.15: everything but sleepable uprobes. */
+static void test_kernel_5_15(void)
+{
+	struct cg_features f;
+	char buf[256];
+
+	have_all(&f);
+	f.have[CG_KF_SLEEPABLE_UPROBE] = false;
+	cg_features_decide(&f, 0);
+	CHECK(f.on[CG_PART_DNS], "dns off");
+	CHECK(!f.on[CG_PART_LIBC], "libc on");
+	CHECK_STR(cg_features_off(&f, buf, sizeof(buf)),
+		  "libc (kernel lacks sleepable uprobes)");
+}
+
+static void test_turned_off(void)
+{
+	struct cg_features f;
+	unsigned int off = 0;
+	const char *bad = NULL;
+	char buf[256];
+
+	CHECK_INT(cg_features_parse("dns, libc", &off, &bad), 0);
+	have_all(&f);
+	cg_features_decide(&f, off);
+	CHECK(f.on[CG_PART_VERDICT], "verdict off");
+	CHECK(f.on[CG_PART_LIFECYCLE], "lifecycle off");
+	CHECK_STR(cg_features_off(&f, buf, sizeof(buf)),
+		  "dns (turned off), libc (turned off)");
+	/* The verdict cannot be turned off; unknown parts are errors. */
+	CHECK_INT(cg_features_parse("verdict", &off, &bad), -1);
+	CHECK_STR(bad, "verdict");
+	CHECK_INT(cg_features_parse("dns,nope", &off, &bad), -1);
+	CHECK_STR(bad, "nope");
+	CHECK_INT(cg_features_parse("", &off, &bad), 0);
+	CHECK_INT(off, 0);
+}
+
+/* A short buffer is cut, never overrun. */
+static void test_short_buffer(void)
+{
+	struct cg_features f;
+	char buf[8];
+
+	memset(&f, 0, sizeof(f));
+	cg_features_decide(&f, 0);
+	cg_features_off(&f, buf, sizeof(buf));
+	CHECK_INT(strlen(buf), 7);
+}
+
+int main(void)
+{
+	RUN(test_full_kernel);
+	RUN(test_kernel_5_10);
+	RUN(test_kernel_5_15);
+	RUN(test_turned_off);
+	RUN(test_short_buffer);
+	UNIT_DONE();
+}
