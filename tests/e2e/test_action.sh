@@ -125,7 +125,7 @@ rc=$?
 
 # ---------------------------------------------------------------- a clean job
 
-: >"$GITHUB_ENV"
+cp "$GITHUB_STEP_SUMMARY" "$LAB_DIR/step_summary.job1.md" # for E2E_KEEP=1
 echo "CONNGUARD_BIN=$CONNGUARD" >"$GITHUB_ENV"
 : >"$GITHUB_STEP_SUMMARY"
 out=$(step CONNGUARD_CGROUP="$TEST_CG" CONNGUARD_PIN_DIR="$PIN_DIR" bash "$ACTION/start.sh" 2>&1) &&

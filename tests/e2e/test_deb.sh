@@ -138,11 +138,16 @@ in_root dpkg-query -W connguard >/dev/null 2>&1 && not_ok "the fresh root has no
 
 cp "$DEB" "$ROOT/tmp/"
 pkg=/tmp/$(basename "$DEB")
-out=$(in_root apt-get install -y --no-install-recommends "$pkg" 2>&1) ||
-	out=$(in_root apt-get update 2>&1 && in_root apt-get install -y --no-install-recommends "$pkg" 2>&1)
+# Installed the way the CI action does (dist/github/install.sh): `apt-get
+# install ./connguard_*.deb`, an `apt-get update` when the lists are stale.
+cp "$REPO_DIR/dist/github/install.sh" "$ROOT/tmp/install.sh"
+out=$(in_root GITHUB_ENV=/tmp/github_env CONNGUARD_DEB="$pkg" bash /tmp/install.sh 2>&1)
 rc=$?
 [ $rc -eq 0 ] && ok "apt-get install ./$(basename "$DEB") in the fresh root (dependencies from the archive)" ||
 	{ not_ok "apt-get install the package" "exit $rc: $(tail -n 15 <<<"$out")"; done_testing; }
+[ "$(cat "$ROOT/tmp/github_env")" = CONNGUARD_BIN=/usr/sbin/connguard ] &&
+	ok "the action's install.sh installed it: CONNGUARD_BIN=/usr/sbin/connguard" ||
+	not_ok "install.sh's GITHUB_ENV" "$(cat "$ROOT/tmp/github_env")"
 in_root dpkg-query -W -f='${Status}' libbpf1 | grep -q 'ok installed' && ok "apt brought libbpf1" ||
 	not_ok "apt brought libbpf1"
 [ -L "$ROOT/etc/systemd/system/multi-user.target.wants/connguard.service" ] &&
