@@ -137,6 +137,27 @@ rc=$?
 	ok "report.sh on a clean job: exit 0, the summary says nothing was acted on" ||
 	not_ok "clean job report" "exit $rc: $out; summary: $(cat "$GITHUB_STEP_SUMMARY")"
 
+# ---------------------------------------------------------------- audit
+
+# mode: audit: the connect goes through, and is still in the table, logged;
+# the report still fails the step.
+: >"$GITHUB_STEP_SUMMARY"
+out=$(step CONNGUARD_CGROUP="$TEST_CG" CONNGUARD_PIN_DIR="$PIN_DIR" CONNGUARD_MODE=audit \
+	bash "$ACTION/start.sh" 2>&1) && ok "start.sh with mode audit" || not_ok "start.sh audit" "$out"
+GUARD_LOG=$RUNNER_TEMP/connguard/events.jsonl
+ev_expect "started event: audit mode" type=guard event=started mode=audit
+in_cg "$CGPROBE" --resolve mail.example.com >/dev/null 2>&1
+ev_expect "the lookup of mail.example.com taints" type=taint name=mail.example.com
+probe "audit: SMTP submission to $SMTP4:587 from another process -> OK (let through)" OK --connect "$SMTP4" 587
+out=$(step bash "$ACTION/report.sh" 2>&1)
+rc=$?
+[ $rc -eq 3 ] && grep -q "1 acted-on connect (0 blocked, 1 logged)" <<<"$out" &&
+	ok "report.sh after an audit job: exit 3, 0 blocked, 1 logged" || not_ok "audit report" "exit $rc: $out"
+grep -Fq "| connect | logged | cgprobe\\[" "$GITHUB_STEP_SUMMARY" &&
+	grep -Fq "| $SMTP4 | 587 | mail-after-reserved-lookup | mail.example.com |" "$GITHUB_STEP_SUMMARY" &&
+	ok "the summary table has the logged connect to $SMTP4:587 with its taint" ||
+	not_ok "audit summary row" "$(cat "$GITHUB_STEP_SUMMARY")"
+
 out=$(step CONNGUARD_LOG= bash "$ACTION/report.sh" 2>&1)
 rc=$?
 [ $rc -eq 1 ] && [ "$out" = "connguard: report: CONNGUARD_LOG is not set: did the start step run?" ] &&
