@@ -167,4 +167,9 @@ rc=$?
 [ $rc -eq 1 ] && [ "$out" = "connguard: start: no such cgroup: $LAB_DIR/nonexistent" ] &&
 	ok "start.sh with a cgroup that does not exist: one error line, exit 1" || not_ok "start.sh bad cgroup" "exit $rc: $out"
 
+out=$(step CONNGUARD_MODE=block bash "$ACTION/start.sh" 2>&1)
+rc=$?
+[ $rc -eq 2 ] && [ "$out" = 'connguard: start: bad mode "block" (enforce or audit)' ] &&
+	ok "start.sh with a bad mode: one error line, exit 2" || not_ok "start.sh bad mode" "exit $rc: $out"
+
 done_testing
