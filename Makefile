@@ -270,6 +270,8 @@ DEB_FILE = $(DEB_DIR)/connguard_$(VERSION)_$(DEB_ARCH).deb
 deb: deps-deb
 	$(Q)v=$$(dpkg-parsechangelog -l dist/debian/changelog -S Version) && [ "$$v" = "$(VERSION)" ] || \
 		{ echo "connguard: deb: dist/debian/changelog is at $$v, the Makefile at $(VERSION)" >&2; exit 1; }
+	$(Q)git rev-parse --git-dir >/dev/null 2>&1 || \
+		{ echo "connguard: deb: not a git checkout: the package is built from what git tracks" >&2; exit 1; }
 	$(Q)rm -rf $(DEB_DIR) && mkdir -p $(DEB_SRC)
 	$(Q)git ls-files -z -c -o --exclude-standard | \
 		tar --null -T - -cf - | tar -C $(DEB_SRC) -xf -
