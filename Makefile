@@ -63,7 +63,8 @@ DEB_PKGS := \
 # and a clang already there gets the runtimes of its own version. The bench
 # smoke (tests/e2e/test_bench_smoke.sh) runs the bench's lab: iperf3, nft.
 # test_deb builds the package and installs it in a fresh root (debootstrap
-# makes one when /var/cache/fresh-root has no base tarball).
+# makes one when /var/cache/fresh-root has no base tarball); test_action
+# reads the GitHub action's YAML (python3-yaml).
 CLANG_MAJOR := $(shell $(CLANG) -dumpversion 2>/dev/null | cut -d. -f1)
 TEST_PKGS := \
 	$(DEB_PKGS) \
@@ -81,6 +82,7 @@ TEST_PKGS := \
 	nftables \
 	procps \
 	python3 \
+	python3-yaml \
 	swaks \
 	systemd \
 	util-linux

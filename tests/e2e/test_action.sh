@@ -44,6 +44,36 @@ step() {
 	env $(cat "$GITHUB_ENV") "$@"
 }
 
+# ---------------------------------------------------------------- the YAML
+
+# No workflow engine runs here: check what one would rely on. Both actions
+# are composite, every step's script exists and is executable, every
+# ${{ inputs.X }} is a declared input, and every variable a step sets is
+# one its script reads.
+out=$($PY - "$ACTION/action.yml" "$ACTION/report/action.yml" <<'PYEOF' 2>&1
+import os, re, sys, yaml
+for path in sys.argv[1:]:
+    a = yaml.safe_load(open(path))
+    base = os.path.dirname(path)
+    assert a["runs"]["using"] == "composite", path
+    inputs = set(a.get("inputs", {}))
+    for step in a["runs"]["steps"]:
+        assert step.get("shell") == "bash", (path, step)
+        m = re.fullmatch(r'"\$GITHUB_ACTION_PATH/([^"]+)"', step["run"])
+        assert m, (path, step["run"])
+        script = os.path.normpath(os.path.join(base, m.group(1)))
+        assert os.access(script, os.X_OK), (path, script)
+        text = open(script).read()
+        for var, val in step.get("env", {}).items():
+            for used in re.findall(r"\$\{\{ *inputs\.([A-Za-z0-9_-]+) *\}\}", str(val)):
+                assert used in inputs, (path, used)
+            assert var in text, (path, var, script)
+    print(os.path.relpath(path, os.path.dirname(os.path.dirname(base))), "ok")
+PYEOF
+)
+[ $? -eq 0 ] && ok "action.yml and report/action.yml: composite, scripts exist, inputs declared, variables read" ||
+	not_ok "the actions' YAML" "$out"
+
 # ---------------------------------------------------------------- install
 
 out=$(PATH=$(dirname "$CONNGUARD"):$PATH CONNGUARD_DEB= bash "$ACTION/install.sh" 2>&1)
