@@ -205,6 +205,20 @@ rc=$?
 [ $rc -eq 0 ] && ok "connguard selftest passes in the fresh root" || not_ok "connguard selftest" "exit $rc: $out"
 diag "$(tail -n 3 <<<"$out")"
 
+# ---------------------------------------------------------------- upgrade
+
+# A re-install (what an upgrade runs: prerm upgrade, postinst configure)
+# keeps an operator's edit of the conffile and leaves the running guard
+# attached (where systemd runs, postinst restarts the unit).
+echo "# edited by the operator" >>"$ROOT/etc/connguard/connguard.conf"
+out=$(in_root dpkg -i "$pkg" 2>&1)
+rc=$?
+[ $rc -eq 0 ] && ok "dpkg -i over the installed package" || not_ok "re-install" "exit $rc: $out"
+tail -n 1 "$ROOT/etc/connguard/connguard.conf" | grep -qx "# edited by the operator" &&
+	ok "the re-install keeps the edited conffile" || not_ok "conffile edit kept" "$(tail -n 2 "$ROOT/etc/connguard/connguard.conf")"
+kill -0 "$DAEMON" 2>/dev/null && in_root connguard status >/dev/null 2>&1 &&
+	ok "the re-install leaves the guard running and attached" || not_ok "guard still attached after re-install"
+
 # ---------------------------------------------------------------- removal
 
 out=$(in_root apt-get remove -y connguard 2>&1)
