@@ -18,7 +18,8 @@ WARN := -Wall -Wextra -Werror
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) $(WARN) \
 	-Wno-unused-parameter -I$(OUTPUT) -Iinclude -Ibpf
 CFLAGS ?= -g -O2
-ALL_CFLAGS := $(CFLAGS) -std=gnu11 $(WARN) -Wno-missing-field-initializers \
+# CPPFLAGS and LDFLAGS: what a packager passes (dpkg-buildflags' hardening).
+ALL_CFLAGS := $(CPPFLAGS) $(CFLAGS) -std=gnu11 $(WARN) -Wno-missing-field-initializers \
 	-Wno-format-truncation -D_GNU_SOURCE -DCG_VERSION='"$(VERSION)"' -I$(OUTPUT) -Iinclude -Iuser
 LIBS := $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf -lelf -lz) \
 	$(shell pkg-config --libs json-c 2>/dev/null || echo -ljson-c) -lresolv -lz
@@ -50,15 +51,26 @@ BUILD_PKGS := \
 	make \
 	pkg-config \
 	zlib1g-dev
+# To build the Debian package (`make deb`): dpkg-buildpackage, dh, lintian.
+# dist/debian/control's Build-Depends is BUILD_PKGS (test_deb checks it).
+DEB_PKGS := \
+	debhelper \
+	dpkg-dev \
+	lintian
 # To build and run every test (`make test`). The fuzz target links clang's
 # libFuzzer and sanitizer runtimes (only a Recommends of clang): the
 # unversioned package follows the default clang, which BUILD_PKGS installs,
 # and a clang already there gets the runtimes of its own version. The bench
 # smoke (tests/e2e/test_bench_smoke.sh) runs the bench's lab: iperf3, nft.
+# test_deb builds the package and installs it in a fresh root (debootstrap
+# makes one when /var/cache/fresh-root has no base tarball); test_action
+# reads the GitHub action's YAML (python3-yaml).
 CLANG_MAJOR := $(shell $(CLANG) -dumpversion 2>/dev/null | cut -d. -f1)
 TEST_PKGS := \
+	$(DEB_PKGS) \
 	bind9-dnsutils \
 	curl \
+	debootstrap \
 	dnsmasq-base \
 	iperf3 \
 	iproute2 \
@@ -70,6 +82,7 @@ TEST_PKGS := \
 	nftables \
 	procps \
 	python3 \
+	python3-yaml \
 	swaks \
 	systemd \
 	util-linux
@@ -98,7 +111,7 @@ Q = @
 msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
-.PHONY: all deps deps-test deps-kernels run test test-build test-kernels clean install uninstall
+.PHONY: all deps deps-deb deps-test deps-kernels run test test-build test-kernels clean install uninstall deb
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -106,6 +119,9 @@ all: connguard
 
 deps:
 	$(Q)./tests/deps.sh $(BUILD_PKGS)
+
+deps-deb: deps
+	$(Q)./tests/deps.sh $(DEB_PKGS)
 
 # After deps: two apt-get at once (make -j) would fight over its lock.
 # `ip netns exec` binds a lab's hosts file over /etc/hosts, which must then
@@ -166,7 +182,7 @@ $(OUTPUT)/libcg.a: $(LIB_OBJS)
 
 connguard: $(OUTPUT)/main.o $(OUTPUT)/libcg.a
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(ALL_CFLAGS) $^ $(LIBS) -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) $^ $(LIBS) -o $@
 
 $(OUTPUT)/tests/test_%: tests/unit/test_%.c tests/unit/unit.h $(OUTPUT)/libcg.a | $(OUTPUT)/tests
 	$(call msg,CC,$@)
@@ -269,6 +285,31 @@ uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/connguard $(DESTDIR)$(MANDIR)/man8/connguard.8 \
 		$(DESTDIR)$(MANDIR)/man5/connguard.conf.5 $(DESTDIR)$(UNITDIR)/connguard.service \
 		$(DESTDIR)$(COMPLETIONDIR)/connguard
+
+# The Debian package, built the Debian way from dist/debian: a copy of the
+# source tree (what git tracks, plus new files not ignored) with dist/debian
+# as debian/, dpkg-buildpackage, then lintian, which must report no error.
+# The .deb lands in $(OUTPUT)/deb/.
+DEB_DIR := $(OUTPUT)/deb
+DEB_SRC := $(DEB_DIR)/connguard-$(VERSION)
+DEB_ARCH = $(shell dpkg --print-architecture)
+DEB_FILE = $(DEB_DIR)/connguard_$(VERSION)_$(DEB_ARCH).deb
+
+deb: deps-deb
+	$(Q)v=$$(dpkg-parsechangelog -l dist/debian/changelog -S Version) && [ "$$v" = "$(VERSION)" ] || \
+		{ echo "connguard: deb: dist/debian/changelog is at $$v, the Makefile at $(VERSION)" >&2; exit 1; }
+	$(Q)git rev-parse --git-dir >/dev/null 2>&1 || \
+		{ echo "connguard: deb: not a git checkout: the package is built from what git tracks" >&2; exit 1; }
+	$(Q)rm -rf $(DEB_DIR) && mkdir -p $(DEB_SRC)
+	$(Q)git ls-files -z -c -o --exclude-standard | \
+		tar --null -T - -cf - | tar -C $(DEB_SRC) -xf -
+	$(Q)rm -rf $(DEB_SRC)/debian && cp -r dist/debian $(DEB_SRC)/debian
+	$(call msg,DEB,$(DEB_FILE))
+	$(Q)cd $(DEB_SRC) && dpkg-buildpackage -b -us -uc >../build.log 2>&1 || \
+		{ tail -n 30 ../build.log >&2; echo "connguard: deb: dpkg-buildpackage failed, see $(DEB_DIR)/build.log" >&2; exit 1; }
+	$(Q)rm -rf $(DEB_SRC)
+	$(call msg,LINTIAN,$(DEB_FILE))
+	$(Q)lintian --fail-on error --display-info $(DEB_DIR)/connguard_$(VERSION)_$(DEB_ARCH).changes
 
 clean:
 	$(call msg,CLEAN)
