@@ -15,6 +15,7 @@
 #include "stream.bpf.h"
 #include "taint.bpf.h"
 #include "libc.bpf.h"
+#include "cred.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
