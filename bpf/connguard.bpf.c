@@ -16,6 +16,7 @@
 #include "taint.bpf.h"
 #include "libc.bpf.h"
 #include "cred.bpf.h"
+#include "wire.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -47,7 +48,8 @@ SEC("cgroup_skb/egress")
 int cg_egress(struct __sk_buff *skb)
 {
 	cg_dns_egress(skb);
-	return 1; /* observe only, never drop */
+	/* Drops only the segments of a stopped reserved-domain login. */
+	return cg_wire_egress(skb);
 }
 
 SEC("cgroup_skb/ingress")

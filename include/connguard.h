@@ -161,7 +161,9 @@ enum cg_scope {
 	X(CRED_LOGGED, "credentials_logged",                                  \
 	  "Reserved-domain logins to a real destination let through (audit, or destination unknown).") \
 	X(CRED_UNKNOWN_DST, "credentials_destination_unknown",                \
-	  "Reserved-domain logins whose destination could not be determined: logged, not stopped.")
+	  "Reserved-domain logins whose destination could not be determined: logged, not stopped.") \
+	X(CRED_WIRE_UNREAD, "credentials_wire_unread",                        \
+	  "Plaintext connections given up on: a segment with more new client bytes than are read (16 KiB).")
 
 /* Index into the per-CPU `stats` array. */
 #define CG_STAT_ENUM_(name, key, help) CG_STAT_##name,
