@@ -52,6 +52,13 @@ int cg_egress(struct __sk_buff *skb)
 	return cg_wire_egress(skb);
 }
 
+SEC("sockops")
+int cg_sockops(struct bpf_sock_ops *ops)
+{
+	cg_wire_sockops(ops);
+	return 1;
+}
+
 SEC("cgroup_skb/ingress")
 int cg_ingress(struct __sk_buff *skb)
 {

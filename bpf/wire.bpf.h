@@ -236,4 +236,59 @@ static __always_inline int cg_wire_egress(struct __sk_buff *skb)
 	return 1;
 }
 
+/*
+ * The client fails at once instead of retrying the dropped login for
+ * minutes. A segment cgroup_skb/egress drops stays unsent in TCP's queue, and
+ * the zero-window probe timer tries it again (200 ms, then backing off).
+ * A credential port's connection asks for the header-option callback, which
+ * runs for every segment TCP builds, before the egress program: on a
+ * stopped login's socket it sets a TCP user timeout of 1 ms, so the next
+ * probe gives up and the client's send/recv fails with ETIMEDOUT (within a
+ * second on a short path). Once the socket's first bytes are read (no login
+ * can come, or one was let go), the callback is turned off: bulk traffic
+ * pays nothing. A sock_ops program, as bpf_setsockopt() needs; the
+ * cgroup_skb program that drops cannot set a socket option.
+ */
+#ifndef SOL_TCP
+#define SOL_TCP 6
+#endif
+#ifndef TCP_USER_TIMEOUT
+#define TCP_USER_TIMEOUT 18
+#endif
+
+static __always_inline void cg_wire_sockops(struct bpf_sock_ops *ops)
+{
+	struct cg_policy *p;
+	struct cg_wire *w;
+	struct bpf_sock *sk;
+	int one = 1;
+
+	switch (ops->op) {
+	case BPF_SOCK_OPS_TCP_CONNECT_CB:
+		p = cg_policy();
+		if (p && (CG_READ_ONCE(p->cred_flags) & CG_CRED_WIRE) &&
+		    cg_policy_cred_port(p, (__u16)bpf_ntohl(ops->remote_port)))
+			bpf_sock_ops_cb_flags_set(
+				ops, ops->bpf_sock_ops_cb_flags |
+					     BPF_SOCK_OPS_WRITE_HDR_OPT_CB_FLAG);
+		break;
+	case BPF_SOCK_OPS_HDR_OPT_LEN_CB:
+		sk = ops->sk;
+		if (!sk)
+			break;
+		w = bpf_sk_storage_get(&wires, sk, NULL, 0);
+		if (!w)
+			break;
+		if (w->state == CG_WIRE_STOP) {
+			bpf_setsockopt(ops, SOL_TCP, TCP_USER_TIMEOUT, &one,
+				       sizeof(one));
+		} else if (w->state == CG_WIRE_DONE) {
+			bpf_sock_ops_cb_flags_set(
+				ops, ops->bpf_sock_ops_cb_flags &
+					     ~BPF_SOCK_OPS_WRITE_HDR_OPT_CB_FLAG);
+		}
+		break;
+	}
+}
+
 #endif /* CG_WIRE_BPF_H */
