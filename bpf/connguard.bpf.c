@@ -15,6 +15,8 @@
 #include "stream.bpf.h"
 #include "taint.bpf.h"
 #include "libc.bpf.h"
+#include "cred.bpf.h"
+#include "wire.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -46,7 +48,15 @@ SEC("cgroup_skb/egress")
 int cg_egress(struct __sk_buff *skb)
 {
 	cg_dns_egress(skb);
-	return 1; /* observe only, never drop */
+	/* Drops only the segments of a stopped reserved-domain login. */
+	return cg_wire_egress(skb);
+}
+
+SEC("sockops")
+int cg_sockops(struct bpf_sock_ops *ops)
+{
+	cg_wire_sockops(ops);
+	return 1;
 }
 
 SEC("cgroup_skb/ingress")

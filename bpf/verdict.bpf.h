@@ -315,6 +315,10 @@ static __always_inline int cg_sock_addr(struct bpf_sock_addr *ctx, int v6,
 	if (!p)
 		return CG_ALLOW;
 	port = bpf_ntohs((__u16)ctx->user_port);
+	/* A plaintext credential port's login is charged to who connects. */
+	if (connect && (p->cred_port_bits & (1ull << (port & 63))) &&
+	    (p->cred_flags & CG_CRED_WIRE) && cg_policy_cred_port(p, port))
+		cg_own(ctx);
 	if (!(p->port_bits_any & (1ull << (port & 63))))
 		return CG_ALLOW;
 	flags = cg_policy_port(p, port);

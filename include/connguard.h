@@ -58,6 +58,7 @@ enum cg_event_type {
 	CG_EV_TAINT = 2,
 	CG_EV_LEARN = 3,
 	CG_EV_MISROUTE = 4,
+	CG_EV_CREDENTIAL = 5, /* struct cg_event_cred */
 };
 
 enum cg_action {
@@ -68,12 +69,33 @@ enum cg_action {
 enum cg_reason {
 	CG_REASON_FORBIDDEN = 1, /* forbidden-destination */
 	CG_REASON_TAINTED = 2,	 /* mail-after-reserved-lookup */
+	/* 3 is left for reserved-destination (SPEC §2.5 rule 4). */
+	CG_REASON_ACCOUNT = 4, /* reserved-account-login (SPEC §2.6) */
 };
 
 enum cg_via {
 	CG_VIA_DNS = 1,
 	CG_VIA_LIBC = 2,
+	CG_VIA_PROXY = 3, /* the host of a proxy request (SPEC §2.2 item 3) */
+	CG_VIA_SNI = 4,	  /* a TLS ClientHello's server_name */
 };
+
+/* Where a credential event's login was read (its `via`). */
+enum cg_cred_via {
+	CG_CRED_VIA_OPENSSL = 1,
+	CG_CRED_VIA_GNUTLS = 2,
+	CG_CRED_VIA_NSS = 3,
+	CG_CRED_VIA_WIRE = 4,
+};
+
+/*
+ * A credential event's `proto`: the values of include/cg_auth.h's enum
+ * cg_auth_proto (1 imap, 2 smtp, 3 pop3, 4 http).
+ */
+#define CG_CRED_PROTO_MAX 4
+
+/* Bytes of an account name kept in an event, NUL included. */
+#define CG_ACCOUNT_MAX CG_NAME_MAX
 
 enum cg_scope {
 	CG_SCOPE_PROCESS = 0,
@@ -133,7 +155,15 @@ enum cg_scope {
 	X(BOUND_MESSAGE, "learn_bound_message",                               \
 	  "Answers longer than the buffer they are read into.")                 \
 	X(DNS_QD_UNREAD, "dns_questions_unread",                              \
-	  "DNS queries with more questions than are read (8): the rest not judged.")
+	  "DNS queries with more questions than are read (8): the rest not judged.") \
+	X(CRED_BLOCKED, "credentials_blocked",                                \
+	  "Reserved-domain logins to a real destination stopped (enforce).")  \
+	X(CRED_LOGGED, "credentials_logged",                                  \
+	  "Reserved-domain logins to a real destination let through (audit, or destination unknown).") \
+	X(CRED_UNKNOWN_DST, "credentials_destination_unknown",                \
+	  "Reserved-domain logins whose destination could not be determined: logged, not stopped.") \
+	X(CRED_WIRE_UNREAD, "credentials_wire_unread",                        \
+	  "Plaintext connections given up on: a segment with more new client bytes than are read (16 KiB).")
 
 /* Index into the per-CPU `stats` array. */
 #define CG_STAT_ENUM_(name, key, help) CG_STAT_##name,
@@ -194,7 +224,28 @@ struct cg_policy {
 		__u64 guarded;
 		__u64 dns;
 	} ports[1024];
+	/*
+	 * [credentials]: CG_CRED_TLS / CG_CRED_WIRE, and the plaintext
+	 * ports read on the wire (bit port % 64 of word port / 64), with
+	 * their quick word like port_bits_any. Apart from `ports` so that
+	 * the connect path's bitmaps stay as they were.
+	 */
+	__u32 cred_flags;
+	__u32 cred_pad;
+	__u64 cred_port_bits;
+	__u64 cred_ports[1024];
 };
+
+#define CG_CRED_TLS 0x1
+#define CG_CRED_WIRE 0x2
+
+/* Is PORT one of [credentials] ports? */
+static inline int cg_policy_cred_port(const struct cg_policy *p, __u16 port)
+{
+	if (!((p->cred_port_bits >> (port & 63)) & 1))
+		return 0;
+	return (int)((p->cred_ports[port >> 6] >> (port & 63)) & 1);
+}
 
 /* The CG_PORT_* flags of PORT in P. */
 static inline __u32 cg_policy_port(const struct cg_policy *p, __u16 port)
@@ -217,6 +268,13 @@ static inline void cg_policy_set_port(struct cg_policy *p, __u16 port,
 	p->port_bits_any |= 1ull << (port & 63);
 	if (flag & CG_PORT_DNS)
 		p->port_bits_dns |= 1ull << (port & 63);
+}
+
+/* Make PORT one of the [credentials] ports of P. */
+static inline void cg_policy_set_cred_port(struct cg_policy *p, __u16 port)
+{
+	p->cred_ports[port >> 6] |= 1ull << (port & 63);
+	p->cred_port_bits |= 1ull << (port & 63);
 }
 #endif
 
@@ -456,6 +514,29 @@ struct cg_event_learn {
 	 * chain[0] is the real name the reserved one was a CNAME for.
 	 */
 	char chain[CG_EV_CHAIN_MAX][CG_NAME_MAX];
+};
+
+/*
+ * A credential ring buffer record (SPEC §2.6). Starts like struct cg_event
+ * (ktime, cgroup_id, type). Never a password: the account name only.
+ */
+struct cg_event_cred {
+	__u64 ktime;
+	__u64 cgroup_id;
+	__u32 type; /* CG_EV_CREDENTIAL */
+	__u32 pid;
+	__u32 ppid;
+	__u32 uid;
+	char comm[CG_COMM_LEN];
+	__u8 action; /* enum cg_action */
+	__u8 reason; /* CG_REASON_ACCOUNT */
+	__u8 proto;  /* enum cg_auth_proto */
+	__u8 via;    /* enum cg_cred_via */
+	__u8 family; /* 4 or 6; 0: the destination is unknown */
+	__u8 truncated; /* the account did not fit: ACCOUNT is its start */
+	__u16 dport;
+	__u8 addr[16];
+	char account[CG_ACCOUNT_MAX];
 };
 
 #define CG_EVENT_LEARN_HEAD ((__u64)__builtin_offsetof(struct cg_event_learn, chain))

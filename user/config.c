@@ -58,6 +58,7 @@ enum cg_section {
 	SEC_DESTINATIONS,
 	SEC_LOG,
 	SEC_METRICS,
+	SEC_CREDENTIALS,
 	SEC__MAX,
 };
 
@@ -68,6 +69,7 @@ static const char *const section_names[SEC__MAX] = {
 	[SEC_DESTINATIONS] = "destinations",
 	[SEC_LOG] = "log",
 	[SEC_METRICS] = "metrics",
+	[SEC_CREDENTIALS] = "credentials",
 };
 
 enum cg_key {
@@ -89,6 +91,9 @@ enum cg_key {
 	KEY_LOG_KEEP,
 	KEY_LOG_COMPRESS,
 	KEY_METRICS_TEXTFILE,
+	KEY_CRED_TLS,
+	KEY_CRED_WIRE,
+	KEY_CRED_PORTS,
 	KEY__MAX,
 };
 
@@ -114,11 +119,17 @@ static const struct {
 	[KEY_LOG_KEEP] = { SEC_LOG, "keep" },
 	[KEY_LOG_COMPRESS] = { SEC_LOG, "compress" },
 	[KEY_METRICS_TEXTFILE] = { SEC_METRICS, "textfile" },
+	[KEY_CRED_TLS] = { SEC_CREDENTIALS, "tls" },
+	[KEY_CRED_WIRE] = { SEC_CREDENTIALS, "wire" },
+	[KEY_CRED_PORTS] = { SEC_CREDENTIALS, "ports" },
 };
 
 static const uint16_t default_guarded[] = { 25, 465, 587, 2525, 110,
 					    995, 143, 993, 4190 };
 static const uint16_t default_dns[] = { 53 };
+/* Plaintext ports a login is read from on the wire (SPEC §2.6). */
+static const uint16_t default_cred_ports[] = { 25, 587, 2525, 143, 110, 80,
+					       8080 };
 static const char *const default_allow[] = { "127.0.0.0/8", "::1/128" };
 
 /* State of one cg_config_parse() call; nothing outlives it. */
@@ -131,8 +142,8 @@ struct parse {
 	int section;
 	/* list keys already seen in this parse: later ones extend */
 	bool list_seen[KEY__MAX];
-	/* ports already in guarded / dns, to drop duplicates in O(1) */
-	uint8_t port_seen[2][65536 / 8];
+	/* ports already in guarded / dns / credentials, to drop duplicates */
+	uint8_t port_seen[3][65536 / 8];
 	unsigned int ttl_min_line, ttl_max_line;
 	bool ttl_bad;
 };
@@ -478,6 +489,12 @@ int cg_config_init(struct cg_config *c)
 	for (i = 0; i < ARRAY_SIZE(default_dns); i++)
 		if (u16_push(&c->dns, &c->n_dns, default_dns[i]))
 			goto fail;
+	c->cred_tls = true;
+	c->cred_wire = true;
+	for (i = 0; i < ARRAY_SIZE(default_cred_ports); i++)
+		if (u16_push(&c->cred_ports, &c->n_cred_ports,
+			     default_cred_ports[i]))
+			goto fail;
 	for (i = 0; i < ARRAY_SIZE(default_allow); i++)
 		if (cg_cidr_parse(default_allow[i], &cidr) ||
 		    cidr_push(&c->allow, &c->n_allow, &cidr))
@@ -496,6 +513,7 @@ void cg_config_free(struct cg_config *c)
 	strv_free(&c->reserved);
 	free(c->guarded);
 	free(c->dns);
+	free(c->cred_ports);
 	free(c->allow);
 	free(c->deny);
 	strv_free(&c->deny_host);
@@ -690,6 +708,11 @@ static void list_reset(struct parse *p, enum cg_key k)
 		c->dns = NULL;
 		c->n_dns = 0;
 		break;
+	case KEY_CRED_PORTS:
+		free(c->cred_ports);
+		c->cred_ports = NULL;
+		c->n_cred_ports = 0;
+		break;
 	case KEY_ALLOW:
 		free(c->allow);
 		c->allow = NULL;
@@ -798,6 +821,16 @@ static void apply(struct parse *p, enum cg_key k, char *val)
 			bad_value(p, k, val, "absolute path");
 		else
 			set_str(p, &c->metrics_textfile, val);
+		break;
+	case KEY_CRED_TLS:
+		set_bool(p, k, val, &c->cred_tls);
+		break;
+	case KEY_CRED_WIRE:
+		set_bool(p, k, val, &c->cred_wire);
+		break;
+	case KEY_CRED_PORTS:
+		list_reset(p, k);
+		add_ports(p, 2, &c->cred_ports, &c->n_cred_ports, val);
 		break;
 	case KEY__MAX:
 		break;

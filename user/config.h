@@ -39,6 +39,12 @@ struct cg_config {
 	uint16_t *dns;
 	size_t n_dns;
 
+	/* [credentials] */
+	bool cred_tls;	      /* look inside TLS library writes */
+	bool cred_wire;	      /* look at plaintext client bytes */
+	uint16_t *cred_ports; /* the plaintext ports read on the wire */
+	size_t n_cred_ports;
+
 	/* [destinations] */
 	struct cg_cidr *allow;
 	size_t n_allow;

@@ -94,7 +94,40 @@ const char *cg_qtype_name(uint16_t qtype, char tmp[16])
 
 static const char *via_name(unsigned int via)
 {
-	return via == CG_VIA_LIBC ? "libc" : "dns";
+	switch (via) {
+	case CG_VIA_LIBC:
+		return "libc";
+	case CG_VIA_PROXY:
+		return "proxy";
+	case CG_VIA_SNI:
+		return "sni";
+	}
+	return "dns";
+}
+
+/* A credential event's proto: enum cg_auth_proto. */
+static const char *cred_proto_name(unsigned int proto)
+{
+	static const char *const names[CG_CRED_PROTO_MAX + 1] = {
+		"unknown", "imap", "smtp", "pop3", "http",
+	};
+
+	return proto <= CG_CRED_PROTO_MAX ? names[proto] : "unknown";
+}
+
+static const char *cred_via_name(unsigned int via)
+{
+	switch (via) {
+	case CG_CRED_VIA_OPENSSL:
+		return "openssl";
+	case CG_CRED_VIA_GNUTLS:
+		return "gnutls";
+	case CG_CRED_VIA_NSS:
+		return "nss";
+	case CG_CRED_VIA_WIRE:
+		return "wire";
+	}
+	return "unknown";
 }
 
 /*
@@ -298,6 +331,46 @@ int cg_learn_json(const struct cg_event_learn *e, int64_t mono_off, char *buf,
 	return finish(buf, p, end);
 }
 
+int cg_cred_json(const struct cg_event_cred *e, int64_t mono_off, char *buf,
+		 size_t len)
+{
+	char *p = buf, *end = buf + len;
+	uint64_t real = (uint64_t)((int64_t)e->ktime + mono_off);
+
+	if (e->type != CG_EV_CREDENTIAL)
+		return -1;
+	put_head(&p, end, real, "credential");
+	if (e->action == CG_ACT_BLOCKED)
+		PUT(&p, end, ",\"action\":\"blocked\"");
+	else
+		PUT(&p, end, ",\"action\":\"logged\"");
+	PUT(&p, end, ",\"reason\":\"reserved-account-login\"");
+	PUT_U_FIELD(&p, end, "pid", e->pid);
+	PUT_U_FIELD(&p, end, "ppid", e->ppid);
+	PUT_U_FIELD(&p, end, "uid", e->uid);
+	PUT_STR_FIELD(&p, end, "comm", e->comm, CG_COMM_LEN);
+	PUT_U_FIELD(&p, end, "cgroup_id", e->cgroup_id);
+	PUT(&p, end, ",\"proto\":\"");
+	put_str(&p, end, cred_proto_name(e->proto));
+	PUT(&p, end, "\",\"via\":\"");
+	put_str(&p, end, cred_via_name(e->via));
+	PUT(&p, end, "\"");
+	PUT_STR_FIELD(&p, end, "account", e->account, CG_ACCOUNT_MAX);
+	if (e->truncated)
+		PUT(&p, end, ",\"account_truncated\":true");
+	/* The peer could not be read (a socket not yet connected, a TLS
+	 * library's transport not a socket): the event says so.
+	 */
+	if (e->family == 4 || e->family == 6) {
+		PUT(&p, end, ",\"dst\":");
+		put_addr(&p, end, e->family, e->addr);
+		PUT_U_FIELD(&p, end, "dport", e->dport);
+	} else {
+		PUT(&p, end, ",\"dst\":\"unknown\"");
+	}
+	return finish(buf, p, end);
+}
+
 int cg_record_json(const void *data, size_t size, int64_t mono_off, char *buf,
 		   size_t len)
 {
@@ -306,6 +379,10 @@ int cg_record_json(const void *data, size_t size, int64_t mono_off, char *buf,
 	/* Every record starts with ktime, cgroup_id and type. */
 	if (size < CG_EVENT_LEARN_HEAD && size < sizeof(struct cg_event))
 		return -1;
+	if (e->type == CG_EV_CREDENTIAL)
+		return size < sizeof(struct cg_event_cred) ?
+			       -1 :
+			       cg_cred_json(data, mono_off, buf, len);
 	/* A learn record ends after its nchain names. */
 	if (e->type == CG_EV_LEARN || e->type == CG_EV_MISROUTE) {
 		const struct cg_event_learn *l = data;
@@ -393,6 +470,22 @@ static int human_raw(struct json_object *o, char *buf, size_t len)
 				      " (looked up %s via %s %sms before)",
 				      jstr(t, "name"),
 				      jstr(t, "via"), jstr(t, "age_ms"));
+	} else if (strcmp(type, "credential") == 0) {
+		if (json_object_object_get_ex(o, "dport", NULL))
+			snprintf(dst, sizeof(dst),
+				 strchr(jstr(o, "dst"), ':') ? "[%s]:%s" :
+							       "%s:%s",
+				 jstr(o, "dst"), jstr(o, "dport"));
+		else
+			snprintf(dst, sizeof(dst), "an unknown destination");
+		n = snprintf(buf, len, "%s %-7s %s[%s] %s login as %s to %s (via %s) %s",
+			     time,
+			     strcmp(jstr(o, "action"), "blocked") == 0 ?
+				     "BLOCKED" :
+				     "LOGGED",
+			     jstr(o, "comm"), jstr(o, "pid"), jstr(o, "proto"),
+			     jstr(o, "account"), dst, jstr(o, "via"),
+			     jstr(o, "reason"));
 	} else if (strcmp(type, "taint") == 0) {
 		n = snprintf(buf, len, "%s TAINT   %s[%s] looked up %s %s via %s (%s)",
 			     time, jstr(o, "comm"),

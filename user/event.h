@@ -28,6 +28,10 @@ int cg_event_json(const struct cg_event *e, int64_t mono_off, char *buf,
 int cg_learn_json(const struct cg_event_learn *e, int64_t mono_off, char *buf,
 		  size_t len);
 
+/* A credential event (struct cg_event_cred). */
+int cg_cred_json(const struct cg_event_cred *e, int64_t mono_off, char *buf,
+		 size_t len);
+
 /*
  * Any ring buffer record of SIZE bytes: dispatches on its type. Returns the
  * length, or -1 for a record of an unknown type or a short one.

@@ -90,6 +90,13 @@ static int pin_paths(struct connguard_bpf *skel, const char *pin_dir,
 	char path[PATH_MAX];
 
 	bpf_object__for_each_map(map, skel->obj) {
+		/*
+		 * Constants (the string literals of the login recognisers):
+		 * made anew at every load, and bpffs takes no '.' in a name.
+		 */
+		if (bpf_map__is_internal(map) &&
+		    !bpf_map__is_pinned(map) && strchr(bpf_map__name(map), '.'))
+			continue;
 		snprintf(path, sizeof(path), "%s/%s", pin_dir,
 			 bpf_map__name(map));
 		/* A map of a part left off is not made, so not pinned. */

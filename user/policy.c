@@ -485,6 +485,10 @@ int cg_policy_apply(const struct cg_maps *m, const struct cg_config *c,
 		cg_policy_set_port(p, c->guarded[i], CG_PORT_GUARDED);
 	for (size_t i = 0; i < c->n_dns; i++)
 		cg_policy_set_port(p, c->dns[i], CG_PORT_DNS);
+	p->cred_flags = (c->cred_tls ? CG_CRED_TLS : 0) |
+			(c->cred_wire ? CG_CRED_WIRE : 0);
+	for (size_t i = 0; i < c->n_cred_ports; i++)
+		cg_policy_set_cred_port(p, c->cred_ports[i]);
 	if (bpf_map_update_elem(m->policy, &zero, p, BPF_ANY)) {
 		snprintf(why, why_len, "policy: cannot write: %s",
 			 strerror(errno));

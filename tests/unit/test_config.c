@@ -175,6 +175,10 @@ static void check_defaults(const struct cg_config *c)
 	CHECK_INT(c->log_keep, 8);
 	CHECK_INT(c->log_compress, true);
 	CHECK(c->metrics_textfile == NULL, "textfile %s", c->metrics_textfile);
+	CHECK_INT(c->cred_tls, true);
+	CHECK_INT(c->cred_wire, true);
+	CHECK_STR(ports_str(c->cred_ports, c->n_cred_ports),
+		  "25 587 2525 143 110 80 8080");
 }
 
 static void defaults_match_spec(void)
@@ -311,6 +315,8 @@ static void dist_config_is_valid_complete_and_default(void)
 		"learn_ttl_min =", "learn_ttl_max =", "[log]",
 		"path =",	   "max_size =",      "keep =",
 		"compress =",	   "[metrics]",	      "textfile =",
+		"[credentials]",   "tls =",	      "wire =",
+		"ports =",
 	};
 	const char *path = REPO_ROOT "/dist/connguard.conf";
 	char needle[64], *text;
@@ -1160,6 +1166,29 @@ static void size_parse_invalid(void)
 		      bad[i]);
 }
 
+static void credentials_section(void)
+{
+	struct run r;
+
+	expect_ok(&r, "[credentials]\ntls = no\nwire = NO\n"
+		      "ports = 143, 8143\nports = 25 143\n");
+	CHECK_INT(r.c.cred_tls, false);
+	CHECK_INT(r.c.cred_wire, false);
+	CHECK_STR(ports_str(r.c.cred_ports, r.c.n_cred_ports), "143 8143 25");
+	done(&r);
+
+	expect_ok(&r, "[credentials]\nports =\n");
+	CHECK_INT(r.c.n_cred_ports, 0);
+	done(&r);
+
+	expect_error("[credentials]\ntls = maybe\n",
+		     "x.conf:2: bad value \"maybe\" for tls (yes or no)");
+	expect_error("[credentials]\n\nports = 25 70000\n",
+		     "x.conf:3: port 70000 out of range 1..65535");
+	expect_error("[credentials]\nport = 25\n",
+		     "x.conf:2: unknown key \"port\" in [credentials]");
+}
+
 int main(void)
 {
 	snprintf(tmpdir, sizeof(tmpdir), "/tmp/cg_test_config.XXXXXX");
@@ -1171,6 +1200,7 @@ int main(void)
 	chmod(tmpdir, 0755);
 
 	RUN(defaults_match_spec);
+	RUN(credentials_section);
 	RUN(spec_example_parses_to_its_values);
 	RUN(non_default_values_are_applied);
 	RUN(dist_config_is_valid_complete_and_default);

@@ -246,6 +246,27 @@ static void mk_taint(struct cg_event *e)
 	strcpy(e->taint.name, "imap.example.org");
 }
 
+/* curl (pid 2222) sending an IMAP LOGIN as a reserved-domain account. */
+static void mk_cred(struct cg_event_cred *e)
+{
+	memset(e, 0, sizeof(*e));
+	e->type = CG_EV_CREDENTIAL;
+	e->ktime = T_KTIME;
+	e->cgroup_id = 4242;
+	e->pid = 2222;
+	e->ppid = 1;
+	e->uid = 1000;
+	strcpy(e->comm, "curl");
+	e->action = CG_ACT_BLOCKED;
+	e->reason = CG_REASON_ACCOUNT;
+	e->proto = 1; /* CG_AUTH_P_IMAP */
+	e->via = CG_CRED_VIA_WIRE;
+	e->family = 4;
+	e->dport = 143;
+	inet_pton(AF_INET, "198.18.0.25", e->addr);
+	strcpy(e->account, "alice@example.com");
+}
+
 static struct json_object *event_obj(const struct cg_event *e, char *buf)
 {
 	int n = cg_event_json(e, T_OFF, buf, CG_JSON_MAX);
@@ -770,6 +791,79 @@ static int human_of(const char *json_line, char *out, size_t len)
 	CHECK(strstr((hay), (needle)) != NULL, "\"%s\" not in \"%s\"",      \
 	      (needle), (hay))
 
+static void credential_event_fields_and_key_order(void)
+{
+	struct cg_event_cred e;
+	struct json_object *o;
+	char buf[CG_JSON_MAX], h[2048];
+	int n;
+
+	mk_cred(&e);
+	n = cg_record_json(&e, sizeof(e), T_OFF, buf, sizeof(buf));
+	o = parse_line(buf, n);
+	if (!o)
+		return;
+	check_keys(o, "time", "type", "action", "reason", "pid", "ppid", "uid",
+		   "comm", "cgroup_id", "proto", "via", "account", "dst",
+		   "dport", NULL);
+	check_str_field(o, "type", "credential");
+	check_str_field(o, "action", "blocked");
+	check_str_field(o, "reason", "reserved-account-login");
+	check_int_field(o, "pid", 2222);
+	check_str_field(o, "proto", "imap");
+	check_str_field(o, "via", "wire");
+	check_str_field(o, "account", "alice@example.com");
+	check_str_field(o, "dst", "198.18.0.25");
+	check_int_field(o, "dport", 143);
+	json_object_put(o);
+	human_of(buf, h, sizeof(h));
+	CHECK_HAS(h, "BLOCKED");
+	CHECK_HAS(h, "curl[2222]");
+	CHECK_HAS(h, "alice@example.com");
+	CHECK_HAS(h, "198.18.0.25:143");
+	CHECK_HAS(h, "reserved-account-login");
+
+	/* Each protocol and library by name; an unknown peer is said. */
+	static const char *const protos[] = { "imap", "smtp", "pop3", "http" };
+	static const char *const vias[] = { "openssl", "gnutls", "nss", "wire" };
+
+	for (int i = 0; i < 4; i++) {
+		e.proto = (__u8)(i + 1);
+		e.via = (__u8)(i + 1);
+		e.action = CG_ACT_LOGGED;
+		e.family = 0;
+		n = cg_cred_json(&e, T_OFF, buf, sizeof(buf));
+		o = parse_line(buf, n);
+		if (!o)
+			return;
+		check_str_field(o, "proto", protos[i]);
+		check_str_field(o, "via", vias[i]);
+		check_str_field(o, "action", "logged");
+		check_str_field(o, "dst", "unknown");
+		CHECK(!json_object_object_get_ex(o, "dport", NULL),
+		      "dport with an unknown destination");
+		json_object_put(o);
+	}
+	human_of(buf, h, sizeof(h));
+	CHECK_HAS(h, "unknown destination");
+
+	/* An IPv6 peer; a hostile account is escaped; a short record refused. */
+	e.family = 6;
+	e.dport = 587;
+	inet_pton(AF_INET6, "2001:db8::25", e.addr);
+	strcpy(e.account, "a\x1b[31m\"@example.com");
+	n = cg_record_json(&e, sizeof(e), T_OFF, buf, sizeof(buf));
+	o = parse_line(buf, n);
+	if (o) {
+		check_str_field(o, "dst", "2001:db8::25");
+		check_str_field(o, "account", "a\x1b[31m\"@example.com");
+		json_object_put(o);
+	}
+	CHECK(strchr(buf, 0x1b) == NULL, "raw ESC in %s", vis(buf));
+	CHECK_INT(cg_record_json(&e, sizeof(e) - 1, T_OFF, buf, sizeof(buf)),
+		  -1);
+}
+
 static void human_line_for_each_type_has_key_facts(void)
 {
 	struct cg_event e;
@@ -946,6 +1040,7 @@ int main(void)
 	RUN(connect_logged_forbidden_ipv6_udp_untainted);
 	RUN(connect_tainted_via_libc_ipv6_tcp);
 	RUN(taint_event_fields_and_key_order);
+	RUN(credential_event_fields_and_key_order);
 	RUN(time_is_rfc3339_utc_with_microseconds);
 	RUN(hostile_comm_is_escaped_and_round_trips);
 	RUN(every_control_byte_is_escaped);
