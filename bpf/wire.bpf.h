@@ -123,10 +123,16 @@ __attribute__((noinline)) int cg_wire_chunk(struct __sk_buff *skb, __u32 off,
 		return -1;
 	if (len > CG_AUTH_BUF)
 		len = CG_AUTH_BUF;
-	/* The verifier must see the copy bounded in the register used. */
-	asm volatile("%0 &= 0xfff" : "+r"(len));
-	if (len == 0 || len > CG_AUTH_BUF)
+	if (!len)
 		return -1;
+	/*
+	 * The verifier must see the copy bounded in the register used, and
+	 * 6.1's does not learn len >= 1 from the test above: bound len - 1
+	 * and add the one back, 1..CG_AUTH_BUF in every verifier.
+	 */
+	len -= 1;
+	asm volatile("%0 &= %1" : "+r"(len) : "i"(CG_AUTH_BUF - 1));
+	len += 1;
 	if (bpf_skb_load_bytes(skb, off, buf->b, len))
 		return -1;
 	r = cg_auth_feed(&w->auth, buf->b, 0, (__u32)len);

@@ -24,8 +24,8 @@ ev_expect "libc off: started says so" type=guard event=started
 	not_ok "... naming the part and why" "$LAST_EVENT"
 out=$("$CONNGUARD" status --pin-dir "$PIN_DIR")
 rc=$?
-is "libc off: status exits 0 (attached, 9 of 9 programs)" "$rc" 0
-[[ $out == *"attached (9 of 9 programs)"* && $out == *"features off: libc (turned off)"* &&
+is "libc off: status exits 0 (attached, 10 of 10 programs)" "$rc" 0
+[[ $out == *"attached (10 of 10 programs)"* && $out == *"features off: libc (turned off)"* &&
 	$out == *"libc:         0 uprobes"* ]] && ok "libc off: human status says what is off" ||
 	not_ok "libc off: human status says what is off" "$out"
 is "libc off: status --json features_off" "$(status_of features_off)" "libc (turned off)"
@@ -39,7 +39,7 @@ guard_up "$LAB_DIR/enforce.conf" --features-off dns
 ev_expect "dns off: started says so" type=guard event=started
 [[ $LAST_EVENT == *"features off: dns (turned off)"* ]] && ok "... naming the part and why" ||
 	not_ok "... naming the part and why" "$LAST_EVENT"
-is "dns off: status --json programs_attached" "$(status_of programs_attached)" 7
+is "dns off: status --json programs_attached" "$(status_of programs_attached)" 8
 out=$(in_cgroup "$TEST_CG" getent hosts foo.test)
 ev_expect "dns off: getent's lookup taints via libc" type=taint comm=getent name=foo.test via=libc
 guard_stop
