@@ -80,11 +80,11 @@ struct cg_stream_ctx {
 	struct __sk_buff *skb;
 	struct cg_stream_dir *st;
 	struct cg_scratch *sc;
-	struct cg_stream_buf *buf; /* looked up at the first split message */
 	__u64 key; /* of stream_bufs */
 	__u32 pos, end;
 	__u16 port;
 	__u8 ingress;
+	__u8 hasbuf; /* a stream_bufs entry was found or made */
 };
 
 /* A message is whole, its first N bytes in the per-CPU scratch: parse it. */
@@ -101,17 +101,18 @@ static __always_inline void cg_stream_parse(struct cg_stream_ctx *c, __u32 n)
 }
 
 /* A split message is whole: from its gathering buffer into the scratch. */
-static __always_inline void cg_stream_message(struct cg_stream_ctx *c)
+static __always_inline void cg_stream_message(struct cg_stream_ctx *c,
+					      struct cg_stream_buf *b)
 {
 	__u32 n = c->st->have;
 
 	asm volatile("" : "+r"(n)); /* keep clang from dropping the mask */
 	n &= CG_DNS_MASK;
-	if (!c->buf || n < CG_DNS_HDR) {
+	if (n < CG_DNS_HDR) {
 		cg_stream_parse(c, n);
 		return;
 	}
-	if (bpf_probe_read_kernel(c->sc->msg, n, c->buf->buf))
+	if (bpf_probe_read_kernel(c->sc->msg, n, b->buf))
 		return;
 	cg_stream_parse(c, n);
 }
@@ -126,15 +127,14 @@ cg_stream_buf(struct cg_stream_ctx *c)
 {
 	struct cg_stream_buf *b;
 
-	if (c->buf)
-		return c->buf;
 	b = bpf_map_lookup_elem(&stream_bufs, &c->key);
 	if (!b && !c->st->have) {
 		/* Any map value of the size will do: have says what is valid. */
 		bpf_map_update_elem(&stream_bufs, &c->key, c->sc, BPF_NOEXIST);
 		b = bpf_map_lookup_elem(&stream_bufs, &c->key);
 	}
-	c->buf = b;
+	if (b)
+		c->hasbuf = 1;
 	return b;
 }
 
@@ -153,6 +153,7 @@ static long cg_stream_step(__u32 i, void *ctx)
 {
 	struct cg_stream_ctx *c = ctx;
 	struct cg_stream_dir *st = c->st;
+	struct cg_stream_buf *gb;
 	__u32 left, run, keep, have;
 	__u8 b[2];
 
@@ -184,7 +185,8 @@ static long cg_stream_step(__u32 i, void *ctx)
 	case CG_ST_BODY:
 		run = st->need < left ? st->need : left;
 		have = st->have;
-		if (!cg_stream_buf(c))
+		gb = cg_stream_buf(c);
+		if (!gb)
 			goto broken; /* counted by cg_stream(), like a gap */
 		/* Keep at most CG_DNS_BUF - 1 bytes, the parsers' limit. */
 		keep = have < CG_DNS_BUF - 1 ? CG_DNS_BUF - 1 - have : 0;
@@ -201,15 +203,15 @@ static long cg_stream_step(__u32 i, void *ctx)
 			keep &= CG_DNS_MASK;
 			keep += 1;
 			have &= CG_DNS_MASK;
-			if (bpf_skb_load_bytes(c->skb, c->pos,
-					       c->buf->buf + have, keep))
+			if (bpf_skb_load_bytes(c->skb, c->pos, gb->buf + have,
+					       keep))
 				goto broken;
 			st->have = (__u16)(have + keep);
 		}
 		c->pos += run;
 		st->need -= (__u16)run;
 		if (!st->need) {
-			cg_stream_message(c);
+			cg_stream_message(c, gb);
 			st->state = CG_ST_LEN0;
 			st->have = 0;
 		}
@@ -314,7 +316,7 @@ static __always_inline void cg_stream(struct __sk_buff *skb,
 		cg_count(CG_STAT_DNS_TCP_DESYNC);
 	}
 	/* Nothing half-gathered: the buffer goes back to the pool. */
-	if (c.buf && (st->state != CG_ST_BODY || !st->have))
+	if (c.hasbuf && (st->state != CG_ST_BODY || !st->have))
 		bpf_map_delete_elem(&stream_bufs, &c.key);
 }
 
