@@ -3,10 +3,15 @@
  * DNS over TCP (RFC 7766): messages framed by a two-byte length, split
  * across segments or several to a segment, in both directions. A DNS socket's
  * stream state lives in its socket storage, created at its SYN: the next
- * expected sequence number, where the framing stands, and the message so far
- * (answers past CG_DNS_BUF - 1 bytes are read that far). A retransmission is
- * skipped by its sequence number; a gap (a segment the hook never saw) stops
- * parsing on that stream, counted. And the entry points of the skb programs.
+ * expected sequence number and where the framing stands. A message whole in
+ * one segment is read straight into the per-CPU scratch, like UDP's; only a
+ * message split across segments is gathered, in stream_bufs (answers past
+ * CG_DNS_BUF - 1 bytes are read that far). The socket storage stays small on
+ * purpose: kernels that allocate local storage with kmalloc_nolock() (7.x)
+ * cannot allocate an element past a page or two, and a failed allocation is
+ * a stream never seen (counted). A retransmission is skipped by its sequence
+ * number; a gap (a segment the hook never saw) stops parsing on that stream,
+ * counted. And the entry points of the skb programs.
  */
 #ifndef CG_STREAM_BPF_H
 #define CG_STREAM_BPF_H
@@ -30,8 +35,6 @@ struct cg_stream_dir {
 	__u8 state;
 	__u8 lenb; /* first byte of a split length prefix */
 	__u8 pad[6];
-	/* Twice the buffer: lets the verifier bound "have + chunk". */
-	__u8 buf[2 * CG_DNS_BUF];
 };
 
 struct cg_stream {
@@ -45,6 +48,31 @@ struct {
 	__type(value, struct cg_stream);
 } streams SEC(".maps");
 
+/*
+ * A message split across segments, gathered; the key is the socket's cookie
+ * with the way in its top bit (cookies count up from 1: they never reach it).
+ */
+struct cg_stream_buf {
+	/* Twice the buffer: lets the verifier bound "have + chunk". */
+	__u8 buf[2 * CG_DNS_BUF];
+};
+
+/*
+ * LRU and preallocated: creating an entry never allocates, and a socket
+ * closed mid-message leaves an entry the next one reuses. An entry is
+ * dropped once its stream stands at a message boundary, so the map holds
+ * only messages in flight; one evicted under a live stream is a lost
+ * stream (counted), never another stream's bytes.
+ */
+#define CG_STREAM_BUFS 256
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, CG_STREAM_BUFS);
+	__type(key, __u64);
+	__type(value, struct cg_stream_buf);
+} stream_bufs SEC(".maps");
+
 /* Enough for a segment full of small pipelined messages, 3 steps each. */
 #define CG_STREAM_STEPS 1024
 
@@ -52,30 +80,62 @@ struct cg_stream_ctx {
 	struct __sk_buff *skb;
 	struct cg_stream_dir *st;
 	struct cg_scratch *sc;
-	struct cg_owner *o;
+	__u64 key; /* of stream_bufs */
 	__u32 pos, end;
 	__u16 port;
 	__u8 ingress;
+	__u8 hasbuf; /* a stream_bufs entry was found or made */
 };
 
-/* A message is whole: parse it from the per-CPU scratch, like UDP's. */
-static __always_inline void cg_stream_message(struct cg_stream_ctx *c)
+/* A message is whole, its first N bytes in the per-CPU scratch: parse it. */
+static __always_inline void cg_stream_parse(struct cg_stream_ctx *c, __u32 n)
 {
-	struct cg_stream_dir *st = c->st;
-	__u32 n = st->have;
-
-	asm volatile("" : "+r"(n)); /* keep clang from dropping the mask */
-	n &= CG_DNS_MASK;
 	if (n < CG_DNS_HDR) {
 		cg_count(CG_STAT_DNS_MALFORMED);
 		return;
 	}
-	if (bpf_probe_read_kernel(c->sc->msg, n, st->buf))
-		return;
 	if (!c->ingress)
 		cg_on_query(c->skb, n, c->port);
-	else if (c->o)
-		cg_on_answer(c->skb, n, c->port);
+	else
+		cg_on_answer(c->skb, n, c->port); /* it finds the owner */
+}
+
+/* A split message is whole: from its gathering buffer into the scratch. */
+static __always_inline void cg_stream_message(struct cg_stream_ctx *c,
+					      struct cg_stream_buf *b)
+{
+	__u32 n = c->st->have;
+
+	asm volatile("" : "+r"(n)); /* keep clang from dropping the mask */
+	n &= CG_DNS_MASK;
+	if (n < CG_DNS_HDR) {
+		cg_stream_parse(c, n);
+		return;
+	}
+	if (bpf_probe_read_kernel(c->sc->msg, n, b->buf))
+		return;
+	cg_stream_parse(c, n);
+}
+
+/*
+ * The gathering buffer of this stream's way, made when a message is split:
+ * NULL (the stream lost, counted) when an entry holding bytes was evicted or
+ * none can be made.
+ */
+static __always_inline struct cg_stream_buf *
+cg_stream_buf(struct cg_stream_ctx *c)
+{
+	struct cg_stream_buf *b;
+
+	b = bpf_map_lookup_elem(&stream_bufs, &c->key);
+	if (!b && !c->st->have) {
+		/* Any map value of the size will do: have says what is valid. */
+		bpf_map_update_elem(&stream_bufs, &c->key, c->sc, BPF_NOEXIST);
+		b = bpf_map_lookup_elem(&stream_bufs, &c->key);
+	}
+	if (b)
+		c->hasbuf = 1;
+	return b;
 }
 
 static __always_inline void cg_stream_start(struct cg_stream_ctx *c,
@@ -93,6 +153,7 @@ static long cg_stream_step(__u32 i, void *ctx)
 {
 	struct cg_stream_ctx *c = ctx;
 	struct cg_stream_dir *st = c->st;
+	struct cg_stream_buf *gb;
 	__u32 left, run, keep, have;
 	__u8 b[2];
 
@@ -123,8 +184,11 @@ static long cg_stream_step(__u32 i, void *ctx)
 		return 0;
 	case CG_ST_BODY:
 		run = st->need < left ? st->need : left;
-		/* Keep at most CG_DNS_BUF - 1 bytes, the parsers' limit. */
 		have = st->have;
+		gb = cg_stream_buf(c);
+		if (!gb)
+			goto broken; /* counted by cg_stream(), like a gap */
+		/* Keep at most CG_DNS_BUF - 1 bytes, the parsers' limit. */
 		keep = have < CG_DNS_BUF - 1 ? CG_DNS_BUF - 1 - have : 0;
 		if (keep > run)
 			keep = run;
@@ -139,7 +203,7 @@ static long cg_stream_step(__u32 i, void *ctx)
 			keep &= CG_DNS_MASK;
 			keep += 1;
 			have &= CG_DNS_MASK;
-			if (bpf_skb_load_bytes(c->skb, c->pos, st->buf + have,
+			if (bpf_skb_load_bytes(c->skb, c->pos, gb->buf + have,
 					       keep))
 				goto broken;
 			st->have = (__u16)(have + keep);
@@ -147,13 +211,41 @@ static long cg_stream_step(__u32 i, void *ctx)
 		c->pos += run;
 		st->need -= (__u16)run;
 		if (!st->need) {
-			cg_stream_message(c);
+			cg_stream_message(c, gb);
 			st->state = CG_ST_LEN0;
+			st->have = 0;
 		}
 		return 0;
 	}
 broken:
 	st->state = CG_ST_BROKEN;
+	return 1;
+}
+
+/*
+ * The common case, read without a buffer: a segment that is exactly one
+ * whole message, length prefix first. Its bytes go straight to the scratch.
+ */
+static __always_inline int cg_stream_whole(struct cg_stream_ctx *c)
+{
+	__u32 len, n;
+	__u8 b[2];
+
+	if (c->st->state != CG_ST_LEN0 || c->end - c->pos < 2 + CG_DNS_HDR ||
+	    bpf_skb_load_bytes(c->skb, c->pos, b, 2))
+		return 0;
+	len = (__u32)b[0] << 8 | b[1];
+	if (len + 2 != c->end - c->pos)
+		return 0;
+	/* 1..CG_DNS_BUF - 1, bounded so that every verifier sees it. */
+	n = len < CG_DNS_BUF - 1 ? len : CG_DNS_BUF - 1;
+	n -= 1;
+	asm volatile("" : "+r"(n));
+	n &= CG_DNS_MASK;
+	n += 1;
+	if (bpf_skb_load_bytes(c->skb, c->pos + 2, c->sc->msg, n))
+		return 0;
+	cg_stream_parse(c, n);
 	return 1;
 }
 
@@ -177,8 +269,11 @@ static __always_inline void cg_stream(struct __sk_buff *skb,
 			       !ingress && (li->flags & CG_TCP_SYN) ?
 				       BPF_SK_STORAGE_GET_F_CREATE :
 				       0);
-	if (!s)
+	if (!s) {
+		if (!ingress && (li->flags & CG_TCP_SYN))
+			cg_count(CG_STAT_DNS_TCP_UNTRACKED);
 		return;
+	}
 	st = &s->dir[ingress ? 1 : 0];
 	if (li->flags & CG_TCP_SYN) {
 		st->seq = li->seq + 1;
@@ -203,12 +298,15 @@ static __always_inline void cg_stream(struct __sk_buff *skb,
 	c.skb = skb;
 	c.st = st;
 	c.sc = bpf_map_lookup_elem(&scratch, &zero);
-	c.o = ingress ? cg_skb_owner(skb) : NULL;
 	c.pos = li->off + (__u32)-d;
 	c.end = li->off + plen;
 	c.port = li->port;
 	c.ingress = ingress;
+	c.key = bpf_get_socket_cookie(skb) | (__u64)(ingress ? 1 : 0) << 63;
 	if (!c.sc)
+		return;
+	st->seq = li->seq + plen;
+	if (cg_stream_whole(&c))
 		return;
 	bpf_loop(CG_STREAM_STEPS, cg_stream_step, &c, 0);
 	if (c.pos < c.end && st->state != CG_ST_BROKEN) {
@@ -217,7 +315,9 @@ static __always_inline void cg_stream(struct __sk_buff *skb,
 	} else if (st->state == CG_ST_BROKEN) {
 		cg_count(CG_STAT_DNS_TCP_DESYNC);
 	}
-	st->seq = li->seq + plen;
+	/* Nothing half-gathered: the buffer goes back to the pool. */
+	if (c.hasbuf && (st->state != CG_ST_BODY || !st->have))
+		bpf_map_delete_elem(&stream_bufs, &c.key);
 }
 
 static __always_inline void cg_dns_egress(struct __sk_buff *skb)

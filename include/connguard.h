@@ -142,6 +142,8 @@ enum cg_scope {
 	X(MISROUTES, "misroutes",                                             \
 	  "Reserved names answered with a CNAME to a real name.")             \
 	X(DNS_TCP_DESYNC, "dns_tcp_streams_lost", NULL)                       \
+	X(DNS_TCP_UNTRACKED, "dns_tcp_streams_untracked",                     \
+	  "DNS-over-TCP connections the kernel would not keep state for: not read.") \
 	X(DNS_DERIVED, "dns_derived_queries",                                 \
 	  "DNS queries for a reserved-derived name (a misroute target).")     \
 	X(DERIVED_FULL, "derived_not_recorded",                               \

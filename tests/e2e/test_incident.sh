@@ -122,11 +122,21 @@ rc=$?
 ev_expect "swaks tainted: blocked connect event names swaks, port 587, taint foo.test" \
 	type=connect action=blocked comm=swaks dport=587 "dst~^($SMTP4|$SMTP6)\$" \
 	reason=mail-after-reserved-lookup taint.name=foo.test
+# Untainted, the connect is allowed; the login as a reserved-domain account
+# to a real server is what the credential tripwire stops (SPEC §2.6).
+creds=$(server_count credential 587)
 out=$(in_cg swaks "${SWAKS_ARGS[@]}" 2>&1)
 rc=$?
+[ "$rc" -ne 0 ] && [ "$(server_count credential 587)" -eq "$creds" ] &&
+	ok "swaks untainted, user@example.com: the login never reaches the server" ||
+	not_ok "swaks untainted, user@example.com: login stopped" "exit $rc: $(tail -n 5 <<<"$out")"
+ev_expect "swaks untainted: credential event, account user@example.com, blocked" \
+	type=credential action=blocked comm=swaks account=user@example.com dport=587
+out=$(in_cg swaks "${SWAKS_ARGS[@]/user@example.com/user@realcorp.net}" 2>&1)
+rc=$?
 [ "$rc" -eq 0 ] && [ "$(server_count mail)" -gt "$mails" ] &&
-	ok "swaks without a reserved lookup delivers its mail" ||
-	not_ok "swaks untainted delivers" "exit $rc: $(tail -n 5 <<<"$out")"
+	ok "swaks without a reserved lookup, a real account: delivers its mail" ||
+	not_ok "swaks untainted, real account delivers" "exit $rc: $(tail -n 5 <<<"$out")"
 
 # --- 5. getent and dig are tainted themselves, and only themselves
 out=$(in_cg getent hosts foo.test)

@@ -120,6 +120,10 @@ n=$(learned huge.example.com)
 st=$("$CONNGUARD" status --pin-dir "$PIN_DIR" --json)
 $PY -c 'import json,sys; c=json.loads(sys.argv[1])["counters"]; assert c["dns_tcp_streams_lost"]==0, c' "$st" &&
 	ok "no TCP stream lost sync" || not_ok "no TCP stream lost sync" "$st"
+# Every stream's state was kept (a kernel that refuses the socket storage
+# would read none of them, counted here).
+$PY -c 'import json,sys; c=json.loads(sys.argv[1])["counters"]; assert c["dns_tcp_streams_untracked"]==0, c' "$st" &&
+	ok "every TCP DNS stream was tracked" || not_ok "every TCP DNS stream was tracked" "$st"
 $PY -c 'import json,sys; c=json.loads(sys.argv[1])["counters"]; assert c["learn_bound_message"]>=1 and c["learn_bound_addresses"]==0, c' "$st" &&
 	ok "status counts the answer cut by the buffer" || not_ok "status counts the answer cut by the buffer" "$st"
 
