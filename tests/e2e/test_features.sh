@@ -77,8 +77,11 @@ for p in connect4 connect6 sendmsg4 sendmsg6; do
 	[ "$got" = "cg_${p}_compat" ] && ok "task_btf off: link_cg_$p holds cg_${p}_compat" ||
 		not_ok "task_btf off: link_cg_$p holds cg_${p}_compat" "holds \"$got\""
 done
-"$CONNGUARD" status --pin-dir "$PIN_DIR" >/dev/null
+out=$("$CONNGUARD" status --pin-dir "$PIN_DIR")
 is "task_btf off: status exits 0 (every program attached)" "$?" 0
+[[ $out == *"verdict:      compat programs"* ]] && ok "task_btf off: human status names the compat verdict" ||
+	not_ok "task_btf off: human status names the compat verdict" "$out"
+is "task_btf off: status --json verdict" "$(status_of verdict)" compat
 probe "compat: tainted (DNS) connect $MAIL4:143 -> EPERM" EPERM --query foo.test --connect "$MAIL4" 143
 ev_expect "compat: connect event with the task's fields" type=connect action=blocked \
 	reason=mail-after-reserved-lookup pid="$PROBE_PID" comm=cgprobe taint.name=foo.test dst="$MAIL4"
@@ -103,6 +106,7 @@ for p in connect4 connect6; do
 	got=$(link_prog "cg_$p")
 	is "usual again: link_cg_$p holds cg_$p" "$got" "cg_$p"
 done
+is "usual again: status --json verdict" "$(status_of verdict)" usual
 probe "usual again: tainted (DNS) connect $MAIL4:143 -> EPERM" EPERM --query foo.test --connect "$MAIL4" 143
 guard_stop
 
