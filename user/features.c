@@ -99,11 +99,16 @@ const char *cg_features_prog(const struct cg_features *f, const char *name)
 
 void cg_features_decide(struct cg_features *f, unsigned int off)
 {
+	/*
+	 * What the usual verdict programs call; without either, their compat
+	 * build loads instead (5.10 has neither), never no verdict at all.
+	 */
 	static const int verdict_needs[] = { CG_KF_TASK_BTF, CG_KF_LOOP };
 
 	f->compat = false;
 	f->verdict_why[0] = 0;
-	for (size_t i = 0; i < 2; i++) {
+	for (size_t i = 0; i < sizeof(verdict_needs) / sizeof(verdict_needs[0]);
+	     i++) {
 		if (kf_have(f, off, verdict_needs[i]))
 			continue;
 		f->compat = true;
