@@ -23,25 +23,55 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 SEC("cgroup/connect4")
 int cg_connect4(struct bpf_sock_addr *ctx)
 {
-	return cg_sock_addr(ctx, 0, 1);
+	return cg_sock_addr(ctx, 0, 1, 0);
 }
 
 SEC("cgroup/connect6")
 int cg_connect6(struct bpf_sock_addr *ctx)
 {
-	return cg_sock_addr(ctx, 1, 1);
+	return cg_sock_addr(ctx, 1, 1, 0);
 }
 
 SEC("cgroup/sendmsg4")
 int cg_sendmsg4(struct bpf_sock_addr *ctx)
 {
-	return cg_sock_addr(ctx, 0, 0);
+	return cg_sock_addr(ctx, 0, 0, 0);
 }
 
 SEC("cgroup/sendmsg6")
 int cg_sendmsg6(struct bpf_sock_addr *ctx)
 {
-	return cg_sock_addr(ctx, 1, 0);
+	return cg_sock_addr(ctx, 1, 0, 0);
+}
+
+/*
+ * The same verdict for kernels without bpf_get_current_task_btf() or
+ * bpf_loop() (5.10): user/features.c loads these instead of the four above
+ * there, and their links are pinned under the same names (link_cg_connect4,
+ * ...), so status, unload and restart do not care which one runs.
+ */
+SEC("cgroup/connect4")
+int cg_connect4_compat(struct bpf_sock_addr *ctx)
+{
+	return cg_sock_addr(ctx, 0, 1, 1);
+}
+
+SEC("cgroup/connect6")
+int cg_connect6_compat(struct bpf_sock_addr *ctx)
+{
+	return cg_sock_addr(ctx, 1, 1, 1);
+}
+
+SEC("cgroup/sendmsg4")
+int cg_sendmsg4_compat(struct bpf_sock_addr *ctx)
+{
+	return cg_sock_addr(ctx, 0, 0, 1);
+}
+
+SEC("cgroup/sendmsg6")
+int cg_sendmsg6_compat(struct bpf_sock_addr *ctx)
+{
+	return cg_sock_addr(ctx, 1, 0, 1);
 }
 
 /*

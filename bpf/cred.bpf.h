@@ -62,7 +62,7 @@ static __always_inline void cg_cred_who_current(struct cg_cred_who *who)
 	who->uid = (__u32)bpf_get_current_uid_gid();
 	who->cgroup_id = bpf_get_current_cgroup_id();
 	who->ppid = BPF_CORE_READ(task, real_parent, tgid);
-	cg_process_comm(&who->comm);
+	cg_process_comm(&who->comm, 0);
 }
 
 /*
@@ -90,7 +90,7 @@ static __always_inline int cg_cred_allowed(struct cg_cred_dst *d)
 	}
 	if (d->family == 4)
 		return cg_dest_find4(d->addr, ix, &now) == CG_DEST_ALLOW;
-	return cg_dest_find6(d->addr, ix, &now) == CG_DEST_ALLOW;
+	return cg_dest_find6(d->addr, ix, &now, 0) == CG_DEST_ALLOW;
 }
 
 /*

@@ -161,7 +161,7 @@ static __always_inline void cg_libc_lookup(const char *name, __u16 qtype)
 	sc->o.pid = bpf_get_current_pid_tgid() >> 32;
 	sc->o.uid = (__u32)bpf_get_current_uid_gid();
 	sc->o.cgroup_id = bpf_get_current_cgroup_id();
-	cg_process_comm(&sc->o.comm);
+	cg_process_comm(&sc->o.comm, 0);
 
 	sc->t.ktime = bpf_ktime_get_ns();
 	sc->t.pid = sc->o.pid;

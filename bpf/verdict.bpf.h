@@ -10,8 +10,15 @@
 #define CG_ALLOW 1
 #define CG_REFUSE 0 /* a sock_addr program returning 0 gives the caller EPERM */
 
+/*
+ * COMPAT, here and below, is a constant at every call site: 1 builds the
+ * verdict for kernels without bpf_get_current_task_btf() (5.11) or
+ * bpf_loop() (5.17), the *_compat programs of connguard.bpf.c. The compiler
+ * drops the other branch, so each program holds only what its kernel takes.
+ */
+
 /* Remember who talks DNS on this socket, for the skb programs. */
-static __always_inline void cg_own(struct bpf_sock_addr *ctx)
+static __always_inline void cg_own(struct bpf_sock_addr *ctx, int compat)
 {
 	struct cg_owner *o;
 
@@ -24,7 +31,7 @@ static __always_inline void cg_own(struct bpf_sock_addr *ctx)
 	o->pid = bpf_get_current_pid_tgid() >> 32;
 	o->uid = (__u32)bpf_get_current_uid_gid();
 	o->cgroup_id = bpf_get_current_cgroup_id();
-	cg_process_comm(&o->comm);
+	cg_process_comm(&o->comm, compat);
 }
 
 static __always_inline int cg_dest_live(const struct cg_dest *d, __u64 *now)
@@ -185,9 +192,9 @@ struct cg_find6 {
 	int hit;
 };
 
-static long cg_find6_step(__u32 i, void *ctx)
+/* One prefix length of the dest6 search: 1 when it is over. */
+static __always_inline long cg_find6_next(struct cg_find6 *c)
 {
-	struct cg_find6 *c = ctx;
 	struct cg_dest6_key k;
 	__u32 l;
 
@@ -215,13 +222,23 @@ static long cg_find6_step(__u32 i, void *ctx)
 	return c->hit != CG_DEST_NONE;
 }
 
+static long cg_find6_step(__u32 i, void *ctx)
+{
+	(void)i;
+	return cg_find6_next(ctx);
+}
+
 /*
  * The same for dest6 (at worst 129 lookups). A bpf_loop() callback, so the
- * verifier checks one step instead of 129 unrolled ones.
+ * verifier checks one step instead of 129 unrolled ones. Without bpf_loop()
+ * (COMPAT), a bounded loop of the same steps: the verifier walks each of
+ * the 129, which 5.10 takes (see docs/VERIFIER.md for its count). Any
+ * program that so much as holds a bpf_loop() callback is refused there,
+ * so the compat programs must not reference cg_find6_step at all.
  */
 static __always_inline int cg_dest_find6(const __u8 *addr,
 					 const struct cg_dest_index *ix,
-					 __u64 *now)
+					 __u64 *now, int compat)
 {
 	struct cg_find6 c = {
 		.w = { CG_READ_ONCE(ix->lens6[0]), CG_READ_ONCE(ix->lens6[1]),
@@ -232,7 +249,13 @@ static __always_inline int cg_dest_find6(const __u8 *addr,
 	__builtin_memcpy(c.a, addr, 16);
 	for (int j = 0; j < 4; j++)
 		c.a[j] = bpf_ntohl(c.a[j]);
-	bpf_loop(129, cg_find6_step, &c, 0);
+	if (compat) {
+		for (int i = 0; i < 129; i++)
+			if (cg_find6_next(&c))
+				break;
+	} else {
+		bpf_loop(129, cg_find6_step, &c, 0);
+	}
 	*now = c.now;
 	return c.hit;
 }
@@ -243,7 +266,7 @@ static __always_inline int cg_dest_find6(const __u8 *addr,
  */
 static __always_inline int cg_judge(struct bpf_sock_addr *ctx,
 				    const struct cg_policy *p, int family,
-				    const __u8 *addr, __u16 port)
+				    const __u8 *addr, __u16 port, int compat)
 {
 	struct cg_dest_index *ix = cg_dest_index();
 	struct cg_taint *t;
@@ -265,7 +288,7 @@ static __always_inline int cg_judge(struct bpf_sock_addr *ctx,
 			forbidden = cg_learned_live(
 				bpf_map_lookup_elem(&learn4, addr), &now);
 	} else {
-		hit = cg_dest_find6(addr, ix, &now);
+		hit = cg_dest_find6(addr, ix, &now, compat);
 		if (hit == CG_DEST_ALLOW)
 			return CG_ALLOW;
 		forbidden = hit == CG_DEST_DENY;
@@ -287,7 +310,7 @@ static __always_inline int cg_judge(struct bpf_sock_addr *ctx,
 
 	e = cg_event_new(CG_EV_CONNECT, cg_now(&now));
 	if (e) {
-		cg_event_current(e);
+		cg_event_current(e, compat);
 		e->action = enforce ? CG_ACT_BLOCKED : CG_ACT_LOGGED;
 		e->reason = forbidden ? CG_REASON_FORBIDDEN : CG_REASON_TAINTED;
 		e->proto = ctx->protocol;
@@ -305,7 +328,7 @@ static __always_inline int cg_judge(struct bpf_sock_addr *ctx,
 
 /* connect4/connect6/sendmsg4/sendmsg6 share this; CONNECT is 0 for sendmsg. */
 static __always_inline int cg_sock_addr(struct bpf_sock_addr *ctx, int v6,
-					int connect)
+					int connect, int compat)
 {
 	struct cg_policy *p = cg_policy();
 	__u8 addr[16] = {};
@@ -318,12 +341,12 @@ static __always_inline int cg_sock_addr(struct bpf_sock_addr *ctx, int v6,
 	/* A plaintext credential port's login is charged to who connects. */
 	if (connect && (p->cred_port_bits & (1ull << (port & 63))) &&
 	    (p->cred_flags & CG_CRED_WIRE) && cg_policy_cred_port(p, port))
-		cg_own(ctx);
+		cg_own(ctx, compat);
 	if (!(p->port_bits_any & (1ull << (port & 63))))
 		return CG_ALLOW;
 	flags = cg_policy_port(p, port);
 	if (flags & CG_PORT_DNS)
-		cg_own(ctx);
+		cg_own(ctx, compat);
 	if (!connect || !(flags & CG_PORT_GUARDED))
 		return CG_ALLOW;
 
@@ -331,7 +354,7 @@ static __always_inline int cg_sock_addr(struct bpf_sock_addr *ctx, int v6,
 		__u32 a = ctx->user_ip4;
 
 		__builtin_memcpy(addr, &a, 4);
-		return cg_judge(ctx, p, 4, addr, port);
+		return cg_judge(ctx, p, 4, addr, port, compat);
 	}
 
 	__u32 w0 = ctx->user_ip6[0], w1 = ctx->user_ip6[1];
@@ -345,13 +368,13 @@ static __always_inline int cg_sock_addr(struct bpf_sock_addr *ctx, int v6,
 	if ((w0 == 0 && w1 == 0 && w2 == bpf_htonl(0xffff)) ||
 	    (w0 == bpf_htonl(0x0064ff9b) && w1 == 0 && w2 == 0)) {
 		__builtin_memcpy(addr, &w3, 4);
-		return cg_judge(ctx, p, 4, addr, port);
+		return cg_judge(ctx, p, 4, addr, port, compat);
 	}
 	__builtin_memcpy(addr, &w0, 4);
 	__builtin_memcpy(addr + 4, &w1, 4);
 	__builtin_memcpy(addr + 8, &w2, 4);
 	__builtin_memcpy(addr + 12, &w3, 4);
-	return cg_judge(ctx, p, 6, addr, port);
+	return cg_judge(ctx, p, 6, addr, port, compat);
 }
 
 #endif /* CG_VERDICT_BPF_H */

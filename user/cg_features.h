@@ -30,11 +30,25 @@ enum cg_part {
 	CG_PART__MAX,
 };
 
+/*
+ * --features-off takes parts and kernel facilities: a facility's bit is
+ * CG_KF_OFF(f), above the parts' bits, and the guard then runs as on a
+ * kernel without it.
+ */
+#define CG_KF_OFF(f) (1u << (8 + (f)))
+
 struct cg_features {
 	bool have[CG_KF__MAX];
 	bool on[CG_PART__MAX];
 	/* Per part that is off: why, for a person. */
 	char why[CG_PART__MAX][96];
+	/*
+	 * The connect verdict's variant: the *_compat programs, for kernels
+	 * without bpf_get_current_task_btf or bpf_loop (5.10); same verdict,
+	 * same link names. VERDICT_WHY says why, for a person ("" if not).
+	 */
+	bool compat;
+	char verdict_why[96];
 };
 
 const char *cg_kfeat_name(enum cg_kfeat f);
@@ -43,9 +57,10 @@ const char *cg_part_name(enum cg_part p);
 int cg_part_by_name(const char *name);
 
 /*
- * Pure: decide F->on and F->why from F->have and the parts the operator
- * turned off (a bit per enum cg_part in OFF). The verdict is always on
- * here; whether it loads is the kernel's to say.
+ * Pure: decide F->on, F->why and F->compat from F->have and what the
+ * operator turned off (OFF: a bit per enum cg_part, and CG_KF_OFF() of
+ * facilities to run without). The verdict is always on here; whether it
+ * loads is the kernel's to say.
  */
 void cg_features_decide(struct cg_features *f, unsigned int off);
 
@@ -59,7 +74,17 @@ void cg_features_probe(struct cg_features *f, unsigned int off);
 const char *cg_features_off(const struct cg_features *f, char *buf,
 			    size_t len);
 
-/* Parse "dns,libc" into a bit mask of parts; -1 (with *BAD) on an unknown. */
+/*
+ * The name of the verdict's program that the pinned link link_NAME holds
+ * on this kernel: NAME itself, or its compat variant ("cg_connect4" ->
+ * "cg_connect4_compat"). NAME when it is not a verdict program.
+ */
+const char *cg_features_prog(const struct cg_features *f, const char *name);
+
+/*
+ * Parse "dns,libc" (parts) or "bpf_loop,task_btf" (kernel facilities, by
+ * the names of --features-off) into OFF; -1 (with *BAD) on an unknown.
+ */
 int cg_features_parse(const char *list, unsigned int *off, const char **bad);
 
 #endif /* CG_FEATURES_H */

@@ -16,6 +16,15 @@ static const char *const kfeat_names[CG_KF__MAX] = {
 	[CG_KF_SLEEPABLE_UPROBE] = "sleepable uprobes",
 };
 
+/* The same, as --features-off names them. */
+static const char *const kfeat_keys[CG_KF__MAX] = {
+	[CG_KF_SK_STORAGE] = "sk_storage",
+	[CG_KF_TASK_STORAGE] = "task_storage",
+	[CG_KF_TASK_BTF] = "task_btf",
+	[CG_KF_LOOP] = "bpf_loop",
+	[CG_KF_SLEEPABLE_UPROBE] = "sleepable_uprobe",
+};
+
 static const char *const part_names[CG_PART__MAX] = {
 	[CG_PART_VERDICT] = "verdict",
 	[CG_PART_LIFECYCLE] = "lifecycle",
@@ -23,12 +32,17 @@ static const char *const part_names[CG_PART__MAX] = {
 	[CG_PART_LIBC] = "libc",
 };
 
-/* What each part's programs need of the kernel: a bit per enum cg_kfeat. */
+/*
+ * What each part's programs need of the kernel: a bit per enum cg_kfeat.
+ * The verdict needs none of these: it has a variant for kernels without
+ * task_btf and bpf_loop (cg_features_decide()). The skb programs read no
+ * task (a packet's owner is its socket's).
+ */
 #define B(f) (1u << (f))
 static const unsigned int part_needs[CG_PART__MAX] = {
 	[CG_PART_VERDICT] = 0,
 	[CG_PART_LIFECYCLE] = 0,
-	[CG_PART_DNS] = B(CG_KF_SK_STORAGE) | B(CG_KF_LOOP) | B(CG_KF_TASK_BTF),
+	[CG_PART_DNS] = B(CG_KF_SK_STORAGE) | B(CG_KF_LOOP),
 	[CG_PART_LIBC] = B(CG_KF_TASK_STORAGE) | B(CG_KF_TASK_BTF) |
 			 B(CG_KF_LOOP) | B(CG_KF_SLEEPABLE_UPROBE),
 };
@@ -51,8 +65,57 @@ int cg_part_by_name(const char *name)
 	return -1;
 }
 
+/* Does F have facility K, unless OFF turns it off? */
+static bool kf_have(const struct cg_features *f, unsigned int off, int k)
+{
+	return f->have[k] && !(off & CG_KF_OFF(k));
+}
+
+/* Why facility K is missing, into BUF. */
+static void kf_why(char *buf, size_t len, unsigned int off, int k)
+{
+	if (off & CG_KF_OFF(k))
+		snprintf(buf, len, "%s turned off", kfeat_keys[k]);
+	else
+		snprintf(buf, len, "kernel lacks %s", kfeat_names[k]);
+}
+
+/* The verdict's programs, and their variants for older kernels. */
+static const char *const verdict_progs[][2] = {
+	{ "cg_connect4", "cg_connect4_compat" },
+	{ "cg_connect6", "cg_connect6_compat" },
+	{ "cg_sendmsg4", "cg_sendmsg4_compat" },
+	{ "cg_sendmsg6", "cg_sendmsg6_compat" },
+};
+
+const char *cg_features_prog(const struct cg_features *f, const char *name)
+{
+	for (size_t i = 0; i < sizeof(verdict_progs) / sizeof(verdict_progs[0]);
+	     i++)
+		if (!strcmp(name, verdict_progs[i][0]))
+			return verdict_progs[i][f->compat ? 1 : 0];
+	return name;
+}
+
 void cg_features_decide(struct cg_features *f, unsigned int off)
 {
+	/*
+	 * What the usual verdict programs call; without either, their compat
+	 * build loads instead (5.10 has neither), never no verdict at all.
+	 */
+	static const int verdict_needs[] = { CG_KF_TASK_BTF, CG_KF_LOOP };
+
+	f->compat = false;
+	f->verdict_why[0] = 0;
+	for (size_t i = 0; i < sizeof(verdict_needs) / sizeof(verdict_needs[0]);
+	     i++) {
+		if (kf_have(f, off, verdict_needs[i]))
+			continue;
+		f->compat = true;
+		kf_why(f->verdict_why, sizeof(f->verdict_why), off,
+		       verdict_needs[i]);
+		break;
+	}
 	for (int p = 0; p < CG_PART__MAX; p++) {
 		f->on[p] = true;
 		f->why[p][0] = 0;
@@ -65,11 +128,10 @@ void cg_features_decide(struct cg_features *f, unsigned int off)
 			continue;
 		}
 		for (int k = 0; k < CG_KF__MAX; k++) {
-			if (!(part_needs[p] & B(k)) || f->have[k])
+			if (!(part_needs[p] & B(k)) || kf_have(f, off, k))
 				continue;
 			f->on[p] = false;
-			snprintf(f->why[p], sizeof(f->why[p]),
-				 "kernel lacks %s", kfeat_names[k]);
+			kf_why(f->why[p], sizeof(f->why[p]), off, k);
 			break;
 		}
 	}
@@ -142,11 +204,22 @@ int cg_features_parse(const char *list, unsigned int *off, const char **bad)
 		if (n) {
 			snprintf(word, sizeof(word), "%.*s", (int)n, s);
 			p = cg_part_by_name(word);
-			if (p < 0 || p == CG_PART_VERDICT) {
+			if (p == CG_PART_VERDICT) {
 				*bad = word;
 				return -1;
 			}
-			*off |= B(p);
+			if (p >= 0) {
+				*off |= B(p);
+			} else {
+				for (p = 0; p < CG_KF__MAX; p++)
+					if (!strcmp(word, kfeat_keys[p]))
+						break;
+				if (p == CG_KF__MAX) {
+					*bad = word;
+					return -1;
+				}
+				*off |= CG_KF_OFF(p);
+			}
 		}
 		s += n;
 		s += strspn(s, ", ");

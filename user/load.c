@@ -157,9 +157,31 @@ unsigned int guard_progs_attached(const struct cg_features *f)
 	return n;
 }
 
-/* Leave out the programs (and their own maps) of the parts F has off. */
+/*
+ * Leave out the programs (and their own maps) of the parts F has off, and
+ * the verdict's variant this kernel does not get: a program the kernel
+ * would refuse is never offered to it, nor a map of a type it lacks made.
+ */
 static int set_parts(struct connguard_bpf *skel, const struct cg_features *f)
 {
+	for (size_t i = 0; i < cg_prog_names_n; i++) {
+		const char *name = cg_prog_names[i];
+		const char *use = cg_features_prog(f, name);
+		struct bpf_program *p, *q;
+		char other[64];
+
+		if (use == name) {
+			snprintf(other, sizeof(other), "%s_compat", name);
+			q = bpf_object__find_program_by_name(skel->obj, other);
+			if (!q)
+				continue; /* no variant: not a verdict program */
+		} else {
+			q = bpf_object__find_program_by_name(skel->obj, name);
+		}
+		p = bpf_object__find_program_by_name(skel->obj, use);
+		if (!p || !q || bpf_program__set_autoload(q, false))
+			return -1;
+	}
 	for (size_t i = 0; i < sizeof(part_progs) / sizeof(part_progs[0]); i++) {
 		struct bpf_program *p;
 		struct bpf_map *m;
@@ -296,12 +318,14 @@ int guard_attach(struct guard *g, char *why, size_t why_len)
 	}
 	for (size_t i = 0; i < cg_prog_names_n && !err; i++) {
 		const char *name = cg_prog_names[i];
+		/* The link keeps NAME whichever variant it holds. */
+		const char *use = cg_features_prog(&g->feat, name);
 		struct bpf_program *prog =
-			bpf_object__find_program_by_name(g->skel->obj, name);
+			bpf_object__find_program_by_name(g->skel->obj, use);
 		char path[PATH_MAX];
 
 		if (!prog) {
-			snprintf(why, why_len, "no program %s", name);
+			snprintf(why, why_len, "no program %s", use);
 			err = -1;
 			break;
 		}

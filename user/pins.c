@@ -141,6 +141,32 @@ int cg_pins_attached(const char *pin_dir)
 	return n;
 }
 
+const char *cg_pins_verdict(const char *pin_dir)
+{
+	struct bpf_link_info link = {};
+	struct bpf_prog_info prog = {};
+	__u32 len = sizeof(link);
+	const char *v = "unknown";
+	int fd, pfd;
+
+	fd = open_pin(pin_dir, "link_cg_connect4");
+	if (fd < 0)
+		return v;
+	if (bpf_obj_get_info_by_fd(fd, &link, &len) == 0) {
+		pfd = bpf_prog_get_fd_by_id(link.prog_id);
+		len = sizeof(prog);
+		/* The kernel keeps 15 characters: "cg_connect4_com". */
+		if (pfd >= 0 && bpf_obj_get_info_by_fd(pfd, &prog, &len) == 0)
+			v = strncmp(prog.name, "cg_connect4_c", 13) ?
+				    "usual" :
+				    "compat";
+		if (pfd >= 0)
+			close(pfd);
+	}
+	close(fd);
+	return v;
+}
+
 int cg_pins_present(const char *pin_dir)
 {
 	DIR *d = opendir(pin_dir);

@@ -31,6 +31,13 @@ int cg_pins_attached(const char *pin_dir);
  */
 int cg_pins_remove(const char *pin_dir, char *why, size_t why_len);
 
+/*
+ * Which build of the connect verdict link_cg_connect4 holds: "usual",
+ * "compat" (the *_compat programs, for kernels without
+ * bpf_get_current_task_btf or bpf_loop), or "unknown" (no such link).
+ */
+const char *cg_pins_verdict(const char *pin_dir);
+
 /* Is the directory there and non-empty? */
 int cg_pins_present(const char *pin_dir);
 

@@ -54,8 +54,12 @@ static void usage(FILE *f)
 		"%s)\n"
 		"  --features-off LIST  leave these parts off, as a kernel "
 		"that lacks them\n"
-		"                  would (dns, libc, lifecycle; for "
-		"debugging)\n",
+		"                  would (dns, libc, lifecycle), or run "
+		"without these kernel\n"
+		"                  facilities (task_storage, task_btf, "
+		"bpf_loop,\n"
+		"                  sleepable_uprobe, sk_storage); for "
+		"debugging\n",
 		CG_DEFAULT_CONFIG, CG_DEFAULT_LOG, CG_DEFAULT_PIN_DIR);
 }
 
@@ -160,7 +164,10 @@ static int parse_args(struct guard *g, const char **pin_dir, int argc,
 
 			if (cg_features_parse(optarg, &g->parts_off, &bad)) {
 				p_err("run", "bad --features-off part \"%s\" "
-					     "(dns, libc or lifecycle)",
+					     "(dns, libc, lifecycle, or a kernel "
+					     "facility: task_storage, task_btf, "
+					     "bpf_loop, sleepable_uprobe, "
+					     "sk_storage)",
 				      bad);
 				return CG_EXIT_USAGE;
 			}
@@ -379,7 +386,7 @@ static int fill_maps(struct guard *g, const struct start *s)
 /* The C library's probes, then every program; say "started". */
 static int attach_all(struct guard *g, struct start *s)
 {
-	char libc_msg[1024], why[512], off[CG_RELOAD_MSG_MAX];
+	char libc_msg[1024], why[512], off[CG_RELOAD_MSG_MAX], verdict[128];
 	int nlibc = 0;
 
 	/* Lookups through the C library are seen before connects are judged. */
@@ -394,19 +401,25 @@ static int attach_all(struct guard *g, struct start *s)
 		return -1;
 	}
 	s->pinned = true;
+	/* Which verdict judges: said only when it is not the usual one. */
+	verdict[0] = 0;
+	if (g->feat.compat)
+		snprintf(verdict, sizeof(verdict),
+			 "; verdict: compat programs (%s)",
+			 g->feat.verdict_why);
 	if (s->adopt)
 		guard_event(g, "started",
 			    "took over the pins of pid %u, which stopped "
 			    "without unloading; its programs enforced meanwhile; "
-			    "%s; %s; features off: %s%s",
+			    "%s; %s; features off: %s%s%s",
 			    s->old.daemon_pid, libc_msg, guard_load_types,
 			    cg_features_off(&g->feat, off, sizeof(off)),
-			    g->apply_note);
+			    verdict, g->apply_note);
 	else
-		guard_event(g, "started", "%s; %s; features off: %s%s",
+		guard_event(g, "started", "%s; %s; features off: %s%s%s",
 			    libc_msg, guard_load_types,
 			    cg_features_off(&g->feat, off, sizeof(off)),
-			    g->apply_note);
+			    verdict, g->apply_note);
 	if (nlibc < 0)
 		guard_event(g, "error", "lookups through the C library are not "
 					"seen: %s",

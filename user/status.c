@@ -80,6 +80,7 @@ static void print_json(const struct cg_maps *m, const char *pin_dir,
 	cg_jw_u64(&w, "daemon_pid", meta->daemon_pid);
 	cg_jw_strn(&w, "features_off", meta->features_off,
 		   strnlen(meta->features_off, sizeof(meta->features_off)));
+	cg_jw_str(&w, "verdict", cg_pins_verdict(pin_dir));
 	cg_jw_bool(&w, "daemon_running", running);
 	cg_jw_str(&w, "started", started);
 	cg_jw_u64(&w, "uptime_s",
@@ -131,6 +132,9 @@ static void print_text(const struct cg_maps *m, const char *pin_dir,
 	       cg_vis(meta->cgroup, v1, sizeof(v1)));
 	printf("features off: %s\n",
 	       cg_vis(meta->features_off, v1, sizeof(v1)));
+	if (!strcmp(cg_pins_verdict(pin_dir), "compat"))
+		printf("verdict:      compat programs (for kernels without "
+		       "bpf_get_current_task_btf or bpf_loop)\n");
 	printf("pin dir:      %s\n", cg_vis(pin_dir, v1, sizeof(v1)));
 	printf("mode:         %s\n",
 	       pol && pol->mode == CG_MODE_ENFORCE ? "enforce" : "audit");

@@ -55,7 +55,84 @@ ev_expect "verdict only: event forbidden-destination" type=connect reason=forbid
 probe "verdict only: a lookup taints nothing, mail connect -> OK" OK --resolve foo.test --connect "$MAIL4" 143
 guard_stop
 
-# 4. A part that does not exist, or the verdict: a usage error, one line.
+# The program a pinned link holds.
+link_prog() {
+	local id
+	id=$(bpftool -j link show pinned "$PIN_DIR/link_$1" 2>/dev/null | $PY -c \
+		'import json,sys; print(json.load(sys.stdin)["prog_id"])' 2>/dev/null)
+	[ -n "$id" ] && bpftool -j prog show id "$id" | $PY -c \
+		'import json,sys; print(json.load(sys.stdin)["name"])'
+}
+
+# 4. A kernel without bpf_get_current_task_btf (before 5.11): the verdict's
+# compat programs judge, under the usual link names, and read the task's
+# fields without the BTF pointer. DNS needs no task: it still taints.
+guard_up "$LAB_DIR/enforce.conf" --features-off task_btf
+ev_expect "task_btf off: started says so" type=guard event=started
+[[ $LAST_EVENT == *"features off: libc (task_btf turned off); verdict: compat programs (task_btf turned off)"* ]] &&
+	ok "... the libc part off and the compat verdict, with why" ||
+	not_ok "... the libc part off and the compat verdict, with why" "$LAST_EVENT"
+for p in connect4 connect6 sendmsg4 sendmsg6; do
+	got=$(link_prog "cg_$p")
+	[ "$got" = "cg_${p}_compat" ] && ok "task_btf off: link_cg_$p holds cg_${p}_compat" ||
+		not_ok "task_btf off: link_cg_$p holds cg_${p}_compat" "holds \"$got\""
+done
+out=$("$CONNGUARD" status --pin-dir "$PIN_DIR")
+is "task_btf off: status exits 0 (every program attached)" "$?" 0
+[[ $out == *"verdict:      compat programs"* ]] && ok "task_btf off: human status names the compat verdict" ||
+	not_ok "task_btf off: human status names the compat verdict" "$out"
+is "task_btf off: status --json verdict" "$(status_of verdict)" compat
+probe "compat: tainted (DNS) connect $MAIL4:143 -> EPERM" EPERM --query foo.test --connect "$MAIL4" 143
+ev_expect "compat: connect event with the task's fields" type=connect action=blocked \
+	reason=mail-after-reserved-lookup pid="$PROBE_PID" comm=cgprobe taint.name=foo.test dst="$MAIL4"
+ppid=$(json_get "$LAST_EVENT" ppid)
+[ -n "$ppid" ] && [ "$ppid" -gt 1 ] && ok "compat: the event's ppid ($ppid) read from the task" ||
+	not_ok "compat: the event's ppid read from the task" "$LAST_EVENT"
+probe "compat: tainted (DNS) connect [$MAIL6]:143 -> EPERM" EPERM --query foo.test --connect "$MAIL6" 143
+ev_expect "compat: connect6 event" type=connect action=blocked reason=mail-after-reserved-lookup \
+	pid="$PROBE_PID" dst="$MAIL6"
+# Restarted where the kernel has task_btf (the same parts on): the pinned
+# links are taken over in place (same names), the usual programs replacing
+# the compat ones, with no moment unguarded.
+kill -KILL "$GUARD_PID"
+wait "$GUARD_PID" 2>/dev/null
+GUARD_PID=
+guard_up "$LAB_DIR/enforce.conf" --features-off libc
+ev_expect "usual again: took over the compat guard's pins" type=guard event=started
+[[ $LAST_EVENT == *"took over the pins"* && $LAST_EVENT == *"features off: libc (turned off)"* &&
+	$LAST_EVENT != *"verdict: compat"* ]] && ok "... and says the usual verdict judges" ||
+	not_ok "... and says the usual verdict judges" "$LAST_EVENT"
+for p in connect4 connect6; do
+	got=$(link_prog "cg_$p")
+	is "usual again: link_cg_$p holds cg_$p" "$got" "cg_$p"
+done
+is "usual again: status --json verdict" "$(status_of verdict)" usual
+probe "usual again: tainted (DNS) connect $MAIL4:143 -> EPERM" EPERM --query foo.test --connect "$MAIL4" 143
+guard_stop
+
+# 5. Debian 11's 5.10 on this kernel: no task_btf, no bpf_loop, no task
+# storage, no sleepable uprobes. The verdict alone, as compat programs; the
+# dest6 search as a bounded loop.
+lab_config "$LAB_DIR/deny6.conf" enforce "deny = $WEB4/32" "deny = $DENY_NET6"
+guard_up "$LAB_DIR/deny6.conf" --features-off task_btf,bpf_loop,task_storage,sleepable_uprobe
+ev_expect "as 5.10: started says what is off" type=guard event=started
+[[ $LAST_EVENT == *"features off: dns (bpf_loop turned off), libc (task_storage turned off); verdict: compat programs (task_btf turned off)"* ]] &&
+	ok "... dns, libc and the compat verdict, with why" ||
+	not_ok "... dns, libc and the compat verdict, with why" "$LAST_EVENT"
+is "as 5.10: status --json programs_attached" "$(status_of programs_attached)" 8
+probe "as 5.10: connect to a denied $WEB4:143 -> EPERM" EPERM --connect "$WEB4" 143
+ev_expect "as 5.10: event forbidden-destination" type=connect reason=forbidden-destination \
+	dst="$WEB4" comm=cgprobe
+probe "as 5.10: connect to a denied [$DENY6]:25 -> EPERM" EPERM --connect "$DENY6" 25
+ev_expect "as 5.10: event forbidden-destination (IPv6)" type=connect reason=forbidden-destination \
+	dst="$DENY6"
+probe "as 5.10: a lookup taints nothing, mail connect -> OK" OK --query foo.test --connect "$MAIL4" 143
+guard_stop
+out=$("$CONNGUARD" status --pin-dir "$PIN_DIR" 2>&1)
+[ $? -ne 0 ] && [ ! -e "$PIN_DIR/link_cg_connect4" ] && ok "stopped: no pins left" ||
+	not_ok "stopped: no pins left" "$out"
+
+# 6. A part that does not exist, or the verdict: a usage error, one line.
 out=$("$CONNGUARD" run --features-off verdict --pin-dir "$PIN_DIR" 2>&1)
 is "--features-off verdict: exit 2" "$?" 2
 [[ $out == "connguard: run: bad --features-off part \"verdict\""* && $(wc -l <<<"$out") -eq 1 ]] &&

@@ -77,7 +77,7 @@ except Exception as e:
 print("# status: attached %s, %s programs attached, %s libc uprobes" % (
     s.get("attached"), s.get("programs_attached"), (s.get("libc") or {}).get("uprobes")))
 # What the kernel offers, when status reports it (features, what is off).
-for k in ("kernel", "features", "off", "degraded"):
+for k in ("kernel", "features", "off", "degraded", "features_off", "verdict"):
     if k in s:
         print("# status %s: %s" % (k, json.dumps(s[k])))
 PY

@@ -29,6 +29,11 @@ static void test_full_kernel(void)
 	for (int p = 0; p < CG_PART__MAX; p++)
 		CHECK(f.on[p], "part %s off", cg_part_name(p));
 	CHECK_STR(cg_features_off(&f, buf, sizeof(buf)), "none");
+	/* A full kernel pays nothing: the usual verdict programs. */
+	CHECK(!f.compat, "compat verdict on a full kernel");
+	CHECK_STR(f.verdict_why, "");
+	CHECK_STR(cg_features_prog(&f, "cg_connect4"), "cg_connect4");
+	CHECK_STR(cg_features_prog(&f, "cg_sendmsg6"), "cg_sendmsg6");
 }
 
 /* Debian 11's 5.10: no task storage, no task_btf, no bpf_loop, no sleepable. */
@@ -48,8 +53,66 @@ static void test_kernel_5_10(void)
 	CHECK(!f.on[CG_PART_DNS], "dns on");
 	CHECK(!f.on[CG_PART_LIBC], "libc on");
 	CHECK_STR(cg_features_off(&f, buf, sizeof(buf)),
-		  "dns (kernel lacks bpf_get_current_task_btf), "
+		  "dns (kernel lacks bpf_loop), "
 		  "libc (kernel lacks task storage)");
+	/* The verdict loads as its compat programs, under the same links. */
+	CHECK(f.compat, "usual verdict on 5.10");
+	CHECK_STR(f.verdict_why, "kernel lacks bpf_get_current_task_btf");
+	CHECK_STR(cg_features_prog(&f, "cg_connect4"), "cg_connect4_compat");
+	CHECK_STR(cg_features_prog(&f, "cg_connect6"), "cg_connect6_compat");
+	CHECK_STR(cg_features_prog(&f, "cg_sendmsg4"), "cg_sendmsg4_compat");
+	CHECK_STR(cg_features_prog(&f, "cg_sendmsg6"), "cg_sendmsg6_compat");
+	/* Programs that are not the verdict's have no variant. */
+	CHECK_STR(cg_features_prog(&f, "cg_fork"), "cg_fork");
+	CHECK_STR(cg_features_prog(&f, "cg_egress"), "cg_egress");
+}
+
+/* 5.11 to 5.16: task_btf but no bpf_loop: still the compat verdict. */
+static void test_kernel_without_loop(void)
+{
+	struct cg_features f;
+	char buf[256];
+
+	have_all(&f);
+	f.have[CG_KF_LOOP] = false;
+	cg_features_decide(&f, 0);
+	CHECK(f.compat, "usual verdict without bpf_loop");
+	CHECK_STR(f.verdict_why, "kernel lacks bpf_loop");
+	CHECK(f.on[CG_PART_LIFECYCLE], "lifecycle off");
+	CHECK_STR(cg_features_off(&f, buf, sizeof(buf)),
+		  "dns (kernel lacks bpf_loop), libc (kernel lacks bpf_loop)");
+}
+
+/* --features-off with kernel facilities: a 5.10 on a full kernel. */
+static void test_facilities_turned_off(void)
+{
+	struct cg_features f;
+	unsigned int off = 0;
+	const char *bad = NULL;
+	char buf[256];
+
+	CHECK_INT(cg_features_parse("task_btf", &off, &bad), 0);
+	have_all(&f);
+	cg_features_decide(&f, off);
+	CHECK(f.compat, "usual verdict with task_btf turned off");
+	CHECK_STR(f.verdict_why, "task_btf turned off");
+	/* The wire needs no task: DNS stays, the libc probes go. */
+	CHECK(f.on[CG_PART_DNS], "dns off");
+	CHECK_STR(cg_features_off(&f, buf, sizeof(buf)),
+		  "libc (task_btf turned off)");
+
+	CHECK_INT(cg_features_parse("bpf_loop,task_storage,lifecycle", &off,
+				    &bad),
+		  0);
+	have_all(&f);
+	cg_features_decide(&f, off);
+	CHECK(f.compat, "usual verdict with bpf_loop turned off");
+	CHECK_STR(f.verdict_why, "bpf_loop turned off");
+	CHECK_STR(cg_features_off(&f, buf, sizeof(buf)),
+		  "lifecycle (turned off), dns (bpf_loop turned off), "
+		  "libc (task_storage turned off)");
+	CHECK_INT(cg_features_parse("bpf_loops", &off, &bad), -1);
+	CHECK_STR(bad, "bpf_loops");
 }
 
 /* 5.15: everything but sleepable uprobes. */
@@ -107,6 +170,8 @@ int main(void)
 	RUN(test_full_kernel);
 	RUN(test_kernel_5_10);
 	RUN(test_kernel_5_15);
+	RUN(test_kernel_without_loop);
+	RUN(test_facilities_turned_off);
 	RUN(test_turned_off);
 	RUN(test_short_buffer);
 	UNIT_DONE();
