@@ -295,8 +295,8 @@ __attribute__((noinline)) int cg_on_query(struct __sk_buff *skb, __u32 n,
 	pq->used = 1;
 
 	now = bpf_ktime_get_ns();
-	scope = p->taint_scope == CG_SCOPE_CGROUP ? CG_SCOPE_CGROUP :
-						    CG_SCOPE_PROCESS;
+	scope = p->taint_scope <= CG_SCOPE_JOB ? p->taint_scope :
+						 CG_SCOPE_PROCESS;
 	/* Tainted already: its taint lives on, no record to build. */
 	if (cg_taint_refresh(p, o, scope, now))
 		return 0;

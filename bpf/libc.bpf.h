@@ -161,14 +161,15 @@ static __always_inline void cg_libc_lookup(const char *name, __u16 qtype)
 	sc->o.pid = bpf_get_current_pid_tgid() >> 32;
 	sc->o.uid = (__u32)bpf_get_current_uid_gid();
 	sc->o.cgroup_id = bpf_get_current_cgroup_id();
+	sc->o.scope_cgid = cg_scope_cgid(p);
 	cg_process_comm(&sc->o.comm, 0);
 
 	sc->t.ktime = bpf_ktime_get_ns();
 	sc->t.pid = sc->o.pid;
 	sc->t.qtype = qtype;
 	sc->t.via = CG_VIA_LIBC;
-	sc->t.scope = p->taint_scope == CG_SCOPE_CGROUP ? CG_SCOPE_CGROUP :
-							  CG_SCOPE_PROCESS;
+	sc->t.scope = p->taint_scope <= CG_SCOPE_JOB ? p->taint_scope :
+						       CG_SCOPE_PROCESS;
 	__builtin_memcpy(sc->t.name, sc->q.name, sizeof(sc->t.name));
 	cg_taint_and_report(p, &sc->o, &sc->t);
 }

@@ -23,11 +23,50 @@ static __always_inline __u64 cg_now(__u64 *now)
 }
 
 /*
- * The live taint of the current process: its own, or its cgroup's (only
- * looked up under taint_scope = cgroup). NULL when none, or expired by
- * taint_ttl. *NOW is read lazily (0: not read yet). A map that IX counts
- * empty is not looked up: on a host where nothing is tainted, a connect
- * costs no hash lookup here.
+ * The cgroup a lookup of the current process taints under taint_scope =
+ * cgroup (its own) or job (its ancestor guard_level + job_depth, the job;
+ * its own when it sits above that level). Process context only.
+ */
+static __always_inline __u64 cg_scope_cgid(const struct cg_policy *p)
+{
+	__u64 id = 0;
+
+	if (p->taint_scope == CG_SCOPE_JOB)
+		id = bpf_get_current_ancestor_cgroup_id(
+			(int)(p->guard_level + p->job_depth));
+	return id ? id : bpf_get_current_cgroup_id();
+}
+
+/*
+ * A live cgroup or job taint over the current process: of its own cgroup
+ * or of any ancestor up to the guarded cgroup, so a step in a cgroup below
+ * the one that looked the name up, or the job's top, is caught too. At
+ * most CG_SCOPE_DEPTH_MAX lookups, each skipped past the process's level.
+ */
+static __always_inline struct cg_taint *
+cg_taint_cgroups(const struct cg_policy *p, __u64 *now)
+{
+	struct cg_taint *t;
+	__u32 base = p->guard_level;
+	__u64 id;
+
+	for (__u32 i = 0; i < CG_SCOPE_DEPTH_MAX; i++) {
+		id = bpf_get_current_ancestor_cgroup_id((int)(base + i));
+		if (!id)
+			break; /* past the current cgroup */
+		t = bpf_map_lookup_elem(&cgroup_taints, &id);
+		if (t && (!p->taint_ttl_ns || cg_taint_live(p, t, cg_now(now))))
+			return t;
+	}
+	return NULL;
+}
+
+/*
+ * The live taint of the current process: its own, or a cgroup's or job's
+ * over it (only looked up under taint_scope = cgroup or job). NULL when
+ * none, or expired by taint_ttl. *NOW is read lazily (0: not read yet). A
+ * map that IX counts empty is not looked up: on a host where nothing is
+ * tainted, a connect costs no hash lookup here.
  */
 static __always_inline struct cg_taint *
 cg_taint_current(const struct cg_policy *p, const struct cg_dest_index *ix,
@@ -35,19 +74,16 @@ cg_taint_current(const struct cg_policy *p, const struct cg_dest_index *ix,
 {
 	struct cg_taint *t = NULL;
 	__u32 tgid;
-	__u64 cgid;
 
 	if (CG_READ_ONCE(ix->taints)) {
 		tgid = bpf_get_current_pid_tgid() >> 32;
 		t = bpf_map_lookup_elem(&taints, &tgid);
 	}
-	if (!t && p->taint_scope == CG_SCOPE_CGROUP &&
-	    CG_READ_ONCE(ix->cgroup_taints)) {
-		cgid = bpf_get_current_cgroup_id();
-		t = bpf_map_lookup_elem(&cgroup_taints, &cgid);
-	}
 	if (t && p->taint_ttl_ns)
 		t = cg_taint_live(p, t, cg_now(now));
+	if (!t && p->taint_scope != CG_SCOPE_PROCESS &&
+	    CG_READ_ONCE(ix->cgroup_taints))
+		t = cg_taint_cgroups(p, now);
 	return t;
 }
 
@@ -61,10 +97,10 @@ static __always_inline int cg_taint_refresh(const struct cg_policy *p,
 					    __u32 scope, __u64 now)
 {
 	struct cg_taint *old;
-	__u64 cgid = o->cgroup_id;
+	__u64 cgid = o->scope_cgid;
 	__u32 tgid = o->pid;
 
-	old = scope == CG_SCOPE_CGROUP ?
+	old = scope != CG_SCOPE_PROCESS ?
 		      bpf_map_lookup_elem(&cgroup_taints, &cgid) :
 		      bpf_map_lookup_elem(&taints, &tgid);
 	old = cg_taint_live(p, old, now);
@@ -85,11 +121,11 @@ static __always_inline int cg_taint_set(const struct cg_policy *p,
 {
 	struct cg_dest_index *ix = cg_dest_index();
 	struct cg_taint *old;
-	__u64 cgid = o->cgroup_id;
+	__u64 cgid = o->scope_cgid;
 	__u32 tgid = o->pid;
 	long err;
 
-	old = t->scope == CG_SCOPE_CGROUP ?
+	old = t->scope != CG_SCOPE_PROCESS ?
 		      bpf_map_lookup_elem(&cgroup_taints, &cgid) :
 		      bpf_map_lookup_elem(&taints, &tgid);
 	if (cg_taint_live(p, old, t->ktime)) {
@@ -101,7 +137,7 @@ static __always_inline int cg_taint_set(const struct cg_policy *p,
 		return 0;
 	}
 	t->last = t->ktime;
-	err = t->scope == CG_SCOPE_CGROUP ?
+	err = t->scope != CG_SCOPE_PROCESS ?
 		      cg_counted_put(&cgroup_taints, &cgid, t,
 				     ix ? &ix->cgroup_taints : NULL) :
 		      cg_counted_put(&taints, &tgid, t, ix ? &ix->taints : NULL);

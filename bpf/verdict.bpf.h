@@ -20,6 +20,7 @@
 /* Remember who talks DNS on this socket, for the skb programs. */
 static __always_inline void cg_own(struct bpf_sock_addr *ctx, int compat)
 {
+	struct cg_policy *p;
 	struct cg_owner *o;
 
 	o = bpf_sk_storage_get(&owners, ctx->sk, NULL,
@@ -31,6 +32,8 @@ static __always_inline void cg_own(struct bpf_sock_addr *ctx, int compat)
 	o->pid = bpf_get_current_pid_tgid() >> 32;
 	o->uid = (__u32)bpf_get_current_uid_gid();
 	o->cgroup_id = bpf_get_current_cgroup_id();
+	p = cg_policy();
+	o->scope_cgid = p ? cg_scope_cgid(p) : o->cgroup_id;
 	cg_process_comm(&o->comm, compat);
 }
 

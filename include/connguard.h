@@ -15,7 +15,7 @@
  * Bump when any layout below changes: pins left by another build are refused
  * instead of being half-used.
  */
-#define CG_ABI_VERSION 14
+#define CG_ABI_VERSION 15
 
 #define CG_NAME_MAX 256 /* DNS name, text form, NUL included (RFC 1035: 253) */
 #define CG_COMM_LEN 16
@@ -100,7 +100,15 @@ enum cg_cred_via {
 enum cg_scope {
 	CG_SCOPE_PROCESS = 0,
 	CG_SCOPE_CGROUP = 1,
+	CG_SCOPE_JOB = 2,
 };
+
+/*
+ * Cgroup levels below the guarded cgroup a cgroup or job taint is looked
+ * for from a process (its own cgroup and each ancestor up to the guarded
+ * one): deeper ones are judged by the 16 nearest the guarded cgroup.
+ */
+#define CG_SCOPE_DEPTH_MAX 16
 
 /*
  * The stats counters, one list for the BPF side, `status` and metrics:
@@ -236,6 +244,13 @@ struct cg_policy {
 	__u32 cred_pad;
 	__u64 cred_port_bits;
 	__u64 cred_ports[1024];
+	/*
+	 * taint_scope = job: the guarded cgroup's level in the cgroup tree
+	 * (the root is 0) and [guard] job_depth; a job is the cgroup
+	 * guard_level + job_depth on a process's way up.
+	 */
+	__u32 guard_level;
+	__u32 job_depth;
 };
 
 #define CG_CRED_TLS 0x1
@@ -446,6 +461,8 @@ struct cg_derived {
 /* Socket storage: who connected or sent on the socket last. */
 struct cg_owner {
 	__u64 cgroup_id;
+	/* The cgroup a taint_scope = cgroup or job taint goes to (cg_scope_cgid). */
+	__u64 scope_cgid;
 	__u32 pid; /* tgid */
 	__u32 uid;
 	char comm[CG_COMM_LEN];

@@ -77,6 +77,7 @@ enum cg_key {
 	KEY_CGROUP,
 	KEY_TAINT_SCOPE,
 	KEY_TAINT_TTL,
+	KEY_JOB_DEPTH,
 	KEY_BUILTIN,
 	KEY_RESERVED,
 	KEY_GUARDED,
@@ -105,6 +106,7 @@ static const struct {
 	[KEY_CGROUP] = { SEC_GUARD, "cgroup" },
 	[KEY_TAINT_SCOPE] = { SEC_GUARD, "taint_scope" },
 	[KEY_TAINT_TTL] = { SEC_GUARD, "taint_ttl" },
+	[KEY_JOB_DEPTH] = { SEC_GUARD, "job_depth" },
 	[KEY_BUILTIN] = { SEC_DOMAINS, "builtin" },
 	[KEY_RESERVED] = { SEC_DOMAINS, "reserved" },
 	[KEY_GUARDED] = { SEC_PORTS, "guarded" },
@@ -474,6 +476,7 @@ int cg_config_init(struct cg_config *c)
 	c->mode = CG_MODE_AUDIT;
 	c->taint_scope = CG_SCOPE_PROCESS;
 	c->taint_ttl = 0;
+	c->job_depth = 1;
 	c->builtin = true;
 	c->learn_ttl_min = 60;
 	c->learn_ttl_max = 86400;
@@ -756,8 +759,14 @@ static void apply(struct parse *p, enum cg_key k, char *val)
 			c->taint_scope = CG_SCOPE_PROCESS;
 		else if (ascii_ieq(val, "cgroup"))
 			c->taint_scope = CG_SCOPE_CGROUP;
+		else if (ascii_ieq(val, "job"))
+			c->taint_scope = CG_SCOPE_JOB;
 		else
-			bad_value(p, k, val, "process or cgroup");
+			bad_value(p, k, val, "process, cgroup or job");
+		break;
+	case KEY_JOB_DEPTH:
+		set_u32(p, k, val, CG_SCOPE_DEPTH_MAX - 1, "levels",
+			&c->job_depth);
 		break;
 	case KEY_TAINT_TTL:
 		set_u32(p, k, val, CG_TTL_MAX, "seconds", &c->taint_ttl);

@@ -28,6 +28,7 @@ struct cg_config {
 	char *cgroup;	 /* NULL: the cgroup v2 root from /proc/self/mounts */
 	int taint_scope; /* enum cg_scope */
 	uint32_t taint_ttl; /* seconds, 0 = process lifetime */
+	uint32_t job_depth; /* taint_scope = job: levels below the guarded cgroup */
 
 	/* [domains] */
 	bool builtin;

@@ -258,6 +258,8 @@ int cg_event_json(const struct cg_event *e, int64_t mono_off, char *buf,
 		put_str(&p, end, via_name(e->taint.via));
 		if (e->taint.scope == CG_SCOPE_CGROUP)
 			PUT(&p, end, "\",\"scope\":\"cgroup\"");
+		else if (e->taint.scope == CG_SCOPE_JOB)
+			PUT(&p, end, "\",\"scope\":\"job\"");
 		else
 			PUT(&p, end, "\",\"scope\":\"process\"");
 		return finish(buf, p, end);

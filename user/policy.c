@@ -18,6 +18,7 @@
 #include "connguard.h"
 #include "dest.h"
 #include "policy.h"
+#include "util.h"
 
 const char *const cg_builtin_reserved[] = {
 	/* RFC 2606, RFC 6761 */
@@ -458,7 +459,7 @@ int cg_policy_apply(const struct cg_maps *m, const struct cg_config *c,
 	struct cg_policy *p = calloc(1, sizeof(*p));
 	struct cg_dest_index *ix = cg_dest_index_map(m->dest_index);
 	uint32_t zero = 0, labels;
-	int err = -1;
+	int err = -1, lvl;
 
 	if (why_len)
 		why[0] = '\0';
@@ -478,6 +479,9 @@ int cg_policy_apply(const struct cg_maps *m, const struct cg_config *c,
 	p->mode = (uint32_t)c->mode;
 	p->suffix_labels = labels > CG_LABELS_MAX ? CG_LABELS_MAX : labels;
 	p->taint_scope = (uint32_t)c->taint_scope;
+	p->job_depth = c->job_depth;
+	if (c->cgroup && (lvl = cg_cgroup_level(c->cgroup)) > 0)
+		p->guard_level = (uint32_t)lvl;
 	p->taint_ttl_ns = (uint64_t)c->taint_ttl * 1000000000ull;
 	p->learn_ttl_min = c->learn_ttl_min;
 	p->learn_ttl_max = c->learn_ttl_max;

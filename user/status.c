@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* connguard status: attachment, mode, counters, map fill; --json too. */
 #include <errno.h>
+#include <ftw.h>
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
@@ -8,6 +9,7 @@
 #include <stdlib.h>
 #include <bpf/bpf.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cmds.h"
 #include "config.h"
@@ -39,6 +41,65 @@ static void fill(struct cg_jw *w, const char *name, int fd)
 	cg_jw_u64(w, "entries", n < 0 ? 0 : (uint64_t)n);
 	cg_jw_u64(w, "max_entries", cg_map_max_entries(fd));
 	cg_jw_close(w, '}');
+}
+
+/*
+ * The tainted cgroups (taint_scope = cgroup) and jobs (job): each with its
+ * path, found by walking the guarded cgroup's subtree for the directory
+ * whose inode is the cgroup id (cgroup v2 ids are kernfs inode numbers).
+ * A cgroup removed since reads as an empty path.
+ */
+#define TAINTED_LIST_MAX 64
+
+struct tainted {
+	uint64_t id;
+	struct cg_taint t;
+	char path[PATH_MAX];
+};
+
+static struct tainted *tainted_list;
+static size_t tainted_n;
+
+static int tainted_walk(const char *path, const struct stat *st, int flag,
+			struct FTW *ftw)
+{
+	(void)ftw;
+	if (flag != FTW_D)
+		return 0;
+	for (size_t i = 0; i < tainted_n; i++)
+		if (tainted_list[i].id == (uint64_t)st->st_ino)
+			snprintf(tainted_list[i].path,
+				 sizeof(tainted_list[i].path), "%s", path);
+	return 0;
+}
+
+/* Fill the list from the map (at most TAINTED_LIST_MAX); the count read. */
+static size_t tainted_read(int fd, const char *root)
+{
+	uint64_t key = 0, next;
+	void *prev = NULL;
+
+	free(tainted_list);
+	tainted_n = 0;
+	tainted_list = calloc(TAINTED_LIST_MAX, sizeof(*tainted_list));
+	if (!tainted_list)
+		return 0;
+	while (tainted_n < TAINTED_LIST_MAX &&
+	       bpf_map_get_next_key(fd, prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, &tainted_list[tainted_n].t))
+			continue;
+		tainted_list[tainted_n++].id = key;
+	}
+	if (tainted_n && root[0])
+		nftw(root, tainted_walk, 16, FTW_PHYS | FTW_MOUNT);
+	return tainted_n;
+}
+
+static const char *scope_name(uint8_t scope)
+{
+	return scope == CG_SCOPE_JOB ? "job" : "cgroup";
 }
 
 /* Entries of a dest table by kind: allow, or deny (deny, deny_host). */
@@ -104,6 +165,20 @@ static void print_json(const struct cg_maps *m, const char *pin_dir,
 	fill(&w, "dest4", m->dest4);
 	fill(&w, "dest6", m->dest6);
 	cg_jw_close(&w, '}');
+	cg_jw_open(&w, "tainted_cgroups", '[');
+	for (size_t i = 0; i < tainted_n; i++) {
+		const struct tainted *c = &tainted_list[i];
+
+		cg_jw_open(&w, NULL, '{');
+		cg_jw_u64(&w, "cgroup_id", c->id);
+		cg_jw_str(&w, "path", c->path);
+		cg_jw_str(&w, "scope", scope_name(c->t.scope));
+		cg_jw_strn(&w, "name", c->t.name,
+			   strnlen(c->t.name, sizeof(c->t.name)));
+		cg_jw_u64(&w, "pid", c->t.pid);
+		cg_jw_close(&w, '}');
+	}
+	cg_jw_close(&w, ']');
 	cg_uprobe_count(pin_dir, &libc_links, &libc_libs);
 	cg_jw_open(&w, "libc", '{');
 	cg_jw_u64(&w, "uprobes", libc_links);
@@ -155,6 +230,17 @@ static void print_text(const struct cg_maps *m, const char *pin_dir,
 	       (unsigned long long)st[CG_STAT_TAINTS],
 	       (unsigned long long)st[CG_STAT_TAINT_INHERITED],
 	       (unsigned long long)st[CG_STAT_TAINT_FULL]);
+	for (size_t i = 0; i < tainted_n; i++) {
+		const struct tainted *c = &tainted_list[i];
+		char v3[4 * CG_NAME_MAX];
+
+		printf("  tainted %s: %s (id %llu) by %s, pid %u\n",
+		       scope_name(c->t.scope),
+		       c->path[0] ? cg_vis(c->path, v1, sizeof(v1)) :
+				    "(removed)",
+		       (unsigned long long)c->id,
+		       cg_vis(c->t.name, v3, sizeof(v3)), c->t.pid);
+	}
 	printf("dns:          %llu queries, %llu reserved, %llu "
 	       "malformed, %llu unattributed\n",
 	       (unsigned long long)st[CG_STAT_DNS_QUERIES],
@@ -280,6 +366,7 @@ int cmd_status(int argc, char **argv)
 		bpf_map_lookup_elem(m.policy, &zero, pol);
 	running = cg_daemon_alive(meta.daemon_pid);
 	cg_format_time(meta.started_realtime_ns, started, sizeof(started));
+	tainted_read(m.cgroup_taints, meta.cgroup);
 	if (json)
 		print_json(&m, pin_dir, &meta, pol, st, attached, running,
 			   started);
@@ -288,6 +375,8 @@ int cmd_status(int argc, char **argv)
 			   started);
 	rc = attached == (int)meta.progs_attached ? CG_EXIT_OK : CG_EXIT_FAIL;
 	free(pol);
+	free(tainted_list);
+	tainted_list = NULL;
 	cg_pins_close(&m);
 	return rc;
 }

@@ -67,6 +67,28 @@ bool cg_is_cgroup2(const char *path)
 	return statfs(path, &s) == 0 && s.f_type == CGROUP2_SUPER_MAGIC;
 }
 
+int cg_cgroup_level(const char *path)
+{
+	char buf[PATH_MAX], *slash;
+	struct stat st, up;
+	int level = 0;
+
+	if (!realpath(path, buf) || stat(buf, &st))
+		return -1;
+	/*
+	 * Up one directory at a time while the parent is still on the same
+	 * cgroup2 mount: the mount's root is level 0, as the kernel counts.
+	 */
+	while ((slash = strrchr(buf, '/')) && slash != buf) {
+		*slash = '\0';
+		if (stat(buf, &up) || up.st_dev != st.st_dev ||
+		    !cg_is_cgroup2(buf))
+			break;
+		level++;
+	}
+	return level;
+}
+
 bool cg_is_bpffs(const char *path)
 {
 	struct statfs s;

@@ -15,6 +15,11 @@ void p_err(const char *ctx, const char *fmt, ...)
 int cg_cgroup2_root(char *buf, size_t len);
 /* Is PATH a directory of a cgroup v2 hierarchy? */
 bool cg_is_cgroup2(const char *path);
+/*
+ * The level of the cgroup v2 directory PATH in its hierarchy, as the
+ * kernel counts it (the root is 0); -1 when PATH cannot be read.
+ */
+int cg_cgroup_level(const char *path);
 /* Is PATH on a bpf filesystem? */
 bool cg_is_bpffs(const char *path);
 /* Mount bpffs at /sys/fs/bpf when PATH is below it and nothing is mounted. */

@@ -112,7 +112,7 @@ GUARD_LOG=$LOG
 ev_expect "started event: enforce mode, the job's cgroup" type=guard event=started mode=enforce
 CONF=$RUNNER_TEMP/connguard/connguard.conf
 scope=$(sed -n 's/^taint_scope = //p' "$CONF")
-grep -qx "cgroup = $TEST_CG" "$CONF" && { [ "$scope" = job ] || [ "$scope" = cgroup ]; } &&
+grep -qx "cgroup = $TEST_CG" "$CONF" && [ "$scope" = job ] &&
 	ok "the generated config guards the job's cgroup, taint_scope = $scope" ||
 	not_ok "the generated config" "$(cat "$CONF")"
 out=$(step bash -c '"$CONNGUARD_BIN" status --pin-dir "$CONNGUARD_PIN_DIR"' 2>&1) &&

@@ -528,6 +528,26 @@ static void word_values_case_insensitive(void)
 	done(&r);
 }
 
+static void job_scope(void)
+{
+	struct run r;
+
+	expect_ok(&r, "[guard]\ntaint_scope = Job\n");
+	CHECK_INT(r.c.taint_scope, CG_SCOPE_JOB);
+	CHECK_INT(r.c.job_depth, 1); /* the default */
+	done(&r);
+	expect_ok(&r, "[guard]\ntaint_scope = job\njob_depth = 0\n");
+	CHECK_INT(r.c.job_depth, 0);
+	done(&r);
+	expect_ok(&r, "[guard]\njob_depth = 15\n");
+	CHECK_INT(r.c.job_depth, 15);
+	done(&r);
+	expect_error("[guard]\njob_depth = 16\n",
+		     "x.conf:2: bad value \"16\" for job_depth (levels 0..15)");
+	expect_error("[guard]\ntaint_scope = jobs\n",
+		     "x.conf:2: bad value \"jobs\" for taint_scope (process, cgroup or job)");
+}
+
 static void error_unknown_section(void)
 {
 	expect_error("[gaurd]\n", "x.conf:1: unknown section [gaurd]");
@@ -589,7 +609,7 @@ static void error_bad_mode_and_scope(void)
 	expect_error("[guard]\nmode = audit enforce\n",
 		     "x.conf:2: bad value \"audit enforce\" for mode (audit or enforce)");
 	expect_error("[guard]\ntaint_scope = thread\n",
-		     "x.conf:2: bad value \"thread\" for taint_scope (process or cgroup)");
+		     "x.conf:2: bad value \"thread\" for taint_scope (process, cgroup or job)");
 }
 
 static void error_bad_bool(void)
@@ -1215,6 +1235,7 @@ int main(void)
 	RUN(second_parse_replaces_lists_again);
 	RUN(scalar_repeat_last_wins_and_sections_merge);
 	RUN(word_values_case_insensitive);
+	RUN(job_scope);
 	RUN(error_unknown_section);
 	RUN(error_unknown_section_keys_not_reported);
 	RUN(error_bad_section_header);
