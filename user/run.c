@@ -22,6 +22,7 @@
 #include "cmds.h"
 #include "connguard.skel.h"
 #include "guard.h"
+#include "tlsprobe.h"
 #include "uprobe.h"
 #include "util.h"
 
@@ -54,7 +55,7 @@ static void usage(FILE *f)
 		"%s)\n"
 		"  --features-off LIST  leave these parts off, as a kernel "
 		"that lacks them\n"
-		"                  would (dns, libc, lifecycle; for "
+		"                  would (dns, libc, tls, lifecycle; for "
 		"debugging)\n",
 		CG_DEFAULT_CONFIG, CG_DEFAULT_LOG, CG_DEFAULT_PIN_DIR);
 }
@@ -160,7 +161,7 @@ static int parse_args(struct guard *g, const char **pin_dir, int argc,
 
 			if (cg_features_parse(optarg, &g->parts_off, &bad)) {
 				p_err("run", "bad --features-off part \"%s\" "
-					     "(dns, libc or lifecycle)",
+					     "(dns, libc, tls or lifecycle)",
 				      bad);
 				return CG_EXIT_USAGE;
 			}
@@ -380,7 +381,9 @@ static int fill_maps(struct guard *g, const struct start *s)
 static int attach_all(struct guard *g, struct start *s)
 {
 	char libc_msg[1024], why[512], off[CG_RELOAD_MSG_MAX];
-	int nlibc = 0;
+	char tls_msg[1024];
+	uint32_t zero = 0;
+	int nlibc = 0, ntls = 0;
 
 	/* Lookups through the C library are seen before connects are judged. */
 	if (g->feat.on[CG_PART_LIBC])
@@ -388,6 +391,24 @@ static int attach_all(struct guard *g, struct start *s)
 				       libc_msg, sizeof(libc_msg));
 	else
 		snprintf(libc_msg, sizeof(libc_msg), "libc: off");
+	/* Logins inside TLS are read before connects are judged, too. */
+	if (!g->feat.on[CG_PART_TLS]) {
+		snprintf(tls_msg, sizeof(tls_msg), "tls: off (%s)",
+			 g->feat.why[CG_PART_TLS]);
+		cg_tls_detach(g->pin_dir);
+	} else if (!g->cfg.cred_tls) {
+		snprintf(tls_msg, sizeof(tls_msg),
+			 "tls: off ([credentials] tls = no)");
+		cg_tls_detach(g->pin_dir);
+	} else {
+		ntls = cg_tls_attach(g->skel->obj, g->cgroup, g->pin_dir,
+				     tls_msg, sizeof(tls_msg));
+	}
+	/* For status: what the TLS probes are on, or why none are. */
+	snprintf(g->meta.tls_probes, sizeof(g->meta.tls_probes), "%s",
+		 tls_msg);
+	if (bpf_map_update_elem(g->maps.meta, &zero, &g->meta, BPF_ANY))
+		p_err("run", "cannot write meta: %s", strerror(errno));
 	s->attached = true;
 	if (guard_attach(g, why, sizeof(why))) {
 		p_err("run", "%s", why);
@@ -398,19 +419,23 @@ static int attach_all(struct guard *g, struct start *s)
 		guard_event(g, "started",
 			    "took over the pins of pid %u, which stopped "
 			    "without unloading; its programs enforced meanwhile; "
-			    "%s; %s; features off: %s%s",
-			    s->old.daemon_pid, libc_msg, guard_load_types,
+			    "%s; %s; %s; features off: %s%s",
+			    s->old.daemon_pid, libc_msg, tls_msg,
+			    guard_load_types,
 			    cg_features_off(&g->feat, off, sizeof(off)),
 			    g->apply_note);
 	else
-		guard_event(g, "started", "%s; %s; features off: %s%s",
-			    libc_msg, guard_load_types,
+		guard_event(g, "started", "%s; %s; %s; features off: %s%s",
+			    libc_msg, tls_msg, guard_load_types,
 			    cg_features_off(&g->feat, off, sizeof(off)),
 			    g->apply_note);
 	if (nlibc < 0)
 		guard_event(g, "error", "lookups through the C library are not "
 					"seen: %s",
 			    libc_msg);
+	if (ntls < 0)
+		guard_event(g, "error", "logins inside TLS are not seen: %s",
+			    tls_msg);
 	return 0;
 }
 

@@ -12,8 +12,12 @@ AUTHENTICATE, POP3 USER / PASS) is appended to --record as one JSON line, so a
 test can assert "no credential reached the real server" (blocked) or "the
 credential arrived" (audit). Accepted connections are recorded too.
 
-Standard library only; one thread per connection; every socket has a timeout so
-nothing hangs the lab.
+With --tls-dir, the implicit-TLS ports speak their protocol inside TLS (993
+IMAP, 465 SMTP, 995 POP3) with a throw-away self-signed certificate made there
+by `openssl req`, and record what arrives inside it the same way.
+
+Standard library only (and the openssl command for --tls-dir); one thread per
+connection; every socket has a timeout so nothing hangs the lab.
 """
 
 import argparse
@@ -22,6 +26,8 @@ import json
 import os
 import signal
 import socket
+import ssl
+import subprocess
 import sys
 import threading
 
@@ -62,6 +68,11 @@ PROTOCOLS = {
     465: "banner", 993: "banner", 995: "banner", 4190: "banner",
     8080: "banner",
 }
+
+# port -> protocol spoken inside TLS there, with --tls-dir
+TLS_PROTOCOLS = {993: "imap", 465: "smtp", 995: "pop3"}
+
+_tls_context = None
 
 _record_lock = threading.Lock()
 _record_path = None
@@ -249,12 +260,19 @@ SERVERS = {"smtp": serve_smtp, "imap": serve_imap, "pop3": serve_pop3,
 
 def handle(conn, peer, port, proto):
     local = conn.getsockname()[0]
+    tls = _tls_context is not None and port in TLS_PROTOCOLS
+    if tls:
+        proto = TLS_PROTOCOLS[port]
     info = {"port": port, "proto": proto,
             "peer": peer[0].removeprefix("::ffff:"),
             "local": local.removeprefix("::ffff:")}
+    if tls:
+        info["tls"] = True
     try:
         conn.settimeout(IO_TIMEOUT)
         record("accept", info)
+        if tls:
+            conn = _tls_context.wrap_socket(conn, server_side=True)
         SERVERS[proto](Session(conn, info))
     except OSError:
         pass
@@ -290,8 +308,23 @@ def open_listener(addr, port):
     return sock
 
 
+def tls_context(directory):
+    """A server context with a throw-away certificate made in DIRECTORY."""
+    cert = os.path.join(directory, "labserver.crt")
+    key = os.path.join(directory, "labserver.key")
+    if not (os.path.exists(cert) and os.path.exists(key)):
+        subprocess.run(
+            ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+             "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2",
+             "-subj", "/CN=mail.realcorp.net", "-keyout", key, "-out", cert],
+            check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(cert, key)
+    return ctx
+
+
 def main():
-    global _record_path
+    global _record_path, _tls_context
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--listen", action="append", default=[],
                     help="address to listen on (repeatable; default ::)")
@@ -299,8 +332,13 @@ def main():
                     help="comma-separated ports (default: all known)")
     ap.add_argument("--record", required=True, help="JSON Lines record file")
     ap.add_argument("--ready", help="file created once every port listens")
+    ap.add_argument("--tls-dir",
+                    help="speak IMAP, SMTP, POP3 inside TLS on 993, 465, 995 "
+                         "with a certificate made in this directory")
     args = ap.parse_args()
     _record_path = args.record
+    if args.tls_dir:
+        _tls_context = tls_context(args.tls_dir)
     addrs = args.listen or ["::"]
     ports = [int(p) for p in args.ports.split(",") if p]
 
