@@ -139,11 +139,15 @@ def serve_smtp(s):
                     blob = parts[2]
                 else:
                     s.send("334 \r\n")
-                    blob = s.readline() or ""
+                    blob = s.readline()
+                    if blob is None:
+                        return  # the client left before its credential
                 s.credential(line, decoded=b64(blob).replace("\0", " ").strip())
             elif mech == "LOGIN":
                 s.send("334 VXNlcm5hbWU6\r\n")
-                user = s.readline() or ""
+                user = s.readline()
+                if user is None:
+                    return  # no user name came: no credential arrived
                 s.send("334 UGFzc3dvcmQ6\r\n")
                 pw = s.readline() or ""
                 s.credential(line, decoded=b64(user) + " " + b64(pw))
@@ -188,7 +192,9 @@ def serve_imap(s):
             s.send("%s OK LOGIN completed\r\n" % tag)
         elif cmd == "AUTHENTICATE":
             s.send("+ \r\n")
-            blob = s.readline() or ""
+            blob = s.readline()
+            if blob is None:
+                return  # the client left before its credential
             s.credential(line, decoded=b64(blob).replace("\0", " ").strip())
             s.send("%s OK AUTHENTICATE completed\r\n" % tag)
         elif cmd == "LIST":

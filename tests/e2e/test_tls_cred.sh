@@ -1,0 +1,178 @@
+#!/bin/bash
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#
+# Credentials inside TLS (SPEC §2.6 item 1): real clients log in over
+# implicit TLS (IMAPS 993, SMTPS 465) as an account of a reserved domain to
+# the lab's "real" server, which speaks IMAP and SMTP inside TLS and records
+# every login it receives. The guard reads the plaintext the clients hand
+# OpenSSL (curl, Python's ssl) and GnuTLS (gnutls-cli). Audit: the login
+# arrives and exactly one `credential` event says so, with the socket's
+# peer. Enforce: the client is killed (SIGKILL) before its library sends,
+# and the server records no login. A destination in `allow`, a real-domain
+# account, `tls = no`: nothing. The password never reaches the event log.
+. "$(dirname "$0")/lib.sh"
+
+lab_up
+ACCT=email@example.com
+PW=tls-pw-$RUN_ID # unique: must never appear in the event log
+
+for tool in curl gnutls-cli openssl; do
+	command -v "$tool" >/dev/null || { skip_needs "$tool is installed" "no $tool"; done_testing; }
+done
+wait_until "$E2E_WAIT" test -s "$LAB_DIR/labserver.crt" ||
+	not_ok "the lab server made its TLS certificate" "$(cat "$LAB_DIR/server.out")"
+
+# Runs a client in the guarded cgroup; it may fail (enforce), output kept.
+client() { # PORT CMD...
+	local port=$1
+	shift
+	before=$(server_count credential "$port")
+	out=$(in_cg "$@" 2>&1)
+	rc=$?
+	after=$(server_count credential "$port")
+}
+
+PY_IMAP='
+import imaplib, ssl, sys
+ctx = ssl._create_unverified_context()
+m = imaplib.IMAP4_SSL(sys.argv[1], 993, ssl_context=ctx, timeout=4)
+print(m.login(sys.argv[2], sys.argv[3]))
+m.logout()'
+
+PY_SMTP='
+import smtplib, ssl, sys
+ctx = ssl._create_unverified_context()
+s = smtplib.SMTP_SSL(sys.argv[1], 465, context=ctx, timeout=4)
+s.ehlo("client.test")
+print(s.login(sys.argv[2], sys.argv[3]))
+s.quit()'
+
+# Each client: NAME PORT PROTO COMM VIA CMD...
+c_curl_imap() { client 993 curl -sS -k --max-time 5 --user "$1:$PW" "imaps://$MAIL4/"; }
+c_curl_smtp() {
+	client 465 curl -sS -k --max-time 5 --user "$1:$PW" \
+		--mail-from "$1" --mail-rcpt bob@realcorp.net -T /dev/null "smtps://$MAIL4/"
+}
+c_py_imap() { client 993 "$PY" -c "$PY_IMAP" "$MAIL4" "$1" "$PW"; }
+c_py_smtp() { client 465 "$PY" -c "$PY_SMTP" "$MAIL4" "$1" "$PW"; }
+# gnutls-cli sends what it reads from stdin: the login typed by hand, then
+# it waits a moment for the answer before stdin ends. The pipe is made
+# inside the guarded command.
+c_gnutls_imap() {
+	client 993 sh -c '{ sleep 1; printf "a LOGIN %s %s\r\n" "$1" "$2"; sleep 1; } |
+		gnutls-cli --insecure --port 993 "$3"' sh "$1" "$PW" "$MAIL4"
+}
+
+CLIENTS="curl_imap:993:imap:curl:openssl curl_smtp:465:smtp:curl:openssl
+py_imap:993:imap:python3:openssl py_smtp:465:smtp:python3:openssl
+gnutls_imap:993:imap:gnutls-cli:gnutls"
+
+run_clients() { # MODE
+	local mode=$1 want spec name port proto comm via from n
+	[ "$mode" = enforce ] && want=blocked || want=logged
+	for spec in $CLIENTS; do
+		IFS=: read -r name port proto comm via <<<"$spec"
+		from=$(ev_mark)
+		"c_$name" "$ACCT"
+		ev_expect "$mode: $name logs in as $ACCT: credential event ($want, via $via)" \
+			type=credential action="$want" reason=reserved-account-login proto="$proto" \
+			via="$via" account="$ACCT" dst="$MAIL4" dport="$port" comm="$comm" ||
+			diag "client exit $rc: $out"
+		ev_sync
+		n=$(ev_find --count --from "$from" "$GUARD_LOG" type=credential)
+		[ "$n" -eq 1 ] && ok "$mode: $name: exactly one credential event" ||
+			not_ok "$mode: $name: exactly one credential event" \
+				"$n: $(ev_find --all --from "$from" "$GUARD_LOG" type=credential)"
+		if [ "$mode" = enforce ]; then
+			[ "$after" -eq "$before" ] && ok "$mode: $name: the login never reached the server" ||
+				not_ok "$mode: $name: the login never reached the server" "$before -> $after; $out"
+			[ "$rc" -eq 137 ] && ok "$mode: $name was killed by SIGKILL (exit 137)" ||
+				not_ok "$mode: $name was killed by SIGKILL (exit 137)" "exit $rc: $out"
+		else
+			[ "$after" -gt "$before" ] && ok "$mode: $name: the login arrived" ||
+				not_ok "$mode: $name: the login arrived" "$before -> $after; exit $rc: $out"
+		fi
+	done
+}
+
+no_secret() { # MODE
+	grep -qF -- "$PW" "$GUARD_LOG" &&
+		not_ok "$1: the password never appears in the event log" "$(grep -F -- "$PW" "$GUARD_LOG")" ||
+		ok "$1: the password never appears in the event log"
+}
+
+# ---- audit
+lab_config "$LAB_DIR/audit.conf" audit
+guard_up "$LAB_DIR/audit.conf"
+started=$(ev_find "$GUARD_LOG" type=guard event=started)
+grep -q 'tls: [0-9]* uprobes on [^;"]*libssl.so.3' <<<"$started" &&
+	grep -q 'uprobes on [^;"]*libgnutls.so.30' <<<"$started" &&
+	ok "started: the TLS probes on libssl.so.3 and libgnutls.so.30 are said" ||
+	not_ok "started: the TLS probes on libssl.so.3 and libgnutls.so.30 are said" "$started"
+st=$("$CONNGUARD" status --pin-dir "$PIN_DIR")
+grep -q '^tls: .*[1-9][0-9]* uprobes on 2 libraries' <<<"$st" &&
+	ok "status: the TLS uprobes and their libraries" ||
+	not_ok "status: the TLS uprobes and their libraries" "$st"
+run_clients audit
+ev_shape "$(ev_find "$GUARD_LOG" type=credential via=openssl)" &&
+	ok "a TLS credential event has SPEC §3's shape" ||
+	not_ok "a TLS credential event has SPEC §3's shape" "$(ev_find "$GUARD_LOG" type=credential via=openssl)"
+
+# a real-domain account: nothing
+from=$(ev_mark)
+c_curl_imap alice@realcorp.net
+c_py_smtp alice@realcorp.net
+c_gnutls_imap alice@realcorp.net
+ev_sync
+ev_find --from "$from" "$GUARD_LOG" type=credential >/dev/null &&
+	not_ok "audit: real-domain logins inside TLS write no credential event" \
+		"$(ev_find --all --from "$from" "$GUARD_LOG" type=credential)" ||
+	ok "audit: real-domain logins inside TLS write no credential event"
+[ "$after" -gt "$before" ] && ok "audit: ...and they arrive" ||
+	not_ok "audit: ...and they arrive" "$before -> $after; exit $rc: $out"
+st=$("$CONNGUARD" status --json --pin-dir "$PIN_DIR")
+n=$(json_get "$st" counters.credentials_tls_sessions)
+[ "${n:-0}" -ge 8 ] && ok "status: credentials_tls_sessions counts the sessions read ($n)" ||
+	not_ok "status: credentials_tls_sessions counts the sessions read" "$n; $st"
+no_secret audit
+guard_stop
+
+# ---- enforce
+lab_config "$LAB_DIR/enforce.conf" enforce
+guard_up "$LAB_DIR/enforce.conf"
+run_clients enforce
+no_secret enforce
+guard_stop
+
+# ---- the server's address in allow: the login goes through, no event
+lab_config "$LAB_DIR/allow.conf" enforce "allow = 127.0.0.0/8 ::1/128 198.18.0.0/15"
+guard_up "$LAB_DIR/allow.conf"
+c_curl_imap "$ACCT"
+[ "$after" -gt "$before" ] && ok "allow: curl's IMAPS login to an allowed server arrives" ||
+	not_ok "allow: curl's IMAPS login to an allowed server arrives" "$before -> $after; exit $rc: $out"
+c_py_smtp "$ACCT"
+[ "$after" -gt "$before" ] && ok "allow: python's SMTPS login to an allowed server arrives" ||
+	not_ok "allow: python's SMTPS login to an allowed server arrives" "$before -> $after; exit $rc: $out"
+ev_sync
+ev_absent "allow: no credential event" type=credential
+guard_stop
+
+# ---- [credentials] tls = no: nothing attached, nothing read
+lab_config "$LAB_DIR/notls.conf" enforce
+printf '\n[credentials]\ntls = no\n' >>"$LAB_DIR/notls.conf"
+guard_up "$LAB_DIR/notls.conf"
+started=$(ev_find "$GUARD_LOG" type=guard event=started)
+grep -q 'tls: off (\[credentials\] tls = no)' <<<"$started" &&
+	ok "tls = no: started says the TLS probes are off" ||
+	not_ok "tls = no: started says the TLS probes are off" "$started"
+n=$(find "$PIN_DIR" -maxdepth 1 -name 'tls_*' | wc -l)
+[ "$n" -eq 0 ] && ok "tls = no: no TLS uprobe is attached" ||
+	not_ok "tls = no: no TLS uprobe is attached" "$n pins"
+c_py_imap "$ACCT"
+[ "$after" -gt "$before" ] && ok "tls = no: the login goes through" ||
+	not_ok "tls = no: the login goes through" "$before -> $after; exit $rc: $out"
+ev_sync
+ev_absent "tls = no: no credential event" type=credential
+guard_stop
+
+done_testing
