@@ -73,14 +73,15 @@ struct cg_tls_sess {
 
 /*
  * LRU: a process killed or exiting without SSL_free() leaves its sessions
- * behind; the least recently used go first.
+ * behind; the least recently used go first. Not tls_*: that prefix names
+ * the uprobe links' pins, cleared at start.
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, CG_TLS_SESS_MAX);
 	__type(key, struct cg_tls_key);
 	__type(value, struct cg_tls_sess);
-} tls_sess SEC(".maps");
+} sessions_tls SEC(".maps");
 
 /* One TCP socket of the process at a handshake's entry. */
 struct cg_tls_snap {
@@ -130,7 +131,7 @@ static __always_inline void cg_tls_key(struct cg_tls_key *k, __u64 sess)
 static __always_inline struct cg_tls_sess *
 cg_tls_sess_get(struct cg_tls_scratch *sc, const struct cg_tls_key *k)
 {
-	struct cg_tls_sess *s = bpf_map_lookup_elem(&tls_sess, k);
+	struct cg_tls_sess *s = bpf_map_lookup_elem(&sessions_tls, k);
 
 	if (s)
 		return s;
@@ -140,9 +141,9 @@ cg_tls_sess_get(struct cg_tls_scratch *sc, const struct cg_tls_key *k)
 	sc->init.bytes = 0;
 	sc->init.pad = 0;
 	cg_auth_init(&sc->init.auth);
-	if (bpf_map_update_elem(&tls_sess, k, &sc->init, BPF_NOEXIST) == 0)
+	if (bpf_map_update_elem(&sessions_tls, k, &sc->init, BPF_NOEXIST) == 0)
 		cg_count(CG_STAT_TLS_SESSIONS);
-	return bpf_map_lookup_elem(&tls_sess, k);
+	return bpf_map_lookup_elem(&sessions_tls, k);
 }
 
 /* The TCP socket (struct sock *) file F is, or 0. */
@@ -305,7 +306,7 @@ static __always_inline int cg_tls_sock_unknown(__u64 sess)
 	struct cg_tls_sess *s;
 
 	cg_tls_key(&k, sess);
-	s = bpf_map_lookup_elem(&tls_sess, &k);
+	s = bpf_map_lookup_elem(&sessions_tls, &k);
 	return !s || (s->fd < 0 && s->state == CG_TLS_READ);
 }
 
@@ -419,7 +420,7 @@ static __always_inline void cg_tls_free_probe(struct pt_regs *ctx)
 	if (!sess || !cg_libc_guarded())
 		return;
 	cg_tls_key(&k, sess);
-	bpf_map_delete_elem(&tls_sess, &k);
+	bpf_map_delete_elem(&sessions_tls, &k);
 }
 
 /*
@@ -493,12 +494,12 @@ static __always_inline void cg_tls_write_probe(struct pt_regs *ctx,
 	if (!p || !(CG_READ_ONCE(p->cred_flags) & CG_CRED_TLS))
 		return;
 	cg_tls_key(&k, sess);
-	s = bpf_map_lookup_elem(&tls_sess, &k);
+	s = bpf_map_lookup_elem(&sessions_tls, &k);
 	if (s && s->state != CG_TLS_READ)
 		return; /* bulk TLS: done here */
 	if (cg_tls_scan(sess, buf, (__u64)len) != CG_AUTH_FOUND)
 		return;
-	s = bpf_map_lookup_elem(&tls_sess, &k);
+	s = bpf_map_lookup_elem(&sessions_tls, &k);
 	if (!s)
 		return;
 	/* One login per session is judged: the first. */

@@ -142,6 +142,29 @@ lab_config "$LAB_DIR/enforce.conf" enforce
 guard_up "$LAB_DIR/enforce.conf"
 run_clients enforce
 no_secret enforce
+
+# A guard killed without unloading: its pinned TLS uprobes still stop the
+# login, and the next daemon takes them over (replaced, not doubled).
+kill -KILL "$GUARD_PID"
+wait "$GUARD_PID" 2>/dev/null
+GUARD_PID=
+c_py_imap "$ACCT"
+[ "$rc" -eq 137 ] && [ "$after" -eq "$before" ] &&
+	ok "no daemon: the pinned TLS uprobes still kill the login (exit 137, nothing arrived)" ||
+	not_ok "no daemon: the pinned TLS uprobes still kill the login" "exit $rc, $before -> $after: $out"
+n=$(find "$PIN_DIR" -maxdepth 1 -name 'tls_*' | wc -l)
+guard_up "$LAB_DIR/enforce.conf"
+ev_expect "the new daemon took over the pins, TLS uprobes too" type=guard event=started \
+	"message~took over the pins.*tls: [1-9][0-9]* uprobes on"
+m=$(find "$PIN_DIR" -maxdepth 1 -name 'tls_*' | wc -l)
+[ "$m" -eq "$n" ] && [ "$m" -gt 0 ] && ok "the TLS uprobe pins were replaced, not doubled ($m)" ||
+	not_ok "the TLS uprobe pins were replaced, not doubled" "$n before, $m after"
+ev_expect "the login stopped while no daemon ran is reported by the new one" \
+	type=credential action=blocked via=openssl comm=python3 account="$ACCT"
+c_curl_imap "$ACCT"
+[ "$rc" -eq 137 ] && [ "$after" -eq "$before" ] &&
+	ok "after the takeover: curl's IMAPS login is still stopped" ||
+	not_ok "after the takeover: curl's IMAPS login is still stopped" "exit $rc, $before -> $after: $out"
 guard_stop
 
 # ---- the server's address in allow: the login goes through, no event
