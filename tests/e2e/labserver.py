@@ -8,12 +8,12 @@ port. It speaks just enough SMTP for swaks to finish a transaction, enough IMAP
 and POP3 for curl to log in and list, and greets on the other ports.
 
 Everything a client sends that carries a credential (SMTP AUTH, IMAP LOGIN /
-AUTHENTICATE, POP3 USER / PASS) is appended to --record as one JSON line, so a
+AUTHENTICATE, POP3 USER / PASS, an HTTP Authorization header) is appended to --record as one JSON line, so a
 test can assert "no credential reached the real server" (blocked) or "the
 credential arrived" (audit). Accepted connections are recorded too.
 
 With --tls-dir, the implicit-TLS ports speak their protocol inside TLS (993
-IMAP, 465 SMTP, 995 POP3) with a throw-away self-signed certificate made there
+IMAP, 465 SMTP, 995 POP3, 443 HTTP) with a throw-away self-signed certificate made there
 by `openssl req`, and record what arrives inside it the same way.
 
 Standard library only (and the openssl command for --tls-dir); one thread per
@@ -66,11 +66,12 @@ PROTOCOLS = {
     110: "pop3",
     80: "http",
     465: "banner", 993: "banner", 995: "banner", 4190: "banner",
+    443: "banner",
     8080: "banner",
 }
 
 # port -> protocol spoken inside TLS there, with --tls-dir
-TLS_PROTOCOLS = {993: "imap", 465: "smtp", 995: "pop3"}
+TLS_PROTOCOLS = {993: "imap", 465: "smtp", 995: "pop3", 443: "http"}
 
 _tls_context = None
 
@@ -243,6 +244,8 @@ def serve_http(s):
         header = s.readline()
         if not header:
             break
+        if header.lower().startswith("authorization:"):
+            s.credential(request, header=header.split(":", 1)[0])
     parts = request.split()
     path = parts[1] if len(parts) > 1 else ""
     if path.lower() == "/autodiscover/autodiscover.xml":

@@ -53,6 +53,12 @@ c_curl_smtp() {
 	client 465 curl -sS -k --max-time 5 --user "$1:$PW" \
 		--mail-from "$1" --mail-rcpt bob@realcorp.net -T /dev/null "smtps://$MAIL4/"
 }
+# The incident's first leak: a preemptive Basic header to the autodiscover
+# service, over HTTPS.
+c_curl_https() {
+	client 443 curl -sS -k --max-time 5 --user "$1:$PW" -o /dev/null \
+		"https://$WEB4/autodiscover/autodiscover.xml"
+}
 c_py_imap() { client 993 "$PY" -c "$PY_IMAP" "$MAIL4" "$1" "$PW"; }
 c_py_smtp() { client 465 "$PY" -c "$PY_SMTP" "$MAIL4" "$1" "$PW"; }
 # gnutls-cli sends what it reads from stdin: the login typed by hand, then
@@ -64,19 +70,21 @@ c_gnutls_imap() {
 }
 
 CLIENTS="curl_imap:993:imap:curl:openssl curl_smtp:465:smtp:curl:openssl
+curl_https:443:http:curl:openssl
 py_imap:993:imap:python3:openssl py_smtp:465:smtp:python3:openssl
 gnutls_imap:993:imap:gnutls-cli:gnutls"
 
 run_clients() { # MODE
-	local mode=$1 want spec name port proto comm via from n
+	local mode=$1 want spec name port proto comm via from n dst
 	[ "$mode" = enforce ] && want=blocked || want=logged
 	for spec in $CLIENTS; do
 		IFS=: read -r name port proto comm via <<<"$spec"
+		[ "$proto" = http ] && dst=$WEB4 || dst=$MAIL4
 		from=$(ev_mark)
 		"c_$name" "$ACCT"
 		ev_expect "$mode: $name logs in as $ACCT: credential event ($want, via $via)" \
 			type=credential action="$want" reason=reserved-account-login proto="$proto" \
-			via="$via" account="$ACCT" dst="$MAIL4" dport="$port" comm="$comm" ||
+			via="$via" account="$ACCT" dst="$dst" dport="$port" comm="$comm" ||
 			diag "client exit $rc: $out"
 		ev_sync
 		n=$(ev_find --count --from "$from" "$GUARD_LOG" type=credential)
@@ -132,7 +140,7 @@ ev_find --from "$from" "$GUARD_LOG" type=credential >/dev/null &&
 	not_ok "audit: ...and they arrive" "$before -> $after; exit $rc: $out"
 st=$("$CONNGUARD" status --json --pin-dir "$PIN_DIR")
 n=$(json_get "$st" counters.credentials_tls_sessions)
-[ "${n:-0}" -ge 8 ] && ok "status: credentials_tls_sessions counts the sessions read ($n)" ||
+[ "${n:-0}" -ge 9 ] && ok "status: credentials_tls_sessions counts the sessions read ($n)" ||
 	not_ok "status: credentials_tls_sessions counts the sessions read" "$n; $st"
 no_secret audit
 guard_stop
