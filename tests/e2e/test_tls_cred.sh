@@ -173,6 +173,43 @@ c_curl_imap "$ACCT"
 [ "$rc" -eq 137 ] && [ "$after" -eq "$before" ] &&
 	ok "after the takeover: curl's IMAPS login is still stopped" ||
 	not_ok "after the takeover: curl's IMAPS login is still stopped" "exit $rc, $before -> $after: $out"
+
+# ---- unload leaves no TLS uprobe behind
+tls_links() {
+	local p
+	for p in "$PIN_DIR"/tls_*; do
+		[ -e "$p" ] || continue
+		bpftool link show pinned "$p" -j 2>/dev/null | $PY -c \
+			'import json, sys; print(json.load(sys.stdin)["id"])'
+	done | sort -n | tr '\n' ' '
+}
+links_gone() { # ID...: none of these links exists any more
+	local id
+	for id in "$@"; do
+		bpftool link show id "$id" >/dev/null 2>&1 && return 1
+	done
+	return 0
+}
+links=$(tls_links)
+[ -n "$links" ] && ok "the TLS uprobes are pinned links ($(wc -w <<<"$links"))" ||
+	not_ok "the TLS uprobes are pinned links" "$(ls "$PIN_DIR")"
+guard_stop
+# shellcheck disable=SC2086
+wait_until "$E2E_WAIT" links_gone $links && ok "after stop and unload no TLS uprobe link remains" ||
+	not_ok "after stop and unload no TLS uprobe link remains" "$links"
+
+# ---- the part left off (as a kernel without sleepable uprobes would)
+guard_up "$LAB_DIR/enforce.conf" --features-off tls
+started=$(ev_find "$GUARD_LOG" type=guard event=started)
+[[ $started == *"tls: off (turned off)"* && $started == *"features off: tls (turned off)"* ]] &&
+	ok "tls off: started says the part is off, and why" ||
+	not_ok "tls off: started says the part is off, and why" "$started"
+st=$("$CONNGUARD" status --pin-dir "$PIN_DIR")
+grep -q '^tls: *0 uprobes on 0 libraries (tls: off (turned off))' <<<"$st" &&
+	ok "tls off: status says so" || not_ok "tls off: status says so" "$st"
+c_py_imap "$ACCT"
+[ "$rc" -eq 0 ] && [ "$after" -gt "$before" ] && ok "tls off: the login goes through" ||
+	not_ok "tls off: the login goes through" "exit $rc, $before -> $after: $out"
 guard_stop
 
 # ---- the server's address in allow: the login goes through, no event
