@@ -14,7 +14,8 @@ credential arrived" (audit). Accepted connections are recorded too.
 
 With --tls-dir, the implicit-TLS ports speak their protocol inside TLS (993
 IMAP, 465 SMTP, 995 POP3, 443 HTTP) with a throw-away self-signed certificate made there
-by `openssl req`, and record what arrives inside it the same way.
+by `openssl req`, and record what arrives inside it the same way; SMTP on the
+other ports offers STARTTLS.
 
 Standard library only (and the openssl command for --tls-dir); one thread per
 connection; every socket has a timeout so nothing hangs the lab.
@@ -131,7 +132,13 @@ def serve_smtp(s):
             return
         verb = line.split(" ", 1)[0].upper()
         if verb in ("EHLO", "HELO"):
-            s.send("250-labserver\r\n250-AUTH PLAIN LOGIN\r\n250 8BITMIME\r\n")
+            starttls = "250-STARTTLS\r\n" if _tls_context and not s.info.get("tls") else ""
+            s.send("250-labserver\r\n%s250-AUTH PLAIN LOGIN\r\n250 8BITMIME\r\n" % starttls)
+        elif verb == "STARTTLS" and _tls_context and not s.info.get("tls"):
+            s.send("220 2.0.0 Ready to start TLS\r\n")
+            s.sock = _tls_context.wrap_socket(s.sock, server_side=True)
+            s.buf = b""
+            s.info = dict(s.info, tls=True)
         elif verb == "AUTH":
             parts = line.split()
             mech = parts[1].upper() if len(parts) > 1 else ""

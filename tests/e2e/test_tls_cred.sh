@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #
 # Credentials inside TLS (SPEC §2.6 item 1): real clients log in over
-# implicit TLS (IMAPS 993, SMTPS 465) as an account of a reserved domain to
+# TLS (IMAPS 993, SMTPS 465, HTTPS 443, STARTTLS on 587) as an account of a reserved domain to
 # the lab's "real" server, which speaks IMAP and SMTP inside TLS and records
 # every login it receives. The guard reads the plaintext the clients hand
 # OpenSSL (curl, Python's ssl) and GnuTLS (gnutls-cli). Audit: the login
@@ -59,6 +59,12 @@ c_curl_https() {
 	client 443 curl -sS -k --max-time 5 --user "$1:$PW" -o /dev/null \
 		"https://$WEB4/autodiscover/autodiscover.xml"
 }
+# STARTTLS on submission: plaintext EHLO and STARTTLS on the wire, then the
+# login inside TLS.
+c_curl_starttls() {
+	client 587 curl -sS -k --ssl-reqd --max-time 5 --user "$1:$PW" \
+		--mail-from "$1" --mail-rcpt bob@realcorp.net -T /dev/null "smtp://$MAIL4:587/"
+}
 c_py_imap() { client 993 "$PY" -c "$PY_IMAP" "$MAIL4" "$1" "$PW"; }
 c_py_smtp() { client 465 "$PY" -c "$PY_SMTP" "$MAIL4" "$1" "$PW"; }
 # gnutls-cli sends what it reads from stdin: the login typed by hand, then
@@ -70,7 +76,7 @@ c_gnutls_imap() {
 }
 
 CLIENTS="curl_imap:993:imap:curl:openssl curl_smtp:465:smtp:curl:openssl
-curl_https:443:http:curl:openssl
+curl_https:443:http:curl:openssl curl_starttls:587:smtp:curl:openssl
 py_imap:993:imap:python3:openssl py_smtp:465:smtp:python3:openssl
 gnutls_imap:993:imap:gnutls-cli:gnutls"
 
@@ -140,7 +146,7 @@ ev_find --from "$from" "$GUARD_LOG" type=credential >/dev/null &&
 	not_ok "audit: ...and they arrive" "$before -> $after; exit $rc: $out"
 st=$("$CONNGUARD" status --json --pin-dir "$PIN_DIR")
 n=$(json_get "$st" counters.credentials_tls_sessions)
-[ "${n:-0}" -ge 9 ] && ok "status: credentials_tls_sessions counts the sessions read ($n)" ||
+[ "${n:-0}" -ge 10 ] && ok "status: credentials_tls_sessions counts the sessions read ($n)" ||
 	not_ok "status: credentials_tls_sessions counts the sessions read" "$n; $st"
 no_secret audit
 guard_stop
