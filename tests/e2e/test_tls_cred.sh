@@ -1,9 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #
-# Credentials inside TLS (SPEC §2.6 item 1): real clients log in over
-# TLS (IMAPS 993, SMTPS 465, HTTPS 443, STARTTLS on 587) as an account of a reserved domain to
-# the lab's "real" server, which speaks IMAP and SMTP inside TLS and records
+# Credentials inside TLS (SPEC §2.6 item 1): real clients log in over TLS
+# (IMAPS 993, SMTPS 465, HTTPS 443, STARTTLS on 587) as an account of a
+# reserved domain to the lab's "real" server, which speaks them inside TLS and records
 # every login it receives. The guard reads the plaintext the clients hand
 # OpenSSL (curl, Python's ssl) and GnuTLS (gnutls-cli). Audit: the login
 # arrives and exactly one `credential` event says so, with the socket's
@@ -155,6 +155,62 @@ guard_stop
 lab_config "$LAB_DIR/enforce.conf" enforce
 guard_up "$LAB_DIR/enforce.conf"
 run_clients enforce
+
+# A login split across writes (at any byte) reads the same: state per session.
+c_py_split() {
+	client 993 "$PY" -c '
+import socket, ssl, sys
+ctx = ssl._create_unverified_context()
+s = ctx.wrap_socket(socket.create_connection((sys.argv[1], 993), timeout=4))
+s.recv(4096)
+for part in (b"a1 LOGIN ema", b"il@exam", b"ple.com " + sys.argv[2].encode() + b"\r\n"):
+    s.sendall(part)
+print(s.recv(4096))' "$MAIL4" "$PW"
+}
+c_py_split
+ev_expect "enforce: a login split across three SSL_write calls: blocked" \
+	type=credential action=blocked via=openssl account="$ACCT" dst="$MAIL4" dport=993
+[ "$rc" -eq 137 ] && [ "$after" -eq "$before" ] &&
+	ok "enforce: ...killed at the write that completes the account, nothing arrived" ||
+	not_ok "enforce: ...killed at the write that completes the account" "exit $rc, $before -> $after: $out"
+
+# TLS over memory BIOs (asyncio's way): the library never touches the
+# socket, so the destination cannot be told: logged as unknown, not stopped.
+c_py_membio() {
+	client 993 "$PY" -c '
+import socket, ssl, sys
+ctx = ssl._create_unverified_context()
+sock = socket.create_connection((sys.argv[1], 993), timeout=4)
+inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
+obj = ctx.wrap_bio(inc, out)
+def flush():
+    data = out.read()
+    if data:
+        sock.sendall(data)
+def pump(fn, *a):
+    while True:
+        try:
+            r = fn(*a)
+            flush()
+            return r
+        except ssl.SSLWantReadError:
+            flush()
+            inc.write(sock.recv(4096))
+pump(obj.do_handshake)
+pump(obj.read, 4096)
+pump(obj.write, b"a1 LOGIN email@example.com " + sys.argv[2].encode() + b"\r\n")
+print(pump(obj.read, 4096))' "$MAIL4" "$PW"
+}
+c_py_membio
+ev_expect "enforce: memory BIOs: credential event with the destination unknown, logged" \
+	type=credential action=logged via=openssl account="$ACCT" dst=unknown '!dport'
+[ "$rc" -eq 0 ] && [ "$after" -gt "$before" ] &&
+	ok "enforce: memory BIOs: not stopped blind (the login arrived)" ||
+	not_ok "enforce: memory BIOs: not stopped blind" "exit $rc, $before -> $after: $out"
+st=$("$CONNGUARD" status --json --pin-dir "$PIN_DIR")
+n=$(json_get "$st" counters.credentials_destination_unknown)
+[ "${n:-0}" -ge 1 ] && ok "status: credentials_destination_unknown counts it ($n)" ||
+	not_ok "status: credentials_destination_unknown counts it" "$n"
 no_secret enforce
 
 # A guard killed without unloading: its pinned TLS uprobes still stop the
