@@ -167,7 +167,7 @@ enum cg_scope {
 	X(CRED_WIRE_UNREAD, "credentials_wire_unread",                        \
 	  "Plaintext connections given up on: a segment with more new client bytes than are read (16 KiB).") \
 	X(TLS_SESSIONS, "credentials_tls_sessions",                           \
-	  "TLS sessions whose plaintext was read for a login.")               \
+	  "TLS sessions of guarded processes followed for a login.")               \
 	X(TLS_UNREAD, "credentials_tls_unread",                               \
 	  "TLS sessions given up on: a write with more plaintext than is read (8 KiB) before a login could be told.") \
 	X(TLS_FDS_UNREAD, "credentials_tls_fds_unread",                       \

@@ -202,7 +202,7 @@ static void print_text(const struct cg_maps *m, const char *pin_dir,
 	       cg_vis(meta->tls_probes[0] ? meta->tls_probes : "-", v2,
 		      sizeof(v2)));
 	printf("credentials:  %llu blocked, %llu logged, %llu with the "
-	       "destination unknown; tls: %llu sessions read, %llu given up "
+	       "destination unknown; tls: %llu sessions followed, %llu given up "
 	       "(a write past 8 KiB), %llu handshakes with descriptors "
 	       "unread; wire: %llu connections given up\n",
 	       (unsigned long long)st[CG_STAT_CRED_BLOCKED],
