@@ -67,7 +67,11 @@ struct cg_tls_sess {
 	__s32 fd;    /* the session's socket; -1: not known */
 	__u64 sk;    /* its struct sock * (handshake), 0: whatever FD holds */
 	__u32 bytes; /* plaintext read */
-	__u32 pad;
+	/*
+	 * A handshake call of this session was watched: only the first one
+	 * is (see cg_tls_hs_exit()).
+	 */
+	__u32 hs_tried;
 	struct cg_auth_state auth;
 };
 
@@ -139,7 +143,7 @@ cg_tls_sess_get(struct cg_tls_scratch *sc, const struct cg_tls_key *k)
 	sc->init.fd = -1;
 	sc->init.sk = 0;
 	sc->init.bytes = 0;
-	sc->init.pad = 0;
+	sc->init.hs_tried = 0;
 	cg_auth_init(&sc->init.auth);
 	if (bpf_map_update_elem(&sessions_tls, k, &sc->init, BPF_NOEXIST) == 0)
 		cg_count(CG_STAT_TLS_SESSIONS);
@@ -307,7 +311,7 @@ static __always_inline int cg_tls_sock_unknown(__u64 sess)
 
 	cg_tls_key(&k, sess);
 	s = bpf_map_lookup_elem(&sessions_tls, &k);
-	return !s || (s->fd < 0 && s->state == CG_TLS_READ);
+	return !s || (s->fd < 0 && s->state == CG_TLS_READ && !s->hs_tried);
 }
 
 /* SSL_do_handshake(ssl), SSL_connect(ssl), gnutls_handshake(session). */
@@ -347,7 +351,13 @@ static __always_inline void cg_tls_hs_enter(struct pt_regs *ctx)
 	bpf_loop(CG_TLS_FDS, cg_tls_snap_fd, &w, 0);
 }
 
-/* ... their return: the one socket that sent is the session's. */
+/*
+ * ... their return: the one socket that sent is the session's. Only the
+ * session's first handshake call is watched: that call writes the
+ * ClientHello before it returns, so the session's own socket is certainly
+ * among those that sent, and one alone is it. A later call may send nothing
+ * while another thread sends on another socket: that would be a guess.
+ */
 static __always_inline void cg_tls_hs_exit(void)
 {
 	struct cg_tls_scratch *sc;
@@ -369,17 +379,20 @@ static __always_inline void cg_tls_hs_exit(void)
 	if (!w.arr)
 		return;
 	bpf_loop(CG_TLS_SOCKS, cg_tls_cmp_fd, &w, 0);
+	cg_tls_key(&k, sc->hs_sess);
+	s = cg_tls_sess_get(sc, &k);
+	if (!s)
+		return;
+	s->hs_tried = 1;
 	if (w.found != 1) {
-		/* Nothing sent yet (a later call will), or several sockets
-		 * did: no guess. A socket past the bound may be the one.
+		/* None sent (memory BIOs: the program moves the bytes), or
+		 * several did: no guess. A socket past the bound may be it.
 		 */
 		if (!w.found && sc->hs_bound)
 			cg_count(CG_STAT_TLS_FDS_UNREAD);
 		return;
 	}
-	cg_tls_key(&k, sc->hs_sess);
-	s = cg_tls_sess_get(sc, &k);
-	if (s && s->fd < 0) {
+	if (s->fd < 0) {
 		s->fd = w.fd;
 		s->sk = w.sk;
 	}

@@ -128,6 +128,9 @@ grep -q '^tls: .*[1-9][0-9]* uprobes on 2 libraries' <<<"$st" &&
 	ok "status: the TLS uprobes and their libraries" ||
 	not_ok "status: the TLS uprobes and their libraries" "$st"
 run_clients audit
+client 993 curl -sS -k --max-time 5 --user "$ACCT:$PW" "imaps://[$MAIL6]/"
+ev_expect "audit: curl IMAPS over IPv6: credential event with the IPv6 peer" \
+	type=credential action=logged via=openssl account="$ACCT" dst="$MAIL6" dport=993 comm=curl
 ev_shape "$(ev_find "$GUARD_LOG" type=credential via=openssl)" &&
 	ok "a TLS credential event has SPEC §3's shape" ||
 	not_ok "a TLS credential event has SPEC §3's shape" "$(ev_find "$GUARD_LOG" type=credential via=openssl)"
@@ -155,6 +158,12 @@ guard_stop
 lab_config "$LAB_DIR/enforce.conf" enforce
 guard_up "$LAB_DIR/enforce.conf"
 run_clients enforce
+
+client 993 "$PY" -c "$PY_IMAP" "$MAIL6" "$ACCT" "$PW"
+ev_expect "enforce: python IMAPS over IPv6: blocked, with the IPv6 peer" \
+	type=credential action=blocked via=openssl account="$ACCT" dst="$MAIL6" dport=993 comm=python3
+[ "$rc" -eq 137 ] && [ "$after" -eq "$before" ] && ok "enforce: IPv6: killed, nothing arrived" ||
+	not_ok "enforce: IPv6: killed, nothing arrived" "exit $rc, $before -> $after: $out"
 
 # A login split across writes (at any byte) reads the same: state per session.
 c_py_split() {

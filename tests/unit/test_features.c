@@ -47,9 +47,11 @@ static void test_kernel_5_10(void)
 	CHECK(f.on[CG_PART_LIFECYCLE], "lifecycle off");
 	CHECK(!f.on[CG_PART_DNS], "dns on");
 	CHECK(!f.on[CG_PART_LIBC], "libc on");
+	CHECK(!f.on[CG_PART_TLS], "tls on");
 	CHECK_STR(cg_features_off(&f, buf, sizeof(buf)),
 		  "dns (kernel lacks bpf_get_current_task_btf), "
-		  "libc (kernel lacks task storage)");
+		  "libc (kernel lacks task storage), "
+		  "tls (kernel lacks task storage)");
 }
 
 /* 5.15: everything but sleepable uprobes. */
@@ -63,8 +65,10 @@ static void test_kernel_5_15(void)
 	cg_features_decide(&f, 0);
 	CHECK(f.on[CG_PART_DNS], "dns off");
 	CHECK(!f.on[CG_PART_LIBC], "libc on");
+	CHECK(!f.on[CG_PART_TLS], "tls on");
 	CHECK_STR(cg_features_off(&f, buf, sizeof(buf)),
-		  "libc (kernel lacks sleepable uprobes)");
+		  "libc (kernel lacks sleepable uprobes), "
+		  "tls (kernel lacks sleepable uprobes)");
 }
 
 static void test_turned_off(void)
@@ -84,6 +88,12 @@ static void test_turned_off(void)
 	/* The verdict cannot be turned off; unknown parts are errors. */
 	CHECK_INT(cg_features_parse("verdict", &off, &bad), -1);
 	CHECK_STR(bad, "verdict");
+	CHECK_INT(cg_features_parse("tls", &off, &bad), 0);
+	have_all(&f);
+	cg_features_decide(&f, off);
+	CHECK(!f.on[CG_PART_TLS], "tls on");
+	CHECK(f.on[CG_PART_LIBC], "libc off");
+	CHECK_STR(cg_features_off(&f, buf, sizeof(buf)), "tls (turned off)");
 	CHECK_INT(cg_features_parse("dns,nope", &off, &bad), -1);
 	CHECK_STR(bad, "nope");
 	CHECK_INT(cg_features_parse("", &off, &bad), 0);
