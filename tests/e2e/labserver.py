@@ -194,7 +194,10 @@ def serve_imap(s):
         tag = parts[0]
         cmd = parts[1].upper() if len(parts) > 1 else ""
         if cmd == "CAPABILITY":
-            s.send("* CAPABILITY IMAP4rev1\r\n%s OK CAPABILITY completed\r\n" % tag)
+            # Inside TLS the SASL mechanisms too (curl asks for XOAUTH2 only
+            # when offered); plaintext stays LOGIN only.
+            sasl = " AUTH=PLAIN AUTH=XOAUTH2" if s.info.get("tls") else ""
+            s.send("* CAPABILITY IMAP4rev1%s\r\n%s OK CAPABILITY completed\r\n" % (sasl, tag))
         elif cmd == "LOGIN":
             s.credential(line)
             s.send("%s OK LOGIN completed\r\n" % tag)
