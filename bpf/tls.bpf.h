@@ -384,14 +384,15 @@ static __always_inline void cg_tls_hs_exit(void)
 	if (!s)
 		return;
 	s->hs_tried = 1;
-	if (w.found != 1) {
-		/* None sent (memory BIOs: the program moves the bytes), or
-		 * several did: no guess. A socket past the bound may be it.
+	if (sc->hs_bound) {
+		/* The session's socket may be past the bound: one that sent
+		 * among those looked at could be another thread's. Counted.
 		 */
-		if (!w.found && sc->hs_bound)
-			cg_count(CG_STAT_TLS_FDS_UNREAD);
+		cg_count(CG_STAT_TLS_FDS_UNREAD);
 		return;
 	}
+	if (w.found != 1)
+		return; /* none sent (memory BIOs), or several: no guess */
 	if (s->fd < 0) {
 		s->fd = w.fd;
 		s->sk = w.sk;

@@ -171,7 +171,7 @@ enum cg_scope {
 	X(TLS_UNREAD, "credentials_tls_unread",                               \
 	  "TLS sessions given up on: a write with more plaintext than is read (8 KiB) before a login could be told.") \
 	X(TLS_FDS_UNREAD, "credentials_tls_fds_unread",                       \
-	  "TLS handshakes whose socket was not found among the descriptors looked at (1024 files, 64 TCP sockets).")
+	  "TLS handshakes whose socket was not looked for: the process had more descriptors (1024) or TCP sockets (64) than are compared.")
 
 /* Index into the per-CPU `stats` array. */
 #define CG_STAT_ENUM_(name, key, help) CG_STAT_##name,

@@ -187,6 +187,20 @@ ev_expect_from "$from" "enforce: python IMAPS over IPv6: blocked, with the IPv6 
 [ "$rc" -eq 137 ] && [ "$after" -eq "$before" ] && ok "enforce: IPv6: killed, nothing arrived" ||
 	not_ok "enforce: IPv6: killed, nothing arrived" "exit $rc, $before -> $after: $out"
 
+# A descriptor table past the bound (curl inheriting descriptor 1500): the
+# handshake's socket is not looked for, the bound is counted, and the login
+# is logged with the destination unknown, never stopped blind.
+from=$(ev_mark)
+client 993 bash -c 'ulimit -n 4096 && exec 1500</dev/null && exec "$@"' sh \
+	curl -sS -k --max-time 5 --user "$ACCT:$PW" "imaps://$MAIL4/"
+ev_expect_from "$from" "enforce: curl with 1500 descriptors: logged, destination unknown" \
+	type=credential action=logged via=openssl account="$ACCT" dst=unknown comm=curl
+[ "$rc" -eq 0 ] && [ "$after" -gt "$before" ] && ok "enforce: ...not stopped blind (the login arrived)" ||
+	not_ok "enforce: ...not stopped blind" "exit $rc, $before -> $after: $out"
+n=$(json_get "$("$CONNGUARD" status --json --pin-dir "$PIN_DIR")" counters.credentials_tls_fds_unread)
+[ "${n:-0}" -ge 1 ] && ok "status: credentials_tls_fds_unread counts the bound ($n)" ||
+	not_ok "status: credentials_tls_fds_unread counts the bound" "$n"
+
 # A login split across writes (at any byte) reads the same: state per session.
 c_py_split() {
 	client 993 "$PY" -c '
