@@ -172,6 +172,26 @@ st=$("$CONNGUARD" status --json --pin-dir "$PIN_DIR")
 n=$(json_get "$st" counters.credentials_tls_sessions)
 [ "${n:-0}" -ge 11 ] && ok "status: credentials_tls_sessions counts the sessions read ($n)" ||
 	not_ok "status: credentials_tls_sessions counts the sessions read" "$n; $st"
+# The bound: a first write of 20 KB without a login (more than the 8 KiB of
+# one write read) ends the session's reading, counted; a login after it in
+# the same session is not seen (a known gap, said in docs/COVERAGE.md).
+from=$(ev_mark)
+client 993 "$PY" -c '
+import socket, ssl, sys
+ctx = ssl._create_unverified_context()
+s = ctx.wrap_socket(socket.create_connection((sys.argv[1], 993), timeout=4))
+s.recv(4096)
+s.sendall(b"a0 NOOP " + b"x" * 20000 + b"\r\n")
+s.recv(4096)
+s.sendall(b"a1 LOGIN email@example.com " + sys.argv[2].encode() + b"\r\n")
+print(s.recv(4096))' "$MAIL4" "$PW"
+n=$(json_get "$("$CONNGUARD" status --json --pin-dir "$PIN_DIR")" counters.credentials_tls_unread)
+[ "${n:-0}" -ge 1 ] && ok "bound: a 20 KB first write is counted in credentials_tls_unread ($n)" ||
+	not_ok "bound: a 20 KB first write is counted in credentials_tls_unread" "$n; exit $rc: $out"
+ev_sync
+ev_find --from "$from" "$GUARD_LOG" type=credential >/dev/null &&
+	not_ok "known gap: a login after the bound is not read" "$(ev_find --all --from "$from" "$GUARD_LOG" type=credential)" ||
+	ok "known gap: a login after the bound is not read"
 no_secret audit
 guard_stop
 
