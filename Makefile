@@ -65,7 +65,8 @@ DEB_PKGS := \
 # test_deb builds the package and installs it in a fresh root (debootstrap
 # makes one when /var/cache/fresh-root has no base tarball); test_action
 # reads the GitHub action's YAML (python3-yaml). test_tls_cred's lab server
-# makes its certificate with openssl; gnutls-cli is one of its clients.
+# makes its certificate with openssl; gnutls-cli and libcurl3-gnutls are among
+# its clients.
 CLANG_MAJOR := $(shell $(CLANG) -dumpversion 2>/dev/null | cut -d. -f1)
 TEST_PKGS := \
 	$(DEB_PKGS) \
@@ -77,6 +78,7 @@ TEST_PKGS := \
 	iperf3 \
 	iproute2 \
 	libc-ares2 \
+	libcurl3-gnutls \
 	libclang-rt-$(if $(CLANG_MAJOR),$(CLANG_MAJOR)-)dev \
 	liburing-dev \
 	man-db \
