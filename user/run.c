@@ -377,13 +377,34 @@ static int fill_maps(struct guard *g, const struct start *s)
 	return 0;
 }
 
+int guard_tls_probes(struct guard *g, char *msg, size_t len)
+{
+	uint32_t zero = 0;
+	int n = 0;
+
+	if (!g->feat.on[CG_PART_TLS]) {
+		snprintf(msg, len, "tls: off (%s)", g->feat.why[CG_PART_TLS]);
+		cg_tls_detach(g->pin_dir);
+	} else if (!g->cfg.cred_tls) {
+		snprintf(msg, len, "tls: off ([credentials] tls = no)");
+		cg_tls_detach(g->pin_dir);
+	} else {
+		n = cg_tls_attach(g->skel->obj, g->cgroup, g->pin_dir, msg,
+				  len);
+	}
+	/* For status: what the TLS probes are on, or why none are. */
+	snprintf(g->meta.tls_probes, sizeof(g->meta.tls_probes), "%s", msg);
+	if (bpf_map_update_elem(g->maps.meta, &zero, &g->meta, BPF_ANY))
+		p_err("run", "cannot write meta: %s", strerror(errno));
+	return n;
+}
+
 /* The C library's probes, then every program; say "started". */
 static int attach_all(struct guard *g, struct start *s)
 {
 	char libc_msg[1024], why[512], off[CG_RELOAD_MSG_MAX];
 	char tls_msg[1024];
-	uint32_t zero = 0;
-	int nlibc = 0, ntls = 0;
+	int nlibc = 0, ntls;
 
 	/* Lookups through the C library are seen before connects are judged. */
 	if (g->feat.on[CG_PART_LIBC])
@@ -392,23 +413,7 @@ static int attach_all(struct guard *g, struct start *s)
 	else
 		snprintf(libc_msg, sizeof(libc_msg), "libc: off");
 	/* Logins inside TLS are read before connects are judged, too. */
-	if (!g->feat.on[CG_PART_TLS]) {
-		snprintf(tls_msg, sizeof(tls_msg), "tls: off (%s)",
-			 g->feat.why[CG_PART_TLS]);
-		cg_tls_detach(g->pin_dir);
-	} else if (!g->cfg.cred_tls) {
-		snprintf(tls_msg, sizeof(tls_msg),
-			 "tls: off ([credentials] tls = no)");
-		cg_tls_detach(g->pin_dir);
-	} else {
-		ntls = cg_tls_attach(g->skel->obj, g->cgroup, g->pin_dir,
-				     tls_msg, sizeof(tls_msg));
-	}
-	/* For status: what the TLS probes are on, or why none are. */
-	snprintf(g->meta.tls_probes, sizeof(g->meta.tls_probes), "%s",
-		 tls_msg);
-	if (bpf_map_update_elem(g->maps.meta, &zero, &g->meta, BPF_ANY))
-		p_err("run", "cannot write meta: %s", strerror(errno));
+	ntls = guard_tls_probes(g, tls_msg, sizeof(tls_msg));
 	s->attached = true;
 	if (guard_attach(g, why, sizeof(why))) {
 		p_err("run", "%s", why);

@@ -384,6 +384,27 @@ c_py_imap "$ACCT"
 	not_ok "tls = no: the login goes through" "$before -> $after; exit $rc: $out"
 ev_sync
 ev_absent "tls = no: no credential event" type=credential
+
+# A reload that turns tls on attaches the probes, one that turns it off
+# removes them; the reloaded event says so.
+lab_config "$LAB_DIR/notls.conf" enforce
+from=$(ev_mark)
+out=$("$CONNGUARD" reload --pin-dir "$PIN_DIR" 2>&1)
+ev_expect_from "$from" "reload to tls = yes: the reloaded event names the TLS probes" \
+	type=guard event=reloaded "message~tls: [1-9][0-9]* uprobes on [^;]*libssl.so.3" ||
+	diag "reload: $out"
+c_py_imap "$ACCT"
+[ "$rc" -eq 137 ] && [ "$after" -eq "$before" ] && ok "after the reload: the login is stopped" ||
+	not_ok "after the reload: the login is stopped" "exit $rc, $before -> $after: $out"
+printf '\n[credentials]\ntls = no\n' >>"$LAB_DIR/notls.conf"
+from=$(ev_mark)
+out=$("$CONNGUARD" reload --pin-dir "$PIN_DIR" 2>&1)
+ev_expect_from "$from" "reload to tls = no: the reloaded event says the probes are off" \
+	type=guard event=reloaded "message~tls: off \\(\\[credentials\\] tls = no\\)" ||
+	diag "reload: $out"
+n=$(find "$PIN_DIR" -maxdepth 1 -name 'tls_*' | wc -l)
+[ "$n" -eq 0 ] && ok "reload to tls = no: no TLS uprobe is attached" ||
+	not_ok "reload to tls = no: no TLS uprobe is attached" "$n pins"
 guard_stop
 
 done_testing
