@@ -102,9 +102,9 @@ gnutls_imap:993:imap:gnutls-cli:gnutls gnutls_curl:993:imap:python3:gnutls"
 
 # ev_expect_from OFFSET DESC COND...: ev_expect for the events past OFFSET.
 ev_expect_from() {
-	local from=$1 desc=$2 line
+	local from=$1 desc=$2
 	shift 2
-	if line=$(ev_find --wait "$E2E_WAIT" --from "$from" "$GUARD_LOG" "$@"); then
+	if ev_find --wait "$E2E_WAIT" --from "$from" "$GUARD_LOG" "$@" >/dev/null; then
 		ok "$desc"
 		return 0
 	fi
