@@ -64,7 +64,9 @@ DEB_PKGS := \
 # smoke (tests/e2e/test_bench_smoke.sh) runs the bench's lab: iperf3, nft.
 # test_deb builds the package and installs it in a fresh root (debootstrap
 # makes one when /var/cache/fresh-root has no base tarball); test_action
-# reads the GitHub action's YAML (python3-yaml).
+# reads the GitHub action's YAML (python3-yaml). test_tls_cred's lab server
+# makes its certificate with openssl; gnutls-cli and libcurl3-gnutls are among
+# its clients.
 CLANG_MAJOR := $(shell $(CLANG) -dumpversion 2>/dev/null | cut -d. -f1)
 TEST_PKGS := \
 	$(DEB_PKGS) \
@@ -72,14 +74,17 @@ TEST_PKGS := \
 	curl \
 	debootstrap \
 	dnsmasq-base \
+	gnutls-bin \
 	iperf3 \
 	iproute2 \
 	libc-ares2 \
+	libcurl3-gnutls \
 	libclang-rt-$(if $(CLANG_MAJOR),$(CLANG_MAJOR)-)dev \
 	liburing-dev \
 	man-db \
 	musl-tools \
 	nftables \
+	openssl \
 	procps \
 	python3 \
 	python3-yaml \

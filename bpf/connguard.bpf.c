@@ -17,6 +17,7 @@
 #include "libc.bpf.h"
 #include "cred.bpf.h"
 #include "wire.bpf.h"
+#include "tls.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -154,5 +155,46 @@ SEC("uprobe.s")
 int cg_libc(struct pt_regs *ctx)
 {
 	cg_libc_probe(ctx, bpf_get_attach_cookie(ctx));
+	return 0;
+}
+
+/*
+ * The TLS libraries (bpf/tls.bpf.h), attached by user/tlsprobe.c to every
+ * libssl.so.3 and libgnutls.so.30 found. The write probe reads user memory:
+ * sleepable. Its cookie is the library (enum cg_cred_via).
+ */
+SEC("uprobe.s")
+int cg_tls_write(struct pt_regs *ctx)
+{
+	cg_tls_write_probe(ctx, bpf_get_attach_cookie(ctx));
+	return 0;
+}
+
+/* SSL_set_fd() & co.: the cookie is the argument holding the descriptor. */
+SEC("uprobe")
+int cg_tls_fd(struct pt_regs *ctx)
+{
+	cg_tls_set_fd(ctx, bpf_get_attach_cookie(ctx));
+	return 0;
+}
+
+SEC("uprobe")
+int cg_tls_hs(struct pt_regs *ctx)
+{
+	cg_tls_hs_enter(ctx);
+	return 0;
+}
+
+SEC("uretprobe")
+int cg_tls_hs_ret(struct pt_regs *ctx)
+{
+	cg_tls_hs_exit();
+	return 0;
+}
+
+SEC("uprobe")
+int cg_tls_free(struct pt_regs *ctx)
+{
+	cg_tls_free_probe(ctx);
 	return 0;
 }

@@ -15,7 +15,7 @@
  * Bump when any layout below changes: pins left by another build are refused
  * instead of being half-used.
  */
-#define CG_ABI_VERSION 15
+#define CG_ABI_VERSION 16
 
 #define CG_NAME_MAX 256 /* DNS name, text form, NUL included (RFC 1035: 253) */
 #define CG_COMM_LEN 16
@@ -173,7 +173,13 @@ enum cg_scope {
 	X(CRED_UNKNOWN_DST, "credentials_destination_unknown",                \
 	  "Reserved-domain logins whose destination could not be determined: logged, not stopped.") \
 	X(CRED_WIRE_UNREAD, "credentials_wire_unread",                        \
-	  "Plaintext connections given up on: a segment with more new client bytes than are read (16 KiB).")
+	  "Plaintext connections given up on: a segment with more new client bytes than are read (16 KiB).") \
+	X(TLS_SESSIONS, "credentials_tls_sessions",                           \
+	  "TLS sessions of guarded processes followed for a login.")               \
+	X(TLS_UNREAD, "credentials_tls_unread",                               \
+	  "TLS sessions given up on: a write with more plaintext than is read (8 KiB) before a login could be told.") \
+	X(TLS_FDS_UNREAD, "credentials_tls_fds_unread",                       \
+	  "TLS handshakes whose socket was not looked for: the process had more descriptors (1024) or TCP sockets (64) than are compared.")
 
 /* Index into the per-CPU `stats` array. */
 #define CG_STAT_ENUM_(name, key, help) CG_STAT_##name,
@@ -336,6 +342,8 @@ struct cg_meta {
 	char features_off[CG_RELOAD_MSG_MAX];
 	__u32 progs_attached; /* link pins a whole guard has (cg_prog_names) */
 	__u32 pad2;
+	/* The TLS library probes: what was attached where, what could not be. */
+	char tls_probes[CG_RELOAD_MSG_MAX];
 };
 
 /* Value of the `reserved` hash (key: cg_suffix_hash() of the suffix). */

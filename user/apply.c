@@ -240,7 +240,8 @@ static int reload_config(struct guard *g)
 {
 	struct cg_hosts h = {}, old_hosts;
 	struct cg_config c, old_cfg;
-	char why[CG_RELOAD_MSG_MAX];
+	char why[CG_RELOAD_MSG_MAX], tls_msg[1024];
+	bool tls_was;
 
 	if (reload_read(g, &c))
 		return CG_RELOAD_REFUSED;
@@ -270,12 +271,21 @@ static int reload_config(struct guard *g)
 					     "the previous policy was restored");
 		return CG_RELOAD_FAILED;
 	}
+	tls_was = old_cfg.cred_tls;
 	cg_config_free(&old_cfg);
 	guard_hosts_free(&old_hosts);
 	cg_log_set(&g->log, g->cfg.log_max_size, g->cfg.log_keep,
 		   g->cfg.log_compress);
-	if (g->apply_note[0])
-		guard_event(g, "reloaded", "%s", g->apply_note);
+	/* [credentials] tls changed: the TLS probes follow, and it is said. */
+	tls_msg[0] = 0;
+	if (g->cfg.cred_tls != tls_was &&
+	    guard_tls_probes(g, tls_msg, sizeof(tls_msg)) < 0)
+		guard_event(g, "error", "logins inside TLS are not seen: %s",
+			    tls_msg);
+	if (g->apply_note[0] || tls_msg[0])
+		guard_event(g, "reloaded", "%s%s%s", tls_msg,
+			    tls_msg[0] && g->apply_note[0] ? "; " : "",
+			    g->apply_note);
 	else
 		guard_event(g, "reloaded", NULL);
 	return CG_RELOAD_APPLIED;

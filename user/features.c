@@ -30,6 +30,7 @@ static const char *const part_names[CG_PART__MAX] = {
 	[CG_PART_LIFECYCLE] = "lifecycle",
 	[CG_PART_DNS] = "dns",
 	[CG_PART_LIBC] = "libc",
+	[CG_PART_TLS] = "tls",
 };
 
 /*
@@ -45,6 +46,11 @@ static const unsigned int part_needs[CG_PART__MAX] = {
 	[CG_PART_DNS] = B(CG_KF_SK_STORAGE) | B(CG_KF_LOOP),
 	[CG_PART_LIBC] = B(CG_KF_TASK_STORAGE) | B(CG_KF_TASK_BTF) |
 			 B(CG_KF_LOOP) | B(CG_KF_SLEEPABLE_UPROBE),
+	/* The write probe is sleepable (bpf_copy_from_user); the recogniser
+	 * runs in bpf_loop; per-thread scratch in task storage.
+	 */
+	[CG_PART_TLS] = B(CG_KF_TASK_STORAGE) | B(CG_KF_TASK_BTF) |
+			B(CG_KF_LOOP) | B(CG_KF_SLEEPABLE_UPROBE),
 };
 
 const char *cg_kfeat_name(enum cg_kfeat f)

@@ -73,6 +73,13 @@ void guard_hosts_free(struct cg_hosts *h);
 bool guard_hosts_refresh(struct guard *g, bool all);
 int guard_apply(struct guard *g);
 void guard_reload(struct guard *g);
+/*
+ * Attach the TLS library uprobes, or remove them ([credentials] tls = no,
+ * the part off), as G's config and features say; MSG says what was done
+ * (also kept in meta for status). Returns the uprobes attached, 0 when off
+ * on purpose, -1 when none could be.
+ */
+int guard_tls_probes(struct guard *g, char *msg, size_t len);
 
 /* load.c */
 struct guard_capacity {

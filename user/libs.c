@@ -129,7 +129,15 @@ static int own_libc(struct dl_phdr_info *info, size_t size, void *ctx)
 	return 0;
 }
 
-static int scan_dir(struct cg_libs *ls, const char *dir, int depth)
+/* What a directory walk looks for, and what it does with each file. */
+struct scan {
+	const char *const *names; /* glob patterns */
+	size_t n;
+	int (*add)(void *ctx, const char *path);
+	void *ctx;
+};
+
+static int scan_dir(const struct scan *sc, const char *dir, int depth)
 {
 	char path[PATH_MAX];
 	struct dirent *de;
@@ -144,16 +152,31 @@ static int scan_dir(struct cg_libs *ls, const char *dir, int depth)
 		if (snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) >=
 		    (int)sizeof(path))
 			continue;
-		for (size_t i = 0; i < sizeof(lib_names) / sizeof(lib_names[0]);
-		     i++)
-			if (!fnmatch(lib_names[i], de->d_name, 0))
-				err = err ?: add_lib(ls, path);
+		for (size_t i = 0; i < sc->n; i++)
+			if (!fnmatch(sc->names[i], de->d_name, 0))
+				err = err ?: sc->add(sc->ctx, path);
 		/* Debian's multiarch directories: /usr/lib/x86_64-linux-gnu */
 		if (depth == 0 && !fnmatch("*-linux-*", de->d_name, 0))
-			err = err ?: scan_dir(ls, path, 1);
+			err = err ?: scan_dir(sc, path, 1);
 	}
 	closedir(d);
 	return err;
+}
+
+int cg_libs_scan(const char *const *names, size_t n,
+		 int (*add)(void *ctx, const char *path), void *ctx)
+{
+	const struct scan sc = { names, n, add, ctx };
+
+	for (size_t i = 0; i < sizeof(lib_dirs) / sizeof(lib_dirs[0]); i++)
+		if (scan_dir(&sc, lib_dirs[i], 0))
+			return -1;
+	return 0;
+}
+
+static int add_libc(void *ctx, const char *path)
+{
+	return add_lib(ctx, path);
 }
 
 int cg_libs_find(struct cg_libs *ls)
@@ -164,11 +187,11 @@ int cg_libs_find(struct cg_libs *ls)
 		errno = ENOMEM;
 		return -1;
 	}
-	for (size_t i = 0; i < sizeof(lib_dirs) / sizeof(lib_dirs[0]); i++)
-		if (scan_dir(ls, lib_dirs[i], 0)) {
-			errno = ENOMEM;
-			return -1;
-		}
+	if (cg_libs_scan(lib_names, sizeof(lib_names) / sizeof(lib_names[0]),
+			 add_libc, ls)) {
+		errno = ENOMEM;
+		return -1;
+	}
 	return 0;
 }
 

@@ -50,6 +50,14 @@ struct cg_libs {
  * to it. 0, or -1 with errno set (out of memory; our own machine unknown).
  */
 int cg_libs_find(struct cg_libs *ls);
+
+/*
+ * Call ADD(CTX, PATH) for every file matching one of the N glob patterns
+ * NAMES in the library directories (/lib, /usr/lib, ... and their multiarch
+ * subdirectories). Stops at, and returns, ADD's first nonzero result.
+ */
+int cg_libs_scan(const char *const *names, size_t n,
+		 int (*add)(void *ctx, const char *path), void *ctx);
 void cg_libs_free(struct cg_libs *ls);
 
 #endif /* CG_LIBS_H */

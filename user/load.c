@@ -138,6 +138,11 @@ static const struct {
 	{ CG_PART_DNS, "cg_egress", NULL },
 	{ CG_PART_DNS, "cg_ingress", NULL },
 	{ CG_PART_LIBC, "cg_libc", "scratch_libc" },
+	{ CG_PART_TLS, "cg_tls_write", "scratch_tls" },
+	{ CG_PART_TLS, "cg_tls_fd", "sessions_tls" },
+	{ CG_PART_TLS, "cg_tls_hs", NULL },
+	{ CG_PART_TLS, "cg_tls_hs_ret", NULL },
+	{ CG_PART_TLS, "cg_tls_free", NULL },
 };
 
 bool guard_prog_off(const struct cg_features *f, const char *name)

@@ -22,6 +22,7 @@
 #include "cmds.h"
 #include "connguard.skel.h"
 #include "guard.h"
+#include "tlsprobe.h"
 #include "uprobe.h"
 #include "util.h"
 
@@ -54,7 +55,7 @@ static void usage(FILE *f)
 		"%s)\n"
 		"  --features-off LIST  leave these parts off, as a kernel "
 		"that lacks them\n"
-		"                  would (dns, libc, lifecycle), or run "
+		"                  would (dns, libc, tls, lifecycle), or run "
 		"without these kernel\n"
 		"                  facilities (task_storage, task_btf, "
 		"bpf_loop,\n"
@@ -164,10 +165,10 @@ static int parse_args(struct guard *g, const char **pin_dir, int argc,
 
 			if (cg_features_parse(optarg, &g->parts_off, &bad)) {
 				p_err("run", "bad --features-off part \"%s\" "
-					     "(dns, libc, lifecycle, or a kernel "
-					     "facility: task_storage, task_btf, "
-					     "bpf_loop, sleepable_uprobe, "
-					     "sk_storage)",
+					     "(dns, libc, tls, lifecycle, or a "
+					     "kernel facility: task_storage, "
+					     "task_btf, bpf_loop, "
+					     "sleepable_uprobe, sk_storage)",
 				      bad);
 				return CG_EXIT_USAGE;
 			}
@@ -383,11 +384,34 @@ static int fill_maps(struct guard *g, const struct start *s)
 	return 0;
 }
 
+int guard_tls_probes(struct guard *g, char *msg, size_t len)
+{
+	uint32_t zero = 0;
+	int n = 0;
+
+	if (!g->feat.on[CG_PART_TLS]) {
+		snprintf(msg, len, "tls: off (%s)", g->feat.why[CG_PART_TLS]);
+		cg_tls_detach(g->pin_dir);
+	} else if (!g->cfg.cred_tls) {
+		snprintf(msg, len, "tls: off ([credentials] tls = no)");
+		cg_tls_detach(g->pin_dir);
+	} else {
+		n = cg_tls_attach(g->skel->obj, g->cgroup, g->pin_dir, msg,
+				  len);
+	}
+	/* For status: what the TLS probes are on, or why none are. */
+	snprintf(g->meta.tls_probes, sizeof(g->meta.tls_probes), "%s", msg);
+	if (bpf_map_update_elem(g->maps.meta, &zero, &g->meta, BPF_ANY))
+		p_err("run", "cannot write meta: %s", strerror(errno));
+	return n;
+}
+
 /* The C library's probes, then every program; say "started". */
 static int attach_all(struct guard *g, struct start *s)
 {
 	char libc_msg[1024], why[512], off[CG_RELOAD_MSG_MAX], verdict[128];
-	int nlibc = 0;
+	char tls_msg[1024];
+	int nlibc = 0, ntls;
 
 	/* Lookups through the C library are seen before connects are judged. */
 	if (g->feat.on[CG_PART_LIBC])
@@ -395,6 +419,8 @@ static int attach_all(struct guard *g, struct start *s)
 				       libc_msg, sizeof(libc_msg));
 	else
 		snprintf(libc_msg, sizeof(libc_msg), "libc: off");
+	/* Logins inside TLS are read before connects are judged, too. */
+	ntls = guard_tls_probes(g, tls_msg, sizeof(tls_msg));
 	s->attached = true;
 	if (guard_attach(g, why, sizeof(why))) {
 		p_err("run", "%s", why);
@@ -411,19 +437,23 @@ static int attach_all(struct guard *g, struct start *s)
 		guard_event(g, "started",
 			    "took over the pins of pid %u, which stopped "
 			    "without unloading; its programs enforced meanwhile; "
-			    "%s; %s; features off: %s%s%s",
-			    s->old.daemon_pid, libc_msg, guard_load_types,
+			    "%s; %s; %s; features off: %s%s%s",
+			    s->old.daemon_pid, libc_msg, tls_msg,
+			    guard_load_types,
 			    cg_features_off(&g->feat, off, sizeof(off)),
 			    verdict, g->apply_note);
 	else
-		guard_event(g, "started", "%s; %s; features off: %s%s%s",
-			    libc_msg, guard_load_types,
+		guard_event(g, "started", "%s; %s; %s; features off: %s%s%s",
+			    libc_msg, tls_msg, guard_load_types,
 			    cg_features_off(&g->feat, off, sizeof(off)),
 			    verdict, g->apply_note);
 	if (nlibc < 0)
 		guard_event(g, "error", "lookups through the C library are not "
 					"seen: %s",
 			    libc_msg);
+	if (ntls < 0)
+		guard_event(g, "error", "logins inside TLS are not seen: %s",
+			    tls_msg);
 	return 0;
 }
 

@@ -184,6 +184,13 @@ static void print_json(const struct cg_maps *m, const char *pin_dir,
 	cg_jw_u64(&w, "uprobes", libc_links);
 	cg_jw_u64(&w, "libraries", libc_libs);
 	cg_jw_close(&w, '}');
+	cg_uprobe_count_prefix(pin_dir, "tls_", &libc_links, &libc_libs);
+	cg_jw_open(&w, "tls", '{');
+	cg_jw_u64(&w, "uprobes", libc_links);
+	cg_jw_u64(&w, "libraries", libc_libs);
+	cg_jw_strn(&w, "probes", meta->tls_probes,
+		   strnlen(meta->tls_probes, sizeof(meta->tls_probes)));
+	cg_jw_close(&w, '}');
 	cg_jw_close(&w, '}');
 	if (cg_jw_print(&w, stdout))
 		p_err("status", "cannot write: %s", strerror(errno));
@@ -279,6 +286,22 @@ static void print_text(const struct cg_maps *m, const char *pin_dir,
 	cg_uprobe_count(pin_dir, &libc_links, &libc_libs);
 	printf("libc:         %u uprobes on %u libraries\n", libc_links,
 	       libc_libs);
+	cg_uprobe_count_prefix(pin_dir, "tls_", &libc_links, &libc_libs);
+	printf("tls:          %u uprobes on %u libraries (%s)\n", libc_links,
+	       libc_libs,
+	       cg_vis(meta->tls_probes[0] ? meta->tls_probes : "-", v2,
+		      sizeof(v2)));
+	printf("credentials:  %llu blocked, %llu logged, %llu with the "
+	       "destination unknown; tls: %llu sessions followed, %llu given up "
+	       "(a write past 8 KiB), %llu handshakes with descriptors "
+	       "unread; wire: %llu connections given up\n",
+	       (unsigned long long)st[CG_STAT_CRED_BLOCKED],
+	       (unsigned long long)st[CG_STAT_CRED_LOGGED],
+	       (unsigned long long)st[CG_STAT_CRED_UNKNOWN_DST],
+	       (unsigned long long)st[CG_STAT_TLS_SESSIONS],
+	       (unsigned long long)st[CG_STAT_TLS_UNREAD],
+	       (unsigned long long)st[CG_STAT_TLS_FDS_UNREAD],
+	       (unsigned long long)st[CG_STAT_CRED_WIRE_UNREAD]);
 	printf("lost events:  %llu\n", (unsigned long long)st[CG_STAT_LOST]);
 	printf("event log:    %llu write errors, %llu events dropped\n",
 	       (unsigned long long)meta->log_write_errors,

@@ -192,10 +192,25 @@ static int attach_lib(struct bpf_program *prog, const struct cg_lib *l,
 	return n;
 }
 
+int cg_uprobe_guard_cgroup(struct bpf_object *obj, const char *cgroup)
+{
+	struct bpf_map *map = bpf_object__find_map_by_name(obj, "guard_cgroup");
+	uint32_t zero = 0;
+	uint64_t id;
+
+	if (!map) {
+		errno = ENOENT;
+		return -1;
+	}
+	if (cgroup_id(cgroup, &id) ||
+	    bpf_map_update_elem(bpf_map__fd(map), &zero, &id, BPF_ANY))
+		return -1;
+	return 0;
+}
+
 int cg_libc_attach(struct bpf_object *obj, const char *cgroup,
 		   const char *pin_dir, char *msg, size_t msg_len)
 {
-	struct bpf_map *map = bpf_object__find_map_by_name(obj, "guard_cgroup");
 	struct bpf_program *prog =
 		bpf_object__find_program_by_name(obj, LIBC_PROG);
 	struct cg_libs ls = {};
@@ -203,8 +218,6 @@ int cg_libc_attach(struct bpf_object *obj, const char *cgroup,
 	char seg[PATH_MAX + 1200];
 	size_t nkeep = 0, unnamed = 0;
 	int unnamed_n = 0;
-	uint32_t zero = 0;
-	uint64_t id;
 	int total = 0;
 
 	msg[0] = 0;
@@ -213,8 +226,7 @@ int cg_libc_attach(struct bpf_object *obj, const char *cgroup,
 		msg_add(msg, msg_len, "libc: no program %s", LIBC_PROG);
 		return -1;
 	}
-	if (!map || cgroup_id(cgroup, &id) ||
-	    bpf_map_update_elem(bpf_map__fd(map), &zero, &id, BPF_ANY)) {
+	if (cg_uprobe_guard_cgroup(obj, cgroup)) {
 		msg_add(msg, msg_len, "libc: cannot set the guarded cgroup: %s",
 			strerror(errno));
 		return -1;
@@ -266,6 +278,14 @@ int cg_libc_attach(struct bpf_object *obj, const char *cgroup,
 int cg_uprobe_count(const char *pin_dir, unsigned int *links,
 		    unsigned int *libs)
 {
+	return cg_uprobe_count_prefix(pin_dir, "libc_", links, libs);
+}
+
+int cg_uprobe_count_prefix(const char *pin_dir, const char *prefix,
+			   unsigned int *links, unsigned int *libs)
+{
+	size_t plen = strlen(prefix);
+
 	DIR *d = opendir(pin_dir);
 	unsigned long *seen = NULL; /* a bit per library index */
 	size_t words = 0;
@@ -279,8 +299,8 @@ int cg_uprobe_count(const char *pin_dir, unsigned int *links,
 		unsigned long i, w, bit;
 		char *end;
 
-		if (strncmp(de->d_name, "libc_", 5) || !us ||
-		    us < de->d_name + 5)
+		if (strncmp(de->d_name, prefix, plen) || !us ||
+		    us < de->d_name + plen)
 			continue;
 		errno = 0;
 		i = strtoul(us + 1, &end, 10);

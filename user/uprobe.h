@@ -32,5 +32,14 @@ int cg_libc_attach(struct bpf_object *obj, const char *cgroup,
  */
 int cg_uprobe_count(const char *pin_dir, unsigned int *links,
 		    unsigned int *libs);
+/* The same for the pins named PREFIX<anything>_<library index>. */
+int cg_uprobe_count_prefix(const char *pin_dir, const char *prefix,
+			   unsigned int *links, unsigned int *libs);
+
+/*
+ * Tell the uprobe programs of OBJ which cgroup is guarded (the directory
+ * CGROUP): they act only in processes under it. 0, or -1 with errno.
+ */
+int cg_uprobe_guard_cgroup(struct bpf_object *obj, const char *cgroup);
 
 #endif /* CG_UPROBE_H */

@@ -8,12 +8,17 @@ port. It speaks just enough SMTP for swaks to finish a transaction, enough IMAP
 and POP3 for curl to log in and list, and greets on the other ports.
 
 Everything a client sends that carries a credential (SMTP AUTH, IMAP LOGIN /
-AUTHENTICATE, POP3 USER / PASS) is appended to --record as one JSON line, so a
+AUTHENTICATE, POP3 USER / PASS, an HTTP Authorization header) is appended to --record as one JSON line, so a
 test can assert "no credential reached the real server" (blocked) or "the
 credential arrived" (audit). Accepted connections are recorded too.
 
-Standard library only; one thread per connection; every socket has a timeout so
-nothing hangs the lab.
+With --tls-dir, the implicit-TLS ports speak their protocol inside TLS (993
+IMAP, 465 SMTP, 995 POP3, 443 HTTP) with a throw-away self-signed certificate made there
+by `openssl req`, and record what arrives inside it the same way; SMTP on the
+other ports offers STARTTLS.
+
+Standard library only (and the openssl command for --tls-dir); one thread per
+connection; every socket has a timeout so nothing hangs the lab.
 """
 
 import argparse
@@ -22,6 +27,8 @@ import json
 import os
 import signal
 import socket
+import ssl
+import subprocess
 import sys
 import threading
 
@@ -60,8 +67,14 @@ PROTOCOLS = {
     110: "pop3",
     80: "http",
     465: "banner", 993: "banner", 995: "banner", 4190: "banner",
+    443: "banner",
     8080: "banner",
 }
+
+# port -> protocol spoken inside TLS there, with --tls-dir
+TLS_PROTOCOLS = {993: "imap", 465: "smtp", 995: "pop3", 443: "http"}
+
+_tls_context = None
 
 _record_lock = threading.Lock()
 _record_path = None
@@ -119,7 +132,13 @@ def serve_smtp(s):
             return
         verb = line.split(" ", 1)[0].upper()
         if verb in ("EHLO", "HELO"):
-            s.send("250-labserver\r\n250-AUTH PLAIN LOGIN\r\n250 8BITMIME\r\n")
+            starttls = "250-STARTTLS\r\n" if _tls_context and not s.info.get("tls") else ""
+            s.send("250-labserver\r\n%s250-AUTH PLAIN LOGIN\r\n250 8BITMIME\r\n" % starttls)
+        elif verb == "STARTTLS" and _tls_context and not s.info.get("tls"):
+            s.send("220 2.0.0 Ready to start TLS\r\n")
+            s.sock = _tls_context.wrap_socket(s.sock, server_side=True)
+            s.buf = b""
+            s.info = dict(s.info, tls=True)
         elif verb == "AUTH":
             parts = line.split()
             mech = parts[1].upper() if len(parts) > 1 else ""
@@ -128,11 +147,15 @@ def serve_smtp(s):
                     blob = parts[2]
                 else:
                     s.send("334 \r\n")
-                    blob = s.readline() or ""
+                    blob = s.readline()
+                    if blob is None:
+                        return  # the client left before its credential
                 s.credential(line, decoded=b64(blob).replace("\0", " ").strip())
             elif mech == "LOGIN":
                 s.send("334 VXNlcm5hbWU6\r\n")
-                user = s.readline() or ""
+                user = s.readline()
+                if user is None:
+                    return  # no user name came: no credential arrived
                 s.send("334 UGFzc3dvcmQ6\r\n")
                 pw = s.readline() or ""
                 s.credential(line, decoded=b64(user) + " " + b64(pw))
@@ -171,13 +194,18 @@ def serve_imap(s):
         tag = parts[0]
         cmd = parts[1].upper() if len(parts) > 1 else ""
         if cmd == "CAPABILITY":
-            s.send("* CAPABILITY IMAP4rev1\r\n%s OK CAPABILITY completed\r\n" % tag)
+            # Inside TLS the SASL mechanisms too (curl asks for XOAUTH2 only
+            # when offered); plaintext stays LOGIN only.
+            sasl = " AUTH=PLAIN AUTH=XOAUTH2" if s.info.get("tls") else ""
+            s.send("* CAPABILITY IMAP4rev1%s\r\n%s OK CAPABILITY completed\r\n" % (sasl, tag))
         elif cmd == "LOGIN":
             s.credential(line)
             s.send("%s OK LOGIN completed\r\n" % tag)
         elif cmd == "AUTHENTICATE":
             s.send("+ \r\n")
-            blob = s.readline() or ""
+            blob = s.readline()
+            if blob is None:
+                return  # the client left before its credential
             s.credential(line, decoded=b64(blob).replace("\0", " ").strip())
             s.send("%s OK AUTHENTICATE completed\r\n" % tag)
         elif cmd == "LIST":
@@ -226,6 +254,8 @@ def serve_http(s):
         header = s.readline()
         if not header:
             break
+        if header.lower().startswith("authorization:"):
+            s.credential(request, header=header.split(":", 1)[0])
     parts = request.split()
     path = parts[1] if len(parts) > 1 else ""
     if path.lower() == "/autodiscover/autodiscover.xml":
@@ -249,12 +279,19 @@ SERVERS = {"smtp": serve_smtp, "imap": serve_imap, "pop3": serve_pop3,
 
 def handle(conn, peer, port, proto):
     local = conn.getsockname()[0]
+    tls = _tls_context is not None and port in TLS_PROTOCOLS
+    if tls:
+        proto = TLS_PROTOCOLS[port]
     info = {"port": port, "proto": proto,
             "peer": peer[0].removeprefix("::ffff:"),
             "local": local.removeprefix("::ffff:")}
+    if tls:
+        info["tls"] = True
     try:
         conn.settimeout(IO_TIMEOUT)
         record("accept", info)
+        if tls:
+            conn = _tls_context.wrap_socket(conn, server_side=True)
         SERVERS[proto](Session(conn, info))
     except OSError:
         pass
@@ -290,8 +327,23 @@ def open_listener(addr, port):
     return sock
 
 
+def tls_context(directory):
+    """A server context with a throw-away certificate made in DIRECTORY."""
+    cert = os.path.join(directory, "labserver.crt")
+    key = os.path.join(directory, "labserver.key")
+    if not (os.path.exists(cert) and os.path.exists(key)):
+        subprocess.run(
+            ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+             "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2",
+             "-subj", "/CN=mail.realcorp.net", "-keyout", key, "-out", cert],
+            check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(cert, key)
+    return ctx
+
+
 def main():
-    global _record_path
+    global _record_path, _tls_context
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--listen", action="append", default=[],
                     help="address to listen on (repeatable; default ::)")
@@ -299,8 +351,13 @@ def main():
                     help="comma-separated ports (default: all known)")
     ap.add_argument("--record", required=True, help="JSON Lines record file")
     ap.add_argument("--ready", help="file created once every port listens")
+    ap.add_argument("--tls-dir",
+                    help="speak IMAP, SMTP, POP3 inside TLS on 993, 465, 995 "
+                         "with a certificate made in this directory")
     args = ap.parse_args()
     _record_path = args.record
+    if args.tls_dir:
+        _tls_context = tls_context(args.tls_dir)
     addrs = args.listen or ["::"]
     ports = [int(p) for p in args.ports.split(",") if p]
 

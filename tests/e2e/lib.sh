@@ -663,6 +663,7 @@ lab_up() {
 	# The mail, web and banner ports of the "real" servers...
 	ip netns exec "$SERVER_NS" "$PY" "$E2E_DIR/labserver.py" \
 		--record "$LAB_DIR/server.jsonl" --ready "$LAB_DIR/server.ready" \
+		--tls-dir "$LAB_DIR" \
 		>"$LAB_DIR/server.out" 2>&1 &
 	_bg_pids+=($!)
 	# ...and loopback listeners in the client namespace (allowed by default).

@@ -121,6 +121,28 @@ opt "exec: a tainted process after exec -> EPERM" probe "exec: after exec -> EPE
 opt "exit: a new process after the tainted ones exited -> OK" \
 	probe "exit: new process -> OK" OK --connect "$MAIL4" 143
 
+# TLS (cg_tls_write, cg_tls_fd, cg_tls_hs, cg_tls_hs_ret): a login as a
+# reserved-domain account inside TLS is stopped before the library sends it:
+# Python names the socket (SSL_set_fd), curl's is found in its handshake.
+tls_login() { # DESC CMD...
+	local desc=$1 out rc from
+	shift
+	from=$(ev_mark)
+	out=$(in_cg "$@" 2>&1)
+	rc=$?
+	[ "$rc" -eq 137 ] && ok "$desc: killed (SIGKILL)" || not_ok "$desc: killed (SIGKILL)" "exit $rc: $out"
+	ev_find --wait "$E2E_WAIT" --from "$from" "$GUARD_LOG" type=credential action=blocked \
+		account=email@example.com dst="$MAIL4" dport=993 >/dev/null &&
+		ok "$desc: credential event, blocked" || not_ok "$desc: credential event, blocked" \
+		"$(tail -n 3 "$GUARD_LOG")"
+}
+opt "tls: python IMAPS login" tls_login "tls: python IMAPS login" "$PY" -c '
+import imaplib, ssl, sys
+m = imaplib.IMAP4_SSL(sys.argv[1], 993, ssl_context=ssl._create_unverified_context(), timeout=30)
+m.login("email@example.com", "pw")' "$MAIL4"
+opt "tls: curl IMAPS login" tls_login "tls: curl IMAPS login" \
+	curl -sS -k --max-time 30 --user email@example.com:pw "imaps://$MAIL4/"
+
 # connguard tail reads the events back
 tail_out=$("$CONNGUARD" tail --log "$GUARD_LOG" --type connect 2>&1)
 grep -qiE "blocked.*$DENY4:25 forbidden-destination" <<<"$tail_out" &&

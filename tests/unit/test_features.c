@@ -52,9 +52,11 @@ static void test_kernel_5_10(void)
 	CHECK(f.on[CG_PART_LIFECYCLE], "lifecycle off");
 	CHECK(!f.on[CG_PART_DNS], "dns on");
 	CHECK(!f.on[CG_PART_LIBC], "libc on");
+	CHECK(!f.on[CG_PART_TLS], "tls on");
 	CHECK_STR(cg_features_off(&f, buf, sizeof(buf)),
 		  "dns (kernel lacks bpf_loop), "
-		  "libc (kernel lacks task storage)");
+		  "libc (kernel lacks task storage), "
+		  "tls (kernel lacks task storage)");
 	/* The verdict loads as its compat programs, under the same links. */
 	CHECK(f.compat, "usual verdict on 5.10");
 	CHECK_STR(f.verdict_why, "kernel lacks bpf_get_current_task_btf");
@@ -80,7 +82,8 @@ static void test_kernel_without_loop(void)
 	CHECK_STR(f.verdict_why, "kernel lacks bpf_loop");
 	CHECK(f.on[CG_PART_LIFECYCLE], "lifecycle off");
 	CHECK_STR(cg_features_off(&f, buf, sizeof(buf)),
-		  "dns (kernel lacks bpf_loop), libc (kernel lacks bpf_loop)");
+		  "dns (kernel lacks bpf_loop), libc (kernel lacks bpf_loop), "
+		  "tls (kernel lacks bpf_loop)");
 }
 
 /* --features-off with kernel facilities: a 5.10 on a full kernel. */
@@ -99,7 +102,7 @@ static void test_facilities_turned_off(void)
 	/* The wire needs no task: DNS stays, the libc probes go. */
 	CHECK(f.on[CG_PART_DNS], "dns off");
 	CHECK_STR(cg_features_off(&f, buf, sizeof(buf)),
-		  "libc (task_btf turned off)");
+		  "libc (task_btf turned off), tls (task_btf turned off)");
 
 	CHECK_INT(cg_features_parse("bpf_loop,task_storage,lifecycle", &off,
 				    &bad),
@@ -110,7 +113,8 @@ static void test_facilities_turned_off(void)
 	CHECK_STR(f.verdict_why, "bpf_loop turned off");
 	CHECK_STR(cg_features_off(&f, buf, sizeof(buf)),
 		  "lifecycle (turned off), dns (bpf_loop turned off), "
-		  "libc (task_storage turned off)");
+		  "libc (task_storage turned off), "
+		  "tls (task_storage turned off)");
 	CHECK_INT(cg_features_parse("bpf_loops", &off, &bad), -1);
 	CHECK_STR(bad, "bpf_loops");
 }
@@ -126,8 +130,10 @@ static void test_kernel_5_15(void)
 	cg_features_decide(&f, 0);
 	CHECK(f.on[CG_PART_DNS], "dns off");
 	CHECK(!f.on[CG_PART_LIBC], "libc on");
+	CHECK(!f.on[CG_PART_TLS], "tls on");
 	CHECK_STR(cg_features_off(&f, buf, sizeof(buf)),
-		  "libc (kernel lacks sleepable uprobes)");
+		  "libc (kernel lacks sleepable uprobes), "
+		  "tls (kernel lacks sleepable uprobes)");
 }
 
 static void test_turned_off(void)
@@ -147,6 +153,12 @@ static void test_turned_off(void)
 	/* The verdict cannot be turned off; unknown parts are errors. */
 	CHECK_INT(cg_features_parse("verdict", &off, &bad), -1);
 	CHECK_STR(bad, "verdict");
+	CHECK_INT(cg_features_parse("tls", &off, &bad), 0);
+	have_all(&f);
+	cg_features_decide(&f, off);
+	CHECK(!f.on[CG_PART_TLS], "tls on");
+	CHECK(f.on[CG_PART_LIBC], "libc off");
+	CHECK_STR(cg_features_off(&f, buf, sizeof(buf)), "tls (turned off)");
 	CHECK_INT(cg_features_parse("dns,nope", &off, &bad), -1);
 	CHECK_STR(bad, "nope");
 	CHECK_INT(cg_features_parse("", &off, &bad), 0);

@@ -1,0 +1,365 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * The TLS library uprobes (bpf/tls.bpf.h): every OpenSSL 3 (libssl.so.3) and
+ * GnuTLS (libgnutls.so.30) of this host, found in the library directories
+ * as the C library is (user/libs.c), gets its write, descriptor, handshake
+ * and free functions probed, each link pinned as
+ * PIN_DIR/tls_<function>[_ret]_<n>.
+ *
+ * A uprobe belongs to the file: a program linked statically with its TLS
+ * library, or a container image with its own copy, is not covered (see
+ * docs/COVERAGE.md).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <dirent.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "connguard.h"
+#include "elfsym.h"
+#include "libs.h"
+#include "tlsprobe.h"
+#include "uprobe.h"
+
+/* One probed function: its program, entry or return, and its cookie. */
+struct tls_func {
+	const char *func;
+	const char *prog;
+	bool ret;
+	__u64 cookie;
+};
+
+#define TLS_FUNCS_MAX 10
+
+/* A TLS library: its file name and the functions probed in it. */
+struct tls_kind {
+	const char *file;
+	const char *label;
+	struct tls_func f[TLS_FUNCS_MAX];
+	size_t n;
+};
+
+static const struct tls_kind kinds[] = {
+	{ "libssl.so.3", "openssl",
+	  {
+		  /* (ssl, buf, num[, written]): the cookie is the library */
+		  { "SSL_write", "cg_tls_write", false, CG_CRED_VIA_OPENSSL },
+		  { "SSL_write_ex", "cg_tls_write", false,
+		    CG_CRED_VIA_OPENSSL },
+		  /* (ssl, fd): the cookie is the descriptor's argument */
+		  { "SSL_set_fd", "cg_tls_fd", false, 2 },
+		  { "SSL_set_wfd", "cg_tls_fd", false, 2 },
+		  { "SSL_do_handshake", "cg_tls_hs", false, 0 },
+		  { "SSL_do_handshake", "cg_tls_hs_ret", true, 0 },
+		  { "SSL_connect", "cg_tls_hs", false, 0 },
+		  { "SSL_connect", "cg_tls_hs_ret", true, 0 },
+		  { "SSL_free", "cg_tls_free", false, 0 },
+	  },
+	  9 },
+	{ "libgnutls.so.30", "gnutls",
+	  {
+		  { "gnutls_record_send", "cg_tls_write", false,
+		    CG_CRED_VIA_GNUTLS },
+		  /* (session, recv_fd, send_fd) */
+		  { "gnutls_transport_set_int2", "cg_tls_fd", false, 3 },
+		  { "gnutls_handshake", "cg_tls_hs", false, 0 },
+		  { "gnutls_handshake", "cg_tls_hs_ret", true, 0 },
+		  { "gnutls_deinit", "cg_tls_free", false, 0 },
+	  },
+	  5 },
+};
+#define KINDS_N (sizeof(kinds) / sizeof(kinds[0]))
+
+/* The library files to look for, once each. */
+static const char *const lib_files[] = { "libssl.so.3", "libgnutls.so.30" };
+#define LIB_FILES_N (sizeof(lib_files) / sizeof(lib_files[0]))
+
+#define PIN_NAME_MAX 96
+/* Probes of one library file at most (kinds of one file together). */
+#define PROBES_MAX 16
+
+struct tls_lib {
+	char path[PATH_MAX];
+	dev_t dev;
+	ino_t ino;
+	size_t file; /* index into lib_files */
+};
+
+struct tls_libs {
+	struct tls_lib *v;
+	size_t n, cap;
+};
+
+static void msg_add(char *msg, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void msg_add(char *msg, size_t len, const char *fmt, ...)
+{
+	size_t used = strnlen(msg, len);
+	va_list ap;
+
+	if (used + 1 >= len)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg + used, len - used, fmt, ap);
+	va_end(ap);
+}
+
+static int add_lib(void *ctx, const char *path)
+{
+	struct tls_libs *ls = ctx;
+	const char *base = strrchr(path, '/');
+	struct tls_lib *l;
+	struct stat st;
+	size_t file;
+
+	base = base ? base + 1 : path;
+	for (file = 0; file < LIB_FILES_N; file++)
+		if (!strcmp(base, lib_files[file]))
+			break;
+	if (file == LIB_FILES_N || stat(path, &st) || !S_ISREG(st.st_mode))
+		return 0;
+	for (size_t i = 0; i < ls->n; i++)
+		if (ls->v[i].dev == st.st_dev && ls->v[i].ino == st.st_ino)
+			return 0; /* a link to one we have */
+	if (ls->n == ls->cap) {
+		size_t cap = ls->cap ? ls->cap * 2 : 4;
+		struct tls_lib *v = realloc(ls->v, cap * sizeof(*v));
+
+		if (!v)
+			return -1;
+		ls->v = v;
+		ls->cap = cap;
+	}
+	l = &ls->v[ls->n];
+	memset(l, 0, sizeof(*l));
+	if (!realpath(path, l->path))
+		snprintf(l->path, sizeof(l->path), "%s", path);
+	l->dev = st.st_dev;
+	l->ino = st.st_ino;
+	l->file = file;
+	ls->n++;
+	return 0;
+}
+
+/* The offsets of the functions FUNCS (N) in the library at PATH. */
+static int lib_syms(const char *path, uint16_t machine,
+		    const char *const *funcs, size_t n, const char **found,
+		    uint64_t *off)
+{
+	const char *aliases[PROBES_MAX] = {};
+	struct stat st;
+	void *map;
+	int fd;
+
+	for (size_t i = 0; i < n; i++)
+		found[i] = NULL;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) || (size_t)st.st_size < 64) {
+		close(fd);
+		errno = ENOEXEC;
+		return -1;
+	}
+	map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (map == MAP_FAILED)
+		return -1;
+	cg_elf_func_offsets(map, (size_t)st.st_size, machine, funcs, aliases,
+			    n, found, off);
+	munmap(map, (size_t)st.st_size);
+	return 0;
+}
+
+static int attach_pin(struct bpf_program *prog, const char *path,
+		      uint64_t off, const struct tls_func *f,
+		      const char *pin_dir, const char *name)
+{
+	LIBBPF_OPTS(bpf_uprobe_opts, opts, .bpf_cookie = f->cookie,
+		    .retprobe = f->ret);
+	char pin[PATH_MAX], tmp[PATH_MAX];
+	struct bpf_link *link;
+	int err;
+
+	/* pid -1: every process that maps the file. */
+	link = bpf_program__attach_uprobe_opts(prog, -1, path, off, &opts);
+	if (!link)
+		return -errno;
+	snprintf(pin, sizeof(pin), "%s/%s", pin_dir, name);
+	snprintf(tmp, sizeof(tmp), "%s_new", pin);
+	unlink(tmp);
+	if (bpf_link__pin(link, tmp) || rename(tmp, pin)) {
+		err = -errno;
+		unlink(tmp);
+		bpf_link__destroy(link);
+		return err;
+	}
+	/* The pin holds the attachment; the daemon's fd is not needed. */
+	bpf_link__disconnect(link);
+	bpf_link__destroy(link);
+	return 0;
+}
+
+/*
+ * Probe library I (L): every function of every kind of its file. Pin names
+ * go to KEEP; SEG says what happened. Returns the probes attached.
+ */
+static int attach_lib(struct bpf_object *obj, const struct tls_lib *l,
+		      size_t i, uint16_t machine, const char *pin_dir,
+		      char (*keep)[PIN_NAME_MAX], size_t *nkeep, char *seg,
+		      size_t seg_len)
+{
+	const struct tls_func *fs[PROBES_MAX];
+	const char *names[PROBES_MAX], *found[PROBES_MAX];
+	char missing[256] = "", failed[512] = "";
+	uint64_t off[PROBES_MAX];
+	size_t n = 0;
+	int attached = 0;
+
+	for (size_t k = 0; k < KINDS_N; k++) {
+		if (strcmp(kinds[k].file, lib_files[l->file]))
+			continue;
+		for (size_t j = 0; j < kinds[k].n && n < PROBES_MAX; j++) {
+			fs[n] = &kinds[k].f[j];
+			names[n] = kinds[k].f[j].func;
+			n++;
+		}
+	}
+	seg[0] = 0;
+	if (lib_syms(l->path, machine, names, n, found, off)) {
+		msg_add(seg, seg_len, "%s: cannot read: %s", l->path,
+			strerror(errno));
+		return 0;
+	}
+	for (size_t j = 0; j < n; j++) {
+		struct bpf_program *prog =
+			bpf_object__find_program_by_name(obj, fs[j]->prog);
+		char name[PIN_NAME_MAX];
+		int err;
+
+		if (!found[j]) {
+			/* An entry and its return probe: named once. */
+			if (!fs[j]->ret)
+				msg_add(missing, sizeof(missing), "%s%s",
+					missing[0] ? ", " : "", fs[j]->func);
+			continue;
+		}
+		snprintf(name, sizeof(name), "tls_%s%s_%zu", fs[j]->func,
+			 fs[j]->ret ? "_ret" : "", i);
+		err = prog ? attach_pin(prog, l->path, off[j], fs[j], pin_dir,
+					name) :
+			     -ENOENT;
+		if (err) {
+			msg_add(failed, sizeof(failed), "%s%s%s: %s",
+				failed[0] ? ", " : "", fs[j]->func,
+				fs[j]->ret ? " (return)" : "", strerror(-err));
+			fprintf(stderr,
+				"connguard: tls: cannot attach to %s in %s: "
+				"%s\n",
+				fs[j]->func, l->path, strerror(-err));
+			continue;
+		}
+		snprintf(keep[(*nkeep)++], PIN_NAME_MAX, "%s", name);
+		attached++;
+	}
+	msg_add(seg, seg_len, "%d uprobes on %s", attached, l->path);
+	if (missing[0])
+		msg_add(seg, seg_len, " (not there: %s)", missing);
+	if (failed[0])
+		msg_add(seg, seg_len, " (failed: %s)", failed);
+	return attached;
+}
+
+/* Remove the tls_* pins of PIN_DIR not named in KEEP (N). */
+static void remove_stale(const char *pin_dir, char (*keep)[PIN_NAME_MAX],
+			 size_t n)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	DIR *d = opendir(pin_dir);
+
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		bool mine = false;
+
+		if (strncmp(de->d_name, "tls_", 4))
+			continue;
+		for (size_t i = 0; i < n && !mine; i++)
+			mine = !strcmp(keep[i], de->d_name);
+		if (mine)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", pin_dir, de->d_name);
+		unlink(path);
+	}
+	closedir(d);
+}
+
+int cg_tls_attach(struct bpf_object *obj, const char *cgroup,
+		  const char *pin_dir, char *msg, size_t msg_len)
+{
+	struct tls_libs ls = {};
+	char(*keep)[PIN_NAME_MAX] = NULL;
+	char seg[PATH_MAX + 1024];
+	size_t nkeep = 0;
+	uint16_t machine;
+	int total = 0;
+
+	msg[0] = 0;
+	/* The filter first: no uprobe may act outside the guarded cgroup. */
+	if (cg_uprobe_guard_cgroup(obj, cgroup)) {
+		msg_add(msg, msg_len, "tls: cannot set the guarded cgroup: %s",
+			strerror(errno));
+		return -1;
+	}
+	if (cg_elf_own_machine(&machine) ||
+	    cg_libs_scan(lib_files, LIB_FILES_N, add_lib, &ls)) {
+		msg_add(msg, msg_len, "tls: cannot look for TLS libraries: %s",
+			strerror(errno));
+		free(ls.v);
+		return -1;
+	}
+	keep = calloc(ls.n * PROBES_MAX + 1, sizeof(*keep));
+	if (!keep) {
+		msg_add(msg, msg_len, "tls: out of memory");
+		free(ls.v);
+		return -1;
+	}
+	msg_add(msg, msg_len, "tls:");
+	for (size_t i = 0; i < ls.n; i++) {
+		total += attach_lib(obj, &ls.v[i], i, machine, pin_dir, keep,
+				    &nkeep, seg, sizeof(seg));
+		msg_add(msg, msg_len, "%s %s", i ? ";" : "", seg);
+	}
+	/* A library looked for and not found is said, never skipped. */
+	for (size_t file = 0; file < LIB_FILES_N; file++) {
+		bool have = false;
+
+		for (size_t i = 0; i < ls.n; i++)
+			have |= ls.v[i].file == file;
+		if (!have)
+			msg_add(msg, msg_len, "%s no %s found",
+				ls.n || file ? ";" : "", lib_files[file]);
+	}
+	remove_stale(pin_dir, keep, nkeep);
+	free(keep);
+	free(ls.v);
+	return total > 0 ? total : -1;
+}
+
+void cg_tls_detach(const char *pin_dir)
+{
+	remove_stale(pin_dir, NULL, 0);
+}

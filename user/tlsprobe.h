@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The TLS library uprobes (bpf/tls.bpf.h): OpenSSL 3's and GnuTLS's write,
+ * descriptor, handshake and free functions, in every copy of the libraries
+ * the library directories hold.
+ */
+#ifndef CG_TLSPROBE_H
+#define CG_TLSPROBE_H
+
+#include <stddef.h>
+
+struct bpf_object;
+
+/*
+ * Point the uprobes at the cgroup v2 directory CGROUP, then attach them to
+ * every libssl.so.3 and libgnutls.so.30 found, each link pinned as
+ * PIN_DIR/tls_<function>[_ret]_<n>; earlier tls_* pins not made again are
+ * removed. MSG says how many uprobes attached to which library, which
+ * functions a library lacks, what failed, and which library was not found.
+ * Returns the number of uprobes attached, -1 when none did.
+ */
+int cg_tls_attach(struct bpf_object *obj, const char *cgroup,
+		  const char *pin_dir, char *msg, size_t msg_len);
+
+/* Remove every TLS uprobe pin of PIN_DIR ([credentials] tls = no). */
+void cg_tls_detach(const char *pin_dir);
+
+#endif /* CG_TLSPROBE_H */
