@@ -341,9 +341,14 @@ static __always_inline int cg_sock_addr(struct bpf_sock_addr *ctx, int v6,
 	if (!p)
 		return CG_ALLOW;
 	port = bpf_ntohs((__u16)ctx->user_port);
-	/* A plaintext credential port's login is charged to who connects. */
+	/*
+	 * A plaintext credential port's login is charged to who connects.
+	 * TCP only: the wire reads TCP streams, and a UDP connect to such a
+	 * port (B1's port 25 row) need not pay for an owner record.
+	 */
 	if (connect && (p->cred_port_bits & (1ull << (port & 63))) &&
-	    (p->cred_flags & CG_CRED_WIRE) && cg_policy_cred_port(p, port))
+	    ctx->protocol == IPPROTO_TCP && (p->cred_flags & CG_CRED_WIRE) &&
+	    cg_policy_cred_port(p, port))
 		cg_own(ctx, compat);
 	if (!(p->port_bits_any & (1ull << (port & 63))))
 		return CG_ALLOW;
