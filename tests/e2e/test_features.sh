@@ -69,7 +69,7 @@ link_prog() {
 # fields without the BTF pointer. DNS needs no task: it still taints.
 guard_up "$LAB_DIR/enforce.conf" --features-off task_btf
 ev_expect "task_btf off: started says so" type=guard event=started
-[[ $LAST_EVENT == *"features off: libc (task_btf turned off); verdict: compat programs (task_btf turned off)"* ]] &&
+[[ $LAST_EVENT == *"features off: libc (task_btf turned off), tls (task_btf turned off); verdict: compat programs (task_btf turned off)"* ]] &&
 	ok "... the libc part off and the compat verdict, with why" ||
 	not_ok "... the libc part off and the compat verdict, with why" "$LAST_EVENT"
 for p in connect4 connect6 sendmsg4 sendmsg6; do
@@ -97,9 +97,9 @@ ev_expect "compat: connect6 event" type=connect action=blocked reason=mail-after
 kill -KILL "$GUARD_PID"
 wait "$GUARD_PID" 2>/dev/null
 GUARD_PID=
-guard_up "$LAB_DIR/enforce.conf" --features-off libc
+guard_up "$LAB_DIR/enforce.conf" --features-off libc,tls
 ev_expect "usual again: took over the compat guard's pins" type=guard event=started
-[[ $LAST_EVENT == *"took over the pins"* && $LAST_EVENT == *"features off: libc (turned off)"* &&
+[[ $LAST_EVENT == *"took over the pins"* && $LAST_EVENT == *"features off: libc (turned off), tls (turned off)"* &&
 	$LAST_EVENT != *"verdict: compat"* ]] && ok "... and says the usual verdict judges" ||
 	not_ok "... and says the usual verdict judges" "$LAST_EVENT"
 for p in connect4 connect6; do
@@ -116,7 +116,7 @@ guard_stop
 lab_config "$LAB_DIR/deny6.conf" enforce "deny = $WEB4/32" "deny = $DENY_NET6"
 guard_up "$LAB_DIR/deny6.conf" --features-off task_btf,bpf_loop,task_storage,sleepable_uprobe
 ev_expect "as 5.10: started says what is off" type=guard event=started
-[[ $LAST_EVENT == *"features off: dns (bpf_loop turned off), libc (task_storage turned off); verdict: compat programs (task_btf turned off)"* ]] &&
+[[ $LAST_EVENT == *"features off: dns (bpf_loop turned off), libc (task_storage turned off), tls (task_storage turned off); verdict: compat programs (task_btf turned off)"* ]] &&
 	ok "... dns, libc and the compat verdict, with why" ||
 	not_ok "... dns, libc and the compat verdict, with why" "$LAST_EVENT"
 is "as 5.10: status --json programs_attached" "$(status_of programs_attached)" 8
