@@ -17,18 +17,21 @@
 #include "libc.bpf.h"
 #include "cred.bpf.h"
 #include "wire.bpf.h"
+#include "first.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 SEC("cgroup/connect4")
 int cg_connect4(struct bpf_sock_addr *ctx)
 {
+	cg_first_connect(ctx);
 	return cg_sock_addr(ctx, 0, 1);
 }
 
 SEC("cgroup/connect6")
 int cg_connect6(struct bpf_sock_addr *ctx)
 {
+	cg_first_connect(ctx);
 	return cg_sock_addr(ctx, 1, 1);
 }
 
@@ -48,7 +51,10 @@ SEC("cgroup_skb/egress")
 int cg_egress(struct __sk_buff *skb)
 {
 	cg_dns_egress(skb);
-	/* Drops only the segments of a stopped reserved-domain login. */
+	/* Drops only the segments of a refused proxied connect... */
+	if (!cg_first_egress(skb))
+		return 0;
+	/* ...and those of a stopped reserved-domain login. */
 	return cg_wire_egress(skb);
 }
 
@@ -56,6 +62,7 @@ SEC("sockops")
 int cg_sockops(struct bpf_sock_ops *ops)
 {
 	cg_wire_sockops(ops);
+	cg_first_sockops(ops);
 	return 1;
 }
 
