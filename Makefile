@@ -64,7 +64,8 @@ DEB_PKGS := \
 # smoke (tests/e2e/test_bench_smoke.sh) runs the bench's lab: iperf3, nft.
 # test_deb builds the package and installs it in a fresh root (debootstrap
 # makes one when /var/cache/fresh-root has no base tarball); test_action
-# reads the GitHub action's YAML (python3-yaml).
+# reads the GitHub action's YAML (python3-yaml). test_firstbytes runs real
+# proxies (tinyproxy, microsocks) and TLS clients (openssl, gnutls-bin).
 CLANG_MAJOR := $(shell $(CLANG) -dumpversion 2>/dev/null | cut -d. -f1)
 TEST_PKGS := \
 	$(DEB_PKGS) \
@@ -72,19 +73,23 @@ TEST_PKGS := \
 	curl \
 	debootstrap \
 	dnsmasq-base \
+	gnutls-bin \
 	iperf3 \
 	iproute2 \
 	libc-ares2 \
 	libclang-rt-$(if $(CLANG_MAJOR),$(CLANG_MAJOR)-)dev \
 	liburing-dev \
 	man-db \
+	microsocks \
 	musl-tools \
 	nftables \
+	openssl \
 	procps \
 	python3 \
 	python3-yaml \
 	swaks \
 	systemd \
+	tinyproxy \
 	util-linux
 # Only for the kernel matrix (`make test-kernels`, and `make test` under
 # CI=true): qemu boots Debian's kernels fetched with apt-get download;
