@@ -279,6 +279,13 @@ static __always_inline int cg_judge(struct bpf_sock_addr *ctx,
 		 */
 		if (!CG_READ_ONCE(ix->learned4) && !CG_READ_ONCE(ix->learned6))
 			return CG_ALLOW;
+		/*
+		 * Port 0 carries nothing: glibc's getaddrinfo() UDP-connects
+		 * to each address it got, port 0, only to sort them (RFC
+		 * 6724), right after the lookup that tainted it.
+		 */
+		if (!port)
+			return CG_ALLOW;
 		t = cg_taint_current(p, ix, &now);
 		if (!t || !cg_learned_addr(ix, family, addr, &now))
 			return CG_ALLOW;
