@@ -50,7 +50,7 @@ struct cg_first {
 	__u8 state;
 	__u8 kind;
 	__u8 reserved; /* the proxy target is a reserved name */
-	__u8 pad;
+	__u8 dest;     /* the target address: CG_FIRST_D_* */
 	union {
 		struct cg_proxy_state px;
 		struct cg_tls_state tls;
@@ -82,6 +82,11 @@ struct {
 
 /* Chunks of one segment read: a request or a ClientHello is short. */
 #define CG_FIRST_CHUNKS 8
+
+/* What the destination tables say of a proxy target's address. */
+#define CG_FIRST_D_ALLOW 0x1
+#define CG_FIRST_D_DENY 0x2
+#define CG_FIRST_D_LEARNED 0x4
 
 enum cg_first_ret {
 	CG_FIRST_R_MORE = 0,  /* feed the next chunk or segment */
@@ -138,12 +143,18 @@ __attribute__((noinline)) int cg_first_chunk(struct __sk_buff *skb, __u32 off,
 	buf = bpf_map_lookup_elem(&first_buf, &zero);
 	if (!f || !buf || f->state != CG_FIRST_READ)
 		return -1;
+	if (len == 0)
+		return -1;
 	if (len > CG_PROXY_BUF)
 		len = CG_PROXY_BUF;
-	/* The verifier must see the copy bounded in the register used. */
-	asm volatile("%0 &= 0xfff" : "+r"(len));
-	if (len == 0 || len > CG_PROXY_BUF)
-		return -1;
+	/*
+	 * The verifier must see the copy bounded, 1 to CG_PROXY_BUF, in the
+	 * register used: as arithmetic, since 6.1's verifier learns no lower
+	 * bound from a "len != 0" test on a masked value.
+	 */
+	len -= 1;
+	asm volatile("%0 &= %1" : "+r"(len) : "i"(CG_PROXY_MASK));
+	len += 1;
 	if (bpf_skb_load_bytes(skb, off, buf->b, len))
 		return -1;
 	if (f->kind == CG_FIRST_K_ANY) {
@@ -263,6 +274,74 @@ __attribute__((noinline)) int cg_first_name(struct __sk_buff *skb)
 }
 
 /*
+ * The address a proxy target T names, into ADDR (16 bytes, zeroed by the
+ * caller): 4 or 6, 0 for a name, -1 for nothing to judge.
+ */
+static __always_inline int cg_first_target_addr(const struct cg_proxy_target *t,
+						__u8 *addr)
+{
+	__u32 w[4];
+
+	if (t->kind == CG_PROXY_K_NAME)
+		return 0;
+	if (t->kind == CG_PROXY_K_IPV4) {
+		__builtin_memcpy(addr, t->addr, 4);
+		return 4;
+	}
+	if (t->kind != CG_PROXY_K_IPV6)
+		return -1;
+	__builtin_memcpy(w, t->addr, 16);
+	/* ::ffff:a.b.c.d and 64:ff9b::a.b.c.d are a.b.c.d (§2.3). */
+	if ((w[0] == 0 && w[1] == 0 && w[2] == bpf_htonl(0xffff)) ||
+	    (w[0] == bpf_htonl(0x0064ff9b) && w[1] == 0 && w[2] == 0)) {
+		__builtin_memcpy(addr, &w[3], 4);
+		return 4;
+	}
+	__builtin_memcpy(addr, w, 16);
+	return 6;
+}
+
+/*
+ * What the destination tables say of the proxy target's address, into the
+ * socket's state (CG_FIRST_D_*). Apart from the verdict: the dest6 search's
+ * loop and the verdict's event would not fit BPF's 512-byte stack for a
+ * chain of calls on 6.1 together.
+ */
+__attribute__((noinline)) int cg_first_dest(struct __sk_buff *skb)
+{
+	struct cg_dest_index *ix = cg_dest_index();
+	struct bpf_sock *sk = skb->sk;
+	struct cg_first *f;
+	__u8 addr[16] = {}, d = 0;
+	__u64 now = 0;
+	int family, hit;
+
+	if (!sk || !ix)
+		return 0;
+	sk = bpf_sk_fullsock(sk);
+	if (!sk)
+		return 0;
+	f = bpf_sk_storage_get(&firsts, sk, NULL, 0);
+	if (!f || f->kind != CG_FIRST_K_PROXY)
+		return 0;
+	family = cg_first_target_addr(&f->px.t, addr);
+	if (family != 4 && family != 6)
+		return 0;
+	hit = family == 4 ? cg_dest_find4(addr, ix, &now) :
+			    cg_dest_find6(addr, ix, &now);
+	if (hit == CG_DEST_ALLOW)
+		d |= CG_FIRST_D_ALLOW;
+	else if (hit == CG_DEST_DENY)
+		d |= CG_FIRST_D_DENY;
+	if (cg_learned_addr(ix, family, addr, &now))
+		d |= CG_FIRST_D_LEARNED;
+	f = bpf_sk_storage_get(&firsts, sk, NULL, 0);
+	if (f)
+		f->dest = d;
+	return 0;
+}
+
+/*
  * A proxy request read in SKB's socket's first bytes, judged as a connect
  * to its target (after cg_first_name()). Returns 1 to let the segment go,
  * 0 to drop it. A global function, verified once; it looks everything up
@@ -278,7 +357,7 @@ __attribute__((noinline)) int cg_first_judge(struct __sk_buff *skb)
 	struct cg_first *f;
 	struct cg_owner *o;
 	struct cg_event *e;
-	int enforce, reserved = 0, deny = 0, learned = 0, family = 0, hit;
+	int enforce, reserved, deny, learned, family;
 	__u8 addr[16] = {}, reason;
 	__u64 now = 0;
 	__u16 port;
@@ -299,35 +378,12 @@ __attribute__((noinline)) int cg_first_judge(struct __sk_buff *skb)
 	if (pt->cmd != 1 || !o)
 		return 1;
 	port = pt->port;
-	if (pt->kind == CG_PROXY_K_NAME) {
-		reserved = f->reserved;
-	} else if (pt->kind == CG_PROXY_K_IPV4) {
-		family = 4;
-		__builtin_memcpy(addr, pt->addr, 4);
-	} else if (pt->kind == CG_PROXY_K_IPV6) {
-		__u32 w[4];
-
-		__builtin_memcpy(w, pt->addr, 16);
-		/* ::ffff:a.b.c.d and 64:ff9b::a.b.c.d are a.b.c.d (§2.3). */
-		if ((w[0] == 0 && w[1] == 0 && w[2] == bpf_htonl(0xffff)) ||
-		    (w[0] == bpf_htonl(0x0064ff9b) && w[1] == 0 && w[2] == 0)) {
-			family = 4;
-			__builtin_memcpy(addr, &w[3], 4);
-		} else {
-			family = 6;
-			__builtin_memcpy(addr, pt->addr, 16);
-		}
-	} else {
+	family = cg_first_target_addr(pt, addr);
+	if (family < 0 || (f->dest & CG_FIRST_D_ALLOW))
 		return 1;
-	}
-	if (family) {
-		hit = family == 4 ? cg_dest_find4(addr, ix, &now) :
-				    cg_dest_find6(addr, ix, &now);
-		if (hit == CG_DEST_ALLOW)
-			return 1;
-		deny = hit == CG_DEST_DENY;
-		learned = cg_learned_addr(ix, family, addr, &now);
-	}
+	reserved = family == 0 && f->reserved;
+	deny = (f->dest & CG_FIRST_D_DENY) != 0;
+	learned = (f->dest & CG_FIRST_D_LEARNED) != 0;
 	t = cg_first_owner_taint(p, ix, o, &now);
 	enforce = p->mode == CG_MODE_ENFORCE;
 	/* SPEC §2.5's rules, for the target: a reserved name leads where a
@@ -404,9 +460,11 @@ __attribute__((noinline)) int cg_first_judge(struct __sk_buff *skb)
 /*
  * A segment the client sends, on any TCP connection in the guarded
  * subtree. Returns 1 to let it go, 0 to drop it (a refused proxied
- * connect's socket).
+ * connect's socket). A global function: its stack is not added to the
+ * egress program's own, which DNS over TCP's chain of calls fills (BPF
+ * allows 512 bytes for a chain, and 6.1 counts bpf_loop callbacks in it).
  */
-static __always_inline int cg_first_egress(struct __sk_buff *skb)
+__attribute__((noinline)) int cg_first_egress(struct __sk_buff *skb)
 {
 	struct bpf_sock *sk = skb->sk;
 	struct tcphdr th;
@@ -438,6 +496,7 @@ static __always_inline int cg_first_egress(struct __sk_buff *skb)
 		f->state = CG_FIRST_READ;
 		f->kind = CG_FIRST_K_ANY;
 		f->reserved = 0;
+		f->dest = 0;
 	} else if (f->state != CG_FIRST_READ) {
 		/* Connected before this hook saw its SYN: not followed. */
 		f->state = CG_FIRST_DONE;
@@ -473,6 +532,7 @@ static __always_inline int cg_first_egress(struct __sk_buff *skb)
 		}
 		if (r == CG_FIRST_R_FOUND) {
 			cg_first_name(skb);
+			cg_first_dest(skb);
 			return cg_first_judge(skb);
 		}
 		return 1;

@@ -121,12 +121,18 @@ __attribute__((noinline)) int cg_wire_chunk(struct __sk_buff *skb, __u32 off,
 	buf = bpf_map_lookup_elem(&wire_buf, &zero);
 	if (!w || !buf || w->state != CG_WIRE_READ)
 		return -1;
+	if (len == 0)
+		return -1;
 	if (len > CG_AUTH_BUF)
 		len = CG_AUTH_BUF;
-	/* The verifier must see the copy bounded in the register used. */
-	asm volatile("%0 &= 0xfff" : "+r"(len));
-	if (len == 0 || len > CG_AUTH_BUF)
-		return -1;
+	/*
+	 * The verifier must see the copy bounded, 1 to CG_AUTH_BUF, in the
+	 * register used: as arithmetic, since 6.1's verifier learns no lower
+	 * bound from a "len != 0" test on a masked value.
+	 */
+	len -= 1;
+	asm volatile("%0 &= %1" : "+r"(len) : "i"(CG_AUTH_BUF - 1));
+	len += 1;
 	if (bpf_skb_load_bytes(skb, off, buf->b, len))
 		return -1;
 	r = cg_auth_feed(&w->auth, buf->b, 0, (__u32)len);
