@@ -457,14 +457,19 @@ __attribute__((noinline)) int cg_first_judge(struct __sk_buff *skb)
 	return 0;
 }
 
+/* cg_first_read()'s answers. */
+#define CG_FIRST_E_DROP 0
+#define CG_FIRST_E_PASS 1
+#define CG_FIRST_E_FOUND 2 /* the first bytes named something: judge them */
+
 /*
- * A segment the client sends, on any TCP connection in the guarded
- * subtree. Returns 1 to let it go, 0 to drop it (a refused proxied
- * connect's socket). A global function: its stack is not added to the
- * egress program's own, which DNS over TCP's chain of calls fills (BPF
- * allows 512 bytes for a chain, and 6.1 counts bpf_loop callbacks in it).
+ * Read a segment the client sends, on any TCP connection in the guarded
+ * subtree. A global function, and the judging functions are called by the
+ * egress program itself, not from here: BPF allows 512 bytes of stack for
+ * a chain of calls, 6.1 counts bpf_loop callbacks in it, and the reserved
+ * name matcher's chain is deep already.
  */
-__attribute__((noinline)) int cg_first_egress(struct __sk_buff *skb)
+__attribute__((noinline)) int cg_first_read(struct __sk_buff *skb)
 {
 	struct bpf_sock *sk = skb->sk;
 	struct tcphdr th;
@@ -475,20 +480,20 @@ __attribute__((noinline)) int cg_first_egress(struct __sk_buff *skb)
 	int l4;
 
 	if (!sk)
-		return 1;
+		return CG_FIRST_E_PASS;
 	sk = bpf_sk_fullsock(sk);
 	if (!sk || sk->protocol != IPPROTO_TCP)
-		return 1;
+		return CG_FIRST_E_PASS;
 	f = bpf_sk_storage_get(&firsts, sk, NULL, 0);
 	/* The fast exit: connections whose first bytes are judged. */
 	if (!f || f->state == CG_FIRST_DONE)
-		return 1;
+		return CG_FIRST_E_PASS;
 	if (f->state == CG_FIRST_STOP)
-		return 0;
+		return CG_FIRST_E_DROP;
 	l4 = cg_l4(skb, &proto);
 	if (l4 < 0 || proto != IPPROTO_TCP ||
 	    cg_skb_load(skb, l4, &th, sizeof(th)))
-		return 1;
+		return CG_FIRST_E_PASS;
 	flags = ((__u8 *)&th)[13];
 	seq = bpf_ntohl(th.seq);
 	if (flags & CG_TCP_SYN) {
@@ -500,11 +505,11 @@ __attribute__((noinline)) int cg_first_egress(struct __sk_buff *skb)
 	} else if (f->state != CG_FIRST_READ) {
 		/* Connected before this hook saw its SYN: not followed. */
 		f->state = CG_FIRST_DONE;
-		return 1;
+		return CG_FIRST_E_PASS;
 	}
 	off = l4 + th.doff * 4;
 	if (skb->len <= off)
-		return 1;
+		return CG_FIRST_E_PASS;
 	plen = skb->len - off;
 	/* SYN data (TCP Fast Open) starts one past the SYN's own number. */
 	if (flags & CG_TCP_SYN)
@@ -513,10 +518,10 @@ __attribute__((noinline)) int cg_first_egress(struct __sk_buff *skb)
 	if (d > 0) {
 		/* Bytes this hook never saw: the stream cannot be followed. */
 		f->state = CG_FIRST_DONE;
-		return 1;
+		return CG_FIRST_E_PASS;
 	}
 	if ((__u32)-d >= plen)
-		return 1; /* a retransmission of what was read */
+		return CG_FIRST_E_PASS; /* a retransmission of what was read */
 	end = off + plen;
 	off += (__u32)-d;
 	f->seq = seq + plen;
@@ -524,18 +529,15 @@ __attribute__((noinline)) int cg_first_egress(struct __sk_buff *skb)
 		int r;
 
 		if (off >= end)
-			return 1;
+			return CG_FIRST_E_PASS;
 		r = cg_first_chunk(skb, off, end - off);
 		if (r == CG_FIRST_R_MORE) {
 			off += CG_PROXY_BUF;
 			continue;
 		}
-		if (r == CG_FIRST_R_FOUND) {
-			cg_first_name(skb);
-			cg_first_dest(skb);
-			return cg_first_judge(skb);
-		}
-		return 1;
+		if (r == CG_FIRST_R_FOUND)
+			return CG_FIRST_E_FOUND;
+		return CG_FIRST_E_PASS;
 	}
 	if (off < end) {
 		/* A bound: the rest is not read. Counted, never silent. */
@@ -544,7 +546,23 @@ __attribute__((noinline)) int cg_first_egress(struct __sk_buff *skb)
 			f->state = CG_FIRST_DONE;
 		cg_count(CG_STAT_FIRST_UNREAD);
 	}
-	return 1;
+	return CG_FIRST_E_PASS;
+}
+
+/*
+ * A segment the client sends. Returns 1 to let it go, 0 to drop it (a
+ * refused proxied connect's socket).
+ */
+static __always_inline int cg_first_egress(struct __sk_buff *skb)
+{
+	int r = cg_first_read(skb);
+
+	/* 0 or 1: a global function's result is any number to the verifier. */
+	if (r != CG_FIRST_E_FOUND)
+		return r != CG_FIRST_E_DROP;
+	cg_first_name(skb);
+	cg_first_dest(skb);
+	return cg_first_judge(skb) != 0;
 }
 
 /*

@@ -96,6 +96,37 @@ static __always_inline int cg_wire_login(struct bpf_sock *sk,
 }
 
 /*
+ * The reserved-domain login cg_wire_read() found on SKB's socket, judged
+ * (cg_wire_login()). Returns 1 to let the segment go, 0 to drop it (and
+ * every later one). A global function called by the egress program itself:
+ * the verdict's records take stack that must not add up with the reader's
+ * or the name matcher's (BPF allows 512 bytes for a chain of calls; 6.1
+ * counts bpf_loop callbacks in it). It looks its storage up itself: no map
+ * value arrives as an argument (6.1 refuses one at a helper).
+ */
+__attribute__((noinline)) int cg_wire_stop(struct __sk_buff *skb)
+{
+	struct cg_policy *p = cg_policy();
+	struct bpf_sock *sk = skb->sk;
+	struct cg_wire *w;
+
+	if (!p || !sk)
+		return 1;
+	sk = bpf_sk_fullsock(sk);
+	if (!sk)
+		return 1;
+	w = bpf_sk_storage_get(&wires, sk, NULL, 0);
+	if (!w)
+		return 1;
+	if (cg_wire_login(sk, p, w) != CG_CRED_STOP)
+		return 1;
+	w = bpf_sk_storage_get(&wires, sk, NULL, 0);
+	if (w)
+		w->state = CG_WIRE_STOP;
+	return 0;
+}
+
+/*
  * Feed up to CG_AUTH_BUF bytes of SKB's payload at OFF (LEFT bytes to the
  * segment's end) to the socket's recogniser. Returns enum cg_auth_ret (-1:
  * nothing read). A global function: the verifier checks the recogniser
@@ -141,11 +172,15 @@ __attribute__((noinline)) int cg_wire_chunk(struct __sk_buff *skb, __u32 off,
 	return r;
 }
 
+/* cg_wire_read()'s answers besides 0 (drop) and 1 (let go). */
+#define CG_WIRE_E_LOGIN 2 /* a reserved-domain login: cg_wire_stop() */
+
 /*
- * A segment the client sends. Returns 1 to let it go, 0 to drop it (a
- * stopped login's socket).
+ * Read a segment the client sends. Returns 1 to let it go, 0 to drop it (a
+ * stopped login's socket), CG_WIRE_E_LOGIN for a reserved-domain login to
+ * judge. A global function, so that its stack is not the egress program's.
  */
-static __always_inline int cg_wire_egress(struct __sk_buff *skb)
+__attribute__((noinline)) int cg_wire_read(struct __sk_buff *skb)
 {
 	struct cg_policy *p = cg_policy();
 	struct bpf_sock *sk = skb->sk;
@@ -224,11 +259,7 @@ static __always_inline int cg_wire_egress(struct __sk_buff *skb)
 				      p->suffix_labels))
 			return 1;
 		w->auth.login.reserved = 1;
-		if (cg_wire_login(sk, p, w) == CG_CRED_STOP) {
-			w->state = CG_WIRE_STOP;
-			return 0;
-		}
-		return 1;
+		return CG_WIRE_E_LOGIN;
 	}
 	if (off < end) {
 		/* A bound: the rest of this segment is not read, nor the
@@ -240,6 +271,20 @@ static __always_inline int cg_wire_egress(struct __sk_buff *skb)
 		cg_count(CG_STAT_CRED_WIRE_UNREAD);
 	}
 	return 1;
+}
+
+/*
+ * A segment the client sends. Returns 1 to let it go, 0 to drop it (a
+ * stopped login's socket). 0 or 1 only: a global function's result is any
+ * number to the verifier.
+ */
+static __always_inline int cg_wire_egress(struct __sk_buff *skb)
+{
+	int r = cg_wire_read(skb);
+
+	if (r == CG_WIRE_E_LOGIN)
+		return cg_wire_stop(skb) != 0;
+	return r != 0;
 }
 
 /*
