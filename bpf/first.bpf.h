@@ -173,12 +173,18 @@ __attribute__((noinline)) int cg_first_chunk(struct __sk_buff *skb, __u32 off,
 			return CG_FIRST_R_MORE;
 		if (r == CG_TLS_FOUND)
 			return CG_FIRST_R_FOUND;
+		/* A bound (bytes or records of a ClientHello): counted. */
+		if (r == CG_TLS_GIVEUP)
+			cg_count(CG_STAT_FIRST_UNREAD);
 	} else {
 		r = cg_proxy_feed(&f->px, buf->b, 0, (__u32)len);
 		if (r == CG_PROXY_MORE)
 			return CG_FIRST_R_MORE;
 		if (r == CG_PROXY_FOUND)
 			return CG_FIRST_R_FOUND;
+		/* A request line past the bound: counted. */
+		if (f->px.seen > CG_PROXY_SCAN_MAX)
+			cg_count(CG_STAT_FIRST_UNREAD);
 	}
 	f->state = CG_FIRST_DONE;
 	return CG_FIRST_R_NONE;

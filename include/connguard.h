@@ -171,7 +171,7 @@ enum cg_scope {
 	X(FIRST_UNTRACKED, "first_bytes_untracked",                           \
 	  "TCP connections whose first client bytes could not be read: no socket storage.") \
 	X(FIRST_UNREAD, "first_bytes_unread",                                 \
-	  "TCP connections given up on: a first segment with more client bytes than are read (16 KiB).") \
+	  "TCP connections whose first bytes were given up on at a bound: a first segment past 16 KiB, a ClientHello past 32 KiB or 4 records, a request line past 8 KiB.") \
 	X(FIRST_PROXY, "first_bytes_proxy_requests",                          \
 	  "Proxy requests (HTTP CONNECT or proxy-form, SOCKS) read in a connection's first bytes.") \
 	X(FIRST_SNI, "first_bytes_sni",                                       \
