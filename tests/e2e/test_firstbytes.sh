@@ -187,6 +187,26 @@ run_mode() {
 			not_ok "$mode: SOCKS4a: curl fails at once" "exit $rc after $ms ms: $out"
 	fi
 
+	# 3b. A proxy-form request (plain http through the proxy) for a name
+	#     reserved by the configuration ([domains] reserved = corp.test):
+	#     port 80 is no mail port, the every-port rule acts.
+	tp=$(grep -c "host.corp.test" "$TP_LOG")
+	client curl -sS --max-time 10 -x "http://$PROXY:$HTTP_PROXY_PORT" "http://host.corp.test/"
+	ev_expect "$mode: proxy-form GET http://host.corp.test/: reserved-destination ($want)" \
+		type=connect action="$want" reason=reserved-destination comm=curl \
+		dst=host.corp.test dport=80 proxy.via=http taint.name=host.corp.test taint.via=proxy
+	if [ "$mode" = enforce ]; then
+		[ "$(grep -c "host.corp.test" "$TP_LOG")" -eq "$tp" ] &&
+			ok "$mode: proxy-form: tinyproxy never received the request" ||
+			not_ok "$mode: proxy-form: tinyproxy never received the request" "$(tail -n 5 "$TP_LOG")"
+		[ "$rc" -ne 0 ] && [ "$rc" -ne 28 ] && [ "$ms" -lt 3000 ] &&
+			ok "$mode: proxy-form: curl fails at once (exit $rc after $ms ms)" ||
+			not_ok "$mode: proxy-form: curl fails at once" "exit $rc after $ms ms: $out"
+	else
+		[ "$rc" -eq 0 ] && ok "$mode: proxy-form: the request went through (exit 0)" ||
+			not_ok "$mode: proxy-form: the request went through" "exit $rc: $out"
+	fi
+
 	# 4. The incident through a proxy: one curl fetches
 	#    https://autodiscover.example.com/ through CONNECT (the proxy
 	#    resolves it, curl never does), then logs in to IMAP directly.
