@@ -285,6 +285,17 @@ run_mode() {
 		type=connect action="$want" reason=reserved-destination pid="$PROBE_PID" \
 		dst="$AUTOD4" dport=443 taint.name=autodiscover.example.com '!proxy'
 	check_shape "$mode: the reserved-destination event has the documented shape" "$LAST_EVENT"
+	# The classic leak: curl resolves the name itself and POSTs to it.
+	client curl -v -sS --max-time 10 -k -X POST -d user=alice \
+		"https://autodiscover.example.com/autodiscover/autodiscover.xml"
+	if [ "$mode" = enforce ]; then
+		[ "$rc" -eq 7 ] && grep -q "Operation not permitted" <<<"$out" &&
+			ok "$mode: curl POST https://autodiscover.example.com/: connect refused (EPERM, exit 7)" ||
+			not_ok "$mode: curl POST https://autodiscover.example.com/ refused" "exit $rc: $out"
+	fi
+	ev_expect "$mode: ... connect event reserved-destination for curl, port 443 ($want)" \
+		type=connect action="$want" reason=reserved-destination comm=curl dport=443 \
+		"dst~^($AUTOD4|$AUTOD6)\$" taint.name=autodiscover.example.com '!proxy'
 	probe "$mode: an untainted process may connect to $AUTOD4:443" ECONNREFUSED \
 		--connect "$AUTOD4" 443
 	upid=$PROBE_PID
