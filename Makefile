@@ -66,7 +66,8 @@ DEB_PKGS := \
 # makes one when /var/cache/fresh-root has no base tarball); test_action
 # reads the GitHub action's YAML (python3-yaml). test_tls_cred's lab server
 # makes its certificate with openssl; gnutls-cli and libcurl3-gnutls are among
-# its clients.
+# its clients. test_firstbytes runs real proxies (tinyproxy, microsocks) and
+# TLS clients (openssl, gnutls-bin).
 CLANG_MAJOR := $(shell $(CLANG) -dumpversion 2>/dev/null | cut -d. -f1)
 TEST_PKGS := \
 	$(DEB_PKGS) \
@@ -82,6 +83,7 @@ TEST_PKGS := \
 	libclang-rt-$(if $(CLANG_MAJOR),$(CLANG_MAJOR)-)dev \
 	liburing-dev \
 	man-db \
+	microsocks \
 	musl-tools \
 	nftables \
 	openssl \
@@ -90,6 +92,7 @@ TEST_PKGS := \
 	python3-yaml \
 	swaks \
 	systemd \
+	tinyproxy \
 	util-linux
 # Only for the kernel matrix (`make test-kernels`, and `make test` under
 # CI=true): qemu boots Debian's kernels fetched with apt-get download;

@@ -18,18 +18,21 @@
 #include "cred.bpf.h"
 #include "wire.bpf.h"
 #include "tls.bpf.h"
+#include "first.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 SEC("cgroup/connect4")
 int cg_connect4(struct bpf_sock_addr *ctx)
 {
+	cg_first_connect(ctx);
 	return cg_sock_addr(ctx, 0, 1, 0);
 }
 
 SEC("cgroup/connect6")
 int cg_connect6(struct bpf_sock_addr *ctx)
 {
+	cg_first_connect(ctx);
 	return cg_sock_addr(ctx, 1, 1, 0);
 }
 
@@ -75,34 +78,22 @@ int cg_sendmsg6_compat(struct bpf_sock_addr *ctx)
 	return cg_sock_addr(ctx, 1, 0, 1);
 }
 
-/*
- * The wire reader in a frame of its own, and its verdict beside it: inlined
- * into cg_egress, the reader's locals would sit under the DNS path's deepest
- * call chain (7 frames), which 6.1's verifier, rounding each frame up to 32
- * bytes, finds past the 512-byte combined stack.
- */
-static __attribute__((noinline)) int cg_wire_segment(struct __sk_buff *skb)
-{
-	return cg_wire_egress(skb);
-}
-
 SEC("cgroup_skb/egress")
 int cg_egress(struct __sk_buff *skb)
 {
-	int r;
-
 	cg_dns_egress(skb);
-	/* Drops only the segments of a stopped reserved-domain login. */
-	r = cg_wire_segment(skb);
-	if (r == CG_WIRE_JUDGE)
-		r = cg_wire_judge(skb);
-	return r;
+	/* Drops only the segments of a refused proxied connect... */
+	if (!cg_first_egress(skb))
+		return 0;
+	/* ...and those of a stopped reserved-domain login. */
+	return cg_wire_egress(skb);
 }
 
 SEC("sockops")
 int cg_sockops(struct bpf_sock_ops *ops)
 {
 	cg_wire_sockops(ops);
+	cg_first_sockops(ops);
 	return 1;
 }
 

@@ -51,7 +51,7 @@
 #define CG_S_IFSOCK 0140000
 #define CG_SIGKILL 9
 
-enum cg_tls_state {
+enum cg_tls_sess_state {
 	CG_TLS_READ = 1, /* reading the session's plaintext */
 	CG_TLS_DONE = 2, /* a login seen, or none can come: nothing to read */
 };
@@ -63,7 +63,7 @@ struct cg_tls_key {
 };
 
 struct cg_tls_sess {
-	__u32 state; /* enum cg_tls_state */
+	__u32 state; /* enum cg_tls_sess_state */
 	__s32 fd;    /* the session's socket; -1: not known */
 	__u64 sk;    /* its struct sock * (handshake), 0: whatever FD holds */
 	__u32 bytes; /* plaintext read */

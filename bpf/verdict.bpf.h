@@ -264,41 +264,80 @@ static __always_inline int cg_dest_find6(const __u8 *addr,
 }
 
 /*
+ * Is ADDR (FAMILY 4 or 6, network order) an address a reserved name's
+ * answer led to (learn4/learn6), still within its TTL?
+ */
+static __always_inline int cg_learned_addr(const struct cg_dest_index *ix,
+					   int family, const __u8 *addr,
+					   __u64 *now)
+{
+	if (family == 4)
+		return CG_READ_ONCE(ix->learned4) &&
+		       cg_learned_live(bpf_map_lookup_elem(&learn4, addr), now);
+	return CG_READ_ONCE(ix->learned6) &&
+	       cg_learned_live(bpf_map_lookup_elem(&learn6, addr), now);
+}
+
+/*
  * FAMILY is 4 or 6; ADDR holds 4 or 16 bytes of the destination in network
- * order. Returns CG_ALLOW or CG_REFUSE.
+ * order. GUARDED: PORT is a guarded port (rules 2 and 3); any other port
+ * is judged by rule 4 alone (a tainted process, a learned destination).
+ * Returns CG_ALLOW or CG_REFUSE.
  */
 static __always_inline int cg_judge(struct bpf_sock_addr *ctx,
 				    const struct cg_policy *p, int family,
-				    const __u8 *addr, __u16 port, int compat)
+				    const __u8 *addr, __u16 port, int guarded,
+				    int compat)
 {
 	struct cg_dest_index *ix = cg_dest_index();
 	struct cg_taint *t;
 	struct cg_event *e;
 	int forbidden = 0, hit, enforce = p->mode == CG_MODE_ENFORCE;
 	__u64 now = 0; /* read lazily: most connects never need it */
+	__u8 reason;
 
 	if (!ix)
 		return CG_ALLOW;
+	if (!guarded) {
+		/*
+		 * Rule 4: the cheap tests first, so that a host where nothing
+		 * is tainted or nothing learned pays no lookup on the ports
+		 * most connects go to.
+		 */
+		if (!CG_READ_ONCE(ix->learned4) && !CG_READ_ONCE(ix->learned6))
+			return CG_ALLOW;
+		/*
+		 * Port 0 carries nothing: glibc's getaddrinfo() UDP-connects
+		 * to each address it got, port 0, only to sort them (RFC
+		 * 6724), right after the lookup that tainted it.
+		 */
+		if (!port)
+			return CG_ALLOW;
+		t = cg_taint_current(p, ix, &now);
+		if (!t || !cg_learned_addr(ix, family, addr, &now))
+			return CG_ALLOW;
+		/* An allow still wins (rule 1). */
+		hit = family == 4 ? cg_dest_find4(addr, ix, &now) :
+				    cg_dest_find6(addr, ix, &now, compat);
+		if (hit == CG_DEST_ALLOW)
+			return CG_ALLOW;
+		reason = CG_REASON_RESERVED;
+		cg_count(enforce ? CG_STAT_BLOCKED_RESERVED :
+				   CG_STAT_LOGGED_RESERVED);
+		goto act;
+	}
 	/* Allow first (SPEC §2.5 step 1): the daemon left no deny prefix
 	 * inside an allow one, so the longest match is the allow.
 	 */
-	if (family == 4) {
+	if (family == 4)
 		hit = cg_dest_find4(addr, ix, &now);
-		if (hit == CG_DEST_ALLOW)
-			return CG_ALLOW;
-		forbidden = hit == CG_DEST_DENY;
-		if (!forbidden && CG_READ_ONCE(ix->learned4))
-			forbidden = cg_learned_live(
-				bpf_map_lookup_elem(&learn4, addr), &now);
-	} else {
+	else
 		hit = cg_dest_find6(addr, ix, &now, compat);
-		if (hit == CG_DEST_ALLOW)
-			return CG_ALLOW;
-		forbidden = hit == CG_DEST_DENY;
-		if (!forbidden && CG_READ_ONCE(ix->learned6))
-			forbidden = cg_learned_live(
-				bpf_map_lookup_elem(&learn6, addr), &now);
-	}
+	if (hit == CG_DEST_ALLOW)
+		return CG_ALLOW;
+	forbidden = hit == CG_DEST_DENY;
+	if (!forbidden)
+		forbidden = cg_learned_addr(ix, family, addr, &now);
 
 	t = cg_taint_current(p, ix, &now);
 	if (!forbidden && !t)
@@ -310,12 +349,13 @@ static __always_inline int cg_judge(struct bpf_sock_addr *ctx,
 	else
 		cg_count(enforce ? CG_STAT_BLOCKED_TAINTED :
 				   CG_STAT_LOGGED_TAINTED);
-
+	reason = forbidden ? CG_REASON_FORBIDDEN : CG_REASON_TAINTED;
+act:
 	e = cg_event_new(CG_EV_CONNECT, cg_now(&now));
 	if (e) {
 		cg_event_current(e, compat);
 		e->action = enforce ? CG_ACT_BLOCKED : CG_ACT_LOGGED;
-		e->reason = forbidden ? CG_REASON_FORBIDDEN : CG_REASON_TAINTED;
+		e->reason = reason;
 		e->proto = ctx->protocol;
 		e->family = family;
 		e->dport = port;
@@ -336,7 +376,8 @@ static __always_inline int cg_sock_addr(struct bpf_sock_addr *ctx, int v6,
 	struct cg_policy *p = cg_policy();
 	__u8 addr[16] = {};
 	__u16 port;
-	__u8 flags;
+	__u8 flags = 0;
+	int guarded;
 
 	if (!p)
 		return CG_ALLOW;
@@ -350,19 +391,19 @@ static __always_inline int cg_sock_addr(struct bpf_sock_addr *ctx, int v6,
 	    ctx->protocol == IPPROTO_TCP && (p->cred_flags & CG_CRED_WIRE) &&
 	    cg_policy_cred_port(p, port))
 		cg_own(ctx, compat);
-	if (!(p->port_bits_any & (1ull << (port & 63))))
-		return CG_ALLOW;
-	flags = cg_policy_port(p, port);
+	if (p->port_bits_any & (1ull << (port & 63)))
+		flags = cg_policy_port(p, port);
 	if (flags & CG_PORT_DNS)
 		cg_own(ctx, compat);
-	if (!connect || !(flags & CG_PORT_GUARDED))
+	if (!connect)
 		return CG_ALLOW;
+	guarded = flags & CG_PORT_GUARDED;
 
 	if (!v6) {
 		__u32 a = ctx->user_ip4;
 
 		__builtin_memcpy(addr, &a, 4);
-		return cg_judge(ctx, p, 4, addr, port, compat);
+		return cg_judge(ctx, p, 4, addr, port, guarded, compat);
 	}
 
 	__u32 w0 = ctx->user_ip6[0], w1 = ctx->user_ip6[1];
@@ -376,13 +417,13 @@ static __always_inline int cg_sock_addr(struct bpf_sock_addr *ctx, int v6,
 	if ((w0 == 0 && w1 == 0 && w2 == bpf_htonl(0xffff)) ||
 	    (w0 == bpf_htonl(0x0064ff9b) && w1 == 0 && w2 == 0)) {
 		__builtin_memcpy(addr, &w3, 4);
-		return cg_judge(ctx, p, 4, addr, port, compat);
+		return cg_judge(ctx, p, 4, addr, port, guarded, compat);
 	}
 	__builtin_memcpy(addr, &w0, 4);
 	__builtin_memcpy(addr + 4, &w1, 4);
 	__builtin_memcpy(addr + 8, &w2, 4);
 	__builtin_memcpy(addr + 12, &w3, 4);
-	return cg_judge(ctx, p, 6, addr, port, compat);
+	return cg_judge(ctx, p, 6, addr, port, guarded, compat);
 }
 
 #endif /* CG_VERDICT_BPF_H */

@@ -52,9 +52,6 @@ struct {
 	__type(value, struct cg_wire_buf);
 } wire_buf SEC(".maps");
 
-/* cg_wire_egress(): a reserved-domain login found, cg_wire_judge() next. */
-#define CG_WIRE_JUDGE 2
-
 /* Chunks of one segment read: a login comes in a connection's first bytes. */
 #define CG_WIRE_CHUNKS 8
 
@@ -99,6 +96,37 @@ static __always_inline int cg_wire_login(struct bpf_sock *sk,
 }
 
 /*
+ * The reserved-domain login cg_wire_read() found on SKB's socket, judged
+ * (cg_wire_login()). Returns 1 to let the segment go, 0 to drop it (and
+ * every later one). A global function called by the egress program itself:
+ * the verdict's records take stack that must not add up with the reader's
+ * or the name matcher's (BPF allows 512 bytes for a chain of calls; 6.1
+ * counts bpf_loop callbacks in it). It looks its storage up itself: no map
+ * value arrives as an argument (6.1 refuses one at a helper).
+ */
+__attribute__((noinline)) int cg_wire_stop(struct __sk_buff *skb)
+{
+	struct cg_policy *p = cg_policy();
+	struct bpf_sock *sk = skb->sk;
+	struct cg_wire *w;
+
+	if (!p || !sk)
+		return 1;
+	sk = bpf_sk_fullsock(sk);
+	if (!sk)
+		return 1;
+	w = bpf_sk_storage_get(&wires, sk, NULL, 0);
+	if (!w)
+		return 1;
+	if (cg_wire_login(sk, p, w) != CG_CRED_STOP)
+		return 1;
+	w = bpf_sk_storage_get(&wires, sk, NULL, 0);
+	if (w)
+		w->state = CG_WIRE_STOP;
+	return 0;
+}
+
+/*
  * Feed up to CG_AUTH_BUF bytes of SKB's payload at OFF (LEFT bytes to the
  * segment's end) to the socket's recogniser. Returns enum cg_auth_ret (-1:
  * nothing read). A global function: the verifier checks the recogniser
@@ -124,14 +152,14 @@ __attribute__((noinline)) int cg_wire_chunk(struct __sk_buff *skb, __u32 off,
 	buf = bpf_map_lookup_elem(&wire_buf, &zero);
 	if (!w || !buf || w->state != CG_WIRE_READ)
 		return -1;
+	if (len == 0)
+		return -1;
 	if (len > CG_AUTH_BUF)
 		len = CG_AUTH_BUF;
-	if (!len)
-		return -1;
 	/*
-	 * The verifier must see the copy bounded in the register used, and
-	 * 6.1's does not learn len >= 1 from the test above: bound len - 1
-	 * and add the one back, 1..CG_AUTH_BUF in every verifier.
+	 * The verifier must see the copy bounded, 1 to CG_AUTH_BUF, in the
+	 * register used: as arithmetic, since 6.1's verifier learns no lower
+	 * bound from a "len != 0" test on a masked value.
 	 */
 	len -= 1;
 	asm volatile("%0 &= %1" : "+r"(len) : "i"(CG_AUTH_BUF - 1));
@@ -144,11 +172,15 @@ __attribute__((noinline)) int cg_wire_chunk(struct __sk_buff *skb, __u32 off,
 	return r;
 }
 
+/* cg_wire_read()'s answers besides 0 (drop) and 1 (let go). */
+#define CG_WIRE_E_LOGIN 2 /* a reserved-domain login: cg_wire_stop() */
+
 /*
- * A segment the client sends. Returns 1 to let it go, 0 to drop it (a
- * stopped login's socket).
+ * Read a segment the client sends. Returns 1 to let it go, 0 to drop it (a
+ * stopped login's socket), CG_WIRE_E_LOGIN for a reserved-domain login to
+ * judge. A global function, so that its stack is not the egress program's.
  */
-static __always_inline int cg_wire_egress(struct __sk_buff *skb)
+__attribute__((noinline)) int cg_wire_read(struct __sk_buff *skb)
 {
 	struct cg_policy *p = cg_policy();
 	struct bpf_sock *sk = skb->sk;
@@ -227,7 +259,7 @@ static __always_inline int cg_wire_egress(struct __sk_buff *skb)
 				      p->suffix_labels))
 			return 1;
 		w->auth.login.reserved = 1;
-		return CG_WIRE_JUDGE;
+		return CG_WIRE_E_LOGIN;
 	}
 	if (off < end) {
 		/* A bound: the rest of this segment is not read, nor the
@@ -242,31 +274,17 @@ static __always_inline int cg_wire_egress(struct __sk_buff *skb)
 }
 
 /*
- * The verdict on the login cg_wire_egress() found (it returned
- * CG_WIRE_JUDGE). Called by the program beside the reader, not under it:
- * the verdict's frame under the reader's would pass the 512-byte combined
- * stack on 6.1, whose verifier rounds each frame up to 32 bytes. Returns 1
- * to let the segment go, 0 to drop it.
+ * A segment the client sends. Returns 1 to let it go, 0 to drop it (a
+ * stopped login's socket). 0 or 1 only: a global function's result is any
+ * number to the verifier.
  */
-static __attribute__((noinline)) int cg_wire_judge(struct __sk_buff *skb)
+static __always_inline int cg_wire_egress(struct __sk_buff *skb)
 {
-	struct cg_policy *p = cg_policy();
-	struct bpf_sock *sk = skb->sk;
-	struct cg_wire *w;
+	int r = cg_wire_read(skb);
 
-	if (!p || !sk)
-		return 1;
-	sk = bpf_sk_fullsock(sk);
-	if (!sk)
-		return 1;
-	w = bpf_sk_storage_get(&wires, sk, NULL, 0);
-	if (!w || !w->auth.login.reserved)
-		return 1;
-	if (cg_wire_login(sk, p, w) == CG_CRED_STOP) {
-		w->state = CG_WIRE_STOP;
-		return 0;
-	}
-	return 1;
+	if (r == CG_WIRE_E_LOGIN)
+		return cg_wire_stop(skb) != 0;
+	return r != 0;
 }
 
 /*

@@ -15,7 +15,7 @@
  * Bump when any layout below changes: pins left by another build are refused
  * instead of being half-used.
  */
-#define CG_ABI_VERSION 16
+#define CG_ABI_VERSION 17
 
 #define CG_NAME_MAX 256 /* DNS name, text form, NUL included (RFC 1035: 253) */
 #define CG_COMM_LEN 16
@@ -69,7 +69,7 @@ enum cg_action {
 enum cg_reason {
 	CG_REASON_FORBIDDEN = 1, /* forbidden-destination */
 	CG_REASON_TAINTED = 2,	 /* mail-after-reserved-lookup */
-	/* 3 is left for reserved-destination (SPEC §2.5 rule 4). */
+	CG_REASON_RESERVED = 3,	 /* reserved-destination (SPEC §2.5 rule 4) */
 	CG_REASON_ACCOUNT = 4, /* reserved-account-login (SPEC §2.6) */
 };
 
@@ -179,7 +179,17 @@ enum cg_scope {
 	X(TLS_UNREAD, "credentials_tls_unread",                               \
 	  "TLS sessions given up on: a write with more plaintext than is read (8 KiB) before a login could be told.") \
 	X(TLS_FDS_UNREAD, "credentials_tls_fds_unread",                       \
-	  "TLS handshakes whose socket was not looked for: the process had more descriptors (1024) or TCP sockets (64) than are compared.")
+	  "TLS handshakes whose socket was not looked for: the process had more descriptors (1024) or TCP sockets (64) than are compared.") \
+	X(BLOCKED_RESERVED, "blocked_reserved_destination", NULL)             \
+	X(LOGGED_RESERVED, "logged_reserved_destination", NULL)               \
+	X(FIRST_UNTRACKED, "first_bytes_untracked",                           \
+	  "TCP connections whose first client bytes could not be read: no socket storage.") \
+	X(FIRST_UNREAD, "first_bytes_unread",                                 \
+	  "TCP connections whose first bytes were given up on at a bound: a first segment past 16 KiB, a ClientHello past 32 KiB or 4 records, a request line past 8 KiB.") \
+	X(FIRST_PROXY, "first_bytes_proxy_requests",                          \
+	  "Proxy requests (HTTP CONNECT or proxy-form, SOCKS) read in a connection's first bytes.") \
+	X(FIRST_SNI, "first_bytes_sni",                                       \
+	  "TLS ClientHello server names read in a connection's first bytes.")
 
 /* Index into the per-CPU `stats` array. */
 #define CG_STAT_ENUM_(name, key, help) CG_STAT_##name,
@@ -519,6 +529,16 @@ struct cg_event {
 	__u8 addr[16];
 	/* taint (connect: the taint that judged; taint: the new taint) */
 	struct cg_taint taint;
+	/*
+	 * connect through a proxy (SPEC §2.5): addr/dport above are the
+	 * target the request names (family 0: a name, in HOST), these the
+	 * proxy the socket is connected to.
+	 */
+	__u8 proxy_via;	   /* enum cg_proxy_via of cg_proxy.h; 0: direct */
+	__u8 proxy_family; /* 4 or 6 */
+	__u16 proxy_port;
+	__u8 proxy_addr[16];
+	char host[CG_NAME_MAX]; /* the target's name, when given by name */
 };
 
 /*

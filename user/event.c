@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <json-c/json.h>
 
+#include "cg_proxy.h"
 #include "event.h"
 #include "json.h"
 #include "util.h"
@@ -105,6 +106,21 @@ static const char *via_name(unsigned int via)
 	return "dns";
 }
 
+/* A proxied connect's proxy.via: enum cg_proxy_via of cg_proxy.h. */
+static const char *proxy_via_name(unsigned int via)
+{
+	static const char *const names[] = {
+		[CG_PROXY_V_NONE] = "unknown",
+		[CG_PROXY_V_CONNECT] = "http-connect",
+		[CG_PROXY_V_FORM] = "http",
+		[CG_PROXY_V_SOCKS5] = "socks5",
+		[CG_PROXY_V_SOCKS4] = "socks4",
+		[CG_PROXY_V_SOCKS4A] = "socks4a",
+	};
+
+	return via < sizeof(names) / sizeof(names[0]) ? names[via] : "unknown";
+}
+
 /* A credential event's proto: enum cg_auth_proto. */
 static const char *cred_proto_name(unsigned int proto)
 {
@@ -139,6 +155,9 @@ static const char *taint_qtype(const struct cg_taint *t, char tmp[16])
 {
 	if (t->via == CG_VIA_LIBC && t->qtype == 0)
 		return "A/AAAA";
+	/* A name asked of a proxy or a TLS server: no query of ours. */
+	if (t->via == CG_VIA_PROXY || t->via == CG_VIA_SNI)
+		return "none";
 	return cg_qtype_name(t->qtype, tmp);
 }
 
@@ -211,6 +230,8 @@ int cg_event_json(const struct cg_event *e, int64_t mono_off, char *buf,
 			PUT(&p, end, ",\"action\":\"logged\"");
 		if (e->reason == CG_REASON_FORBIDDEN)
 			PUT(&p, end, ",\"reason\":\"forbidden-destination\"");
+		else if (e->reason == CG_REASON_RESERVED)
+			PUT(&p, end, ",\"reason\":\"reserved-destination\"");
 		else
 			PUT(&p, end, ",\"reason\":\"mail-after-reserved-lookup\"");
 		PUT_U_FIELD(&p, end, "pid", e->pid);
@@ -227,9 +248,24 @@ int cg_event_json(const struct cg_event *e, int64_t mono_off, char *buf,
 			put_u64(&p, end, e->proto);
 			PUT(&p, end, "\"");
 		}
-		PUT(&p, end, ",\"dst\":");
-		put_addr(&p, end, e->family, e->addr);
+		/* Through a proxy, the target may be a name: the proxy
+		 * resolves it.
+		 */
+		if (e->proxy_via && e->family != 4 && e->family != 6) {
+			PUT_STR_FIELD(&p, end, "dst", e->host, CG_NAME_MAX);
+		} else {
+			PUT(&p, end, ",\"dst\":");
+			put_addr(&p, end, e->family, e->addr);
+		}
 		PUT_U_FIELD(&p, end, "dport", e->dport);
+		if (e->proxy_via) {
+			PUT(&p, end, ",\"proxy\":{\"dst\":");
+			put_addr(&p, end, e->proxy_family, e->proxy_addr);
+			PUT_U_FIELD(&p, end, "dport", e->proxy_port);
+			PUT(&p, end, ",\"via\":\"");
+			put_str(&p, end, proxy_via_name(e->proxy_via));
+			PUT(&p, end, "\"}");
+		}
 		if (e->tainted) {
 			uint64_t age = e->ktime > e->taint.ktime ?
 					       e->ktime - e->taint.ktime :
@@ -448,8 +484,8 @@ static const char *jstr(struct json_object *o, const char *key)
 static int human_raw(struct json_object *o, char *buf, size_t len)
 {
 	const char *type = jstr(o, "type"), *time = jstr(o, "time");
-	char dst[128];
-	struct json_object *t;
+	char dst[320];
+	struct json_object *t, *px;
 	int n;
 
 	if (strcmp(type, "connect") == 0) {
@@ -466,6 +502,14 @@ static int human_raw(struct json_object *o, char *buf, size_t len)
 			     jstr(o, "comm"),
 			     jstr(o, "pid"), jstr(o, "proto"), dst,
 			     jstr(o, "reason"));
+		if (n >= 0 && (size_t)n < len &&
+		    json_object_object_get_ex(o, "proxy", &px))
+			n += snprintf(buf + n, len - (size_t)n,
+				      strchr(jstr(px, "dst"), ':') ?
+					      " through %s proxy [%s]:%s" :
+					      " through %s proxy %s:%s",
+				      jstr(px, "via"), jstr(px, "dst"),
+				      jstr(px, "dport"));
 		if (n >= 0 && (size_t)n < len &&
 		    json_object_object_get_ex(o, "taint", &t))
 			n += snprintf(buf + n, len - (size_t)n,

@@ -28,6 +28,8 @@ static const struct {
 	{ CG_STAT_BLOCKED_TAINTED, "blocked", "mail-after-reserved-lookup" },
 	{ CG_STAT_LOGGED_FORBIDDEN, "logged", "forbidden-destination" },
 	{ CG_STAT_LOGGED_TAINTED, "logged", "mail-after-reserved-lookup" },
+	{ CG_STAT_BLOCKED_RESERVED, "blocked", "reserved-destination" },
+	{ CG_STAT_LOGGED_RESERVED, "logged", "reserved-destination" },
 };
 
 static void head(FILE *f, const char *name, const char *type,

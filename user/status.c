@@ -223,13 +223,21 @@ static void print_text(const struct cg_maps *m, const char *pin_dir,
 	printf("daemon:       pid %u, %s, started %s\n", meta->daemon_pid,
 	       running ? "running" : "NOT running", started);
 	printf("blocked:      %llu forbidden-destination, %llu "
-	       "mail-after-reserved-lookup\n",
+	       "mail-after-reserved-lookup, %llu reserved-destination\n",
 	       (unsigned long long)st[CG_STAT_BLOCKED_FORBIDDEN],
-	       (unsigned long long)st[CG_STAT_BLOCKED_TAINTED]);
+	       (unsigned long long)st[CG_STAT_BLOCKED_TAINTED],
+	       (unsigned long long)st[CG_STAT_BLOCKED_RESERVED]);
 	printf("logged:       %llu forbidden-destination, %llu "
-	       "mail-after-reserved-lookup\n",
+	       "mail-after-reserved-lookup, %llu reserved-destination\n",
 	       (unsigned long long)st[CG_STAT_LOGGED_FORBIDDEN],
-	       (unsigned long long)st[CG_STAT_LOGGED_TAINTED]);
+	       (unsigned long long)st[CG_STAT_LOGGED_TAINTED],
+	       (unsigned long long)st[CG_STAT_LOGGED_RESERVED]);
+	printf("first bytes:  %llu proxy requests, %llu server names, "
+	       "%llu untracked, %llu unread (bound)\n",
+	       (unsigned long long)st[CG_STAT_FIRST_PROXY],
+	       (unsigned long long)st[CG_STAT_FIRST_SNI],
+	       (unsigned long long)st[CG_STAT_FIRST_UNTRACKED],
+	       (unsigned long long)st[CG_STAT_FIRST_UNREAD]);
 	printf("taints:       %ld processes and %ld cgroups tainted, "
 	       "%llu total, %llu inherited, %llu not recorded (map "
 	       "full)\n",

@@ -399,12 +399,12 @@ _EVSHAPE_PY='
 import json, re, sys
 ORDER = {
     "connect": ["time", "type", "action", "reason", "pid", "ppid", "uid", "comm",
-                "cgroup_id", "proto", "dst", "dport", "taint"],
+                "cgroup_id", "proto", "dst", "dport", "proxy", "taint"],
     "taint": ["time", "type", "pid", "comm", "cgroup_id", "name", "qtype", "via", "scope"],
     "guard": ["time", "type", "event", "mode", "cgroup", "message"],
 }
 REQUIRED = {
-    "connect": ORDER["connect"][:-1],
+    "connect": ORDER["connect"][:-2],
     "taint": ORDER["taint"],
     "guard": ["time", "type", "event"],
 }

@@ -49,9 +49,15 @@ creds=$(server_count credential 143)
 accepts=$(server_count accept 143)
 out=$(in_cg curl -v -sS --max-time 10 "$AUTODISCOVER_URL" "$IMAP_URL" 2>&1)
 rc=$?
-[[ $out == *"<Server>mail.realcorp.net</Server>"* ]] &&
-	ok "incident: the autodiscover fetch itself works (port 80 is not guarded)" ||
-	not_ok "incident: autodiscover fetch works" "$out"
+# SPEC §2.5 rule 4: the fetch itself goes where the reserved name led, on
+# any port, from the process that looked it up.
+[[ $out != *"<Server>mail.realcorp.net</Server>"* ]] &&
+	grep -q "autodiscover.example.com.*Couldn't connect\|Immediate connect fail for $AUTOD4: Operation not permitted" <<<"$out" &&
+	ok "incident: the autodiscover fetch itself is refused (reserved-destination, port 80)" ||
+	not_ok "incident: the autodiscover fetch is refused" "$out"
+ev_expect "incident: connect event blocked, reserved-destination, autodiscover.example.com's address, port 80" \
+	type=connect action=blocked reason=reserved-destination comm=curl proto=tcp dport=80 \
+	"dst~^($AUTOD4|$AUTOD6)\$" taint.name=autodiscover.example.com
 [ "$rc" -eq 7 ] && ok "incident: curl exits 7 (could not connect) on the IMAP URL" ||
 	not_ok "incident: curl exits 7" "exit $rc; output: $(tail -n 15 <<<"$out")"
 grep -q "connect fail.*: Operation not permitted" <<<"$out" &&

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <json-c/json.h>
 
+#include "cg_proxy.h"
 #include "connguard.h"
 #include "event.h"
 #include "unit.h"
@@ -370,6 +371,103 @@ static void connect_tainted_via_libc_ipv6_tcp(void)
 	json_object_put(o);
 }
 
+static int human_of(const char *json_line, char *out, size_t len);
+
+#define CHECK_HAS(hay, needle)                                               \
+	CHECK(strstr((hay), (needle)) != NULL, "\"%s\" not in \"%s\"",      \
+	      (needle), (hay))
+
+/* curl (pid 1234) through tinyproxy at 198.18.0.1:3128 to a reserved name. */
+static void connect_through_proxy_by_name(void)
+{
+	struct cg_event e;
+	struct json_object *o, *px, *t;
+	char buf[CG_JSON_MAX], h[2048];
+
+	mk_connect(&e);
+	strcpy(e.comm, "curl");
+	e.reason = CG_REASON_RESERVED;
+	e.family = 0; /* the target is a name */
+	memset(e.addr, 0, sizeof(e.addr));
+	e.dport = 443;
+	strcpy(e.host, "autodiscover.example.com");
+	e.proxy_via = CG_PROXY_V_CONNECT;
+	e.proxy_family = 4;
+	e.proxy_port = 3128;
+	inet_pton(AF_INET, "198.18.0.1", e.proxy_addr);
+	e.taint.via = CG_VIA_PROXY;
+	o = event_obj(&e, buf);
+	if (!o)
+		return;
+	check_keys(o, "time", "type", "action", "reason", "pid", "ppid", "uid",
+		   "comm", "cgroup_id", "proto", "dst", "dport", "proxy", "taint",
+		   NULL);
+	check_str_field(o, "reason", "reserved-destination");
+	check_str_field(o, "dst", "autodiscover.example.com");
+	check_int_field(o, "dport", 443);
+	px = field(o, "proxy", json_type_object);
+	if (px) {
+		check_keys(px, "dst", "dport", "via", NULL);
+		check_str_field(px, "dst", "198.18.0.1");
+		check_int_field(px, "dport", 3128);
+		check_str_field(px, "via", "http-connect");
+	}
+	t = field(o, "taint", json_type_object);
+	if (t)
+		check_str_field(t, "via", "proxy");
+	json_object_put(o);
+	human_of(buf, h, sizeof(h));
+	CHECK_HAS(h, "autodiscover.example.com:443");
+	CHECK_HAS(h, "through http-connect proxy 198.18.0.1:3128");
+	CHECK_HAS(h, "reserved-destination");
+
+	/* An address target through SOCKS5 over IPv6: dst is the address. */
+	e.family = 4;
+	inet_pton(AF_INET, "198.18.1.25", e.addr);
+	e.dport = 143;
+	e.reason = CG_REASON_TAINTED;
+	e.proxy_via = CG_PROXY_V_SOCKS5;
+	e.proxy_family = 6;
+	e.proxy_port = 1080;
+	inet_pton(AF_INET6, "2001:db8::1", e.proxy_addr);
+	o = event_obj(&e, buf);
+	if (!o)
+		return;
+	check_str_field(o, "dst", "198.18.1.25");
+	px = field(o, "proxy", json_type_object);
+	if (px) {
+		check_str_field(px, "dst", "2001:db8::1");
+		check_str_field(px, "via", "socks5");
+	}
+	json_object_put(o);
+	human_of(buf, h, sizeof(h));
+	CHECK_HAS(h, "through socks5 proxy [2001:db8::1]:1080");
+}
+
+static void taint_via_proxy_and_sni_has_qtype_none(void)
+{
+	struct cg_event e;
+	struct json_object *o;
+	char buf[CG_JSON_MAX];
+
+	mk_taint(&e);
+	e.taint.qtype = 0;
+	e.taint.via = CG_VIA_SNI;
+	o = event_obj(&e, buf);
+	if (!o)
+		return;
+	check_str_field(o, "qtype", "none");
+	check_str_field(o, "via", "sni");
+	json_object_put(o);
+	e.taint.via = CG_VIA_PROXY;
+	o = event_obj(&e, buf);
+	if (!o)
+		return;
+	check_str_field(o, "qtype", "none");
+	check_str_field(o, "via", "proxy");
+	json_object_put(o);
+}
+
 static void taint_event_fields_and_key_order(void)
 {
 	struct cg_event e;
@@ -639,6 +737,16 @@ static void worst_case_event_fits_cg_json_max(void)
 	o = event_obj(&e, buf);
 	CHECK(o != NULL, "longest connect event refused");
 	json_object_put(o);
+	/* ... and through a proxy, by a name of every byte escaped. */
+	e.family = 0;
+	memset(e.host, 0x01, sizeof(e.host));
+	e.proxy_via = CG_PROXY_V_SOCKS4A;
+	e.proxy_family = 6;
+	memset(e.proxy_addr, 0xff, 16);
+	e.proxy_port = 65535;
+	o = event_obj(&e, buf);
+	CHECK(o != NULL, "longest proxied connect event refused");
+	json_object_put(o);
 	mk_taint(&e);
 	memset(e.comm, 0xff, sizeof(e.comm));
 	memset(e.taint.name, 0x01, sizeof(e.taint.name));
@@ -786,10 +894,6 @@ static int human_of(const char *json_line, char *out, size_t len)
 	CHECK(strchr(out, '\n') == NULL, "newline in: %s", vis(out));
 	return n;
 }
-
-#define CHECK_HAS(hay, needle)                                               \
-	CHECK(strstr((hay), (needle)) != NULL, "\"%s\" not in \"%s\"",      \
-	      (needle), (hay))
 
 static void credential_event_fields_and_key_order(void)
 {
@@ -1039,6 +1143,8 @@ int main(void)
 	RUN(connect_blocked_tainted_ipv4_tcp);
 	RUN(connect_logged_forbidden_ipv6_udp_untainted);
 	RUN(connect_tainted_via_libc_ipv6_tcp);
+	RUN(connect_through_proxy_by_name);
+	RUN(taint_via_proxy_and_sni_has_qtype_none);
 	RUN(taint_event_fields_and_key_order);
 	RUN(credential_event_fields_and_key_order);
 	RUN(time_is_rfc3339_utc_with_microseconds);
