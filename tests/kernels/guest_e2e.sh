@@ -9,12 +9,12 @@
 # connect where a part that sees lookups (dns or libc) loads; every other
 # check still runs and reports its real result, a failure shown as a SKIP
 # naming the failure.
-. "$(dirname "$0")/../e2e/lib.sh"
-
+# The waits first: lib.sh sets its own (host) defaults for those unset.
 KEXPECT=${KEXPECT:-full}
 E2E_WAIT=${E2E_WAIT:-60}
 E2E_CMD_TIMEOUT=${E2E_CMD_TIMEOUT:-60}
 GUARD_WAIT=${GUARD_WAIT:-120}
+. "$(dirname "$0")/../e2e/lib.sh"
 
 # opt DESC CMD...: a check that a degraded kernel may fail. A check that
 # printed no "ok" line at all (it broke) counts as failed. Where nothing can
