@@ -16,25 +16,22 @@ E2E_CMD_TIMEOUT=${E2E_CMD_TIMEOUT:-60}
 GUARD_WAIT=${GUARD_WAIT:-120}
 . "$(dirname "$0")/../e2e/lib.sh"
 
-# opt DESC CMD...: a check that a degraded kernel may fail. A check that
-# printed no "ok" line at all (it broke) counts as failed. Where nothing can
-# taint (TAINTS=0, below), the events these checks wait for cannot come: they
-# wait E2E_WAIT_OFF seconds, not E2E_WAIT.
+# opt DESC CMD...: a check that a degraded kernel may fail, shown as a SKIP
+# naming the failure. A check that printed no "ok" line at all (it broke)
+# counts as failed.
 opt() {
-	local desc=$1 saved=$_tap_fail out wait=$E2E_WAIT
+	local desc=$1 saved=$_tap_fail out
 	shift
 	if [ "$KEXPECT" != degraded ]; then
 		"$@"
 		return
 	fi
-	[ "${TAINTS:-1}" = 0 ] && wait=${E2E_WAIT_OFF:-10}
-	out=$(E2E_WAIT=$wait "$@")
+	out=$("$@")
+	_tap_n=$((_tap_n + 1))
 	if [ "$_tap_fail" -ne "$saved" ] || grep -q '^not ok' <<<"$out" ||
 		! grep -q '^ok' <<<"$out"; then
-		_tap_n=$((_tap_n + 1))
 		echo "ok $_tap_n - $desc # SKIP off on this kernel: $(grep -m1 '^not ok' <<<"$out" | cut -c1-160)"
 	else
-		_tap_n=$((_tap_n + 1))
 		echo "ok $_tap_n - $desc"
 	fi
 }
@@ -64,13 +61,24 @@ off=${off%%;*}
 TAINTS=1
 [[ $off == *"dns ("* && $off == *"libc ("* ]] && TAINTS=0
 [ "$TAINTS" = 0 ] && diag "no part that sees lookups loads here ($off): nothing can taint"
-# tainted DESC CMD...: a check that needs a taint source.
+# tainted DESC CMD...: a check that needs a taint source. Where nothing can
+# taint (TAINTS=0) it must fail, as the started event says it will: it is
+# "ok" as "off here", "not ok" when it passed (something tainted after all),
+# and its events are waited for E2E_WAIT_OFF seconds, not E2E_WAIT.
 tainted() {
+	local desc=$1 out
+	shift
 	if [ "$TAINTS" = 1 ]; then
-		shift
-		"$@"
+		opt "$desc" "$@"
+		return
+	fi
+	out=$(E2E_WAIT=${E2E_WAIT_OFF:-10} "$@")
+	_tap_n=$((_tap_n + 1))
+	if grep -q '^not ok' <<<"$out" || ! grep -q '^ok' <<<"$out"; then
+		echo "ok $_tap_n - $desc: off here, as the started event says ($(grep -m1 '^not ok' <<<"$out" | cut -c1-120))"
 	else
-		opt "$@"
+		echo "not ok $_tap_n - $desc: passed, although the started event says nothing can taint here"
+		_tap_fail=$((_tap_fail + 1))
 	fi
 }
 
@@ -89,11 +97,11 @@ tainted "DNS/UDP: tainted connect $MAIL4:143 -> EPERM" \
 tainted "DNS/UDP: connect event with the taint" \
 	ev_expect "DNS/UDP: connect event with the taint" type=connect action=blocked \
 	reason=mail-after-reserved-lookup pid="$PROBE_PID" taint.name=foo.test dst="$MAIL4"
-opt "DNS/UDP: taint event via dns" ev_expect "DNS/UDP: taint event via dns" type=taint \
+tainted "DNS/UDP: taint event via dns" ev_expect "DNS/UDP: taint event via dns" type=taint \
 	pid="$PROBE_PID" name=foo.test via=dns
-opt "DNS/TCP: tainted connect -> EPERM" probe "DNS/TCP: tainted connect -> EPERM" EPERM \
+tainted "DNS/TCP: tainted connect -> EPERM" probe "DNS/TCP: tainted connect -> EPERM" EPERM \
 	--query host.corp.test --tcp-dns --connect "$MAIL6" 587
-opt "DNS/TCP: taint event via dns" ev_expect "DNS/TCP: taint event via dns" type=taint \
+tainted "DNS/TCP: taint event via dns" ev_expect "DNS/TCP: taint event via dns" type=taint \
 	name=host.corp.test via=dns
 
 # libc (uprobe): a name answered from /etc/hosts, no packet leaves
@@ -102,20 +110,20 @@ libc_taint() {
 	ev_expect "libc: getent hosts hosts-only.test: taint via libc" type=taint comm=getent \
 		name=hosts-only.test via=libc
 }
-opt "libc: getent hosts hosts-only.test: taint via libc" libc_taint
+tainted "libc: getent hosts hosts-only.test: taint via libc" libc_taint
 # learned answer (cg_ingress): mail.example.com's address joins the
 # forbidden set, refused on a mail port even to an untainted process
 opt "learn: mail.example.com -> $MAILEX4 learned" probe "learn: query mail.example.com" any \
 	--query mail.example.com
-opt "learn: a learn event for $MAILEX4" ev_expect "learn: learn event" type=learn \
+tainted "learn: a learn event for $MAILEX4" ev_expect "learn: learn event" type=learn \
 	name=mail.example.com addr="$MAILEX4"
-opt "learn: untainted connect $MAILEX4:25 -> EPERM" probe "learn: untainted $MAILEX4:25 -> EPERM" \
+tainted "learn: untainted connect $MAILEX4:25 -> EPERM" probe "learn: untainted $MAILEX4:25 -> EPERM" \
 	EPERM --connect "$MAILEX4" 25
 
 # fork and exec (cg_fork): the taint follows
-opt "fork: child of a tainted process -> EPERM" probe "fork: child -> EPERM" EPERM \
+tainted "fork: child of a tainted process -> EPERM" probe "fork: child -> EPERM" EPERM \
 	--query foo.test --connect "$MAIL4" 993 --in fork
-opt "exec: a tainted process after exec -> EPERM" probe "exec: after exec -> EPERM" EPERM \
+tainted "exec: a tainted process after exec -> EPERM" probe "exec: after exec -> EPERM" EPERM \
 	--query foo.test --connect "$MAIL4" 110 --in exec
 # exit (cg_exit): the taint leaves with the process
 opt "exit: a new process after the tainted ones exited -> OK" \
@@ -136,11 +144,11 @@ tls_login() { # DESC CMD...
 		ok "$desc: credential event, blocked" || not_ok "$desc: credential event, blocked" \
 		"$(tail -n 3 "$GUARD_LOG")"
 }
-opt "tls: python IMAPS login" tls_login "tls: python IMAPS login" "$PY" -c '
+tainted "tls: python IMAPS login" tls_login "tls: python IMAPS login" "$PY" -c '
 import imaplib, ssl, sys
 m = imaplib.IMAP4_SSL(sys.argv[1], 993, ssl_context=ssl._create_unverified_context(), timeout=30)
 m.login("email@example.com", "pw")' "$MAIL4"
-opt "tls: curl IMAPS login" tls_login "tls: curl IMAPS login" \
+tainted "tls: curl IMAPS login" tls_login "tls: curl IMAPS login" \
 	curl -sS -k --max-time 30 --user email@example.com:pw "imaps://$MAIL4/"
 
 # connguard tail reads the events back
@@ -162,7 +170,7 @@ guard_up "$LAB_DIR/audit.conf"
 probe "audit: forbidden destination $DENY4:143 -> OK" OK --connect "$DENY4" 143
 ev_expect "audit: connect event, action logged" type=connect action=logged \
 	reason=forbidden-destination pid="$PROBE_PID" dst="$DENY4"
-tainted "audit: tainted connect $MAIL4:143 -> OK" \
+opt "audit: tainted connect $MAIL4:143 -> OK" \
 	probe "audit: tainted connect $MAIL4:143 -> OK" OK --query foo.test --connect "$MAIL4" 143
 tainted "audit: tainted connect logged" \
 	ev_expect "audit: tainted connect logged" type=connect action=logged \
