@@ -51,9 +51,12 @@ BUILD_PKGS := \
 	make \
 	pkg-config \
 	zlib1g-dev
-# To build the Debian package (`make deb`): dpkg-buildpackage, dh, lintian.
-# dist/debian/control's Build-Depends is BUILD_PKGS (test_deb checks it).
+# To build the Debian package (`make deb`): dpkg-buildpackage, dh, lintian,
+# and build-essential, which dpkg-checkbuilddeps requires of every build
+# without its being named. dist/debian/control's Build-Depends is BUILD_PKGS
+# (test_deb checks it).
 DEB_PKGS := \
+	build-essential \
 	debhelper \
 	dpkg-dev \
 	lintian
