@@ -189,27 +189,13 @@ static int attach_pin(struct bpf_program *prog, const char *path,
 {
 	LIBBPF_OPTS(bpf_uprobe_opts, opts, .bpf_cookie = f->cookie,
 		    .retprobe = f->ret);
-	char pin[PATH_MAX], tmp[PATH_MAX];
 	struct bpf_link *link;
-	int err;
 
 	/* pid -1: every process that maps the file. */
 	link = bpf_program__attach_uprobe_opts(prog, -1, path, off, &opts);
 	if (!link)
 		return -errno;
-	snprintf(pin, sizeof(pin), "%s/%s", pin_dir, name);
-	snprintf(tmp, sizeof(tmp), "%s_new", pin);
-	unlink(tmp);
-	if (bpf_link__pin(link, tmp) || rename(tmp, pin)) {
-		err = -errno;
-		unlink(tmp);
-		bpf_link__destroy(link);
-		return err;
-	}
-	/* The pin holds the attachment; the daemon's fd is not needed. */
-	bpf_link__disconnect(link);
-	bpf_link__destroy(link);
-	return 0;
+	return cg_uprobe_pin(link, pin_dir, name);
 }
 
 /*

@@ -74,23 +74,15 @@ static void msg_add(char *msg, size_t len, const char *fmt, ...)
 }
 
 /*
- * Attach PROG to function F of L, its argument layout in the cookie; pin it
- * as NAME in PIN_DIR over any old pin.
+ * Pin LINK as NAME in PIN_DIR over any old pin (written beside it, then
+ * renamed over it: the old attachment holds until the new one does), and
+ * let the pin alone hold it. 0 or -errno; LINK is gone either way.
  */
-static int attach_one(struct bpf_program *prog, const struct cg_lib *l,
-		      size_t f, const char *pin_dir, const char *name)
+int cg_uprobe_pin(struct bpf_link *link, const char *pin_dir, const char *name)
 {
-	LIBBPF_OPTS(bpf_uprobe_opts, opts,
-		    .bpf_cookie = cg_libc_funcs[f].cookie);
 	char path[PATH_MAX], tmp[PATH_MAX];
-	struct bpf_link *link;
 	int err;
 
-	/* pid -1: every process that maps the file. */
-	link = bpf_program__attach_uprobe_opts(prog, -1, l->path, l->off[f],
-					       &opts);
-	if (!link)
-		return -errno;
 	snprintf(path, sizeof(path), "%s/%s", pin_dir, name);
 	snprintf(tmp, sizeof(tmp), "%s_new", path);
 	unlink(tmp);
@@ -104,6 +96,25 @@ static int attach_one(struct bpf_program *prog, const struct cg_lib *l,
 	bpf_link__disconnect(link);
 	bpf_link__destroy(link);
 	return 0;
+}
+
+/*
+ * Attach PROG to function F of L, its argument layout in the cookie; pin it
+ * as NAME in PIN_DIR over any old pin.
+ */
+static int attach_one(struct bpf_program *prog, const struct cg_lib *l,
+		      size_t f, const char *pin_dir, const char *name)
+{
+	LIBBPF_OPTS(bpf_uprobe_opts, opts,
+		    .bpf_cookie = cg_libc_funcs[f].cookie);
+	struct bpf_link *link;
+
+	/* pid -1: every process that maps the file. */
+	link = bpf_program__attach_uprobe_opts(prog, -1, l->path, l->off[f],
+					       &opts);
+	if (!link)
+		return -errno;
+	return cg_uprobe_pin(link, pin_dir, name);
 }
 
 /* Remove the libc_* pins of PIN_DIR not named in KEEP (an earlier run's). */

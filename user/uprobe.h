@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 
+struct bpf_link;
 struct bpf_object;
 
 /*
@@ -40,6 +41,8 @@ int cg_uprobe_count_prefix(const char *pin_dir, const char *prefix,
  * Tell the uprobe programs of OBJ which cgroup is guarded (the directory
  * CGROUP): they act only in processes under it. 0, or -1 with errno.
  */
+/* Pin LINK as NAME in PIN_DIR over any old pin; 0 or -errno (LINK gone). */
+int cg_uprobe_pin(struct bpf_link *link, const char *pin_dir, const char *name);
 int cg_uprobe_guard_cgroup(struct bpf_object *obj, const char *cgroup);
 
 #endif /* CG_UPROBE_H */
