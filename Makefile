@@ -83,10 +83,12 @@ TEST_PKGS := \
 	iproute2 \
 	libc-ares2 \
 	libcurl3-gnutls \
+	libnet-ssleay-perl \
 	libclang-rt-$(if $(CLANG_MAJOR),$(CLANG_MAJOR)-)dev \
 	liburing-dev \
 	man-db \
 	microsocks \
+	msmtp \
 	musl-tools \
 	nftables \
 	openssl \

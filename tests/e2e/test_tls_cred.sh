@@ -16,7 +16,7 @@ lab_up
 ACCT=email@example.com
 PW=tls-pw-$RUN_ID # unique: must never appear in the event log
 
-for tool in curl gnutls-cli openssl; do
+for tool in curl gnutls-cli openssl swaks msmtp; do
 	command -v "$tool" >/dev/null || { skip_needs "$tool is installed" "no $tool"; done_testing; }
 done
 wait_until "$E2E_WAIT" test -s "$LAB_DIR/labserver.crt" ||
@@ -94,11 +94,37 @@ c_gnutls_imap() {
 		gnutls-cli --insecure --port 993 "$3"' sh "$1" "$PW" "$MAIL4"
 }
 
+# swaks (Perl, OpenSSL through Net::SSLeay): AUTH PLAIN after STARTTLS on
+# submission, AUTH LOGIN (the account on the line after 334) on SMTPS.
+c_swaks_plain() {
+	client 587 swaks --server "$MAIL4" --port 587 --tls --auth PLAIN \
+		--auth-user "$1" --auth-password "$PW" --from "$1" --to bob@realcorp.net \
+		--timeout 5 --suppress-data
+}
+c_swaks_login() {
+	client 465 swaks --server "$MAIL4" --port 465 --tlsc --auth LOGIN \
+		--auth-user "$1" --auth-password "$PW" --from "$1" --to bob@realcorp.net \
+		--timeout 5 --suppress-data
+}
+# msmtp (GnuTLS): SMTPS, AUTH PLAIN, the message on stdin. A file of its
+# own as configuration, so no user's ~/.msmtprc is read.
+c_msmtp() {
+	printf 'Subject: t\n\nt\n' >"$LAB_DIR/msmtp.msg"
+	: >"$LAB_DIR/msmtprc"
+	chmod 600 "$LAB_DIR/msmtprc"
+	client 465 sh -c 'exec msmtp --file="$1" --host="$2" --port=465 --tls=on \
+		--tls-starttls=off --tls-certcheck=off --auth=plain --user="$3" \
+		--passwordeval="echo $4" --from="$3" --timeout=5 bob@realcorp.net <"$5"' \
+		sh "$LAB_DIR/msmtprc" "$MAIL4" "$1" "$PW" "$LAB_DIR/msmtp.msg"
+}
+
 CLIENTS="curl_imap:993:imap:curl:openssl curl_smtp:465:smtp:curl:openssl
 curl_https:443:http:curl:openssl curl_starttls:587:smtp:curl:openssl
 curl_xoauth:993:imap:curl:openssl
 py_imap:993:imap:python3:openssl py_smtp:465:smtp:python3:openssl
-gnutls_imap:993:imap:gnutls-cli:gnutls gnutls_curl:993:imap:python3:gnutls"
+gnutls_imap:993:imap:gnutls-cli:gnutls gnutls_curl:993:imap:python3:gnutls
+swaks_plain:587:smtp:swaks:openssl swaks_login:465:smtp:swaks:openssl
+msmtp:465:smtp:msmtp:gnutls"
 
 # ev_expect_from OFFSET DESC COND...: ev_expect for the events past OFFSET.
 ev_expect_from() {
@@ -174,6 +200,8 @@ ev_shape "$(ev_find "$GUARD_LOG" type=credential via=openssl)" &&
 from=$(ev_mark)
 c_curl_imap alice@realcorp.net
 c_py_smtp alice@realcorp.net
+c_swaks_login alice@realcorp.net
+c_msmtp alice@realcorp.net
 c_gnutls_imap alice@realcorp.net
 ev_sync
 ev_find --from "$from" "$GUARD_LOG" type=credential >/dev/null &&
