@@ -107,3 +107,87 @@ void cg_elf_func_offsets(const uint8_t *map, size_t size, uint16_t machine,
 		}
 	}
 }
+
+/*
+ * A prologue instruction known to be harmless to skip: BYTES (LEN of them,
+ * then IMM bytes of immediate or displacement) writing WRITES (CG_X86_*,
+ * besides the stack pointer, rax, rbp and flags, which no probe reads).
+ */
+struct entry_insn {
+	uint8_t bytes[6];
+	uint8_t len, imm;
+	unsigned int writes;
+};
+
+static const struct entry_insn entry_insns[] = {
+	{ { 0xf3, 0x0f, 0x1e, 0xfa }, 4, 0, 0 },	     /* endbr64 */
+	{ { 0x48, 0x83, 0xec }, 3, 1, 0 },		     /* sub $i8,%rsp */
+	{ { 0x48, 0x81, 0xec }, 3, 4, 0 },		     /* sub $i32,%rsp */
+	{ { 0x48, 0x89, 0xe5 }, 3, 0, 0 },		     /* mov %rsp,%rbp */
+	{ { 0x64, 0x48, 0x8b, 0x04, 0x25 }, 5, 4, 0 },	     /* mov %fs:d32,%rax */
+	{ { 0x48, 0x89, 0x44, 0x24 }, 4, 1, 0 },	     /* mov %rax,d8(%rsp) */
+	{ { 0x48, 0x89, 0x04, 0x24 }, 4, 0, 0 },	     /* mov %rax,(%rsp) */
+	{ { 0x31, 0xc0 }, 2, 0, 0 },			     /* xor %eax,%eax */
+	{ { 0x31, 0xc9 }, 2, 0, CG_X86_RCX },		     /* xor %ecx,%ecx */
+	{ { 0x31, 0xd2 }, 2, 0, CG_X86_RDX },		     /* xor %edx,%edx */
+	{ { 0x45, 0x31, 0xc0 }, 3, 0, CG_X86_R8 },	     /* xor %r8d,%r8d */
+	{ { 0x45, 0x31, 0xc9 }, 3, 0, CG_X86_R9 },	     /* xor %r9d,%r9d */
+	{ { 0x85, 0xd2 }, 2, 0, 0 },			     /* test %edx,%edx */
+	{ { 0x85, 0xf6 }, 2, 0, 0 },			     /* test %esi,%esi */
+	{ { 0x85, 0xff }, 2, 0, 0 },			     /* test %edi,%edi */
+	{ { 0x48, 0x85, 0xd2 }, 3, 0, 0 },		     /* test %rdx,%rdx */
+	{ { 0x48, 0x85, 0xf6 }, 3, 0, 0 },		     /* test %rsi,%rsi */
+	{ { 0x48, 0x85, 0xff }, 3, 0, 0 },		     /* test %rdi,%rdi */
+};
+
+#define ENTRY_INSNS_MAX 8
+
+/* Does the kernel emulate the instruction at C (N bytes readable)? */
+static bool entry_emulated(const uint8_t *c, size_t n)
+{
+	if (n < 1)
+		return false;
+	if (c[0] == 0xe8 || c[0] == 0xe9 || c[0] == 0xeb || /* call, jmp */
+	    (c[0] >= 0x70 && c[0] <= 0x7f) ||		  /* jcc rel8 */
+	    (c[0] >= 0x50 && c[0] <= 0x57) ||		  /* push %r64 */
+	    c[0] == 0x90)				  /* nop */
+		return true;
+	if (n < 2)
+		return false;
+	return (c[0] == 0x0f && c[1] >= 0x80 && c[1] <= 0x8f) || /* jcc rel32 */
+	       (c[0] == 0x41 && c[1] >= 0x50 && c[1] <= 0x57);	  /* push %r8-15 */
+}
+
+size_t cg_elf_entry_skip(const uint8_t *code, size_t len, unsigned int keep)
+{
+#if defined(__x86_64__)
+	size_t at = 0;
+
+	if (!code || entry_emulated(code, len))
+		return 0;
+	for (int k = 0; k < ENTRY_INSNS_MAX; k++) {
+		const struct entry_insn *in = NULL;
+
+		for (size_t i = 0;
+		     i < sizeof(entry_insns) / sizeof(entry_insns[0]); i++) {
+			const struct entry_insn *e = &entry_insns[i];
+
+			if (len - at >= (size_t)e->len + e->imm &&
+			    !memcmp(code + at, e->bytes, e->len)) {
+				in = e;
+				break;
+			}
+		}
+		if (!in || (in->writes & keep))
+			return 0;
+		at += (size_t)in->len + in->imm;
+		if (entry_emulated(code + at, len - at))
+			return at;
+	}
+#else
+	(void)code;
+	(void)len;
+	(void)keep;
+#endif
+	return 0;
+}

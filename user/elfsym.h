@@ -24,4 +24,28 @@ void cg_elf_func_offsets(const uint8_t *map, size_t size, uint16_t machine,
 			 const char *const *names, const char *const *aliases,
 			 size_t n, const char **found, uint64_t *off);
 
+/* x86-64 registers, numbered as in the instruction encoding. */
+#define CG_X86_RCX (1u << 1)
+#define CG_X86_RDX (1u << 2)
+#define CG_X86_RSI (1u << 6)
+#define CG_X86_RDI (1u << 7)
+#define CG_X86_R8 (1u << 8)
+#define CG_X86_R9 (1u << 9)
+
+/*
+ * Where an entry uprobe on the function whose code starts at CODE (LEN
+ * bytes readable) is cheapest without changing what it reads: the number
+ * of bytes to skip. The kernel emulates a call, a jump, a push or a nop at
+ * a uprobe, but copies most other instructions out of line and single-steps
+ * them, a second trap (on a virtual machine the dearer half). A prologue
+ * that starts with such an instruction and reaches an emulated one within a
+ * few known instructions that leave the registers KEEP (CG_X86_*) as they
+ * were, and write no memory but the function's own new stack frame, is
+ * skipped up to it. 0 when
+ * the entry is already emulated, or anything on the way is not known to
+ * be harmless, or this is not x86-64. Not for a uretprobe's function: it
+ * takes the return address from the stack pointer at the probe.
+ */
+size_t cg_elf_entry_skip(const uint8_t *code, size_t len, unsigned int keep);
+
 #endif /* CG_ELFSYM_H */

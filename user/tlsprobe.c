@@ -32,13 +32,22 @@
 #include "tlsprobe.h"
 #include "uprobe.h"
 
-/* One probed function: its program, entry or return, and its cookie. */
+/*
+ * One probed function: its program, entry or return, and its cookie; KEEP:
+ * the argument registers its program reads (CG_X86_*), when the probe may
+ * move past a prologue the kernel would single-step (cg_elf_entry_skip()),
+ * 0 when it stays at the entry.
+ */
 struct tls_func {
 	const char *func;
 	const char *prog;
 	bool ret;
 	__u64 cookie;
+	unsigned int keep;
 };
+
+/* What cg_tls_write reads: the session, the buffer and its length. */
+#define WRITE_ARGS (CG_X86_RDI | CG_X86_RSI | CG_X86_RDX)
 
 #define TLS_FUNCS_MAX 10
 
@@ -54,9 +63,10 @@ static const struct tls_kind kinds[] = {
 	{ "libssl.so.3", "openssl",
 	  {
 		  /* (ssl, buf, num[, written]): the cookie is the library */
-		  { "SSL_write", "cg_tls_write", false, CG_CRED_VIA_OPENSSL },
+		  { "SSL_write", "cg_tls_write", false, CG_CRED_VIA_OPENSSL,
+		    WRITE_ARGS },
 		  { "SSL_write_ex", "cg_tls_write", false,
-		    CG_CRED_VIA_OPENSSL },
+		    CG_CRED_VIA_OPENSSL, WRITE_ARGS },
 		  /* (ssl, fd): the cookie is the descriptor's argument */
 		  { "SSL_set_fd", "cg_tls_fd", false, 2 },
 		  { "SSL_set_wfd", "cg_tls_fd", false, 2 },
@@ -70,7 +80,7 @@ static const struct tls_kind kinds[] = {
 	{ "libgnutls.so.30", "gnutls",
 	  {
 		  { "gnutls_record_send", "cg_tls_write", false,
-		    CG_CRED_VIA_GNUTLS },
+		    CG_CRED_VIA_GNUTLS, WRITE_ARGS },
 		  /* (session, recv_fd, send_fd) */
 		  { "gnutls_transport_set_int2", "cg_tls_fd", false, 3 },
 		  { "gnutls_handshake", "cg_tls_hs", false, 0 },
@@ -153,10 +163,13 @@ static int add_lib(void *ctx, const char *path)
 	return 0;
 }
 
-/* The offsets of the functions FUNCS (N) in the library at PATH. */
+/*
+ * The offsets of the functions FUNCS (N) in the library at PATH; each
+ * moved past its prologue as far as KEEP[i] allows (cg_elf_entry_skip()).
+ */
 static int lib_syms(const char *path, uint16_t machine,
-		    const char *const *funcs, size_t n, const char **found,
-		    uint64_t *off)
+		    const char *const *funcs, const unsigned int *keep,
+		    size_t n, const char **found, uint64_t *off)
 {
 	const char *aliases[PROBES_MAX] = {};
 	struct stat st;
@@ -179,6 +192,12 @@ static int lib_syms(const char *path, uint16_t machine,
 		return -1;
 	cg_elf_func_offsets(map, (size_t)st.st_size, machine, funcs, aliases,
 			    n, found, off);
+	for (size_t i = 0; i < n; i++)
+		if (found[i] && keep[i] && off[i] < (uint64_t)st.st_size)
+			off[i] += cg_elf_entry_skip(
+				(const uint8_t *)map + off[i],
+				(size_t)((uint64_t)st.st_size - off[i]),
+				keep[i]);
 	munmap(map, (size_t)st.st_size);
 	return 0;
 }
@@ -209,6 +228,7 @@ static int attach_lib(struct bpf_object *obj, const struct tls_lib *l,
 {
 	const struct tls_func *fs[PROBES_MAX];
 	const char *names[PROBES_MAX], *found[PROBES_MAX];
+	unsigned int regs[PROBES_MAX];
 	char missing[256] = "", failed[512] = "";
 	uint64_t off[PROBES_MAX];
 	size_t n = 0;
@@ -220,11 +240,12 @@ static int attach_lib(struct bpf_object *obj, const struct tls_lib *l,
 		for (size_t j = 0; j < kinds[k].n && n < PROBES_MAX; j++) {
 			fs[n] = &kinds[k].f[j];
 			names[n] = kinds[k].f[j].func;
+			regs[n] = kinds[k].f[j].keep;
 			n++;
 		}
 	}
 	seg[0] = 0;
-	if (lib_syms(l->path, machine, names, n, found, off)) {
+	if (lib_syms(l->path, machine, names, regs, n, found, off)) {
 		msg_add(seg, seg_len, "%s: cannot read: %s", l->path,
 			strerror(errno));
 		return 0;
