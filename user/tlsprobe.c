@@ -187,18 +187,30 @@ static int lib_syms(const char *path, uint16_t machine,
 		return -1;
 	}
 	map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-	close(fd);
-	if (map == MAP_FAILED)
+	if (map == MAP_FAILED) {
+		close(fd);
 		return -1;
+	}
 	cg_elf_func_offsets(map, (size_t)st.st_size, machine, funcs, aliases,
 			    n, found, off);
-	for (size_t i = 0; i < n; i++)
-		if (found[i] && keep[i] && off[i] < (uint64_t)st.st_size)
-			off[i] += cg_elf_entry_skip(
-				(const uint8_t *)map + off[i],
-				(size_t)((uint64_t)st.st_size - off[i]),
-				keep[i]);
 	munmap(map, (size_t)st.st_size);
+	/*
+	 * The code is read with pread(), not from the mapping: a uprobe on
+	 * the file (an earlier daemon's, another guard's) puts its int3 into
+	 * every executable-capable mapping of it, this one too; the page
+	 * cache keeps the original bytes.
+	 */
+	for (size_t i = 0; i < n; i++) {
+		uint8_t code[64];
+		ssize_t got;
+
+		if (!found[i] || !keep[i])
+			continue;
+		got = pread(fd, code, sizeof(code), (off_t)off[i]);
+		if (got > 0)
+			off[i] += cg_elf_entry_skip(code, (size_t)got, keep[i]);
+	}
+	close(fd);
 	return 0;
 }
 
