@@ -84,6 +84,7 @@ TEST_PKGS := \
 	libc-ares2 \
 	libcurl3-gnutls \
 	libnet-ssleay-perl \
+	libnss3-tools \
 	libclang-rt-$(if $(CLANG_MAJOR),$(CLANG_MAJOR)-)dev \
 	liburing-dev \
 	man-db \

@@ -10,8 +10,12 @@
  * (CG_AUTH_NEVER, CG_TLS_SCAN_MAX bytes): bulk TLS then pays one hash
  * lookup per write on top of the uprobe itself.
  *
+ * NSS (Thunderbird's, and its tools') is read at NSPR's PR_Write() and
+ * PR_Send() on a descriptor with an I/O layer over a TCP socket (the SSL
+ * layer NSS pushes), before the layers below encrypt it.
+ *
  * The destination is the peer of the TCP socket under the session, never
- * guessed from another socket. It is learned two ways:
+ * guessed from another socket. It is learned three ways:
  *  - SSL_set_fd() / SSL_set_wfd() / gnutls_transport_set_int2() name the
  *    descriptor (Python's ssl, gnutls-cli);
  *  - a library driven through its own BIO or push function (curl) names
@@ -19,7 +23,9 @@
  *    (SSL_do_handshake(), SSL_connect(), gnutls_handshake(): uprobe at the
  *    entry, uretprobe at the return), the TCP socket whose send sequence
  *    moved, and only it, is the session's. Kprobes and trampolines are not
- *    needed: the process's descriptor table is compared before and after.
+ *    needed: the process's descriptor table is compared before and after;
+ *  - NSS: the descriptor of the NSPR socket at the bottom of the layers
+ *    (cg_nss_osfd()).
  * Where neither tells, the destination is unknown: the verdict only logs.
  *
  * Enforce: the process is sent SIGKILL from the uprobe at the write's
@@ -425,7 +431,10 @@ static __always_inline void cg_tls_set_fd(struct pt_regs *ctx, __u64 cookie)
 	}
 }
 
-/* SSL_free(ssl), gnutls_deinit(session): the pointer may come back. */
+/*
+ * SSL_free(ssl), gnutls_deinit(session), PR_Close(fd): the pointer may
+ * come back.
+ */
 static __always_inline void cg_tls_free_probe(struct pt_regs *ctx)
 {
 	__u64 sess = PT_REGS_PARM1(ctx);
@@ -435,6 +444,73 @@ static __always_inline void cg_tls_free_probe(struct pt_regs *ctx)
 		return;
 	cg_tls_key(&k, sess);
 	bpf_map_delete_elem(&sessions_tls, &k);
+}
+
+/*
+ * NSPR's descriptors (prio.h, public): a PRFileDesc is { methods, secret,
+ * lower, higher, dtor, identity }; pushing a layer (NSS's SSL) keeps the
+ * top pointer and moves the socket below it. The bottom layer's secret is
+ * NSPR's private PRFilePrivate { state, nonblocking, inheritable, next,
+ * lockCount, md.osfd }: its layout has not changed since NSPR 4 (its own
+ * PR_FileDesc2NativeHandle() reads osfd at 28), and the state word says
+ * whether this is one (_PR_FILEDESC_OPEN). Anything else: no descriptor.
+ */
+#define CG_NSS_SECRET 8
+#define CG_NSS_LOWER 16
+#define CG_NSS_IDENTITY 40
+#define CG_NSS_OSFD 28
+#define CG_NSS_OPEN 0xaaaaaaaa
+#define CG_NSS_DESC_SOCKET_TCP 2
+#define CG_NSS_LAYERS_MAX 8
+
+/* The layer below FD (a PRFileDesc *), 0 at the bottom, -1 unreadable. */
+static __always_inline __s64 cg_nss_lower(__u64 fd)
+{
+	__u64 lower = 0;
+
+	if (bpf_probe_read_user(&lower, sizeof(lower),
+				(const void *)(fd + CG_NSS_LOWER)))
+		return -1;
+	return (__s64)lower;
+}
+
+/*
+ * The OS descriptor of the NSPR TCP socket at the bottom of the layers of
+ * TOP, or -1: not layered, not a TCP socket, deeper than
+ * CG_NSS_LAYERS_MAX, or not NSPR's own.
+ */
+static __always_inline __s32 cg_nss_osfd(__u64 top)
+{
+	__u64 fd = top, methods = 0, secret = 0;
+	__u32 ident = 1, type = 0, state = 0;
+	__s32 osfd = -1;
+	__s64 lower;
+	int i;
+
+	for (i = 0; i < CG_NSS_LAYERS_MAX; i++) {
+		lower = cg_nss_lower(fd);
+		if (lower < 0)
+			return -1;
+		if (!lower)
+			break;
+		fd = (__u64)lower;
+	}
+	if (i == 0 || i == CG_NSS_LAYERS_MAX)
+		return -1; /* no layer over the socket, or too many */
+	if (bpf_probe_read_user(&ident, sizeof(ident),
+				(const void *)(fd + CG_NSS_IDENTITY)) ||
+	    ident != 0 /* PR_NSPR_IO_LAYER */ ||
+	    bpf_probe_read_user(&methods, sizeof(methods), (const void *)fd) ||
+	    bpf_probe_read_user(&type, sizeof(type), (const void *)methods) ||
+	    type != CG_NSS_DESC_SOCKET_TCP ||
+	    bpf_probe_read_user(&secret, sizeof(secret),
+				(const void *)(fd + CG_NSS_SECRET)) ||
+	    bpf_probe_read_user(&state, sizeof(state), (const void *)secret) ||
+	    state != CG_NSS_OPEN ||
+	    bpf_probe_read_user(&osfd, sizeof(osfd),
+				(const void *)(secret + CG_NSS_OSFD)))
+		return -1;
+	return osfd;
 }
 
 /*
@@ -490,7 +566,8 @@ __noinline int cg_tls_scan(__u64 sess, __u64 buf, __u64 len)
 
 /*
  * SSL_write(ssl, buf, num), SSL_write_ex(ssl, buf, num, written),
- * gnutls_record_send(session, data, size); COOKIE: enum cg_cred_via.
+ * gnutls_record_send(session, data, size), PR_Write(fd, buf, amount),
+ * PR_Send(fd, buf, amount, flags, timeout); COOKIE: enum cg_cred_via.
  */
 static __always_inline void cg_tls_write_probe(struct pt_regs *ctx,
 					       __u64 cookie)
@@ -511,6 +588,11 @@ static __always_inline void cg_tls_write_probe(struct pt_regs *ctx,
 	s = bpf_map_lookup_elem(&sessions_tls, &k);
 	if (s && s->state != CG_TLS_READ)
 		return; /* bulk TLS: done here */
+	/* NSPR writes to files and plain sockets too: only a layer over a
+	 * socket (NSS's SSL) is a session.
+	 */
+	if (!s && cookie == CG_CRED_VIA_NSS && cg_nss_lower(sess) <= 0)
+		return;
 	if (cg_tls_scan(sess, buf, (__u64)len) != CG_AUTH_FOUND)
 		return;
 	s = bpf_map_lookup_elem(&sessions_tls, &k);
@@ -524,6 +606,8 @@ static __always_inline void cg_tls_write_probe(struct pt_regs *ctx,
 	s->auth.login.reserved = 1;
 	d.proto = s->auth.login.proto;
 	d.via = (__u8)cookie;
+	if (cookie == CG_CRED_VIA_NSS && s->fd < 0)
+		s->fd = cg_nss_osfd(sess);
 	if (cg_tls_peer(s->fd, s->sk, &d))
 		d.family = 0; /* unknown: logged, never stopped blind */
 	if (cg_cred_verdict(p, &s->auth.login, &d, NULL) == CG_CRED_STOP)

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * The TLS library uprobes (bpf/tls.bpf.h): every OpenSSL 3 (libssl.so.3) and
- * GnuTLS (libgnutls.so.30) of this host, found in the library directories
- * as the C library is (user/libs.c), gets its write, descriptor, handshake
- * and free functions probed, each link pinned as
+ * The TLS library uprobes (bpf/tls.bpf.h): every OpenSSL 3 (libssl.so.3),
+ * GnuTLS (libgnutls.so.30) and NSPR (libnspr4.so, under NSS) of this host,
+ * found in the library directories as the C library is (user/libs.c), gets
+ * its write, descriptor, handshake and free functions probed, each link
+ * pinned as
  * PIN_DIR/tls_<function>[_ret]_<n>.
  *
  * A uprobe belongs to the file: a program linked statically with its TLS
@@ -88,11 +89,25 @@ static const struct tls_kind kinds[] = {
 		  { "gnutls_deinit", "cg_tls_free", false, 0 },
 	  },
 	  5 },
+	/*
+	 * NSS: NSPR's I/O entry points, called on the SSL layer's descriptor
+	 * (the program reads only those with a layer over a TCP socket).
+	 */
+	{ "libnspr4.so", "nss",
+	  {
+		  { "PR_Write", "cg_tls_write", false, CG_CRED_VIA_NSS,
+		    WRITE_ARGS },
+		  { "PR_Send", "cg_tls_write", false, CG_CRED_VIA_NSS,
+		    WRITE_ARGS },
+		  { "PR_Close", "cg_tls_free", false, 0 },
+	  },
+	  3 },
 };
 #define KINDS_N (sizeof(kinds) / sizeof(kinds[0]))
 
 /* The library files to look for, once each. */
-static const char *const lib_files[] = { "libssl.so.3", "libgnutls.so.30" };
+static const char *const lib_files[] = { "libssl.so.3", "libgnutls.so.30",
+					 "libnspr4.so" };
 #define LIB_FILES_N (sizeof(lib_files) / sizeof(lib_files[0]))
 
 #define PIN_NAME_MAX 96

@@ -16,7 +16,7 @@ lab_up
 ACCT=email@example.com
 PW=tls-pw-$RUN_ID # unique: must never appear in the event log
 
-for tool in curl gnutls-cli openssl swaks msmtp; do
+for tool in curl gnutls-cli openssl swaks msmtp tstclnt; do
 	command -v "$tool" >/dev/null || { skip_needs "$tool is installed" "no $tool"; done_testing; }
 done
 wait_until "$E2E_WAIT" test -s "$LAB_DIR/labserver.crt" ||
@@ -118,13 +118,26 @@ c_msmtp() {
 		sh "$LAB_DIR/msmtprc" "$MAIL4" "$1" "$PW" "$LAB_DIR/msmtp.msg"
 }
 
+# NSS's tstclnt (NSPR's PR_Write on the SSL layer): the login typed by
+# hand, as with gnutls-cli, then LOGOUT so that the server closes; an empty
+# certificate database of its own, -o takes the lab's self-signed
+# certificate.
+c_nss_imap() {
+	[ -e "$LAB_DIR/nssdb/cert9.db" ] || {
+		mkdir -p "$LAB_DIR/nssdb" &&
+			certutil -N -d "sql:$LAB_DIR/nssdb" --empty-password
+	}
+	client 993 sh -c '{ sleep 1; printf "a LOGIN %s %s\r\nb LOGOUT\r\n" "$1" "$2"; sleep 1; } |
+		exec tstclnt -d "sql:$4" -h "$3" -p 993 -o' sh "$1" "$PW" "$MAIL4" "$LAB_DIR/nssdb"
+}
+
 CLIENTS="curl_imap:993:imap:curl:openssl curl_smtp:465:smtp:curl:openssl
 curl_https:443:http:curl:openssl curl_starttls:587:smtp:curl:openssl
 curl_xoauth:993:imap:curl:openssl
 py_imap:993:imap:python3:openssl py_smtp:465:smtp:python3:openssl
 gnutls_imap:993:imap:gnutls-cli:gnutls gnutls_curl:993:imap:python3:gnutls
 swaks_plain:587:smtp:swaks:openssl swaks_login:465:smtp:swaks:openssl
-msmtp:465:smtp:msmtp:gnutls"
+msmtp:465:smtp:msmtp:gnutls nss_imap:993:imap:tstclnt:nss"
 
 # ev_expect_from OFFSET DESC COND...: ev_expect for the events past OFFSET.
 ev_expect_from() {
@@ -179,12 +192,13 @@ no_secret() { # MODE
 lab_config "$LAB_DIR/audit.conf" audit
 guard_up "$LAB_DIR/audit.conf"
 started=$(ev_find "$GUARD_LOG" type=guard event=started)
-grep -q 'tls: [0-9]* uprobes on [^;"]*libssl.so.3' <<<"$started" &&
-	grep -q 'uprobes on [^;"]*libgnutls.so.30' <<<"$started" &&
-	ok "started: the TLS probes on libssl.so.3 and libgnutls.so.30 are said" ||
-	not_ok "started: the TLS probes on libssl.so.3 and libgnutls.so.30 are said" "$started"
+grep -q 'tls: [^"]*[1-9][0-9]* uprobes on [^;"]*libssl.so.3' <<<"$started" &&
+	grep -q 'tls: [^"]*[1-9][0-9]* uprobes on [^;"]*libgnutls.so.30' <<<"$started" &&
+	grep -q 'tls: [^"]*[1-9][0-9]* uprobes on [^;"]*libnspr4.so' <<<"$started" &&
+	ok "started: the TLS probes on libssl.so.3, libgnutls.so.30 and libnspr4.so are said" ||
+	not_ok "started: the TLS probes on libssl.so.3, libgnutls.so.30 and libnspr4.so are said" "$started"
 st=$("$CONNGUARD" status --pin-dir "$PIN_DIR")
-grep -q '^tls: .*[1-9][0-9]* uprobes on 2 libraries' <<<"$st" &&
+grep -q '^tls: .*[1-9][0-9]* uprobes on 3 libraries' <<<"$st" &&
 	ok "status: the TLS uprobes and their libraries" ||
 	not_ok "status: the TLS uprobes and their libraries" "$st"
 run_clients audit
@@ -202,6 +216,7 @@ c_curl_imap alice@realcorp.net
 c_py_smtp alice@realcorp.net
 c_swaks_login alice@realcorp.net
 c_msmtp alice@realcorp.net
+c_nss_imap alice@realcorp.net
 c_gnutls_imap alice@realcorp.net
 ev_sync
 ev_find --from "$from" "$GUARD_LOG" type=credential >/dev/null &&
@@ -419,7 +434,7 @@ lab_config "$LAB_DIR/notls.conf" enforce
 from=$(ev_mark)
 out=$("$CONNGUARD" reload --pin-dir "$PIN_DIR" 2>&1)
 ev_expect_from "$from" "reload to tls = yes: the reloaded event names the TLS probes" \
-	type=guard event=reloaded "message~tls: [1-9][0-9]* uprobes on [^;]*libssl.so.3" ||
+	type=guard event=reloaded "message~tls: .*[1-9][0-9]* uprobes on [^;]*libssl.so.3" ||
 	diag "reload: $out"
 c_py_imap "$ACCT"
 [ "$rc" -eq 137 ] && [ "$after" -eq "$before" ] && ok "after the reload: the login is stopped" ||
