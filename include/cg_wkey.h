@@ -31,6 +31,18 @@
 /* Labels walked: a 255-byte name has at most 127 and its root. */
 #define CG_WKEY_LABELS 128
 
+/*
+ * Keep the compiler from dropping an index's mask where it can prove the
+ * index in bounds from an earlier test: the verifier cannot always (a
+ * 5.10 one learns nothing of POS from a test of POS - START), and the
+ * mask is what it checks the access by.
+ */
+#ifdef __bpf__
+#define CG_WKEY_OPAQUE(x) asm volatile("" : "+r"(x))
+#else
+#define CG_WKEY_OPAQUE(x) ((void)0)
+#endif
+
 /* The key of reserved_wire (struct bpf_lpm_trie_key's layout). */
 struct cg_wkey {
 	__u32 prefixlen; /* bits: 8 x the wire length */
@@ -61,12 +73,14 @@ static __always_inline __u32 cg_wkey_lower(__u32 c)
 static __always_inline int cg_wkey_walk(const __u8 *msg, __u32 mask,
 					__u32 len, __u32 start)
 {
-	__u32 pos = start, l;
+	__u32 pos = start, at, l;
 
 	for (__u32 i = 0; i < CG_WKEY_LABELS; i++) {
 		if (pos >= len)
 			return CG_DNS_ESHORT;
-		l = msg[pos & mask];
+		at = pos;
+		CG_WKEY_OPAQUE(at);
+		l = msg[at & mask];
 		if (l == 0)
 			return (int)(pos - start + 1);
 		if (l & 0xc0)
@@ -90,10 +104,13 @@ static __always_inline void cg_wkey_build(const __u8 *msg, __u32 mask,
 					  __u32 start, __u32 wlen,
 					  struct cg_wkey *key)
 {
-	__u32 last = start + wlen - 1;
+	__u32 last = start + wlen - 1, at;
 
-	for (__u32 j = 0; j < CG_WKEY_DATA; j++)
-		key->data[j] = (__u8)cg_wkey_lower(msg[(last - j) & mask]);
+	for (__u32 j = 0; j < CG_WKEY_DATA; j++) {
+		at = last - j;
+		CG_WKEY_OPAQUE(at);
+		key->data[j] = (__u8)cg_wkey_lower(msg[at & mask]);
+	}
 	key->prefixlen = wlen * 8;
 }
 
@@ -105,7 +122,7 @@ static __always_inline void cg_wkey_build(const __u8 *msg, __u32 mask,
 static __always_inline void cg_wkey_text(const __u8 *msg, __u32 mask,
 					 __u32 start, __u32 wlen, char *name)
 {
-	__u32 pos, l;
+	__u32 pos, at, l;
 
 	/* The labels' bytes, each length byte but the first in its place... */
 	for (__u32 j = 0; j < CG_NAME_MAX - 1; j++)
@@ -113,13 +130,19 @@ static __always_inline void cg_wkey_text(const __u8 *msg, __u32 mask,
 	/* ...which then become dots. */
 	pos = start + msg[start & mask] + 1;
 	for (__u32 i = 0; i < CG_WKEY_LABELS; i++) {
-		l = msg[pos & mask];
+		at = pos;
+		CG_WKEY_OPAQUE(at);
+		l = msg[at & mask];
 		if (!l || pos - start + 1 >= wlen)
 			break;
-		name[(pos - start - 1) & CG_NAME_MASK] = '.';
+		at = pos - start - 1;
+		CG_WKEY_OPAQUE(at);
+		name[at & CG_NAME_MASK] = '.';
 		pos += l + 1;
 	}
-	name[(wlen >= 2 ? wlen - 2 : 0) & CG_NAME_MASK] = 0;
+	at = wlen >= 2 ? wlen - 2 : 0;
+	CG_WKEY_OPAQUE(at);
+	name[at & CG_NAME_MASK] = 0;
 }
 
 /*
