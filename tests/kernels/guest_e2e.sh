@@ -83,12 +83,13 @@ needs() {
 		"$@"
 		return
 	fi
+	missing=${missing# }
 	out=$(E2E_WAIT=${E2E_WAIT_OFF:-10} "$@")
 	_tap_n=$((_tap_n + 1))
 	if grep -q '^not ok' <<<"$out" || ! grep -q '^ok' <<<"$out"; then
 		echo "ok $_tap_n - $desc: off here ($missing), as the started event says ($(grep -m1 '^not ok' <<<"$out" | cut -c1-120))"
 	else
-		echo "not ok $_tap_n - $desc: passed, although the started event says$missing is off here"
+		echo "not ok $_tap_n - $desc: passed, although the started event says $missing is off here"
 		_tap_fail=$((_tap_fail + 1))
 	fi
 }
@@ -181,8 +182,9 @@ guard_up "$LAB_DIR/audit.conf"
 probe "audit: forbidden destination $DENY4:143 -> OK" OK --connect "$DENY4" 143
 ev_expect "audit: connect event, action logged" type=connect action=logged \
 	reason=forbidden-destination pid="$PROBE_PID" dst="$DENY4"
-opt "audit: tainted connect $MAIL4:143 -> OK" \
-	probe "audit: tainted connect $MAIL4:143 -> OK" OK --query foo.test --connect "$MAIL4" 143
+# Not through opt: the event check below needs this probe's PROBE_PID, and
+# audit lets the connect through on every kernel.
+probe "audit: tainted connect $MAIL4:143 -> OK" OK --query foo.test --connect "$MAIL4" 143
 needs UDP "audit: tainted connect logged" \
 	ev_expect "audit: tainted connect logged" type=connect action=logged \
 	reason=mail-after-reserved-lookup pid="$PROBE_PID"
