@@ -19,6 +19,7 @@
 #include "wire.bpf.h"
 #include "tls.bpf.h"
 #include "first.bpf.h"
+#include "dnscompat.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -87,6 +88,18 @@ int cg_egress(struct __sk_buff *skb)
 		return 0;
 	/* ...and those of a stopped reserved-domain login. */
 	return cg_wire_egress(skb);
+}
+
+/*
+ * DNS over UDP for kernels without bpf_loop (5.10), where cg_egress does not
+ * load: the taint source there (bpf/dnscompat.bpf.h). Its link is pinned as
+ * link_cg_egress. Observes only.
+ */
+SEC("cgroup_skb/egress")
+int cg_egress_compat(struct __sk_buff *skb)
+{
+	cg_dnsc_egress(skb);
+	return 1;
 }
 
 SEC("sockops")

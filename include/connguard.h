@@ -15,7 +15,7 @@
  * Bump when any layout below changes: pins left by another build are refused
  * instead of being half-used.
  */
-#define CG_ABI_VERSION 17
+#define CG_ABI_VERSION 18
 
 #define CG_NAME_MAX 256 /* DNS name, text form, NUL included (RFC 1035: 253) */
 #define CG_COMM_LEN 16
@@ -165,7 +165,7 @@ enum cg_scope {
 	X(BOUND_MESSAGE, "learn_bound_message",                               \
 	  "Answers longer than the buffer they are read into.")                 \
 	X(DNS_QD_UNREAD, "dns_questions_unread",                              \
-	  "DNS queries with more questions than are read (8): the rest not judged.") \
+	  "DNS queries with more questions than are read (8; 1 where the kernel lacks bpf_loop): the rest not judged.") \
 	X(CRED_BLOCKED, "credentials_blocked",                                \
 	  "Reserved-domain logins to a real destination stopped (enforce).")  \
 	X(CRED_LOGGED, "credentials_logged",                                  \
@@ -189,7 +189,9 @@ enum cg_scope {
 	X(FIRST_PROXY, "first_bytes_proxy_requests",                          \
 	  "Proxy requests (HTTP CONNECT or proxy-form, SOCKS) read in a connection's first bytes.") \
 	X(FIRST_SNI, "first_bytes_sni",                                       \
-	  "TLS ClientHello server names read in a connection's first bytes.")
+	  "TLS ClientHello server names read in a connection's first bytes.") \
+	X(DNS_UNPARSED, "dns_questions_unparsed",                             \
+	  "DNS queries over UDP not judged where the kernel lacks bpf_loop: the question's name holds a compression pointer or a reserved label type.")
 
 /* Index into the per-CPU `stats` array. */
 #define CG_STAT_ENUM_(name, key, help) CG_STAT_##name,

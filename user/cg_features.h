@@ -50,6 +50,12 @@ struct cg_features {
 	 */
 	bool compat;
 	char verdict_why[96];
+	/*
+	 * The dns part's variant: on, but as cg_egress_compat (DNS over UDP,
+	 * the first question, no learning: cg_ingress left off), for kernels
+	 * without bpf_loop. WHY[CG_PART_DNS] then says why.
+	 */
+	bool dns_compat;
 };
 
 const char *cg_kfeat_name(enum cg_kfeat f);
@@ -78,9 +84,17 @@ const char *cg_features_off(const struct cg_features *f, char *buf,
 /*
  * The name of the verdict's program that the pinned link link_NAME holds
  * on this kernel: NAME itself, or its compat variant ("cg_connect4" ->
- * "cg_connect4_compat"). NAME when it is not a verdict program.
+ * "cg_connect4_compat", "cg_egress" -> "cg_egress_compat"). NAME when it
+ * has no variant.
  */
 const char *cg_features_prog(const struct cg_features *f, const char *name);
+
+/*
+ * Is NAME, a program of a part that is on, left off all the same because
+ * that part runs as its compat variant (cg_ingress beside
+ * cg_egress_compat)?
+ */
+bool cg_features_prog_off(const struct cg_features *f, const char *name);
 
 /*
  * Parse "dns,libc" (parts) or "bpf_loop,task_btf" (kernel facilities, by

@@ -100,7 +100,15 @@ const char *cg_features_prog(const struct cg_features *f, const char *name)
 	     i++)
 		if (!strcmp(name, verdict_progs[i][0]))
 			return verdict_progs[i][f->compat ? 1 : 0];
+	if (!strcmp(name, "cg_egress") && f->dns_compat)
+		return "cg_egress_compat";
 	return name;
+}
+
+bool cg_features_prog_off(const struct cg_features *f, const char *name)
+{
+	/* Answers are parsed in bpf_loop steps only: nothing to learn. */
+	return f->dns_compat && !strcmp(name, "cg_ingress");
 }
 
 void cg_features_decide(struct cg_features *f, unsigned int off)
@@ -112,6 +120,7 @@ void cg_features_decide(struct cg_features *f, unsigned int off)
 	static const int verdict_needs[] = { CG_KF_TASK_BTF, CG_KF_LOOP };
 
 	f->compat = false;
+	f->dns_compat = false;
 	f->verdict_why[0] = 0;
 	for (size_t i = 0; i < sizeof(verdict_needs) / sizeof(verdict_needs[0]);
 	     i++) {
@@ -136,7 +145,17 @@ void cg_features_decide(struct cg_features *f, unsigned int off)
 		for (int k = 0; k < CG_KF__MAX; k++) {
 			if (!(part_needs[p] & B(k)) || kf_have(f, off, k))
 				continue;
+			/*
+			 * Without bpf_loop, DNS over UDP still taints: the
+			 * compat egress program, if the rest is there.
+			 */
+			if (p == CG_PART_DNS && k == CG_KF_LOOP) {
+				f->dns_compat = true;
+				kf_why(f->why[p], sizeof(f->why[p]), off, k);
+				continue;
+			}
 			f->on[p] = false;
+			f->dns_compat &= p != CG_PART_DNS;
 			kf_why(f->why[p], sizeof(f->why[p]), off, k);
 			break;
 		}
@@ -187,7 +206,14 @@ const char *cg_features_off(const struct cg_features *f, char *buf,
 
 	buf[0] = 0;
 	for (int p = 0; p < CG_PART__MAX && n < len; p++) {
-		if (f->on[p])
+		if (f->on[p] && p == CG_PART_DNS && f->dns_compat)
+			n += (size_t)snprintf(buf + n, len - n,
+					      "%s%s: queries over UDP only, no "
+					      "DNS over TCP, no learning from "
+					      "answers (%s)",
+					      n ? ", " : "", part_names[p],
+					      f->why[p]);
+		if (f->on[p] || n >= len)
 			continue;
 		n += (size_t)snprintf(buf + n, len - n, "%s%s (%s)",
 				      n ? ", " : "", part_names[p], f->why[p]);

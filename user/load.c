@@ -147,6 +147,8 @@ static const struct {
 
 bool guard_prog_off(const struct cg_features *f, const char *name)
 {
+	if (cg_features_prog_off(f, name))
+		return true;
 	for (size_t i = 0; i < sizeof(part_progs) / sizeof(part_progs[0]); i++)
 		if (!strcmp(part_progs[i].prog, name))
 			return !f->on[part_progs[i].part];
@@ -185,6 +187,17 @@ static int set_parts(struct connguard_bpf *skel, const struct cg_features *f)
 		}
 		p = bpf_object__find_program_by_name(skel->obj, use);
 		if (!p || !q || bpf_program__set_autoload(q, false))
+			return -1;
+	}
+	/* A part's programs that its compat variant goes without. */
+	for (size_t i = 0; i < cg_prog_names_n; i++) {
+		struct bpf_program *p;
+
+		if (!cg_features_prog_off(f, cg_prog_names[i]))
+			continue;
+		p = bpf_object__find_program_by_name(skel->obj,
+						     cg_prog_names[i]);
+		if (!p || bpf_program__set_autoload(p, false))
 			return -1;
 	}
 	for (size_t i = 0; i < sizeof(part_progs) / sizeof(part_progs[0]); i++) {

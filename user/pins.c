@@ -37,7 +37,7 @@ struct map_ref {
 	const char *name;
 };
 
-#define MAP_REFS 14
+#define MAP_REFS 15
 
 static void map_refs(struct cg_maps *m, struct map_ref r[MAP_REFS])
 {
@@ -51,6 +51,7 @@ static void map_refs(struct cg_maps *m, struct map_ref r[MAP_REFS])
 		{ &m->taints, "taints" }, { &m->cgroup_taints, "cgroup_taints" },
 		{ &m->learn4, "learn4" }, { &m->learn6, "learn6" },
 		{ &m->derived, "derived" },
+		{ &m->reserved_wire, "reserved_wire" },
 	};
 
 	memcpy(r, refs, sizeof(refs));

@@ -15,6 +15,7 @@
 #include <bpf/libbpf.h>
 
 #include "cg_dns.h"
+#include "cg_wkey.h"
 #include "connguard.h"
 #include "dest.h"
 #include "policy.h"
@@ -411,16 +412,83 @@ static int sync_family(const struct cg_maps *m, struct cg_dest_index *ix,
 		munmap(cover, clen);
 	return err;
 }
-static int sync_reserved(int fd, int fresh, const struct cg_config *c,
+static int wkey_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, sizeof(struct cg_wkey));
+}
+
+/*
+ * reserved_wire, the suffixes as the DNS path of kernels without bpf_loop
+ * matches them (include/cg_wkey.h): the N keys of K (sorted here) added,
+ * every other key deleted. Filled on every kernel, so that a guard that
+ * takes these pins over on another kernel finds them current.
+ */
+static int sync_reserved_wire(int fd, int fresh, struct cg_wkey *k, size_t n,
+			      char *why, size_t why_len)
+{
+	struct cg_wkey key, next, *stale = NULL;
+	size_t nstale = 0, cap = 0;
+	void *prev = NULL;
+	int err = 0;
+
+	qsort(k, n, sizeof(*k), wkey_cmp);
+	for (size_t i = 0; i < n; i++) {
+		__u32 wlen = k[i].prefixlen / 8;
+
+		if (bpf_map_update_elem(fd, &k[i], &wlen, BPF_ANY)) {
+			snprintf(why, why_len,
+				 "reserved_wire: cannot add entry %zu of %zu: %s",
+				 i + 1, n, strerror(errno));
+			return -1;
+		}
+	}
+	while (!fresh && bpf_map_get_next_key(fd, prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		if (bsearch(&key, k, n, sizeof(*k), wkey_cmp))
+			continue;
+		if (nstale == cap) {
+			struct cg_wkey *s;
+
+			cap = cap ? cap * 2 : 16;
+			s = realloc(stale, cap * sizeof(*s));
+			if (!s) {
+				free(stale);
+				snprintf(why, why_len,
+					 "reserved_wire: out of memory");
+				return -1;
+			}
+			stale = s;
+		}
+		stale[nstale++] = key;
+	}
+	for (size_t i = 0; i < nstale; i++) {
+		if (bpf_map_delete_elem(fd, &stale[i]) && errno != ENOENT) {
+			snprintf(why, why_len,
+				 "reserved_wire: cannot delete an entry: %s",
+				 strerror(errno));
+			err = -1;
+			break;
+		}
+	}
+	free(stale);
+	return err;
+}
+
+static int sync_reserved(int fd, int wfd, int fresh, const struct cg_config *c,
 			 struct cg_policy *p, uint32_t *labels, char *why,
 			 size_t why_len)
 {
 	size_t nb = c->builtin ? cg_builtin_reserved_n : 0;
 	size_t total = nb + c->reserved.n, n = 0;
 	struct kv *v = calloc(total ? total : 1, sizeof(*v));
+	struct cg_wkey *wk = calloc(total ? total : 1, sizeof(*wk));
+	size_t nw = 0;
 	int err;
 
-	if (!v) {
+	if (!v || !wk) {
+		free(v);
+		free(wk);
 		snprintf(why, why_len, "reserved: out of memory");
 		return -1;
 	}
@@ -436,6 +504,9 @@ static int sync_reserved(int fd, int fresh, const struct cg_config *c,
 		if (len == 0 || len >= CG_NAME_MAX)
 			continue;
 		memcpy(suf.name, s, len);
+		/* Not a DNS name (a label over 63 bytes): no wire form. */
+		if (!cg_wkey_suffix(s, (__u32)len, &wk[nw]))
+			nw++;
 		h = cg_suffix_hash(s, (uint32_t)len);
 		cg_suffix_filter_add(p, s, (uint32_t)len);
 		memcpy(v[n].k, &h, sizeof(h));
@@ -449,7 +520,10 @@ static int sync_reserved(int fd, int fresh, const struct cg_config *c,
 	n = sort_merge(v, n, sizeof(uint64_t));
 	err = sync_map(fd, "reserved", v, n, sizeof(uint64_t), fresh, why,
 		       why_len);
+	if (!err)
+		err = sync_reserved_wire(wfd, fresh, wk, nw, why, why_len);
 	free(v);
+	free(wk);
 	return err;
 }
 
@@ -471,7 +545,8 @@ int cg_policy_apply(const struct cg_maps *m, const struct cg_config *c,
 	/* Suffixes and destinations first: the policy entry that arms the
 	 * ports comes last, so a guard never judges with half a policy.
 	 */
-	if (sync_reserved(m->reserved, m->fresh, c, p, &labels, why, why_len) ||
+	if (sync_reserved(m->reserved, m->reserved_wire, m->fresh, c, p,
+			  &labels, why, why_len) ||
 	    sync_family(m, ix, AF_INET, c, hosts, why, why_len) ||
 	    sync_family(m, ix, AF_INET6, c, hosts, why, why_len))
 		goto out;

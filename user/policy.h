@@ -12,7 +12,7 @@
 struct cg_maps {
 	int policy, meta, stats, reserved, dest4, dest6, dest_index;
 	int dest_cover4, dest_blocks4, taints, cgroup_taints, learn4, learn6;
-	int derived;
+	int derived, reserved_wire;
 	/*
 	 * Not a map: the maps were just created by this daemon and are empty,
 	 * so the next cg_policy_apply() need not look for stale entries.

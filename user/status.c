@@ -257,11 +257,13 @@ static void print_text(const struct cg_maps *m, const char *pin_dir,
 		       cg_vis(c->t.name, v3, sizeof(v3)), c->t.pid);
 	}
 	printf("dns:          %llu queries, %llu reserved, %llu "
-	       "malformed, %llu unattributed\n",
+	       "malformed, %llu unattributed, %llu with the question "
+	       "unparsed\n",
 	       (unsigned long long)st[CG_STAT_DNS_QUERIES],
 	       (unsigned long long)st[CG_STAT_DNS_RESERVED],
 	       (unsigned long long)st[CG_STAT_DNS_MALFORMED],
-	       (unsigned long long)st[CG_STAT_DNS_UNOWNED]);
+	       (unsigned long long)st[CG_STAT_DNS_UNOWNED],
+	       (unsigned long long)st[CG_STAT_DNS_UNPARSED]);
 	dest_count(m->dest4, &a4, &d4);
 	dest_count(m->dest6, &a6, &d6);
 	bpf_map_lookup_elem(m->dest_index, &zero, &ix);

@@ -50,13 +50,20 @@ static void test_kernel_5_10(void)
 	cg_features_decide(&f, 0);
 	CHECK(f.on[CG_PART_VERDICT], "verdict off");
 	CHECK(f.on[CG_PART_LIFECYCLE], "lifecycle off");
-	CHECK(!f.on[CG_PART_DNS], "dns on");
+	/* DNS over UDP as cg_egress_compat; no answers (cg_ingress). */
+	CHECK(f.on[CG_PART_DNS], "dns off");
+	CHECK(f.dns_compat, "usual dns on 5.10");
 	CHECK(!f.on[CG_PART_LIBC], "libc on");
 	CHECK(!f.on[CG_PART_TLS], "tls on");
 	CHECK_STR(cg_features_off(&f, buf, sizeof(buf)),
-		  "dns (kernel lacks bpf_loop), "
+		  "dns: queries over UDP only, no DNS over TCP, no learning "
+		  "from answers (kernel lacks bpf_loop), "
 		  "libc (kernel lacks task storage), "
 		  "tls (kernel lacks task storage)");
+	CHECK_STR(cg_features_prog(&f, "cg_egress"), "cg_egress_compat");
+	CHECK(cg_features_prog_off(&f, "cg_ingress"), "cg_ingress on");
+	CHECK(!cg_features_prog_off(&f, "cg_egress"), "cg_egress off");
+	CHECK(!cg_features_prog_off(&f, "cg_sockops"), "cg_sockops off");
 	/* The verdict loads as its compat programs, under the same links. */
 	CHECK(f.compat, "usual verdict on 5.10");
 	CHECK_STR(f.verdict_why, "kernel lacks bpf_get_current_task_btf");
@@ -64,9 +71,24 @@ static void test_kernel_5_10(void)
 	CHECK_STR(cg_features_prog(&f, "cg_connect6"), "cg_connect6_compat");
 	CHECK_STR(cg_features_prog(&f, "cg_sendmsg4"), "cg_sendmsg4_compat");
 	CHECK_STR(cg_features_prog(&f, "cg_sendmsg6"), "cg_sendmsg6_compat");
-	/* Programs that are not the verdict's have no variant. */
+	/* Programs that are neither the verdict's nor dns's: no variant. */
 	CHECK_STR(cg_features_prog(&f, "cg_fork"), "cg_fork");
+	CHECK_STR(cg_features_prog(&f, "cg_ingress"), "cg_ingress");
+
+	/* Without socket storage no DNS at all: nothing to attribute to. */
+	have_all(&f);
+	f.have[CG_KF_SK_STORAGE] = false;
+	f.have[CG_KF_LOOP] = false;
+	cg_features_decide(&f, 0);
+	CHECK(!f.on[CG_PART_DNS], "dns on without socket storage");
+	CHECK(!f.dns_compat, "compat dns without socket storage");
 	CHECK_STR(cg_features_prog(&f, "cg_egress"), "cg_egress");
+	CHECK(!cg_features_prog_off(&f, "cg_ingress"), "cg_ingress off");
+	/* Turned off by name: off, whatever the kernel has. */
+	have_all(&f);
+	f.have[CG_KF_LOOP] = false;
+	cg_features_decide(&f, 1u << CG_PART_DNS);
+	CHECK(!f.on[CG_PART_DNS] && !f.dns_compat, "dns on though turned off");
 }
 
 /* 5.11 to 5.16: task_btf but no bpf_loop: still the compat verdict. */
@@ -82,8 +104,9 @@ static void test_kernel_without_loop(void)
 	CHECK_STR(f.verdict_why, "kernel lacks bpf_loop");
 	CHECK(f.on[CG_PART_LIFECYCLE], "lifecycle off");
 	CHECK_STR(cg_features_off(&f, buf, sizeof(buf)),
-		  "dns (kernel lacks bpf_loop), libc (kernel lacks bpf_loop), "
-		  "tls (kernel lacks bpf_loop)");
+		  "dns: queries over UDP only, no DNS over TCP, no learning "
+		  "from answers (kernel lacks bpf_loop), "
+		  "libc (kernel lacks bpf_loop), tls (kernel lacks bpf_loop)");
 }
 
 /* --features-off with kernel facilities: a 5.10 on a full kernel. */
@@ -112,7 +135,8 @@ static void test_facilities_turned_off(void)
 	CHECK(f.compat, "usual verdict with bpf_loop turned off");
 	CHECK_STR(f.verdict_why, "bpf_loop turned off");
 	CHECK_STR(cg_features_off(&f, buf, sizeof(buf)),
-		  "lifecycle (turned off), dns (bpf_loop turned off), "
+		  "lifecycle (turned off), dns: queries over UDP only, no DNS "
+		  "over TCP, no learning from answers (bpf_loop turned off), "
 		  "libc (task_storage turned off), "
 		  "tls (task_storage turned off)");
 	CHECK_INT(cg_features_parse("bpf_loops", &off, &bad), -1);
