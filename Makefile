@@ -87,6 +87,7 @@ TEST_PKGS := \
 	liburing-dev \
 	man-db \
 	microsocks \
+	musl \
 	musl-tools \
 	nftables \
 	openssl \

@@ -479,7 +479,6 @@ void cg_roots_record(struct guard *g, const struct cg_event_root *e)
 		msg_add(msg, sizeof(msg),
 			"%s%zu library files not looked at (%d a root)",
 			msg[0] ? "; " : "", s.over, ROOT_FILES_MAX);
-	scan_free(&s);
 	close(root);
 	add_known(r, &e->root);
 	g->meta.roots_probed++;
@@ -490,6 +489,7 @@ void cg_roots_record(struct guard *g, const struct cg_event_root *e)
 				files, nfiles, known, msg[0] ? msg : NULL,
 				line, sizeof(line)));
 	guard_flush(g);
+	scan_free(&s); /* after the event: FILES points into it */
 }
 
 size_t cg_roots_reset(struct guard *g, char *msg, size_t len)

@@ -1,0 +1,302 @@
+#!/bin/bash
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#
+# Other roots' libraries: a process of the guarded subtree that runs from a
+# root with its own copy of the C library (glibc or musl) or of a TLS library
+# gets the same probes on that copy. Roots are built here from copies (their
+# own inodes, not bind mounts) and entered with chroot inside the guarded
+# cgroup: a glibc root (the loader, libc, the NSS modules, a client and its
+# libraries, libssl and libgnutls), a second root whose files are hard links
+# to the first's (probed once: same device and inode), and a musl root
+# (Debian's musl, the client built with musl-gcc). Each resolves a reserved
+# name from its own /etc/hosts, which no DNS packet reveals, and then opens
+# IMAP (EPERM in enforce, an event in audit) and 443 (still allowed). The
+# first process of a new root may be missed (docs/COVERAGE.md): one warm-up
+# process runs first, and the root's `libs` event is waited for.
+. "$(dirname "$0")/lib.sh"
+
+# rootprobe [NAME PORT...]: getaddrinfo(NAME), then a TCP connect to the
+# address it gave on each PORT: "PORT OK" or "PORT EPERM" (errno name). No
+# NAME: the warm-up, which only runs.
+ROOTPROBE_C='
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+int main(int argc, char **argv)
+{
+	struct addrinfo hints = { .ai_family = AF_INET, .ai_socktype = SOCK_STREAM }, *res;
+	int rc;
+
+	printf("pid %d\n", (int)getpid());
+	if (argc < 2)
+		return 0;
+	rc = getaddrinfo(argv[1], NULL, &hints, &res);
+	if (rc) {
+		printf("lookup failed: %s\n", gai_strerror(rc));
+		return 1;
+	}
+	printf("resolved\n");
+	for (int i = 2; i < argc; i++) {
+		struct sockaddr_in sa = *(struct sockaddr_in *)res->ai_addr;
+		int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+		sa.sin_port = htons((unsigned short)atoi(argv[i]));
+		if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
+			printf("%s OK\n", argv[i]);
+		else
+			printf("%s %s\n", argv[i], errno == EPERM ? "EPERM" :
+			       errno == ECONNREFUSED ? "ECONNREFUSED" : strerror(errno));
+		close(fd);
+	}
+	return 0;
+}
+'
+
+NAME=mail.example.test # reserved (*.test), only in the roots' /etc/hosts
+
+lab_up
+IN_CG=$TEST_CG/guarded
+mkdir "$IN_CG"
+IN_ID=$(stat -c %i "$IN_CG")
+
+# --- the roots
+ROOTS=$LAB_DIR/roots
+mkdir -p "$ROOTS"
+printf '%s' "$ROOTPROBE_C" >"$LAB_DIR/rootprobe.c"
+check "rootprobe builds against glibc" cc -O2 -Wall -Werror -o "$LAB_DIR/rootprobe" "$LAB_DIR/rootprobe.c"
+
+# copy_in ROOT FILE...: each FILE copied (its content, links followed) to
+# the same path inside ROOT; a new inode of its own.
+copy_in() {
+	local root=$1 f
+	shift
+	for f in "$@"; do
+		mkdir -p "$root$(dirname "$f")"
+		cp -L "$f" "$root$f" || return 1
+	done
+}
+
+root_etc() { # ROOT: its own /etc/hosts and nsswitch.conf
+	mkdir -p "$1/etc"
+	printf '127.0.0.1 localhost\n%s %s\n' "$MAIL4" "$NAME" >"$1/etc/hosts"
+	printf 'hosts: files\n' >"$1/etc/nsswitch.conf"
+}
+
+G1=$ROOTS/glibc
+mkdir -p "$G1/bin"
+cp "$LAB_DIR/rootprobe" "$G1/bin/rootprobe"
+mapfile -t libs < <(ldd "$LAB_DIR/rootprobe" | grep -o '/[^ ]*')
+LIBC_FILE=
+for f in "${libs[@]}"; do
+	[[ $f == */libc.so.6 ]] && LIBC_FILE=$f
+done
+# the NSS modules glibc loads for "files" (built in since 2.34, kept when there)
+nss=()
+for f in "$(dirname "$LIBC_FILE")"/libnss_files.so.2 "$(dirname "$LIBC_FILE")"/libnss_dns.so.2; do
+	[ -e "$f" ] && nss+=("$f")
+done
+TLS_FILES=()
+for f in "$(dirname "$LIBC_FILE")"/libssl.so.3 "$(dirname "$LIBC_FILE")"/libgnutls.so.30; do
+	[ -e "$f" ] && TLS_FILES+=("$f")
+done
+check "the glibc root gets its own loader, libc, NSS modules and TLS libraries" \
+	copy_in "$G1" "${libs[@]}" "${nss[@]}" "${TLS_FILES[@]}"
+root_etc "$G1"
+[ -n "$LIBC_FILE" ] && [ "$(stat -c %i "$G1$LIBC_FILE")" != "$(stat -c %i "$LIBC_FILE")" ] &&
+	ok "the glibc root's libc.so.6 is a file of its own ($LIBC_FILE, inode $(stat -c %i "$G1$LIBC_FILE"))" ||
+	not_ok "the glibc root's libc is a copy" "libc: $LIBC_FILE"
+[ "${#TLS_FILES[@]}" -eq 2 ] && ok "libssl.so.3 and libgnutls.so.30 copied into the glibc root" ||
+	not_ok "both TLS libraries copied" "found: ${TLS_FILES[*]}"
+out=$(chroot "$G1" /bin/rootprobe "$NAME" 2>&1)
+[[ $out == *resolved* ]] && ok "the glibc root resolves $NAME from its own /etc/hosts (unguarded)" ||
+	not_ok "the glibc root resolves $NAME" "$out"
+
+# The same files again, hard-linked: one device and inode each.
+G2=$ROOTS/glibc-linked
+cp -al "$G1" "$G2"
+[ "$(stat -c %i "$G2$LIBC_FILE")" = "$(stat -c %i "$G1$LIBC_FILE")" ] &&
+	ok "the second root's libc.so.6 is a hard link to the first's" ||
+	not_ok "hard-linked libc" "$(stat -c '%d %i %n' "$G1$LIBC_FILE" "$G2$LIBC_FILE")"
+
+# musl: Debian's musl, its loader is its libc
+M=$ROOTS/musl
+MUSL_LD=/lib/ld-musl-$(uname -m).so.1
+MUSL_LIBC=$(readlink -f "$MUSL_LD")
+check "rootprobe builds against musl (musl-gcc)" musl-gcc -O2 -o "$LAB_DIR/rootprobe-musl" "$LAB_DIR/rootprobe.c"
+mkdir -p "$M/bin" "$M/lib"
+cp "$LAB_DIR/rootprobe-musl" "$M/bin/rootprobe"
+cp -L "$MUSL_LIBC" "$M$MUSL_LD"
+root_etc "$M"
+out=$(chroot "$M" /bin/rootprobe "$NAME" 2>&1)
+[[ $out == *resolved* ]] && ok "the musl root resolves $NAME from its own /etc/hosts (unguarded)" ||
+	not_ok "the musl root resolves $NAME" "$out"
+
+# in_root ROOT ARGS...: rootprobe chrooted into ROOT, in the guarded cgroup
+# and the client namespace. Sets OUT and PID.
+in_root() {
+	local root=$1
+	shift
+	OUT=$(in_cgroup "$IN_CG" chroot "$root" /bin/rootprobe "$@" 2>&1)
+	PID=$(sed -n 's/^pid //p' <<<"$OUT" | head -n 1)
+}
+
+# port_is PORT RESULT: rootprobe's last run said so.
+port_is() {
+	grep -qx "$1 $2" <<<"$OUT"
+}
+
+# warm ROOT DESC: the root's first process, then its libs event (LAST_EVENT).
+warm() {
+	local mark
+	in_root "$1"
+	ev_expect "$2" type=libs root="$1" pid="$PID"
+}
+
+lab_config "$LAB_DIR/enforce.conf" enforce
+GUARD_CG=$IN_CG
+PROBE_CG=$IN_CG # ev_sync's guarded process
+
+# --- without the roots part, a root's own libc is not seen: the test can fail
+guard_up "$LAB_DIR/enforce.conf" --features-off roots
+ev_expect "--features-off roots: the started event says roots are off" type=guard event=started \
+	"message~features off: .*roots \\(turned off\\)"
+in_root "$G1"
+in_root "$G1" "$NAME" 143
+port_is 143 OK && ok "roots off: a lookup through the glibc root's own libc is not seen (143 connects)" ||
+	not_ok "roots off: 143 connects" "$OUT"
+ev_sync
+ev_absent "roots off: no taint event for $NAME" type=taint name="$NAME"
+ev_absent "roots off: no libs event" type=libs
+guard_stop
+
+# --- enforce
+guard_up "$LAB_DIR/enforce.conf"
+ev_expect "started event" type=guard event=started
+[[ $LAST_EVENT != *"roots ("* ]] && ok "the roots part is on" || not_ok "roots on" "$LAST_EVENT"
+
+warm "$G1" "glibc root: the warm-up process brings a libs event for the root"
+ev1=$LAST_EVENT
+check_shape "the libs event has the documented shape" "$ev1"
+files=$($PY -c '
+import json, sys
+e = json.loads(sys.argv[1])
+print(" ".join("%s:%s:%d" % (f["library"], f["file"], f["uprobes"]) for f in e["files"]))' "$ev1")
+[[ " $files " == *" libc:$LIBC_FILE:9 "* ]] &&
+	ok "glibc root: 9 resolver uprobes on its own $LIBC_FILE" || not_ok "glibc root: libc probed" "$ev1"
+[[ " $files " == *" openssl:"*"/libssl.so.3:9 "* ]] &&
+	ok "glibc root: 9 uprobes on its own libssl.so.3 (the host's set)" || not_ok "glibc root: libssl probed" "$ev1"
+[[ " $files " == *" gnutls:"*"/libgnutls.so.30:5 "* ]] &&
+	ok "glibc root: 5 uprobes on its own libgnutls.so.30 (the host's set)" || not_ok "glibc root: libgnutls probed" "$ev1"
+[ "$(json_get "$ev1" comm)" = rootprobe ] && ok "the libs event names the process that brought the root" ||
+	not_ok "libs event comm" "$ev1"
+
+in_root "$G1" "$NAME" 143 443
+port_is 143 EPERM && ok "glibc root: getaddrinfo($NAME) from its /etc/hosts, then IMAP -> EPERM" ||
+	not_ok "glibc root: IMAP refused" "$OUT"
+port_is 443 OK && ok "glibc root: ... and 443 still connects" || not_ok "glibc root: 443 connects" "$OUT"
+ev_expect "glibc root: taint event via libc" type=taint pid="$PID" comm=rootprobe name="$NAME" \
+	via=libc cgroup_id="$IN_ID"
+ev_expect "glibc root: blocked connect event" type=connect action=blocked pid="$PID" dport=143 \
+	reason=mail-after-reserved-lookup taint.via=libc taint.name="$NAME"
+ev_sync
+ev_absent "glibc root: no connect event for 443" type=connect pid="$PID" dport=443
+
+# --- the hard-linked root: nothing new to probe, and it is guarded all the same
+warm "$G2" "linked root: a libs event for the second root"
+ev2=$LAST_EVENT
+n_files=$($PY -c 'import json, sys; print(len(json.loads(sys.argv[1])["files"]))' "$ev2")
+known=$(json_get "$ev2" known)
+[ "$n_files" -eq 0 ] && [ "$known" -ge 3 ] &&
+	ok "linked root: no file probed again ($known files found probed already, by device and inode)" ||
+	not_ok "linked root: dev+ino dedupe" "$ev2"
+in_root "$G2" "$NAME" 143 443
+port_is 143 EPERM && port_is 443 OK &&
+	ok "linked root: IMAP -> EPERM, 443 connects (the shared file's probes)" ||
+	not_ok "linked root: IMAP refused, 443 connects" "$OUT"
+
+# --- musl
+warm "$M" "musl root: a libs event for the root"
+evm=$LAST_EVENT
+[[ $evm == *"{\"file\":\"$MUSL_LD\",\"library\":\"libc\",\"uprobes\":6}"* ]] &&
+	ok "musl root: 6 uprobes on its own $MUSL_LD (musl has no res_n*)" || not_ok "musl root: libc probed" "$evm"
+in_root "$M" "$NAME" 143 443
+port_is 143 EPERM && ok "musl root: getaddrinfo($NAME) from its /etc/hosts, then IMAP -> EPERM" ||
+	not_ok "musl root: IMAP refused" "$OUT"
+port_is 443 OK && ok "musl root: ... and 443 still connects" || not_ok "musl root: 443 connects" "$OUT"
+ev_expect "musl root: taint event via libc" type=taint pid="$PID" name="$NAME" via=libc
+
+# --- status
+st=$("$CONNGUARD" status --pin-dir "$PIN_DIR" 2>&1)
+grep -q "^  root $G1:" <<<"$st" && grep -q "^    libc $LIBC_FILE (9 uprobes)" <<<"$st" &&
+	ok "status lists the glibc root and its libc" || not_ok "status lists the glibc root" "$st"
+grep -q "^  root $M:" <<<"$st" && grep -q "^    libc $MUSL_LD " <<<"$st" &&
+	ok "status lists the musl root and its libc" || not_ok "status lists the musl root" "$st"
+! grep -q "^  root $G2:" <<<"$st" && ok "status: the linked root has no files of its own" ||
+	not_ok "status: the linked root" "$st"
+grep -q "^roots: .* 3 new, 3 probed, 0 missed" <<<"$st" &&
+	ok "status counts 3 new roots, 3 probed, 0 missed" || not_ok "status roots counters" "$(grep roots: <<<"$st")"
+stj=$("$CONNGUARD" status --pin-dir "$PIN_DIR" --json 2>&1)
+r=$($PY -c '
+import json, sys
+s = json.loads(sys.argv[1])["roots"]
+by = {r["root"]: sorted(f["library"] for f in r["files"]) for r in s["list"]}
+print(s["libraries"], s["libraries_capacity"], by.get(sys.argv[2]), by.get(sys.argv[3]))' "$stj" "$G1" "$M" 2>&1)
+[ "$r" = "4 4096 ['gnutls', 'libc', 'openssl'] ['libc']" ] &&
+	ok "status --json: roots.list per root, 4 files, capacity 4096" || not_ok "status --json roots" "$r"
+nroot_pins=$(cd "$PIN_DIR" && ls | grep -cE '^(libc|tls)_.*_6553[6-9]$')
+[ "$nroot_pins" -eq $((9 + 9 + 5 + 6)) ] &&
+	ok "the roots' probes are pinned libc_<function>_<n> and tls_..._<n>, n from 65536 ($nroot_pins)" ||
+	not_ok "root pins" "$(cd "$PIN_DIR" && ls | grep -E '_6553[6-9]$')"
+
+# --- audit, by reload: the probes stay
+sed -i 's/^mode = enforce/mode = audit/' "$LAB_DIR/enforce.conf"
+check "reload to audit" "$CONNGUARD" reload --pin-dir "$PIN_DIR"
+ev_expect "reloaded event" type=guard event=reloaded
+in_root "$G1" "$NAME" 143
+port_is 143 OK && ok "audit: glibc root IMAP connects" || not_ok "audit: IMAP connects" "$OUT"
+ev_expect "audit: logged connect event for the glibc root's process" type=connect action=logged \
+	pid="$PID" dport=143 taint.via=libc
+in_root "$M" "$NAME" 143
+ev_expect "audit: logged connect event for the musl root's process" type=connect action=logged \
+	pid="$PID" dport=143 taint.via=libc
+
+# --- restart over the pins: the roots' probes are kept, not made again
+ids_before=$(for p in "$PIN_DIR"/*_6553[6-9]; do bpftool link show pinned "$p" -j | $PY -c \
+	'import json, sys; print(json.load(sys.stdin)["id"])'; done | sort -n | tr '\n' ' ')
+kill -KILL "$GUARD_PID"
+wait "$GUARD_PID" 2>/dev/null
+GUARD_PID=
+guard_up "$LAB_DIR/enforce.conf"
+ev_expect "restart: the new daemon took the pins over" type=guard event=started "message~took over"
+ids_after=$(for p in "$PIN_DIR"/*_6553[6-9]; do bpftool link show pinned "$p" -j | $PY -c \
+	'import json, sys; print(json.load(sys.stdin)["id"])'; done | sort -n | tr '\n' ' ')
+[ "$ids_before" = "$ids_after" ] && [ -n "$ids_after" ] &&
+	ok "restart: the roots' uprobe links are the same ones ($(wc -w <<<"$ids_after"))" ||
+	not_ok "restart keeps the roots' links" "before: $ids_before; after: $ids_after"
+in_root "$M" "$NAME" 143
+ev_expect "restart: the musl root's process is judged without a new warm-up" type=connect \
+	action=logged pid="$PID" dport=143 taint.via=libc
+st=$("$CONNGUARD" status --pin-dir "$PIN_DIR" 2>&1)
+grep -q "^  root $G1:" <<<"$st" && ok "restart: status still lists the glibc root" ||
+	not_ok "restart: status lists the roots" "$st"
+
+# --- unload: nothing left
+guard_stop
+[ ! -e "$PIN_DIR" ] && ok "unload: the pin dir is gone" || not_ok "unload: pin dir" "$(ls "$PIN_DIR")"
+left=0
+for id in $ids_after; do
+	bpftool link show id "$id" >/dev/null 2>&1 && left=$((left + 1))
+done
+[ "$left" -eq 0 ] && ok "unload: none of the roots' uprobe links is left" || not_ok "unload: links" "$left left"
+[ -z "$(cat "$IN_CG/cgroup.procs")" ] && ok "no process is left in the guarded cgroup" ||
+	not_ok "processes left" "$(cat "$IN_CG/cgroup.procs")"
+grep -q " $ROOTS" /proc/self/mounts && not_ok "no mount under the roots" "$(grep " $ROOTS" /proc/self/mounts)" ||
+	ok "no mount is left under the roots (copies, never bind mounts)"
+
+done_testing
