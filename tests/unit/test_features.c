@@ -56,7 +56,9 @@ static void test_kernel_5_10(void)
 	CHECK_STR(cg_features_off(&f, buf, sizeof(buf)),
 		  "dns (kernel lacks bpf_loop), "
 		  "libc (kernel lacks task storage), "
-		  "tls (kernel lacks task storage)");
+		  "tls (kernel lacks task storage), "
+		  "roots (libc and tls are off)");
+	CHECK(!f.on[CG_PART_ROOTS], "roots on without libc and tls");
 	/* The verdict loads as its compat programs, under the same links. */
 	CHECK(f.compat, "usual verdict on 5.10");
 	CHECK_STR(f.verdict_why, "kernel lacks bpf_get_current_task_btf");
@@ -83,7 +85,7 @@ static void test_kernel_without_loop(void)
 	CHECK(f.on[CG_PART_LIFECYCLE], "lifecycle off");
 	CHECK_STR(cg_features_off(&f, buf, sizeof(buf)),
 		  "dns (kernel lacks bpf_loop), libc (kernel lacks bpf_loop), "
-		  "tls (kernel lacks bpf_loop)");
+		  "tls (kernel lacks bpf_loop), roots (libc and tls are off)");
 }
 
 /* --features-off with kernel facilities: a 5.10 on a full kernel. */
@@ -102,7 +104,8 @@ static void test_facilities_turned_off(void)
 	/* The wire needs no task: DNS stays, the libc probes go. */
 	CHECK(f.on[CG_PART_DNS], "dns off");
 	CHECK_STR(cg_features_off(&f, buf, sizeof(buf)),
-		  "libc (task_btf turned off), tls (task_btf turned off)");
+		  "libc (task_btf turned off), tls (task_btf turned off), "
+		  "roots (libc and tls are off)");
 
 	CHECK_INT(cg_features_parse("bpf_loop,task_storage,lifecycle", &off,
 				    &bad),
@@ -114,7 +117,8 @@ static void test_facilities_turned_off(void)
 	CHECK_STR(cg_features_off(&f, buf, sizeof(buf)),
 		  "lifecycle (turned off), dns (bpf_loop turned off), "
 		  "libc (task_storage turned off), "
-		  "tls (task_storage turned off)");
+		  "tls (task_storage turned off), "
+		  "roots (libc and tls are off)");
 	CHECK_INT(cg_features_parse("bpf_loops", &off, &bad), -1);
 	CHECK_STR(bad, "bpf_loops");
 }
@@ -133,7 +137,8 @@ static void test_kernel_5_15(void)
 	CHECK(!f.on[CG_PART_TLS], "tls on");
 	CHECK_STR(cg_features_off(&f, buf, sizeof(buf)),
 		  "libc (kernel lacks sleepable uprobes), "
-		  "tls (kernel lacks sleepable uprobes)");
+		  "tls (kernel lacks sleepable uprobes), "
+		  "roots (libc and tls are off)");
 }
 
 static void test_turned_off(void)
@@ -159,6 +164,24 @@ static void test_turned_off(void)
 	CHECK(!f.on[CG_PART_TLS], "tls on");
 	CHECK(f.on[CG_PART_LIBC], "libc off");
 	CHECK_STR(cg_features_off(&f, buf, sizeof(buf)), "tls (turned off)");
+	/* Other roots get the libc probes alone, or the TLS ones alone. */
+	CHECK(f.on[CG_PART_ROOTS], "roots off with libc on");
+	CHECK_INT(cg_features_parse("libc", &off, &bad), 0);
+	have_all(&f);
+	cg_features_decide(&f, off);
+	CHECK(f.on[CG_PART_ROOTS], "roots off with tls on");
+	CHECK_INT(cg_features_parse("roots", &off, &bad), 0);
+	have_all(&f);
+	cg_features_decide(&f, off);
+	CHECK(!f.on[CG_PART_ROOTS], "roots on");
+	CHECK(f.on[CG_PART_LIBC] && f.on[CG_PART_TLS], "libc or tls off");
+	CHECK_STR(cg_features_off(&f, buf, sizeof(buf)), "roots (turned off)");
+	CHECK_INT(cg_features_parse("libc,tls", &off, &bad), 0);
+	have_all(&f);
+	cg_features_decide(&f, off);
+	CHECK_STR(cg_features_off(&f, buf, sizeof(buf)),
+		  "libc (turned off), tls (turned off), "
+		  "roots (libc and tls are off)");
 	CHECK_INT(cg_features_parse("dns,nope", &off, &bad), -1);
 	CHECK_STR(bad, "nope");
 	CHECK_INT(cg_features_parse("", &off, &bad), 0);
