@@ -117,7 +117,11 @@ static bool have_file(const struct scan *s, uint64_t dev, uint64_t ino)
 	return false;
 }
 
-/* Keep FD (the file at PATH) once per device and inode; FD is taken. */
+/*
+ * Keep FD (an O_PATH descriptor of the file at PATH) when it is a regular
+ * file, once per device and inode; FD is taken. The file is read, and the
+ * probes attached, through /proc/self/fd/FD: the very file found.
+ */
 static void add_found(struct scan *s, int fd, const char *path)
 {
 	struct stat st;
@@ -182,8 +186,11 @@ static void scan_dir(struct scan *s, const char *dir, int depth)
 		if (snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) >=
 		    (int)sizeof(path))
 			continue;
+		/* O_PATH: a FIFO or a device under a library's name is
+		 * never opened for reading (it could block, or act).
+		 */
 		if (lib_name(de->d_name))
-			add_found(s, open_in(s->root, path, O_RDONLY), path);
+			add_found(s, open_in(s->root, path, O_PATH), path);
 		if (depth == 0 && !fnmatch("*-linux-*", de->d_name, 0))
 			scan_dir(s, path, 1);
 	}
@@ -218,7 +225,7 @@ static void scan_maps(struct scan *s, uint32_t pid)
 			continue;
 		snprintf(path, sizeof(path), "/proc/%u/map_files/%s", pid,
 			 range);
-		add_found(s, open(path, O_RDONLY | O_CLOEXEC), file);
+		add_found(s, open(path, O_PATH | O_CLOEXEC), file);
 	}
 	fclose(f);
 }

@@ -153,7 +153,6 @@ port_is() {
 
 # warm ROOT DESC: the root's first process, then its libs event (LAST_EVENT).
 warm() {
-	local mark
 	in_root "$1"
 	ev_expect "$2" type=libs root="$1" pid="$PID"
 }
@@ -249,10 +248,17 @@ by = {r["root"]: sorted(f["library"] for f in r["files"]) for r in s["list"]}
 print(s["libraries"], s["libraries_capacity"], by.get(sys.argv[2]), by.get(sys.argv[3]))' "$stj" "$G1" "$M" 2>&1)
 [ "$r" = "4 4096 ['gnutls', 'libc', 'openssl'] ['libc']" ] &&
 	ok "status --json: roots.list per root, 4 files, capacity 4096" || not_ok "status --json roots" "$r"
-nroot_pins=$(cd "$PIN_DIR" && ls | grep -cE '^(libc|tls)_.*_6553[6-9]$')
+# root_pins: the pins of other roots' libraries (indexes 65536..65539 here)
+root_pins() {
+	local p
+	for p in "$PIN_DIR"/libc_*_6553[6-9] "$PIN_DIR"/tls_*_6553[6-9]; do
+		[ -e "$p" ] && basename "$p"
+	done
+}
+nroot_pins=$(root_pins | wc -l)
 [ "$nroot_pins" -eq $((9 + 9 + 5 + 6)) ] &&
 	ok "the roots' probes are pinned libc_<function>_<n> and tls_..._<n>, n from 65536 ($nroot_pins)" ||
-	not_ok "root pins" "$(cd "$PIN_DIR" && ls | grep -E '_6553[6-9]$')"
+	not_ok "root pins" "$(root_pins)"
 
 # --- audit, by reload: the probes stay
 sed -i 's/^mode = enforce/mode = audit/' "$LAB_DIR/enforce.conf"
@@ -285,6 +291,27 @@ ev_expect "restart: the musl root's process is judged without a new warm-up" typ
 st=$("$CONNGUARD" status --pin-dir "$PIN_DIR" 2>&1)
 grep -q "^  root $G1:" <<<"$st" && ok "restart: status still lists the glibc root" ||
 	not_ok "restart: status lists the roots" "$st"
+
+# --- a reload that changes [credentials] tls: the roots' probes are redone
+printf '\n[credentials]\ntls = no\n' >>"$LAB_DIR/enforce.conf"
+check "reload with [credentials] tls = no" "$CONNGUARD" reload --pin-dir "$PIN_DIR"
+ev_expect "reload: the reloaded event says the roots' probes were removed" type=guard event=reloaded \
+	"message~roots: the probes on 4 library files of other roots removed"
+n=$(root_pins | wc -l)
+[ "$n" -eq 0 ] && ok "reload: none of the roots' pins is left" ||
+	not_ok "reload: roots' pins removed" "$(root_pins)"
+stj=$("$CONNGUARD" status --pin-dir "$PIN_DIR" --json 2>&1)
+is_n=$($PY -c 'import json, sys; print(json.loads(sys.argv[1])["roots"]["libraries"])' "$stj" 2>&1)
+[ "$is_n" = 0 ] && ok "reload: status lists no root file" || not_ok "reload: status roots" "$is_n"
+warm "$G1" "reload: the glibc root's next process brings a new libs event"
+[[ $LAST_EVENT == *'"library":"libc"'* && $LAST_EVENT != *openssl* && $LAST_EVENT != *gnutls* ]] &&
+	ok "reload: its libc is probed again, its TLS libraries not ([credentials] tls = no)" ||
+	not_ok "reload: libc only" "$LAST_EVENT"
+in_root "$G1" "$NAME" 143
+ev_expect "reload: the glibc root's lookup taints again (audit: logged)" type=connect action=logged \
+	pid="$PID" dport=143 taint.via=libc
+ids_after=$(for p in "$PIN_DIR"/*_6553[6-9]; do bpftool link show pinned "$p" -j | $PY -c \
+	'import json, sys; print(json.load(sys.stdin)["id"])'; done | sort -n | tr '\n' ' ')
 
 # --- unload: nothing left
 guard_stop
