@@ -230,6 +230,19 @@ port_is 143 EPERM && ok "musl root: getaddrinfo($NAME) from its /etc/hosts, then
 port_is 443 OK && ok "musl root: ... and 443 still connects" || not_ok "musl root: 443 connects" "$OUT"
 ev_expect "musl root: taint event via libc" type=taint pid="$PID" name="$NAME" via=libc
 
+# --- a root entered with unshare --root in a mount namespace of its own: a
+# copy of the musl root (new inodes)
+U=$ROOTS/musl-unshare
+cp -a "$M" "$U"
+OUT=$(in_cgroup "$IN_CG" unshare --mount --root="$U" /bin/rootprobe 2>&1)
+PID=$(sed -n 's/^pid //p' <<<"$OUT" | head -n 1)
+ev_expect "unshare --root: a libs event for the root" type=libs root="$U" pid="$PID"
+[[ $LAST_EVENT == *"{\"file\":\"$MUSL_LD\",\"library\":\"libc\",\"uprobes\":6}"* ]] &&
+	ok "unshare --root: its own copy of musl probed" || not_ok "unshare --root: musl probed" "$LAST_EVENT"
+OUT=$(in_cgroup "$IN_CG" unshare --mount --root="$U" /bin/rootprobe "$NAME" 143 443 2>&1)
+port_is 143 EPERM && port_is 443 OK &&
+	ok "unshare --root: IMAP -> EPERM, 443 connects" || not_ok "unshare --root: IMAP refused" "$OUT"
+
 # --- status
 st=$("$CONNGUARD" status --pin-dir "$PIN_DIR" 2>&1)
 grep -q "^  root $G1:" <<<"$st" && grep -q "^    libc $LIBC_FILE (9 uprobes)" <<<"$st" &&
@@ -238,16 +251,16 @@ grep -q "^  root $M:" <<<"$st" && grep -q "^    libc $MUSL_LD " <<<"$st" &&
 	ok "status lists the musl root and its libc" || not_ok "status lists the musl root" "$st"
 ! grep -q "^  root $G2:" <<<"$st" && ok "status: the linked root has no files of its own" ||
 	not_ok "status: the linked root" "$st"
-grep -q "^roots: .* 3 new, 3 probed, 0 missed" <<<"$st" &&
-	ok "status counts 3 new roots, 3 probed, 0 missed" || not_ok "status roots counters" "$(grep roots: <<<"$st")"
+grep -q "^roots: .* 4 new, 4 probed, 0 missed" <<<"$st" &&
+	ok "status counts 4 new roots, 4 probed, 0 missed" || not_ok "status roots counters" "$(grep roots: <<<"$st")"
 stj=$("$CONNGUARD" status --pin-dir "$PIN_DIR" --json 2>&1)
 r=$($PY -c '
 import json, sys
 s = json.loads(sys.argv[1])["roots"]
 by = {r["root"]: sorted(f["library"] for f in r["files"]) for r in s["list"]}
 print(s["libraries"], s["libraries_capacity"], by.get(sys.argv[2]), by.get(sys.argv[3]))' "$stj" "$G1" "$M" 2>&1)
-[ "$r" = "4 4096 ['gnutls', 'libc', 'openssl'] ['libc']" ] &&
-	ok "status --json: roots.list per root, 4 files, capacity 4096" || not_ok "status --json roots" "$r"
+[ "$r" = "5 4096 ['gnutls', 'libc', 'openssl'] ['libc']" ] &&
+	ok "status --json: roots.list per root, 5 files, capacity 4096" || not_ok "status --json roots" "$r"
 # root_pins: the pins of other roots' libraries (library index 65536 and up)
 root_pins() {
 	local p i
@@ -265,8 +278,8 @@ root_link_ids() {
 	done | sort -n | tr '\n' ' '
 }
 nroot_pins=$(root_pins | wc -l)
-[ "$nroot_pins" -eq $((9 + 9 + 5 + 6)) ] && [ -z "$(cd "$PIN_DIR" && find . -name '*_6554[0-9]')" ] &&
-	ok "the roots' probes are pinned libc_<function>_<n> and tls_..._<n>, n 65536..65539 ($nroot_pins)" ||
+[ "$nroot_pins" -eq $((9 + 9 + 5 + 6 + 6)) ] && [ -z "$(cd "$PIN_DIR" && find . -name '*_6554[1-9]')" ] &&
+	ok "the roots' probes are pinned libc_<function>_<n> and tls_..._<n>, n 65536..65540 ($nroot_pins)" ||
 	not_ok "root pins" "$(root_pins)"
 
 # --- audit, by reload: the probes stay
@@ -303,7 +316,7 @@ grep -q "^  root $G1:" <<<"$st" && ok "restart: status still lists the glibc roo
 printf '\n[credentials]\ntls = no\n' >>"$LAB_DIR/enforce.conf"
 check "reload with [credentials] tls = no" "$CONNGUARD" reload --pin-dir "$PIN_DIR"
 ev_expect "reload: the reloaded event says the roots' probes were removed" type=guard event=reloaded \
-	"message~roots: the probes on 4 library files of other roots removed"
+	"message~roots: the probes on 5 library files of other roots removed"
 n=$(root_pins | wc -l)
 [ "$n" -eq 0 ] && ok "reload: none of the roots' pins is left" ||
 	not_ok "reload: roots' pins removed" "$(root_pins)"
