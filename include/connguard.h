@@ -419,7 +419,7 @@ enum cg_root_lib_kind {
 
 struct cg_root_lib {
 	struct cg_root_key root; /* the root it was found in (kernel dev) */
-	__u32 index;		 /* its pins: libc_<func>_<index>, tls_... */
+	__u32 index;		 /* its pins: libc_<func>_<index>, tls_.. */
 	__u32 kind;		 /* enum cg_root_lib_kind */
 	__u32 uprobes;		 /* probes attached */
 	__u32 pid;		 /* the process whose root it was found in */

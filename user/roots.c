@@ -379,7 +379,7 @@ static int probe_file(struct guard *g, const struct cg_event_root *e,
 		if (!l || cg_elf_own_machine(&machine) ||
 		    !cg_lib_read(l, link, machine)) {
 			free(l);
-			return 0; /* not a C library of ours (glibc's libc.so) */
+			return 0; /* not a C library of ours: glibc's libc.so */
 		}
 		kind = CG_ROOT_LIB_LIBC;
 	}
@@ -507,7 +507,7 @@ size_t cg_roots_reset(struct guard *g, char *msg, size_t len)
 
 	cg_uprobe_remove_index(g->pin_dir, "libc_", -1);
 	cg_uprobe_remove_index(g->pin_dir, "tls_", -1);
-	/* Deleting while walking restarts the walk: take the first each time. */
+	/* Deleting while walking: the walk restarts from the first. */
 	while (!bpf_map_get_next_key(r->libs_fd, prev, &next)) {
 		k = next;
 		if (bpf_map_delete_elem(r->libs_fd, &k)) {

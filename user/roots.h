@@ -54,7 +54,7 @@ void cg_roots_free(struct cg_roots *r);
 /* "libc", "openssl", "gnutls" for enum cg_root_lib_kind. */
 const char *cg_root_lib_kind_name(uint32_t kind);
 
-/* The kernel's encoding of a device number stat() gave (MAJOR << 20 | MINOR). */
+/* The kernel's encoding of a device stat() gave: MAJOR << 20 | MINOR. */
 uint64_t cg_kdev(uint64_t st_dev);
 
 #endif /* CG_ROOTS_H */
