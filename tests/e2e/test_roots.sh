@@ -137,12 +137,18 @@ out=$(chroot "$M" /bin/rootprobe "$NAME" 2>&1)
 [[ $out == *resolved* ]] && ok "the musl root resolves $NAME from its own /etc/hosts (unguarded)" ||
 	not_ok "the musl root resolves $NAME" "$out"
 
-# in_root ROOT ARGS...: rootprobe chrooted into ROOT, in the guarded cgroup
-# and the client namespace. Sets OUT and PID.
+# in_root ROOT ARGS...: rootprobe chrooted into ROOT (UNSHARE=1: entered
+# with unshare --mount --root), in the guarded cgroup and the client
+# namespace. Sets OUT and PID.
+UNSHARE=0
 in_root() {
 	local root=$1
 	shift
-	OUT=$(in_cgroup "$IN_CG" chroot "$root" /bin/rootprobe "$@" 2>&1)
+	if [ "$UNSHARE" = 1 ]; then
+		OUT=$(in_cgroup "$IN_CG" unshare --mount --root="$root" /bin/rootprobe "$@" 2>&1)
+	else
+		OUT=$(in_cgroup "$IN_CG" chroot "$root" /bin/rootprobe "$@" 2>&1)
+	fi
 	PID=$(sed -n 's/^pid //p' <<<"$OUT" | head -n 1)
 }
 
@@ -152,9 +158,26 @@ port_is() {
 }
 
 # warm ROOT DESC: the root's first process, then its libs event (LAST_EVENT).
+# A warm-up process that is gone before the daemon opens its root (it only
+# runs) leaves the root missed, and the root's next exec hands it over
+# again: up to 5 warm-ups, the event naming the one that was caught.
+WARMUPS=0
 warm() {
-	in_root "$1"
-	ev_expect "$2" type=libs root="$1" pid="$PID"
+	local i line
+	for ((i = 1; i <= 5; i++)); do
+		in_root "$1"
+		WARMUPS=$((WARMUPS + 1))
+		if line=$(ev_find --wait 5 "$GUARD_LOG" type=libs root="$1" pid="$PID"); then
+			[ "$i" -gt 1 ] && diag "$1: the root was caught at warm-up $i"
+			ok "$2"
+			LAST_EVENT=$line
+			return 0
+		fi
+	done
+	not_ok "$2" "no libs event for $1 after 5 warm-ups; log tail:
+$(tail -n 5 "$GUARD_LOG")"
+	LAST_EVENT=
+	return 1
 }
 
 lab_config "$LAB_DIR/enforce.conf" enforce
@@ -234,12 +257,12 @@ ev_expect "musl root: taint event via libc" type=taint pid="$PID" name="$NAME" v
 # copy of the musl root (new inodes)
 U=$ROOTS/musl-unshare
 cp -a "$M" "$U"
-OUT=$(in_cgroup "$IN_CG" unshare --mount --root="$U" /bin/rootprobe 2>&1)
-PID=$(sed -n 's/^pid //p' <<<"$OUT" | head -n 1)
-ev_expect "unshare --root: a libs event for the root" type=libs root="$U" pid="$PID"
+UNSHARE=1
+warm "$U" "unshare --root: a libs event for the root"
 [[ $LAST_EVENT == *"{\"file\":\"$MUSL_LD\",\"library\":\"libc\",\"uprobes\":6}"* ]] &&
 	ok "unshare --root: its own copy of musl probed" || not_ok "unshare --root: musl probed" "$LAST_EVENT"
-OUT=$(in_cgroup "$IN_CG" unshare --mount --root="$U" /bin/rootprobe "$NAME" 143 443 2>&1)
+in_root "$U" "$NAME" 143 443
+UNSHARE=0
 port_is 143 EPERM && port_is 443 OK &&
 	ok "unshare --root: IMAP -> EPERM, 443 connects" || not_ok "unshare --root: IMAP refused" "$OUT"
 
@@ -251,8 +274,14 @@ grep -q "^  root $M:" <<<"$st" && grep -q "^    libc $MUSL_LD " <<<"$st" &&
 	ok "status lists the musl root and its libc" || not_ok "status lists the musl root" "$st"
 ! grep -q "^  root $G2:" <<<"$st" && ok "status: the linked root has no files of its own" ||
 	not_ok "status: the linked root" "$st"
-grep -q "^roots: .* 4 new, 4 probed, 0 missed" <<<"$st" &&
-	ok "status counts 4 new roots, 4 probed, 0 missed" || not_ok "status roots counters" "$(grep roots: <<<"$st")"
+# Every root handed over was probed or missed; a missed one came again.
+r=$($PY -c '
+import json, sys
+s = json.loads(sys.argv[1])["roots"]
+print(s["probed"], s["new"] == s["probed"] + s["missed"])' "$("$CONNGUARD" status --pin-dir "$PIN_DIR" --json)" 2>&1)
+[ "$r" = "4 True" ] &&
+	ok "status counts 4 roots probed, every root handed over probed or missed ($(grep -o '[0-9]* missed' <<<"$st"))" ||
+	not_ok "status roots counters" "$r; $(grep roots: <<<"$st")"
 stj=$("$CONNGUARD" status --pin-dir "$PIN_DIR" --json 2>&1)
 r=$($PY -c '
 import json, sys
