@@ -90,6 +90,7 @@ TEST_PKGS := \
 	man-db \
 	microsocks \
 	msmtp \
+	musl \
 	musl-tools \
 	nftables \
 	openssl \

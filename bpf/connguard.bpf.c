@@ -20,6 +20,7 @@
 #include "tls.bpf.h"
 #include "first.bpf.h"
 #include "dnscompat.bpf.h"
+#include "roots.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -147,6 +148,19 @@ SEC("raw_tp/sched_process_exit")
 int BPF_PROG(cg_exit, struct task_struct *task)
 {
 	cg_taint_exit(task);
+	return 0;
+}
+
+/*
+ * A guarded process exec'd: a root (chroot, container) not seen before is
+ * handed to the daemon, which probes its own C and TLS libraries
+ * (bpf/roots.bpf.h). The first argument only, read with CO-RE: the same on
+ * every kernel.
+ */
+SEC("raw_tp/sched_process_exec")
+int BPF_PROG(cg_exec, struct task_struct *task)
+{
+	cg_roots_exec(task);
 	return 0;
 }
 

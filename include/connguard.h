@@ -15,7 +15,7 @@
  * Bump when any layout below changes: pins left by another build are refused
  * instead of being half-used.
  */
-#define CG_ABI_VERSION 18
+#define CG_ABI_VERSION 19
 
 #define CG_NAME_MAX 256 /* DNS name, text form, NUL included (RFC 1035: 253) */
 #define CG_COMM_LEN 16
@@ -59,6 +59,12 @@ enum cg_event_type {
 	CG_EV_LEARN = 3,
 	CG_EV_MISROUTE = 4,
 	CG_EV_CREDENTIAL = 5, /* struct cg_event_cred */
+	/*
+	 * Internal, never printed as an event: a process of the guarded
+	 * subtree exec'd in a root not seen before (struct cg_event_root);
+	 * the daemon probes that root's libraries (user/roots.c).
+	 */
+	CG_EV_ROOT = 6,
 };
 
 enum cg_action {
@@ -191,7 +197,13 @@ enum cg_scope {
 	X(FIRST_SNI, "first_bytes_sni",                                       \
 	  "TLS ClientHello server names read in a connection's first bytes.") \
 	X(DNS_UNPARSED, "dns_questions_unparsed",                             \
-	  "DNS queries over UDP not judged where the kernel lacks bpf_loop: the question's name holds a compression pointer or a reserved label type.")
+	  "DNS queries over UDP not judged where the kernel lacks bpf_loop: the question's name holds a compression pointer or a reserved label type.") \
+	X(ROOTS_NEW, "roots_new",                                             \
+	  "Roots (chroot, container) a guarded process exec'd in, handed to the daemon to probe their libraries.") \
+	X(ROOTS_SEEN_FULL, "roots_seen_full",                                 \
+	  "Execs in a root the seen-roots map had no room for: handed to the daemon every time, which keeps its own list.") \
+	X(ROOTS_UNSENT, "roots_unsent",                                       \
+	  "New roots not handed over (ring buffer full): tried again at the root's next exec.")
 
 /* Index into the per-CPU `stats` array. */
 #define CG_STAT_ENUM_(name, key, help) CG_STAT_##name,
@@ -356,7 +368,73 @@ struct cg_meta {
 	__u32 pad2;
 	/* The TLS library probes: what was attached where, what could not be. */
 	char tls_probes[CG_RELOAD_MSG_MAX];
+	/*
+	 * Other roots' libraries (user/roots.c), counted by the daemon: roots
+	 * whose libraries were looked for; roots missed (their process gone
+	 * before its root could be opened: tried again at the next exec);
+	 * library files probed; files left unprobed because root_libs was
+	 * full; probes that failed to attach.
+	 */
+	__u64 roots_probed;
+	__u64 roots_missed;
+	__u64 roots_libs;
+	__u64 roots_libs_full;
+	__u64 roots_attach_failed;
 };
+
+/*
+ * A root (the directory a process sees as /): its directory's device (the
+ * kernel's encoding, MAJOR << 20 | MINOR) and inode. Key of roots_seen.
+ */
+struct cg_root_key {
+	__u64 dev;
+	__u64 ino;
+};
+
+/* Roots the kernel remembers having handed over (roots_seen). */
+#define CG_ROOTS_SEEN_MAX 4096
+
+/* The CG_EV_ROOT record. Starts like struct cg_event. */
+struct cg_event_root {
+	__u64 ktime;
+	__u64 cgroup_id;
+	__u32 type; /* CG_EV_ROOT */
+	__u32 pid;
+	struct cg_root_key root;
+	char comm[CG_COMM_LEN];
+};
+
+/*
+ * A library file of another root with probes on it: the value of
+ * root_libs, written by the daemon only (key: the file's device, as
+ * stat() gives it, and inode: struct cg_root_key). What `status` lists, and
+ * what a daemon that takes over the pins knows is probed already.
+ */
+#define CG_ROOT_LIBS_MAX 4096
+#define CG_ROOT_PATH_MAX 256
+
+enum cg_root_lib_kind {
+	CG_ROOT_LIB_LIBC = 1,
+	CG_ROOT_LIB_OPENSSL = 2,
+	CG_ROOT_LIB_GNUTLS = 3,
+};
+
+struct cg_root_lib {
+	struct cg_root_key root; /* the root it was found in (kernel dev) */
+	__u32 index;		 /* its pins: libc_<func>_<index>, tls_.. */
+	__u32 kind;		 /* enum cg_root_lib_kind */
+	__u32 uprobes;		 /* probes attached */
+	__u32 pid;		 /* the process whose root it was found in */
+	__u64 realtime_ns;	 /* when */
+	char root_path[CG_ROOT_PATH_MAX]; /* the root, as the daemon sees it */
+	char path[CG_ROOT_PATH_MAX];	  /* the file, inside the root */
+};
+
+/*
+ * Pin indexes of other roots' libraries start here: the host's libraries
+ * are numbered from 0, and a daemon that attaches them anew leaves these.
+ */
+#define CG_ROOT_LIB_INDEX0 65536
 
 /* Value of the `reserved` hash (key: cg_suffix_hash() of the suffix). */
 struct cg_suffix {

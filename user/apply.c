@@ -282,6 +282,15 @@ static int reload_config(struct guard *g)
 	    guard_tls_probes(g, tls_msg, sizeof(tls_msg)) < 0)
 		guard_event(g, "error", "logins inside TLS are not seen: %s",
 			    tls_msg);
+	/* Other roots' probes follow too: redone at each root's next exec. */
+	if (g->cfg.cred_tls != tls_was && g->feat.on[CG_PART_ROOTS]) {
+		size_t l = strlen(tls_msg);
+
+		snprintf(tls_msg + l, sizeof(tls_msg) - l, "%s",
+			 l ? "; " : "");
+		l = strlen(tls_msg);
+		cg_roots_reset(g, tls_msg + l, sizeof(tls_msg) - l);
+	}
 	if (g->apply_note[0] || tls_msg[0])
 		guard_event(g, "reloaded", "%s%s%s", tls_msg,
 			    tls_msg[0] && g->apply_note[0] ? "; " : "",

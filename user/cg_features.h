@@ -28,6 +28,7 @@ enum cg_part {
 	CG_PART_DNS,	   /* DNS taint and learning on the wire, UDP and TCP */
 	CG_PART_LIBC,	   /* uprobes on the C library's resolver API */
 	CG_PART_TLS,	   /* uprobes on the TLS libraries' writes (logins) */
+	CG_PART_ROOTS,	   /* the same probes on other roots' libraries */
 	CG_PART__MAX,
 };
 

@@ -462,6 +462,40 @@ int cg_guard_json(uint64_t real_ns, const char *event, const char *mode,
 	return finish(buf, p, end);
 }
 
+int cg_libs_json(uint64_t real_ns, const char *root, uint32_t pid,
+		 const char *comm, const struct cg_libs_file *files, size_t n,
+		 unsigned int known, const char *message, char *buf,
+		 size_t len)
+{
+	char *p = buf, *end = buf + len;
+
+	put_head(&p, end, real_ns, "libs");
+	PUT(&p, end, ",\"root\":");
+	cg_json_str(&p, end, root, strlen(root));
+	PUT_U_FIELD(&p, end, "pid", pid);
+	PUT(&p, end, ",\"comm\":");
+	cg_json_str(&p, end, comm, strlen(comm));
+	PUT(&p, end, ",\"files\":[");
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			PUT(&p, end, ",");
+		PUT(&p, end, "{\"file\":");
+		cg_json_str(&p, end, files[i].file, strlen(files[i].file));
+		PUT(&p, end, ",\"library\":\"");
+		put_str(&p, end, files[i].library);
+		PUT(&p, end, "\"");
+		PUT_U_FIELD(&p, end, "uprobes", files[i].uprobes);
+		PUT(&p, end, "}");
+	}
+	PUT(&p, end, "]");
+	PUT_U_FIELD(&p, end, "known", known);
+	if (message) {
+		PUT(&p, end, ",\"message\":");
+		cg_json_str(&p, end, message, strlen(message));
+	}
+	return finish(buf, p, end);
+}
+
 int cg_lost_json(uint64_t real_ns, uint64_t count, char *buf, size_t len)
 {
 	char *p = buf, *end = buf + len;
@@ -590,6 +624,36 @@ static int human_raw(struct json_object *o, char *buf, size_t len)
 			     "(asked by pid %s)",
 			     time, jstr(o, "name"), jstr(o, "target"),
 			     jstr(o, "pid"));
+	} else if (strcmp(type, "libs") == 0) {
+		struct json_object *fs;
+		char list[2048] = "";
+		size_t k;
+
+		if (json_object_object_get_ex(o, "files", &fs) &&
+		    json_object_is_type(fs, json_type_array)) {
+			for (k = 0; k < json_object_array_length(fs); k++) {
+				struct json_object *f =
+					json_object_array_get_idx(fs, k);
+				size_t l = strlen(list);
+
+				snprintf(list + l, sizeof(list) - l,
+					 "%s%s %s (%s uprobes)",
+					 k ? ", " : "", jstr(f, "library"),
+					 jstr(f, "file"), jstr(f, "uprobes"));
+			}
+		}
+		n = snprintf(buf, len,
+			     "%s LIBS    root %s of %s[%s]: %s; %s probed "
+			     "already%s%s",
+			     time, jstr(o, "root"), jstr(o, "comm"),
+			     jstr(o, "pid"), list[0] ? list : "nothing new",
+			     jstr(o, "known"),
+			     json_object_object_get_ex(o, "message", NULL) ?
+				     "; " :
+				     "",
+			     json_object_object_get_ex(o, "message", NULL) ?
+				     jstr(o, "message") :
+				     "");
 	} else if (strcmp(type, "lost") == 0) {
 		n = snprintf(buf, len, "%s LOST    %s events could not be handed over",
 			     time, jstr(o, "count"));

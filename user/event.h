@@ -44,6 +44,24 @@ int cg_guard_json(uint64_t real_ns, const char *event, const char *mode,
 		  const char *cgroup, const char *message, char *buf,
 		  size_t len);
 
+/* One library file of a `libs` event. */
+struct cg_libs_file {
+	const char *file;    /* inside the root */
+	const char *library; /* libc, openssl, gnutls */
+	unsigned int uprobes;
+};
+
+/*
+ * A `libs` event: the libraries of the root ROOT (as the daemon sees it)
+ * that PID (COMM) brought were probed: FILES (N), KNOWN files found that
+ * were probed already; MESSAGE (may be NULL) says what failed or was
+ * bounded.
+ */
+int cg_libs_json(uint64_t real_ns, const char *root, uint32_t pid,
+		 const char *comm, const struct cg_libs_file *files, size_t n,
+		 unsigned int known, const char *message, char *buf,
+		 size_t len);
+
 /* A `lost` event. */
 int cg_lost_json(uint64_t real_ns, uint64_t count, char *buf, size_t len);
 

@@ -31,6 +31,7 @@ static const char *const part_names[CG_PART__MAX] = {
 	[CG_PART_DNS] = "dns",
 	[CG_PART_LIBC] = "libc",
 	[CG_PART_TLS] = "tls",
+	[CG_PART_ROOTS] = "roots",
 };
 
 /*
@@ -51,6 +52,8 @@ static const unsigned int part_needs[CG_PART__MAX] = {
 	 */
 	[CG_PART_TLS] = B(CG_KF_TASK_STORAGE) | B(CG_KF_TASK_BTF) |
 			B(CG_KF_LOOP) | B(CG_KF_SLEEPABLE_UPROBE),
+	/* A raw tracepoint read with CO-RE; what it serves is below. */
+	[CG_PART_ROOTS] = 0,
 };
 
 const char *cg_kfeat_name(enum cg_kfeat f)
@@ -159,6 +162,13 @@ void cg_features_decide(struct cg_features *f, unsigned int off)
 			kf_why(f->why[p], sizeof(f->why[p]), off, k);
 			break;
 		}
+	}
+	/* Other roots get the libc and TLS probes: nothing to do without. */
+	if (f->on[CG_PART_ROOTS] && !f->on[CG_PART_LIBC] &&
+	    !f->on[CG_PART_TLS]) {
+		f->on[CG_PART_ROOTS] = false;
+		snprintf(f->why[CG_PART_ROOTS], sizeof(f->why[CG_PART_ROOTS]),
+			 "libc and tls are off");
 	}
 }
 

@@ -22,6 +22,7 @@
 #include "metrics.h"
 #include "pins.h"
 #include "policy.h"
+#include "roots.h"
 
 /* Retry an unresolvable deny_host this often; clamp record TTLs to this. */
 #define HOST_RETRY_S 30
@@ -52,6 +53,7 @@ struct guard {
 	unsigned long ticks;
 	unsigned int parts_off; /* --features-off, a bit per enum cg_part */
 	struct cg_features feat; /* what this kernel offers, probed at start */
+	struct cg_roots roots;	 /* other roots' libraries (roots.c) */
 };
 
 /* loop.c */

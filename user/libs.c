@@ -39,11 +39,12 @@ const struct cg_libc_func cg_libc_funcs[CG_LIBC_FUNCS_N] = {
 };
 
 /* Where C libraries live, and what they are called (glob patterns). */
-static const char *const lib_dirs[] = {
+const char *const cg_lib_dirs[CG_LIB_DIRS_N] = {
 	"/lib", "/lib64", "/usr/lib", "/usr/lib64", "/usr/local/lib",
 	"/usr/lib/musl/lib",
 };
-static const char *const lib_names[] = {
+#define lib_dirs cg_lib_dirs
+const char *const cg_libc_names[CG_LIBC_NAMES_N] = {
 	"libc.so.6",	  /* glibc */
 	"libresolv.so.2", /* res_* of glibc before 2.34 */
 	"libc.so",	  /* musl (glibc's is a linker script: not ELF) */
@@ -187,12 +188,29 @@ int cg_libs_find(struct cg_libs *ls)
 		errno = ENOMEM;
 		return -1;
 	}
-	if (cg_libs_scan(lib_names, sizeof(lib_names) / sizeof(lib_names[0]),
-			 add_libc, ls)) {
+	if (cg_libs_scan(cg_libc_names, CG_LIBC_NAMES_N, add_libc, ls)) {
 		errno = ENOMEM;
 		return -1;
 	}
 	return 0;
+}
+
+int cg_lib_read(struct cg_lib *l, const char *path, uint16_t machine)
+{
+	struct stat st;
+	bool any = false;
+
+	memset(l, 0, sizeof(*l));
+	if (stat(path, &st) || !S_ISREG(st.st_mode) ||
+	    (size_t)st.st_size < sizeof(ElfW(Ehdr)))
+		return 0;
+	read_syms(l, path, (size_t)st.st_size, machine);
+	for (size_t f = 0; f < CG_LIBC_FUNCS_N; f++)
+		any |= l->sym[f] != NULL;
+	snprintf(l->path, sizeof(l->path), "%s", path);
+	l->dev = st.st_dev;
+	l->ino = st.st_ino;
+	return any;
 }
 
 void cg_libs_free(struct cg_libs *ls)

@@ -60,4 +60,17 @@ int cg_libs_scan(const char *const *names, size_t n,
 		 int (*add)(void *ctx, const char *path), void *ctx);
 void cg_libs_free(struct cg_libs *ls);
 
+/* The library directories, and the C libraries' file names (globs). */
+#define CG_LIB_DIRS_N 6
+extern const char *const cg_lib_dirs[CG_LIB_DIRS_N];
+#define CG_LIBC_NAMES_N 5
+extern const char *const cg_libc_names[CG_LIBC_NAMES_N];
+
+/*
+ * Read the resolver functions of the file at PATH (which may be a
+ * /proc/self/fd/N link) into L, for MACHINE. 1 when it exports any of
+ * them, 0 when not (or it cannot be read).
+ */
+int cg_lib_read(struct cg_lib *l, const char *path, uint16_t machine);
+
 #endif /* CG_LIBS_H */

@@ -77,6 +77,12 @@ static int on_event(void *ctx, void *data, size_t size)
 	struct guard *g = ctx;
 	char line[CG_JSON_MAX];
 
+	/* Not an event: a root whose libraries are to be probed. */
+	if (size >= sizeof(struct cg_event_root) &&
+	    ((const struct cg_event_root *)data)->type == CG_EV_ROOT) {
+		cg_roots_record(g, data);
+		return 0;
+	}
 	guard_emit(g, line,
 		   cg_record_json(data, size, g->mono_off, line, sizeof(line)));
 	return 0;

@@ -12,7 +12,8 @@
 #include "pins.h"
 
 const char *const cg_prog_names[] = {
-	"cg_fork",     "cg_exit",     "cg_rmdir",    "cg_sockops", "cg_ingress",
+	"cg_fork",     "cg_exit",     "cg_rmdir",    "cg_exec",    "cg_sockops",
+	"cg_ingress",
 	"cg_egress",   "cg_sendmsg4", "cg_sendmsg6", "cg_connect4",
 	"cg_connect6",
 };

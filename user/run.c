@@ -421,6 +421,11 @@ static int attach_all(struct guard *g, struct start *s)
 		snprintf(libc_msg, sizeof(libc_msg), "libc: off");
 	/* Logins inside TLS are read before connects are judged, too. */
 	ntls = guard_tls_probes(g, tls_msg, sizeof(tls_msg));
+	/* Before cg_exec attaches: which roots and files are ours already. */
+	if (cg_roots_start(g))
+		guard_event(g, "error", "roots: cannot read this root's "
+					"libraries: %s",
+			    strerror(errno));
 	s->attached = true;
 	if (guard_attach(g, why, sizeof(why))) {
 		p_err("run", "%s", why);
@@ -470,6 +475,7 @@ static void shutdown_guard(struct guard *g, const struct start *s)
 			cg_metrics_down(&g->metrics, g->cfg.metrics_textfile);
 	}
 	connguard_bpf__destroy(g->skel);
+	cg_roots_free(&g->roots);
 	guard_hosts_free(&g->hosts);
 	if (g->log_open)
 		cg_log_close(&g->log);

@@ -10,6 +10,7 @@
 #include <bpf/bpf.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cmds.h"
 #include "config.h"
@@ -18,6 +19,7 @@
 #include "metrics.h"
 #include "pins.h"
 #include "policy.h"
+#include "roots.h"
 #include "uprobe.h"
 #include "util.h"
 
@@ -121,6 +123,138 @@ static void dest_count(int fd, long *allow, long *deny)
 	}
 }
 
+/* Other roots' probed library files (root_libs), by root then path. */
+struct root_file {
+	struct cg_root_key id;
+	struct cg_root_lib v;
+};
+
+static struct root_file *root_files;
+static size_t root_files_n;
+
+static int root_file_cmp(const void *a, const void *b)
+{
+	const struct root_file *x = a, *y = b;
+	int c = strcmp(x->v.root_path, y->v.root_path);
+
+	return c ? c : strcmp(x->v.path, y->v.path);
+}
+
+static void root_files_read(const char *pin_dir)
+{
+	struct cg_root_key k, next, *prev = NULL;
+	char path[PATH_MAX];
+	size_t cap = 0;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/root_libs", pin_dir);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return;
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		k = next;
+		prev = &k;
+		if (root_files_n == cap) {
+			struct root_file *v;
+
+			cap = cap ? 2 * cap : 16;
+			v = realloc(root_files, cap * sizeof(*v));
+			if (!v)
+				break;
+			root_files = v;
+		}
+		if (bpf_map_lookup_elem(fd, &k, &root_files[root_files_n].v))
+			continue;
+		root_files[root_files_n++].id = k;
+	}
+	close(fd);
+	if (root_files_n)
+		qsort(root_files, root_files_n, sizeof(*root_files),
+		      root_file_cmp);
+}
+
+static bool same_root(size_t i)
+{
+	return i && !strcmp(root_files[i].v.root_path,
+			    root_files[i - 1].v.root_path);
+}
+
+static void roots_json(struct cg_jw *w, const struct cg_meta *meta,
+		       const uint64_t *st)
+{
+	cg_jw_open(w, "roots", '{');
+	cg_jw_u64(w, "new", st[CG_STAT_ROOTS_NEW]);
+	cg_jw_u64(w, "probed", meta->roots_probed);
+	cg_jw_u64(w, "missed", meta->roots_missed);
+	cg_jw_u64(w, "unsent", st[CG_STAT_ROOTS_UNSENT]);
+	cg_jw_u64(w, "seen_full", st[CG_STAT_ROOTS_SEEN_FULL]);
+	cg_jw_u64(w, "seen_capacity", CG_ROOTS_SEEN_MAX);
+	cg_jw_u64(w, "libraries", root_files_n);
+	cg_jw_u64(w, "libraries_capacity", CG_ROOT_LIBS_MAX);
+	cg_jw_u64(w, "libraries_not_probed", meta->roots_libs_full);
+	cg_jw_u64(w, "attach_failed", meta->roots_attach_failed);
+	cg_jw_open(w, "list", '[');
+	for (size_t i = 0; i < root_files_n; i++) {
+		const struct cg_root_lib *v = &root_files[i].v;
+
+		if (!same_root(i)) {
+			if (i) {
+				cg_jw_close(w, ']');
+				cg_jw_close(w, '}');
+			}
+			cg_jw_open(w, NULL, '{');
+			cg_jw_strn(w, "root", v->root_path,
+				   strnlen(v->root_path,
+					   sizeof(v->root_path)));
+			cg_jw_open(w, "files", '[');
+		}
+		cg_jw_open(w, NULL, '{');
+		cg_jw_strn(w, "file", v->path,
+			   strnlen(v->path, sizeof(v->path)));
+		cg_jw_str(w, "library", cg_root_lib_kind_name(v->kind));
+		cg_jw_u64(w, "uprobes", v->uprobes);
+		cg_jw_u64(w, "dev", root_files[i].id.dev);
+		cg_jw_u64(w, "ino", root_files[i].id.ino);
+		cg_jw_u64(w, "pid", v->pid);
+		cg_jw_close(w, '}');
+	}
+	if (root_files_n) {
+		cg_jw_close(w, ']');
+		cg_jw_close(w, '}');
+	}
+	cg_jw_close(w, ']');
+	cg_jw_close(w, '}');
+}
+
+static void roots_text(const struct cg_meta *meta, const uint64_t *st)
+{
+	char v1[4 * CG_ROOT_PATH_MAX];
+
+	printf("roots:        %llu new, %llu probed, %llu missed (gone "
+	       "before looked at), %llu unsent (ring buffer full), %llu "
+	       "execs past the seen-roots map (%u); %zu library files "
+	       "probed (room for %u), %llu not probed (full), %llu probes "
+	       "failed\n",
+	       (unsigned long long)st[CG_STAT_ROOTS_NEW],
+	       (unsigned long long)meta->roots_probed,
+	       (unsigned long long)meta->roots_missed,
+	       (unsigned long long)st[CG_STAT_ROOTS_UNSENT],
+	       (unsigned long long)st[CG_STAT_ROOTS_SEEN_FULL],
+	       CG_ROOTS_SEEN_MAX, root_files_n, CG_ROOT_LIBS_MAX,
+	       (unsigned long long)meta->roots_libs_full,
+	       (unsigned long long)meta->roots_attach_failed);
+	for (size_t i = 0; i < root_files_n; i++) {
+		const struct cg_root_lib *v = &root_files[i].v;
+
+		if (!same_root(i))
+			printf("  root %s:\n", cg_vis(v->root_path, v1,
+						     sizeof(v1)));
+		printf("    %s %s (%u uprobes)\n",
+		       cg_root_lib_kind_name(v->kind),
+		       cg_vis(v->path, v1, sizeof(v1)), v->uprobes);
+	}
+}
+
 static void print_json(const struct cg_maps *m, const char *pin_dir,
 		       const struct cg_meta *meta, const struct cg_policy *pol,
 		       const uint64_t *st, int attached, bool running,
@@ -191,6 +325,7 @@ static void print_json(const struct cg_maps *m, const char *pin_dir,
 	cg_jw_strn(&w, "probes", meta->tls_probes,
 		   strnlen(meta->tls_probes, sizeof(meta->tls_probes)));
 	cg_jw_close(&w, '}');
+	roots_json(&w, meta, st);
 	cg_jw_close(&w, '}');
 	if (cg_jw_print(&w, stdout))
 		p_err("status", "cannot write: %s", strerror(errno));
@@ -301,6 +436,7 @@ static void print_text(const struct cg_maps *m, const char *pin_dir,
 	       libc_libs,
 	       cg_vis(meta->tls_probes[0] ? meta->tls_probes : "-", v2,
 		      sizeof(v2)));
+	roots_text(meta, st);
 	printf("credentials:  %llu blocked, %llu logged, %llu with the "
 	       "destination unknown; tls: %llu sessions followed, %llu given up "
 	       "(a write past 8 KiB), %llu handshakes with descriptors "
@@ -400,6 +536,7 @@ int cmd_status(int argc, char **argv)
 	running = cg_daemon_alive(meta.daemon_pid);
 	cg_format_time(meta.started_realtime_ns, started, sizeof(started));
 	tainted_read(m.cgroup_taints, meta.cgroup);
+	root_files_read(pin_dir);
 	if (json)
 		print_json(&m, pin_dir, &meta, pol, st, attached, running,
 			   started);
@@ -410,6 +547,9 @@ int cmd_status(int argc, char **argv)
 	free(pol);
 	free(tainted_list);
 	tainted_list = NULL;
+	free(root_files);
+	root_files = NULL;
+	root_files_n = 0;
 	cg_pins_close(&m);
 	return rc;
 }

@@ -251,7 +251,7 @@ static int attach_pin(struct bpf_program *prog, const char *path,
 static int attach_lib(struct bpf_object *obj, const struct tls_lib *l,
 		      size_t i, uint16_t machine, const char *pin_dir,
 		      char (*keep)[PIN_NAME_MAX], size_t *nkeep, char *seg,
-		      size_t seg_len)
+		      size_t seg_len, int *nfailed)
 {
 	const struct tls_func *fs[PROBES_MAX];
 	const char *names[PROBES_MAX], *found[PROBES_MAX];
@@ -303,6 +303,7 @@ static int attach_lib(struct bpf_object *obj, const struct tls_lib *l,
 				"connguard: tls: cannot attach to %s in %s: "
 				"%s\n",
 				fs[j]->func, l->path, strerror(-err));
+			(*nfailed)++;
 			continue;
 		}
 		snprintf(keep[(*nkeep)++], PIN_NAME_MAX, "%s", name);
@@ -316,9 +317,12 @@ static int attach_lib(struct bpf_object *obj, const struct tls_lib *l,
 	return attached;
 }
 
-/* Remove the tls_* pins of PIN_DIR not named in KEEP (N). */
+/*
+ * Remove the tls_* pins of PIN_DIR not named in KEEP (N); other roots'
+ * (user/roots.c) only with ROOTS.
+ */
 static void remove_stale(const char *pin_dir, char (*keep)[PIN_NAME_MAX],
-			 size_t n)
+			 size_t n, bool roots)
 {
 	char path[PATH_MAX];
 	struct dirent *de;
@@ -329,7 +333,9 @@ static void remove_stale(const char *pin_dir, char (*keep)[PIN_NAME_MAX],
 	while ((de = readdir(d))) {
 		bool mine = false;
 
-		if (strncmp(de->d_name, "tls_", 4))
+		if (strncmp(de->d_name, "tls_", 4) ||
+		    (!roots && cg_uprobe_pin_index(de->d_name) >=
+				       CG_ROOT_LIB_INDEX0))
 			continue;
 		for (size_t i = 0; i < n && !mine; i++)
 			mine = !strcmp(keep[i], de->d_name);
@@ -373,8 +379,10 @@ int cg_tls_attach(struct bpf_object *obj, const char *cgroup,
 	}
 	msg_add(msg, msg_len, "tls:");
 	for (size_t i = 0; i < ls.n; i++) {
+		int failed = 0;
+
 		total += attach_lib(obj, &ls.v[i], i, machine, pin_dir, keep,
-				    &nkeep, seg, sizeof(seg));
+				    &nkeep, seg, sizeof(seg), &failed);
 		msg_add(msg, msg_len, "%s %s", i ? ";" : "", seg);
 	}
 	/* A library looked for and not found is said, never skipped. */
@@ -387,7 +395,7 @@ int cg_tls_attach(struct bpf_object *obj, const char *cgroup,
 			msg_add(msg, msg_len, "%s no %s found",
 				ls.n || file ? ";" : "", lib_files[file]);
 	}
-	remove_stale(pin_dir, keep, nkeep);
+	remove_stale(pin_dir, keep, nkeep, false);
 	free(keep);
 	free(ls.v);
 	return total > 0 ? total : -1;
@@ -395,5 +403,37 @@ int cg_tls_attach(struct bpf_object *obj, const char *cgroup,
 
 void cg_tls_detach(const char *pin_dir)
 {
-	remove_stale(pin_dir, NULL, 0);
+	remove_stale(pin_dir, NULL, 0, true);
+}
+
+int cg_tls_lib_kind(const char *name)
+{
+	const char *base = strrchr(name, '/');
+
+	base = base ? base + 1 : name;
+	if (!strcmp(base, "libssl.so.3"))
+		return CG_ROOT_LIB_OPENSSL;
+	if (!strcmp(base, "libgnutls.so.30"))
+		return CG_ROOT_LIB_GNUTLS;
+	return 0;
+}
+
+int cg_tls_attach_file(struct bpf_object *obj, const char *path, int kind,
+		       size_t index, const char *pin_dir, char *seg,
+		       size_t seg_len, int *nfailed)
+{
+	char keep[PROBES_MAX][PIN_NAME_MAX];
+	struct tls_lib l = {};
+	size_t nkeep = 0;
+	uint16_t machine;
+
+	*nfailed = 0;
+	if (kind != CG_ROOT_LIB_OPENSSL && kind != CG_ROOT_LIB_GNUTLS)
+		return -1;
+	if (cg_elf_own_machine(&machine))
+		return -1;
+	l.file = kind == CG_ROOT_LIB_OPENSSL ? 0 : 1;
+	snprintf(l.path, sizeof(l.path), "%s", path);
+	return attach_lib(obj, &l, index, machine, pin_dir, keep, &nkeep, seg,
+			  seg_len, nfailed);
 }

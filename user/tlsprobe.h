@@ -22,7 +22,26 @@ struct bpf_object;
 int cg_tls_attach(struct bpf_object *obj, const char *cgroup,
 		  const char *pin_dir, char *msg, size_t msg_len);
 
-/* Remove every TLS uprobe pin of PIN_DIR ([credentials] tls = no). */
+/*
+ * Which TLS library the file NAME is by its name: CG_ROOT_LIB_OPENSSL,
+ * CG_ROOT_LIB_GNUTLS, or 0.
+ */
+int cg_tls_lib_kind(const char *name);
+
+/*
+ * Attach the TLS probes of library KIND to the one file PATH (another
+ * root's: may be a /proc/self/fd/N link), pinned as tls_..._<INDEX>. SEG
+ * says what attached; *NFAILED counts failures. The uprobes attached, or
+ * -1.
+ */
+int cg_tls_attach_file(struct bpf_object *obj, const char *path, int kind,
+		       size_t index, const char *pin_dir, char *seg,
+		       size_t seg_len, int *nfailed);
+
+/*
+ * Remove every TLS uprobe pin of PIN_DIR ([credentials] tls = no), other
+ * roots' too.
+ */
 void cg_tls_detach(const char *pin_dir);
 
 #endif /* CG_TLSPROBE_H */

@@ -23,6 +23,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "connguard.h"
 #include "libs.h"
 #include "uprobe.h"
 
@@ -117,7 +118,28 @@ static int attach_one(struct bpf_program *prog, const struct cg_lib *l,
 	return cg_uprobe_pin(link, pin_dir, name);
 }
 
-/* Remove the libc_* pins of PIN_DIR not named in KEEP (an earlier run's). */
+/*
+ * The library index at the end of pin NAME ("libc_getaddrinfo_3": 3), or
+ * -1 when it has none.
+ */
+long cg_uprobe_pin_index(const char *name)
+{
+	const char *us = strrchr(name, '_');
+	char *end;
+	long i;
+
+	if (!us)
+		return -1;
+	errno = 0;
+	i = strtol(us + 1, &end, 10);
+	return *end || end == us + 1 || errno || i < 0 ? -1 : i;
+}
+
+/*
+ * Remove the libc_* pins of PIN_DIR not named in KEEP (an earlier run's).
+ * Other roots' libraries' pins (indexes from CG_ROOT_LIB_INDEX0) are not
+ * this scan's: user/roots.c keeps them.
+ */
 static void remove_stale(const char *pin_dir, char (*keep)[PIN_NAME_MAX],
 			 size_t n)
 {
@@ -129,7 +151,8 @@ static void remove_stale(const char *pin_dir, char (*keep)[PIN_NAME_MAX],
 	if (!d)
 		return;
 	while ((de = readdir(d))) {
-		if (strncmp(de->d_name, "libc_", 5))
+		if (strncmp(de->d_name, "libc_", 5) ||
+		    cg_uprobe_pin_index(de->d_name) >= CG_ROOT_LIB_INDEX0)
 			continue;
 		mine = false;
 		for (size_t i = 0; i < n && !mine; i++)
@@ -149,7 +172,7 @@ static void remove_stale(const char *pin_dir, char (*keep)[PIN_NAME_MAX],
 static int attach_lib(struct bpf_program *prog, const struct cg_lib *l,
 		      size_t i, const char *pin_dir,
 		      char (*keep)[PIN_NAME_MAX], size_t *nkeep, char *seg,
-		      size_t seg_len)
+		      size_t seg_len, int *nfailed)
 {
 	char missing[256] = "", failed[512] = "", same[256] = "";
 	int n = 0;
@@ -187,6 +210,7 @@ static int attach_lib(struct bpf_program *prog, const struct cg_lib *l,
 				"connguard: libc: cannot attach to %s in %s: "
 				"%s\n",
 				l->sym[f], l->path, strerror(-err));
+			(*nfailed)++;
 			continue;
 		}
 		snprintf(keep[(*nkeep)++], PIN_NAME_MAX, "%s", name);
@@ -260,8 +284,9 @@ int cg_libc_attach(struct bpf_object *obj, const char *cgroup,
 		return -1;
 	}
 	for (size_t i = 0; i < ls.n; i++) {
+		int failed = 0;
 		int n = attach_lib(prog, &ls.v[i], i, pin_dir, keep, &nkeep,
-				   seg, sizeof(seg));
+				   seg, sizeof(seg), &failed);
 		size_t used = strnlen(msg, msg_len);
 
 		/* Each library named while there is room; the rest counted,
@@ -284,6 +309,46 @@ int cg_libc_attach(struct bpf_object *obj, const char *cgroup,
 	free(keep);
 	cg_libs_free(&ls);
 	return total > 0 ? total : -1;
+}
+
+int cg_libc_attach_lib(struct bpf_object *obj, const struct cg_lib *l,
+		       size_t index, const char *pin_dir, char *seg,
+		       size_t seg_len, int *nfailed)
+{
+	struct bpf_program *prog =
+		bpf_object__find_program_by_name(obj, LIBC_PROG);
+	char keep[CG_LIBC_FUNCS_N][PIN_NAME_MAX];
+	size_t nkeep = 0;
+
+	*nfailed = 0;
+	if (!prog) {
+		snprintf(seg, seg_len, "libc: no program %s", LIBC_PROG);
+		return -1;
+	}
+	return attach_lib(prog, l, index, pin_dir, keep, &nkeep, seg, seg_len,
+			  nfailed);
+}
+
+void cg_uprobe_remove_index(const char *pin_dir, const char *prefix,
+			    long index)
+{
+	size_t plen = strlen(prefix);
+	char path[PATH_MAX];
+	struct dirent *de;
+	DIR *d = opendir(pin_dir);
+
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		long i = cg_uprobe_pin_index(de->d_name);
+
+		if (strncmp(de->d_name, prefix, plen) || i < 0 ||
+		    (index >= 0 ? i != index : i < CG_ROOT_LIB_INDEX0))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", pin_dir, de->d_name);
+		unlink(path);
+	}
+	closedir(d);
 }
 
 int cg_uprobe_count(const char *pin_dir, unsigned int *links,

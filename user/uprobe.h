@@ -45,4 +45,25 @@ int cg_uprobe_count_prefix(const char *pin_dir, const char *prefix,
 int cg_uprobe_pin(struct bpf_link *link, const char *pin_dir, const char *name);
 int cg_uprobe_guard_cgroup(struct bpf_object *obj, const char *cgroup);
 
+struct cg_lib;
+/*
+ * Attach the resolver uprobes to the one library L (another root's: its
+ * path may be a /proc/self/fd/N link), pinned as libc_<function>_<INDEX>.
+ * SEG says what attached; *NFAILED counts the probes that failed. Returns
+ * the uprobes attached, -1 when the program is missing.
+ */
+int cg_libc_attach_lib(struct bpf_object *obj, const struct cg_lib *l,
+		       size_t index, const char *pin_dir, char *seg,
+		       size_t seg_len, int *nfailed);
+
+/* The library index ending pin NAME, or -1. */
+long cg_uprobe_pin_index(const char *name);
+
+/*
+ * Remove the pins PREFIX..._INDEX of PIN_DIR; INDEX -1: every one of
+ * another root's (index CG_ROOT_LIB_INDEX0 and up).
+ */
+void cg_uprobe_remove_index(const char *pin_dir, const char *prefix,
+			    long index);
+
 #endif /* CG_UPROBE_H */

@@ -24,8 +24,8 @@ ev_expect "libc off: started says so" type=guard event=started
 	not_ok "... naming the part and why" "$LAST_EVENT"
 out=$("$CONNGUARD" status --pin-dir "$PIN_DIR")
 rc=$?
-is "libc off: status exits 0 (attached, 10 of 10 programs)" "$rc" 0
-[[ $out == *"attached (10 of 10 programs)"* && $out == *"features off: libc (turned off)"* &&
+is "libc off: status exits 0 (attached, 11 of 11 programs)" "$rc" 0
+[[ $out == *"attached (11 of 11 programs)"* && $out == *"features off: libc (turned off)"* &&
 	$out == *"libc:         0 uprobes"* ]] && ok "libc off: human status says what is off" ||
 	not_ok "libc off: human status says what is off" "$out"
 is "libc off: status --json features_off" "$(status_of features_off)" "libc (turned off)"
@@ -39,7 +39,7 @@ guard_up "$LAB_DIR/enforce.conf" --features-off dns
 ev_expect "dns off: started says so" type=guard event=started
 [[ $LAST_EVENT == *"features off: dns (turned off)"* ]] && ok "... naming the part and why" ||
 	not_ok "... naming the part and why" "$LAST_EVENT"
-is "dns off: status --json programs_attached" "$(status_of programs_attached)" 8
+is "dns off: status --json programs_attached" "$(status_of programs_attached)" 9
 out=$(in_cgroup "$TEST_CG" getent hosts foo.test)
 ev_expect "dns off: getent's lookup taints via libc" type=taint comm=getent name=foo.test via=libc
 guard_stop
@@ -48,7 +48,7 @@ guard_stop
 # lookup taints nothing (the parts are really off).
 guard_up "$LAB_DIR/enforce.conf" --features-off dns,libc,lifecycle
 "$CONNGUARD" status --pin-dir "$PIN_DIR" >/dev/null
-is "verdict only: status exits 0 (4 of 4 programs)" "$?" 0
+is "verdict only: status exits 0 (5 of 5 programs: tls, so roots, stays on)" "$?" 0
 is "verdict only: status --json attached" "$(status_of attached)" True
 probe "verdict only: connect to a denied $WEB4:143 -> EPERM" EPERM --connect "$WEB4" 143
 ev_expect "verdict only: event forbidden-destination" type=connect reason=forbidden-destination dst="$WEB4"
@@ -69,7 +69,7 @@ link_prog() {
 # fields without the BTF pointer. DNS needs no task: it still taints.
 guard_up "$LAB_DIR/enforce.conf" --features-off task_btf
 ev_expect "task_btf off: started says so" type=guard event=started
-[[ $LAST_EVENT == *"features off: libc (task_btf turned off), tls (task_btf turned off); verdict: compat programs (task_btf turned off)"* ]] &&
+[[ $LAST_EVENT == *"features off: libc (task_btf turned off), tls (task_btf turned off), roots (libc and tls are off); verdict: compat programs (task_btf turned off)"* ]] &&
 	ok "... the libc part off and the compat verdict, with why" ||
 	not_ok "... the libc part off and the compat verdict, with why" "$LAST_EVENT"
 for p in connect4 connect6 sendmsg4 sendmsg6; do
@@ -99,7 +99,7 @@ wait "$GUARD_PID" 2>/dev/null
 GUARD_PID=
 guard_up "$LAB_DIR/enforce.conf" --features-off libc,tls
 ev_expect "usual again: took over the compat guard's pins" type=guard event=started
-[[ $LAST_EVENT == *"took over the pins"* && $LAST_EVENT == *"features off: libc (turned off), tls (turned off)"* &&
+[[ $LAST_EVENT == *"took over the pins"* && $LAST_EVENT == *"features off: libc (turned off), tls (turned off), roots (libc and tls are off)"* &&
 	$LAST_EVENT != *"verdict: compat"* ]] && ok "... and says the usual verdict judges" ||
 	not_ok "... and says the usual verdict judges" "$LAST_EVENT"
 for p in connect4 connect6; do
@@ -117,7 +117,7 @@ guard_stop
 lab_config "$LAB_DIR/deny6.conf" enforce "deny = $WEB4/32" "deny = $DENY_NET6"
 guard_up "$LAB_DIR/deny6.conf" --features-off task_btf,bpf_loop,task_storage,sleepable_uprobe
 ev_expect "as 5.10: started says what is off" type=guard event=started
-[[ $LAST_EVENT == *"features off: dns: queries over UDP only, no DNS over TCP, no learning from answers (bpf_loop turned off), libc (task_storage turned off), tls (task_storage turned off); verdict: compat programs (task_btf turned off)"* ]] &&
+[[ $LAST_EVENT == *"features off: dns: queries over UDP only, no DNS over TCP, no learning from answers (bpf_loop turned off), libc (task_storage turned off), tls (task_storage turned off), roots (libc and tls are off); verdict: compat programs (task_btf turned off)"* ]] &&
 	ok "... dns over UDP only, libc off and the compat verdict, with why" ||
 	not_ok "... dns over UDP only, libc off and the compat verdict, with why" "$LAST_EVENT"
 is "as 5.10: status --json programs_attached" "$(status_of programs_attached)" 9

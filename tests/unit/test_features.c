@@ -59,7 +59,9 @@ static void test_kernel_5_10(void)
 		  "dns: queries over UDP only, no DNS over TCP, no learning "
 		  "from answers (kernel lacks bpf_loop), "
 		  "libc (kernel lacks task storage), "
-		  "tls (kernel lacks task storage)");
+		  "tls (kernel lacks task storage), "
+		  "roots (libc and tls are off)");
+	CHECK(!f.on[CG_PART_ROOTS], "roots on without libc and tls");
 	CHECK_STR(cg_features_prog(&f, "cg_egress"), "cg_egress_compat");
 	CHECK(cg_features_prog_off(&f, "cg_ingress"), "cg_ingress on");
 	CHECK(!cg_features_prog_off(&f, "cg_egress"), "cg_egress off");
@@ -106,7 +108,8 @@ static void test_kernel_without_loop(void)
 	CHECK_STR(cg_features_off(&f, buf, sizeof(buf)),
 		  "dns: queries over UDP only, no DNS over TCP, no learning "
 		  "from answers (kernel lacks bpf_loop), "
-		  "libc (kernel lacks bpf_loop), tls (kernel lacks bpf_loop)");
+		  "libc (kernel lacks bpf_loop), tls (kernel lacks bpf_loop), "
+		  "roots (libc and tls are off)");
 }
 
 /* --features-off with kernel facilities: a 5.10 on a full kernel. */
@@ -125,7 +128,8 @@ static void test_facilities_turned_off(void)
 	/* The wire needs no task: DNS stays, the libc probes go. */
 	CHECK(f.on[CG_PART_DNS], "dns off");
 	CHECK_STR(cg_features_off(&f, buf, sizeof(buf)),
-		  "libc (task_btf turned off), tls (task_btf turned off)");
+		  "libc (task_btf turned off), tls (task_btf turned off), "
+		  "roots (libc and tls are off)");
 
 	CHECK_INT(cg_features_parse("bpf_loop,task_storage,lifecycle", &off,
 				    &bad),
@@ -138,7 +142,8 @@ static void test_facilities_turned_off(void)
 		  "lifecycle (turned off), dns: queries over UDP only, no DNS "
 		  "over TCP, no learning from answers (bpf_loop turned off), "
 		  "libc (task_storage turned off), "
-		  "tls (task_storage turned off)");
+		  "tls (task_storage turned off), "
+		  "roots (libc and tls are off)");
 	CHECK_INT(cg_features_parse("bpf_loops", &off, &bad), -1);
 	CHECK_STR(bad, "bpf_loops");
 }
@@ -157,7 +162,8 @@ static void test_kernel_5_15(void)
 	CHECK(!f.on[CG_PART_TLS], "tls on");
 	CHECK_STR(cg_features_off(&f, buf, sizeof(buf)),
 		  "libc (kernel lacks sleepable uprobes), "
-		  "tls (kernel lacks sleepable uprobes)");
+		  "tls (kernel lacks sleepable uprobes), "
+		  "roots (libc and tls are off)");
 }
 
 static void test_turned_off(void)
@@ -183,6 +189,24 @@ static void test_turned_off(void)
 	CHECK(!f.on[CG_PART_TLS], "tls on");
 	CHECK(f.on[CG_PART_LIBC], "libc off");
 	CHECK_STR(cg_features_off(&f, buf, sizeof(buf)), "tls (turned off)");
+	/* Other roots get the libc probes alone, or the TLS ones alone. */
+	CHECK(f.on[CG_PART_ROOTS], "roots off with libc on");
+	CHECK_INT(cg_features_parse("libc", &off, &bad), 0);
+	have_all(&f);
+	cg_features_decide(&f, off);
+	CHECK(f.on[CG_PART_ROOTS], "roots off with tls on");
+	CHECK_INT(cg_features_parse("roots", &off, &bad), 0);
+	have_all(&f);
+	cg_features_decide(&f, off);
+	CHECK(!f.on[CG_PART_ROOTS], "roots on");
+	CHECK(f.on[CG_PART_LIBC] && f.on[CG_PART_TLS], "libc or tls off");
+	CHECK_STR(cg_features_off(&f, buf, sizeof(buf)), "roots (turned off)");
+	CHECK_INT(cg_features_parse("libc,tls", &off, &bad), 0);
+	have_all(&f);
+	cg_features_decide(&f, off);
+	CHECK_STR(cg_features_off(&f, buf, sizeof(buf)),
+		  "libc (turned off), tls (turned off), "
+		  "roots (libc and tls are off)");
 	CHECK_INT(cg_features_parse("dns,nope", &off, &bad), -1);
 	CHECK_STR(bad, "nope");
 	CHECK_INT(cg_features_parse("", &off, &bad), 0);

@@ -1,0 +1,539 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Other roots' libraries. bpf/roots.bpf.h hands over each root a guarded
+ * process exec'd in that was not seen before; here that root is opened
+ * through /proc/PID/root, its library directories are searched for the C
+ * libraries and TLS libraries the host's are found by (user/libs.c), every
+ * path resolved inside the root (openat2 RESOLVE_IN_ROOT: a symlink never
+ * leads out of it), the process's maps are read for libraries mapped from
+ * elsewhere, and every file not probed yet (by device and inode: the
+ * host's, another root's, a hard link of either) gets the same probes as
+ * the host's, pinned as libc_<function>_<n> and tls_<function>_<n> with n
+ * from CG_ROOT_LIB_INDEX0. root_libs records each file, for `status` and
+ * for a daemon that takes the pins over. One `libs` event per root.
+ *
+ * The probes attach while the process that brought the root runs on: its
+ * own lookups may be missed; the root's later processes are not.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+#include <linux/openat2.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "connguard.skel.h"
+#include "elfsym.h"
+#include "event.h"
+#include "guard.h"
+#include "libs.h"
+#include "roots.h"
+#include "tlsprobe.h"
+#include "uprobe.h"
+#include "util.h"
+
+/* The TLS library files looked for (user/tlsprobe.c probes them). */
+static const char *const tls_names[] = { "libssl.so.3", "libgnutls.so.30" };
+#define TLS_NAMES_N (sizeof(tls_names) / sizeof(tls_names[0]))
+
+/* Files named in one libs event; the rest are counted in its message. */
+#define EV_FILES_MAX 16
+/* Library files looked at in one root: a root is a handful. */
+#define ROOT_FILES_MAX 256
+
+/* "%s" appended to MSG, keeping it a C string when it runs out. */
+static void msg_add(char *msg, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void msg_add(char *msg, size_t len, const char *fmt, ...)
+{
+	size_t used = strnlen(msg, len);
+	va_list ap;
+
+	if (used + 1 >= len)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg + used, len - used, fmt, ap);
+	va_end(ap);
+}
+
+const char *cg_root_lib_kind_name(uint32_t kind)
+{
+	switch (kind) {
+	case CG_ROOT_LIB_LIBC:
+		return "libc";
+	case CG_ROOT_LIB_OPENSSL:
+		return "openssl";
+	case CG_ROOT_LIB_GNUTLS:
+		return "gnutls";
+	}
+	return "?";
+}
+
+uint64_t cg_kdev(uint64_t st_dev)
+{
+	return ((uint64_t)major(st_dev) << 20) | minor(st_dev);
+}
+
+static int open_in(int root, const char *path, int flags)
+{
+	struct open_how how = {
+		.flags = (uint64_t)(flags | O_CLOEXEC),
+		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+	};
+
+	return (int)syscall(SYS_openat2, root, path, &how, sizeof(how));
+}
+
+/* A library file found in a root: what it is and where. */
+struct found {
+	int fd;
+	uint64_t dev, ino;
+	char path[CG_ROOT_PATH_MAX]; /* inside the root (maps: as shown) */
+};
+
+struct scan {
+	int root;
+	struct found *v;
+	size_t n, cap;
+	size_t over; /* files past ROOT_FILES_MAX: counted, said */
+};
+
+static bool have_file(const struct scan *s, uint64_t dev, uint64_t ino)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (s->v[i].dev == dev && s->v[i].ino == ino)
+			return true;
+	return false;
+}
+
+/*
+ * Keep FD (an O_PATH descriptor of the file at PATH) when it is a regular
+ * file, once per device and inode; FD is taken. The file is read, and the
+ * probes attached, through /proc/self/fd/FD: the very file found.
+ */
+static void add_found(struct scan *s, int fd, const char *path)
+{
+	struct stat st;
+
+	if (fd < 0)
+		return;
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode) ||
+	    have_file(s, st.st_dev, st.st_ino)) {
+		close(fd);
+		return;
+	}
+	if (s->n == ROOT_FILES_MAX) {
+		s->over++;
+		close(fd);
+		return;
+	}
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? 2 * s->cap : 16;
+		struct found *v = realloc(s->v, cap * sizeof(*v));
+
+		if (!v) {
+			close(fd);
+			return;
+		}
+		s->v = v;
+		s->cap = cap;
+	}
+	s->v[s->n].fd = fd;
+	s->v[s->n].dev = st.st_dev;
+	s->v[s->n].ino = st.st_ino;
+	snprintf(s->v[s->n].path, sizeof(s->v[s->n].path), "%s", path);
+	s->n++;
+}
+
+static bool lib_name(const char *base)
+{
+	for (size_t i = 0; i < CG_LIBC_NAMES_N; i++)
+		if (!fnmatch(cg_libc_names[i], base, 0))
+			return true;
+	for (size_t i = 0; i < TLS_NAMES_N; i++)
+		if (!strcmp(tls_names[i], base))
+			return true;
+	return false;
+}
+
+/* DIR of the root and, at depth 0, its multiarch subdirectories. */
+static void scan_dir(struct scan *s, const char *dir, int depth)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	int fd = open_in(s->root, dir, O_RDONLY | O_DIRECTORY);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		if (snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) >=
+		    (int)sizeof(path))
+			continue;
+		/* O_PATH: a FIFO or a device under a library's name is
+		 * never opened for reading (it could block, or act).
+		 */
+		if (lib_name(de->d_name))
+			add_found(s, open_in(s->root, path, O_PATH), path);
+		if (depth == 0 && !fnmatch("*-linux-*", de->d_name, 0))
+			scan_dir(s, path, 1);
+	}
+	closedir(d);
+}
+
+/*
+ * The libraries PID has mapped by now, wherever they are: the directory
+ * scan misses one loaded from an application's own directory. Each opened
+ * through /proc/PID/map_files, so it is the very file mapped.
+ */
+static void scan_maps(struct scan *s, uint32_t pid)
+{
+	char path[64], line[PATH_MAX + 128];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%u/maps", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		char *file = strchr(line, '/'), *base, *nl;
+		char range[64];
+
+		if (!file || sscanf(line, "%63[0-9a-f-]", range) != 1)
+			continue;
+		nl = strchr(file, '\n');
+		if (nl)
+			*nl = 0;
+		base = strrchr(file, '/') + 1;
+		if (!lib_name(base))
+			continue;
+		snprintf(path, sizeof(path), "/proc/%u/map_files/%s", pid,
+			 range);
+		add_found(s, open(path, O_PATH | O_CLOEXEC), file);
+	}
+	fclose(f);
+}
+
+/* Every library file of the root ROOT (an fd) and of PID's maps (0: none). */
+static void scan_root(struct scan *s, int root, uint32_t pid)
+{
+	s->root = root;
+	for (size_t i = 0; i < CG_LIB_DIRS_N; i++)
+		scan_dir(s, cg_lib_dirs[i], 0);
+	if (pid)
+		scan_maps(s, pid);
+}
+
+static void scan_free(struct scan *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		close(s->v[i].fd);
+	free(s->v);
+	memset(s, 0, sizeof(*s));
+}
+
+static bool host_file(const struct cg_roots *r, uint64_t dev, uint64_t ino)
+{
+	for (size_t i = 0; i < r->nhost; i++)
+		if (r->host[i].dev == dev && r->host[i].ino == ino)
+			return true;
+	return false;
+}
+
+static void meta_write(struct guard *g)
+{
+	uint32_t zero = 0;
+
+	if (bpf_map_update_elem(g->maps.meta, &zero, &g->meta, BPF_ANY))
+		p_err("run", "cannot write meta: %s", strerror(errno));
+}
+
+/* Put this daemon's own root in roots_seen: its files are the host's. */
+static void seed_own_root(struct cg_roots *r)
+{
+	struct cg_root_key k = {};
+	struct stat st;
+	__u8 one = 1;
+
+	if (stat("/", &st))
+		return;
+	k.dev = cg_kdev(st.st_dev);
+	k.ino = st.st_ino;
+	bpf_map_update_elem(r->seen_fd, &k, &one, BPF_ANY);
+}
+
+int cg_roots_start(struct guard *g)
+{
+	struct cg_roots *r = &g->roots;
+	struct cg_root_key k, next, *prev = NULL;
+	struct cg_root_lib v;
+	struct scan s = {};
+	int root;
+
+	r->seen_fd = bpf_map__fd(g->skel->maps.roots_seen);
+	r->libs_fd = bpf_map__fd(g->skel->maps.root_libs);
+	r->next_index = CG_ROOT_LIB_INDEX0;
+	/* Taken over: the indexes in use go on being used. */
+	while (!bpf_map_get_next_key(r->libs_fd, prev, &next)) {
+		k = next;
+		prev = &k;
+		if (!bpf_map_lookup_elem(r->libs_fd, &k, &v) &&
+		    v.index >= r->next_index)
+			r->next_index = v.index + 1;
+	}
+	if (!g->feat.on[CG_PART_ROOTS])
+		return 0;
+	seed_own_root(r);
+	root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (root < 0)
+		return -1;
+	scan_root(&s, root, 0);
+	close(root);
+	free(r->host);
+	r->host = calloc(s.n ? s.n : 1, sizeof(*r->host));
+	if (!r->host) {
+		scan_free(&s);
+		return -1;
+	}
+	for (size_t i = 0; i < s.n; i++)
+		r->host[i] = (struct cg_file_id){ s.v[i].dev, s.v[i].ino };
+	r->nhost = r->caphost = s.n;
+	scan_free(&s);
+	return 0;
+}
+
+static bool known_root(const struct cg_roots *r, const struct cg_root_key *k)
+{
+	for (size_t i = 0; i < r->n; i++)
+		if (r->known[i].dev == k->dev && r->known[i].ino == k->ino)
+			return true;
+	return false;
+}
+
+static void add_known(struct cg_roots *r, const struct cg_root_key *k)
+{
+	if (r->n == r->cap) {
+		size_t cap = r->cap ? 2 * r->cap : 16;
+		struct cg_root_key *v = realloc(r->known, cap * sizeof(*v));
+
+		if (!v)
+			return; /* asked again at its next exec: no harm */
+		r->known = v;
+		r->cap = cap;
+	}
+	r->known[r->n++] = *k;
+}
+
+/* What one file got: for the event. */
+struct probed {
+	const char *path;
+	const char *kind;
+	int uprobes;
+};
+
+/*
+ * Probe the file F of root E (ROOT_PATH) if it is a library of ours and not
+ * probed yet. Returns 1 when probed (P filled), 0 when not ours or known
+ * (*KNOWN counts the known), -1 when it could not be (MSG says why).
+ */
+static int probe_file(struct guard *g, const struct cg_event_root *e,
+		      const char *root_path, const struct found *f,
+		      struct probed *p, unsigned int *known, char *msg,
+		      size_t msg_len)
+{
+	struct cg_roots *r = &g->roots;
+	struct cg_root_key key = { f->dev, f->ino };
+	const char *base = strrchr(f->path, '/');
+	struct cg_root_lib v = {};
+	char link[64], seg[PATH_MAX + 1200];
+	uint16_t machine;
+	int kind, n = 0, failed = 0;
+	struct cg_lib *l;
+
+	base = base ? base + 1 : f->path;
+	if (host_file(r, f->dev, f->ino) ||
+	    !bpf_map_lookup_elem(r->libs_fd, &key, &v)) {
+		(*known)++;
+		return 0;
+	}
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", f->fd);
+	kind = cg_tls_lib_kind(base);
+	l = kind ? NULL : malloc(sizeof(*l));
+	if (!kind) {
+		if (!l || cg_elf_own_machine(&machine) ||
+		    !cg_lib_read(l, link, machine)) {
+			free(l);
+			return 0; /* not a C library of ours: glibc's libc.so */
+		}
+		kind = CG_ROOT_LIB_LIBC;
+	}
+	if ((kind == CG_ROOT_LIB_LIBC && !g->feat.on[CG_PART_LIBC]) ||
+	    (kind != CG_ROOT_LIB_LIBC &&
+	     (!g->feat.on[CG_PART_TLS] || !g->cfg.cred_tls))) {
+		free(l);
+		return 0; /* its part is off: said in the started event */
+	}
+	if (kind == CG_ROOT_LIB_LIBC)
+		n = cg_libc_attach_lib(g->skel->obj, l, r->next_index,
+				       g->pin_dir, seg, sizeof(seg), &failed);
+	else
+		n = cg_tls_attach_file(g->skel->obj, link, kind, r->next_index,
+				       g->pin_dir, seg, sizeof(seg), &failed);
+	free(l);
+	if (n < 0)
+		failed++;
+	g->meta.roots_attach_failed += (uint64_t)failed;
+	if (failed)
+		msg_add(msg, msg_len, "%s%s: %d probes failed to attach",
+			msg[0] ? "; " : "", f->path, failed);
+	if (n <= 0)
+		return -1;
+	v.root = e->root;
+	v.index = r->next_index;
+	v.kind = (uint32_t)kind;
+	v.uprobes = (uint32_t)n;
+	v.pid = e->pid;
+	v.realtime_ns = cg_now_real_ns();
+	snprintf(v.root_path, sizeof(v.root_path), "%s", root_path);
+	snprintf(v.path, sizeof(v.path), "%s", f->path);
+	r->next_index++;
+	if (bpf_map_update_elem(r->libs_fd, &key, &v, BPF_NOEXIST)) {
+		/*
+		 * Not recorded: status cannot list it nor a later daemon
+		 * know it, so it is not kept either. Counted and said.
+		 */
+		cg_uprobe_remove_index(g->pin_dir,
+				       kind == CG_ROOT_LIB_LIBC ? "libc_" :
+								  "tls_",
+				       v.index);
+		g->meta.roots_libs_full++;
+		msg_add(msg, msg_len,
+			"%s%s: not probed, root_libs is full (%d files)",
+			msg[0] ? "; " : "", f->path, CG_ROOT_LIBS_MAX);
+		return -1;
+	}
+	g->meta.roots_libs++;
+	p->path = f->path;
+	p->kind = cg_root_lib_kind_name((uint32_t)kind);
+	p->uprobes = n;
+	return 1;
+}
+
+void cg_roots_record(struct guard *g, const struct cg_event_root *e)
+{
+	struct cg_roots *r = &g->roots;
+	char path[64], root_path[PATH_MAX], msg[1024] = "";
+	char line[CG_JSON_MAX], comm[CG_COMM_LEN + 1];
+	struct cg_libs_file files[EV_FILES_MAX];
+	struct probed p;
+	struct scan s = {};
+	struct stat st;
+	unsigned int known = 0, nfiles = 0, more = 0;
+	ssize_t len;
+	int root;
+
+	if (known_root(r, &e->root))
+		return; /* roots_seen was full: handed over again */
+	snprintf(path, sizeof(path), "/proc/%u/root", e->pid);
+	root = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	len = readlink(path, root_path, sizeof(root_path) - 1);
+	/*
+	 * Gone, or already in another root: missed this time. Forgotten by
+	 * the kernel, so the root's next exec hands it over again.
+	 */
+	if (root < 0 || len <= 0 || fstat(root, &st) ||
+	    st.st_ino != e->root.ino) {
+		if (root >= 0)
+			close(root);
+		bpf_map_delete_elem(r->seen_fd, &e->root);
+		g->meta.roots_missed++;
+		meta_write(g);
+		return;
+	}
+	root_path[len] = 0;
+	scan_root(&s, root, e->pid);
+	for (size_t i = 0; i < s.n; i++) {
+		if (probe_file(g, e, root_path, &s.v[i], &p, &known, msg,
+			       sizeof(msg)) <= 0)
+			continue;
+		if (nfiles < EV_FILES_MAX)
+			files[nfiles++] = (struct cg_libs_file){
+				p.path, p.kind, (unsigned int)p.uprobes
+			};
+		else
+			more++;
+	}
+	if (more)
+		msg_add(msg, sizeof(msg), "%s%u more files probed, not named",
+			msg[0] ? "; " : "", more);
+	if (s.over)
+		msg_add(msg, sizeof(msg),
+			"%s%zu library files not looked at (%d a root)",
+			msg[0] ? "; " : "", s.over, ROOT_FILES_MAX);
+	close(root);
+	add_known(r, &e->root);
+	g->meta.roots_probed++;
+	meta_write(g);
+	snprintf(comm, sizeof(comm), "%.*s", CG_COMM_LEN, e->comm);
+	guard_emit(g, line,
+		   cg_libs_json(cg_now_real_ns(), root_path, e->pid, comm,
+				files, nfiles, known, msg[0] ? msg : NULL,
+				line, sizeof(line)));
+	guard_flush(g);
+	scan_free(&s); /* after the event: FILES points into it */
+}
+
+size_t cg_roots_reset(struct guard *g, char *msg, size_t len)
+{
+	struct cg_roots *r = &g->roots;
+	struct cg_root_key k, next, *prev = NULL;
+	size_t n = 0;
+
+	cg_uprobe_remove_index(g->pin_dir, "libc_", -1);
+	cg_uprobe_remove_index(g->pin_dir, "tls_", -1);
+	/* Deleting while walking: the walk restarts from the first. */
+	while (!bpf_map_get_next_key(r->libs_fd, prev, &next)) {
+		k = next;
+		if (bpf_map_delete_elem(r->libs_fd, &k)) {
+			prev = &k;
+			continue;
+		}
+		n++;
+	}
+	prev = NULL;
+	while (!bpf_map_get_next_key(r->seen_fd, prev, &next)) {
+		k = next;
+		if (bpf_map_delete_elem(r->seen_fd, &k))
+			prev = &k;
+	}
+	r->n = 0;
+	seed_own_root(r);
+	snprintf(msg, len,
+		 "roots: the probes on %zu library files of other roots "
+		 "removed; each root is probed anew at its next exec",
+		 n);
+	return n;
+}
+
+void cg_roots_free(struct cg_roots *r)
+{
+	free(r->known);
+	free(r->host);
+	memset(r, 0, sizeof(*r));
+}

@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Other roots' libraries: a process of the guarded subtree that runs from a
+ * root (chroot, container) whose C library or TLS library is a file of its
+ * own gets the same probes on that file (bpf/roots.bpf.h hands the root
+ * over at exec). Files are keyed by device and inode: each probed once.
+ */
+#ifndef CG_ROOTS_H
+#define CG_ROOTS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "connguard.h"
+
+struct guard;
+
+/* A library file: device (as stat() gives it) and inode. */
+struct cg_file_id {
+	uint64_t dev, ino;
+};
+
+struct cg_roots {
+	/* Roots handled by this daemon (kernel keys), whatever came of it. */
+	struct cg_root_key *known;
+	size_t n, cap;
+	/* This daemon's own root's library files: probed by the host scan. */
+	struct cg_file_id *host;
+	size_t nhost, caphost;
+	uint32_t next_index; /* the next pin index (CG_ROOT_LIB_INDEX0 up) */
+	int seen_fd, libs_fd; /* roots_seen, root_libs */
+};
+
+/*
+ * Before cg_exec attaches: put this daemon's own root in roots_seen and
+ * learn its library files (probed by the host scan already), and, with
+ * pins taken over, the next free index from root_libs. 0, or -1.
+ */
+int cg_roots_start(struct guard *g);
+
+/* A CG_EV_ROOT record: probe that root's libraries, say it (libs event). */
+void cg_roots_record(struct guard *g, const struct cg_event_root *e);
+
+/*
+ * Remove every other root's probe and forget the roots, so each is probed
+ * anew at its next exec (what it gets then follows the configuration).
+ * MSG says so. Returns the library files whose probes were removed.
+ */
+size_t cg_roots_reset(struct guard *g, char *msg, size_t len);
+
+void cg_roots_free(struct cg_roots *r);
+
+/* "libc", "openssl", "gnutls" for enum cg_root_lib_kind. */
+const char *cg_root_lib_kind_name(uint32_t kind);
+
+/* The kernel's encoding of a device stat() gave: MAJOR << 20 | MINOR. */
+uint64_t cg_kdev(uint64_t st_dev);
+
+#endif /* CG_ROOTS_H */
