@@ -790,6 +790,9 @@ s.close()'
 			done
 		done
 		b9_tls "$CONF_ENF" >/dev/null 2>&1
+		# What the reloads said: the probes removed (off), attached (on).
+		note "B9 $kind: the last reloads said: $(grep '"event":"reloaded"' "$GUARD_LOG" | tail -n 2 |
+			sed -n 's/.*"message":"\([^"]*\)".*/\1/p' | tr '\n' '|')"
 		if [ "$bad" = 1 ]; then
 			fail_row B9 "TLS $kind"
 			continue
