@@ -128,6 +128,7 @@ run_mode() {
 	before=$(server_count accept 143)
 	tp=$(grep -c "mail.example.com" "$TP_LOG")
 	# curl's parent: a shell that writes its PID and waits for it.
+	# shellcheck disable=SC2016 # $$, $0 and $@ are that shell's
 	client sh -c 'echo $$ >"$0"; curl "$@"; exit $?' "$LAB_DIR/curl.parent" \
 		-sS --max-time 10 --proxytunnel -x "http://$PROXY:$HTTP_PROXY_PORT" \
 		--user "$ACCT:secret" "imap://mail.example.com/"
