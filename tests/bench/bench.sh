@@ -246,7 +246,7 @@ PROG_IDS=
 prog_ids() {
 	local n id
 	PROG_IDS=
-	for n in cg_connect4 cg_connect6 cg_sendmsg4 cg_sendmsg6 cg_egress cg_ingress; do
+	for n in cg_connect4 cg_connect6 cg_sendmsg4 cg_sendmsg6 cg_egress cg_ingress cg_sockops; do
 		id=$(bpftool link show pinned "$BPIN/link_$n" -j 2>/dev/null |
 			$PY -c 'import json,sys; print(json.load(sys.stdin)["prog_id"])' 2>/dev/null)
 		[ -n "$id" ] && PROG_IDS="$PROG_IDS $n=$id"
