@@ -27,14 +27,12 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 SEC("cgroup/connect4")
 int cg_connect4(struct bpf_sock_addr *ctx)
 {
-	cg_first_connect(ctx);
 	return cg_sock_addr(ctx, 0, 1, 0);
 }
 
 SEC("cgroup/connect6")
 int cg_connect6(struct bpf_sock_addr *ctx)
 {
-	cg_first_connect(ctx);
 	return cg_sock_addr(ctx, 1, 1, 0);
 }
 

@@ -13,9 +13,13 @@
  * segment carrying the request and every later one are dropped and the
  * sockops callback makes the client fail at once (as bpf/wire.bpf.h does).
  *
- * The socket storage is created at connect (process context, where the
- * owner is recorded too) and read from the SYN on. Once the first bytes
- * are judged, or turn out to be neither, or CG_PROXY_SCAN_MAX /
+ * The owner is recorded at connect (process context: cg_sock_addr()).
+ * The socket storage of this reader is made only at the connection's first
+ * data segment, and only when its first byte may start a proxy request or
+ * a TLS record (cg_first_maybe()): a connection that sends nothing, or
+ * something else first, never gets one, and costs the egress program a
+ * storage lookup and bpf_tcp_sock() per segment. Once the first bytes are
+ * judged, or turn out to be neither, or CG_PROXY_SCAN_MAX /
  * CG_TLS_MAX_BYTES have passed, the socket is done: every later segment
  * costs one socket storage lookup. The value stays small (one parser's
  * state, a union: the first byte says which), under the size a kernel
@@ -33,7 +37,6 @@
 #include "cg_tls.h"
 
 enum cg_first_state {
-	CG_FIRST_NEW = 0,  /* created at connect: the SYN starts reading */
 	CG_FIRST_READ = 1, /* reading the first bytes */
 	CG_FIRST_DONE = 2, /* judged, or nothing to judge: let all go */
 	CG_FIRST_STOP = 3, /* a proxied connect refused: drop the rest */
@@ -95,26 +98,13 @@ enum cg_first_ret {
 };
 
 /*
- * A TCP connect by the current process (connect4/connect6): record it as
- * the socket's owner and start the first bytes' state. Process context: the
- * skb programs that read the bytes later cannot trust the current task.
+ * May a stream whose first byte is C carry what this reader judges? A TLS
+ * record starts 0x16 (handshake), a SOCKS request 4 or 5, an HTTP request
+ * a token character (cg_proxy.h's first step takes nothing else).
  */
-static __always_inline void cg_first_connect(struct bpf_sock_addr *ctx)
+static __always_inline int cg_first_maybe(__u8 c)
 {
-	struct cg_first *f;
-
-	if (ctx->protocol != IPPROTO_TCP)
-		return;
-	f = bpf_sk_storage_get(&firsts, ctx->sk, NULL,
-			       BPF_SK_STORAGE_GET_F_CREATE);
-	if (!f) {
-		cg_count(CG_STAT_FIRST_UNTRACKED);
-		return;
-	}
-	/* A socket connects once; a retried connect starts over. */
-	f->state = CG_FIRST_NEW;
-	f->kind = CG_FIRST_K_ANY;
-	cg_own(ctx, 0);
+	return c == 0x16 || c == 4 || c == 5 || cg_proxy_tchar(c);
 }
 
 /*
@@ -418,6 +408,7 @@ __attribute__((noinline)) int cg_first_judge(struct __sk_buff *skb)
 	e = cg_event_new(CG_EV_CONNECT, cg_now(&now));
 	if (e) {
 		e->pid = o->pid;
+		e->ppid = o->ppid;
 		e->uid = o->uid;
 		e->cgroup_id = o->cgroup_id;
 		__builtin_memcpy(e->comm, o->comm, CG_COMM_LEN);
@@ -478,10 +469,17 @@ __attribute__((noinline)) int cg_first_judge(struct __sk_buff *skb)
 __attribute__((noinline)) int cg_first_read(struct __sk_buff *skb)
 {
 	struct bpf_sock *sk = skb->sk;
-	struct tcphdr th;
+	struct bpf_tcp_sock *tp;
+	/*
+	 * Zeroed, so that every path has the frame's stack in use where they
+	 * join: 6.18's verifier refuses the program otherwise ("verifier bug:
+	 * stack slot 5, total slots 0"), the path without state having
+	 * touched none of it.
+	 */
+	struct tcphdr th = {};
 	struct cg_first *f;
-	__u32 off, end, plen, seq;
-	__u8 proto, flags;
+	__u32 off, end, plen, seq, segs;
+	__u8 proto, flags, c;
 	__s32 d;
 	int l4;
 
@@ -491,35 +489,72 @@ __attribute__((noinline)) int cg_first_read(struct __sk_buff *skb)
 	if (!sk || sk->protocol != IPPROTO_TCP)
 		return CG_FIRST_E_PASS;
 	f = bpf_sk_storage_get(&firsts, sk, NULL, 0);
-	/* The fast exit: connections whose first bytes are judged. */
-	if (!f || f->state == CG_FIRST_DONE)
-		return CG_FIRST_E_PASS;
-	if (f->state == CG_FIRST_STOP)
-		return CG_FIRST_E_DROP;
+	if (f) {
+		/* The fast exit: connections whose first bytes are judged. */
+		if (f->state == CG_FIRST_DONE)
+			return CG_FIRST_E_PASS;
+		if (f->state == CG_FIRST_STOP)
+			return CG_FIRST_E_DROP;
+	} else {
+		/*
+		 * No state: only the connection's first data segment may
+		 * start one. TCP counts a data segment (data_segs_out) before
+		 * it hands it to IP, so here it counts this one: 0 is a SYN,
+		 * an ACK or a FIN before any data, more than this segment's
+		 * own count is data after the first. Neither reads a header.
+		 */
+		tp = bpf_tcp_sock(sk);
+		if (!tp)
+			return CG_FIRST_E_PASS;
+		segs = skb->gso_segs > 1 ? skb->gso_segs : 1;
+		if (tp->data_segs_out == 0 || tp->data_segs_out > segs)
+			return CG_FIRST_E_PASS;
+	}
 	l4 = cg_l4(skb, &proto);
 	if (l4 < 0 || proto != IPPROTO_TCP ||
 	    cg_skb_load(skb, l4, &th, sizeof(th)))
 		return CG_FIRST_E_PASS;
 	flags = ((__u8 *)&th)[13];
 	seq = bpf_ntohl(th.seq);
-	if (flags & CG_TCP_SYN) {
+	off = l4 + th.doff * 4;
+	if (f && (flags & CG_TCP_SYN)) {
+		/* The socket connects again (after a failed connect). */
 		f->seq = seq + 1;
 		f->state = CG_FIRST_READ;
 		f->kind = CG_FIRST_K_ANY;
 		f->reserved = 0;
 		f->dest = 0;
-	} else if (f->state != CG_FIRST_READ) {
-		/* Connected before this hook saw its SYN: not followed. */
-		f->state = CG_FIRST_DONE;
-		return CG_FIRST_E_PASS;
 	}
-	off = l4 + th.doff * 4;
 	if (skb->len <= off)
 		return CG_FIRST_E_PASS;
 	plen = skb->len - off;
 	/* SYN data (TCP Fast Open) starts one past the SYN's own number. */
 	if (flags & CG_TCP_SYN)
 		seq++;
+	if (!f) {
+		/*
+		 * The first data segment: state only for one that may carry
+		 * something to judge, on a socket that connected in the
+		 * guarded subtree (it has an owner to charge; not the
+		 * accepting side of a connection, whose first bytes are the
+		 * server's).
+		 */
+		if (bpf_skb_load_bytes(skb, off, &c, 1) || !cg_first_maybe(c))
+			return CG_FIRST_E_PASS;
+		if (!bpf_sk_storage_get(&owners, sk, NULL, 0))
+			return CG_FIRST_E_PASS;
+		f = bpf_sk_storage_get(&firsts, sk, NULL,
+				       BPF_SK_STORAGE_GET_F_CREATE);
+		if (!f) {
+			cg_count(CG_STAT_FIRST_UNTRACKED);
+			return CG_FIRST_E_PASS;
+		}
+		f->seq = seq;
+		f->state = CG_FIRST_READ;
+		f->kind = CG_FIRST_K_ANY;
+		f->reserved = 0;
+		f->dest = 0;
+	}
 	d = (__s32)(seq - f->seq);
 	if (d > 0) {
 		/* Bytes this hook never saw: the stream cannot be followed. */
@@ -573,13 +608,19 @@ static __always_inline int cg_first_egress(struct __sk_buff *skb)
 
 /*
  * The sockops side: a refused proxied connect fails at once, as a stopped
- * login does (bpf/wire.bpf.h says how). Every connection in the guarded
- * subtree asks for the header-option callback until its first bytes are
- * judged; it is turned off then, unless the wire still reads the socket.
+ * login does (bpf/wire.bpf.h says how). Only enforce mode refuses one, so
+ * only there does a connection ask for the header-option callback, at its
+ * connect (no callback comes later without it, and the refusal is decided
+ * at the first data segment). It is turned off once the first bytes are
+ * judged, or the first data went out with nothing to read (no state), unless
+ * the wire still reads the socket. A connection opened in audit mode that is
+ * refused after a reload to enforce is still dropped, only not failed at
+ * once.
  */
 static __always_inline void cg_first_sockops(struct bpf_sock_ops *ops)
 {
 	struct bpf_sock *sk = ops->sk;
+	struct cg_policy *p;
 	struct cg_first *f;
 	struct cg_wire *w;
 	int one = 1;
@@ -588,31 +629,38 @@ static __always_inline void cg_first_sockops(struct bpf_sock_ops *ops)
 		return;
 	switch (ops->op) {
 	case BPF_SOCK_OPS_TCP_CONNECT_CB:
-		if (bpf_sk_storage_get(&firsts, sk, NULL, 0))
+		p = cg_policy();
+		if (p && CG_READ_ONCE(p->mode) == CG_MODE_ENFORCE)
 			bpf_sock_ops_cb_flags_set(
 				ops, ops->bpf_sock_ops_cb_flags |
 					     BPF_SOCK_OPS_WRITE_HDR_OPT_CB_FLAG);
 		break;
 	case BPF_SOCK_OPS_HDR_OPT_LEN_CB:
 		f = bpf_sk_storage_get(&firsts, sk, NULL, 0);
-		if (!f)
-			break;
-		if (f->state == CG_FIRST_STOP) {
+		if (!f) {
+			/*
+			 * Before the first data segment (this callback runs
+			 * before TCP counts it): wait for it.
+			 */
+			if (!ops->data_segs_out)
+				break;
+		} else if (f->state == CG_FIRST_STOP) {
 			bpf_setsockopt(ops, SOL_TCP, TCP_USER_TIMEOUT, &one,
 				       sizeof(one));
-		} else if (f->state == CG_FIRST_DONE) {
-			w = bpf_sk_storage_get(&wires, sk, NULL, 0);
-			if (!w || w->state == CG_WIRE_DONE)
-				bpf_sock_ops_cb_flags_set(
-					ops,
-					ops->bpf_sock_ops_cb_flags &
-						~BPF_SOCK_OPS_WRITE_HDR_OPT_CB_FLAG);
-		} else {
+			break;
+		} else if (f->state != CG_FIRST_DONE) {
 			/* The wire may have turned it off: still reading. */
 			bpf_sock_ops_cb_flags_set(
 				ops, ops->bpf_sock_ops_cb_flags |
 					     BPF_SOCK_OPS_WRITE_HDR_OPT_CB_FLAG);
+			break;
 		}
+		/* Done, or nothing to read: the wire may still be reading. */
+		w = bpf_sk_storage_get(&wires, sk, NULL, 0);
+		if (!w || w->state == CG_WIRE_DONE)
+			bpf_sock_ops_cb_flags_set(
+				ops, ops->bpf_sock_ops_cb_flags &
+					     ~BPF_SOCK_OPS_WRITE_HDR_OPT_CB_FLAG);
 		break;
 	}
 }

@@ -17,9 +17,13 @@
  * drops the other branch, so each program holds only what its kernel takes.
  */
 
-/* Remember who talks DNS on this socket, for the skb programs. */
+/*
+ * Remember who connects or talks DNS on this socket, for the skb programs:
+ * they run where the current task is anyone's.
+ */
 static __always_inline void cg_own(struct bpf_sock_addr *ctx, int compat)
 {
+	struct task_struct *task = cg_current_task(compat);
 	struct cg_policy *p;
 	struct cg_owner *o;
 
@@ -32,6 +36,7 @@ static __always_inline void cg_own(struct bpf_sock_addr *ctx, int compat)
 	o->pid = bpf_get_current_pid_tgid() >> 32;
 	o->uid = (__u32)bpf_get_current_uid_gid();
 	o->cgroup_id = bpf_get_current_cgroup_id();
+	o->ppid = BPF_CORE_READ(task, real_parent, tgid);
 	p = cg_policy();
 	o->scope_cgid = p ? cg_scope_cgid(p) : o->cgroup_id;
 	cg_process_comm(&o->comm, compat);
@@ -377,23 +382,31 @@ static __always_inline int cg_sock_addr(struct bpf_sock_addr *ctx, int v6,
 	__u8 addr[16] = {};
 	__u16 port;
 	__u8 flags = 0;
-	int guarded;
+	int guarded, owned = 0;
 
 	if (!p)
 		return CG_ALLOW;
 	port = bpf_ntohs((__u16)ctx->user_port);
 	/*
-	 * A plaintext credential port's login is charged to who connects.
-	 * TCP only: the wire reads TCP streams, and a UDP connect to such a
-	 * port (B1's port 25 row) need not pay for an owner record.
+	 * What the skb programs read of a TCP connection is charged to who
+	 * connects: the first bytes of any (bpf/first.bpf.h: proxy requests,
+	 * SNI), the logins on a plaintext credential port (bpf/wire.bpf.h).
+	 * The compat programs (5.10) read no first bytes: only a credential
+	 * port's connect gets an owner there. A UDP connect to such a port
+	 * (B1's port 25 row) need not pay for one: the wire reads TCP streams.
 	 */
-	if (connect && (p->cred_port_bits & (1ull << (port & 63))) &&
-	    ctx->protocol == IPPROTO_TCP && (p->cred_flags & CG_CRED_WIRE) &&
-	    cg_policy_cred_port(p, port))
-		cg_own(ctx, compat);
+	if (connect && ctx->protocol == IPPROTO_TCP) {
+		if (!compat ||
+		    ((p->cred_port_bits & (1ull << (port & 63))) &&
+		     (p->cred_flags & CG_CRED_WIRE) &&
+		     cg_policy_cred_port(p, port))) {
+			cg_own(ctx, compat);
+			owned = 1;
+		}
+	}
 	if (p->port_bits_any & (1ull << (port & 63)))
 		flags = cg_policy_port(p, port);
-	if (flags & CG_PORT_DNS)
+	if ((flags & CG_PORT_DNS) && !owned)
 		cg_own(ctx, compat);
 	if (!connect)
 		return CG_ALLOW;

@@ -70,6 +70,7 @@ static __always_inline int cg_wire_login(struct bpf_sock *sk,
 	o = bpf_sk_storage_get(&owners, sk, NULL, 0);
 	if (o) {
 		who.pid = o->pid;
+		who.ppid = o->ppid;
 		who.uid = o->uid;
 		who.cgroup_id = o->cgroup_id;
 		__builtin_memcpy(who.comm, o->comm, CG_COMM_LEN);

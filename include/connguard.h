@@ -565,7 +565,7 @@ struct cg_owner {
 	__u32 uid;
 	char comm[CG_COMM_LEN];
 	__u32 next; /* pending slot to use next */
-	__u32 pad;
+	__u32 ppid; /* the tgid of its parent, for events read off the wire */
 	struct cg_pending pending[CG_PENDING_MAX];
 };
 

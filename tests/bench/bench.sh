@@ -31,7 +31,7 @@ export CGPROBE=${CGPROBE:-$OUTPUT/tests/cgprobe}
 
 QUICK=0
 OUT=$REPO_DIR/docs/BENCHMARKS.md
-ONLY="B1 B2 B3 B4 B5 B6 B7 B8"
+ONLY="B1 B2 B3 B4 B5 B6 B7 B8 B9 B10"
 while [ $# -gt 0 ]; do
 	case $1 in
 	--quick) QUICK=1 ;;
@@ -61,9 +61,11 @@ OTHER=0           # servers, the log reader (the daemon is not pinned)
 if [ "$QUICK" = 1 ]; then
 	BLOCKS=1 B1_BLOCKS=1 N_UDP=3000 N_TCP=500 N_DNS=500 N_REF=1000 IPERF_T=1 IPERF_BLOCKS=1
 	B5_S=1 FMT_N=20000 B6_SIZES="10 10000" B7_STARTS=2 REPEAT=100000 ROUNDS=3 N_OS=20
+	N_SEND=300 B9_BLOCKS=1 B9_BULK=200 B9_SMALL=2000
 else
 	BLOCKS=10 B1_BLOCKS=20 N_UDP=30000 N_TCP=12000 N_DNS=5000 N_REF=10000 IPERF_T=1 IPERF_BLOCKS=8
 	B5_S=3 FMT_N=200000 B6_SIZES="10 10000 1000000" B7_STARTS=5 REPEAT=1000000 ROUNDS=7 N_OS=100
+	N_SEND=8000 B9_BLOCKS=5 B9_BULK=4000 B9_SMALL=30000
 fi
 B5_RATE=50000
 
@@ -244,7 +246,7 @@ PROG_IDS=
 prog_ids() {
 	local n id
 	PROG_IDS=
-	for n in cg_connect4 cg_connect6 cg_sendmsg4 cg_sendmsg6 cg_egress cg_ingress; do
+	for n in cg_connect4 cg_connect6 cg_sendmsg4 cg_sendmsg6 cg_egress cg_ingress cg_sockops; do
 		id=$(bpftool link show pinned "$BPIN/link_$n" -j 2>/dev/null |
 			$PY -c 'import json,sys; print(json.load(sys.stdin)["prog_id"])' 2>/dev/null)
 		[ -n "$id" ] && PROG_IDS="$PROG_IDS $n=$id"
@@ -481,7 +483,7 @@ cmd setup "config: lab_config (tests/e2e/lib.sh) mode=enforce, reserved += corp.
 cmd setup "guard: connguard run --config CONF --cgroup \$CG2/connguard-e2e-PID/guarded --log LOG --pin-dir /sys/fs/bpf/connguard-e2e-PID (in the client netns, outside ip netns exec)"
 cmd setup "A (guarded): echo \$\$ > .../guarded/cgroup.procs; ip netns exec cge-c-PID taskset -c $CPU CMD   B (unguarded): the same with .../plain"
 
-if want B1 || want B2 || want B3 || want B4 || want B8; then
+if want B1 || want B2 || want B3 || want B4 || want B8 || want B9 || want B10; then
 	bguard_start "$CONF_ENF" || { not_ok "guard starts" "$GUARD_ERR"; done_testing; }
 	ok "guard (enforce) starts on $G_CG in ${GUARD_T_LOAD} ms"
 fi
@@ -669,6 +671,165 @@ if want B4; then
 	done
 	_kill_pid "$IPERF_SRV"
 	ok "B4 ran"
+fi
+
+# ================================================================ B10
+
+if want B10; then
+	d_send() { echo "A $(fmt "$1") ns/op, B $(fmt "$2") ns/op; $(stats_text "$3")"; }
+	b10() { # b10 LABEL ARGS...
+		local label=$1
+		shift
+		cmd B10 "cgload $*"
+		AB_BLOCKS=$B1_BLOCKS guarded B10 "$label" "guarded/unguarded time per op" "≤ 1.05" le auto d_send m_cgload "$@"
+	}
+	# The first bytes are read on every TCP connection: a CONNECT request
+	# is parsed and judged (a real name: let go), plain bytes are looked
+	# at once (their first byte starts no request and no TLS record).
+	b10 "TCP connect + HTTP CONNECT request (real name) + accept + read + close, IPv4 loopback" \
+		tcpsend --addr 127.0.0.1 --port 0 --data connect --n "$N_SEND"
+	b10 "TCP connect + plain first bytes + accept + read + close, IPv4 loopback" \
+		tcpsend --addr 127.0.0.1 --port 0 --data plain --n "$N_SEND"
+	# The wire's recogniser per segment: the same IMAP command to a
+	# credential port (110: the wire reads it) and to another port.
+	cred=(tcpsend --addr 127.0.0.1 --port 110 --data imap --n "$N_SEND")
+	other=(tcpsend --addr 127.0.0.1 --port 0 --data imap --n "$N_SEND")
+	cmd B10 "wire: cgload ${cred[*]} vs cgload ${other[*]}   (bpf_stats, guarded)"
+	if s1=$(with_stats auto m_cgload "${cred[@]}") && s2=$(with_stats auto m_cgload "${other[@]}"); then
+		e1=$(stat_of "$s1" cg_egress) e2=$(stat_of "$s2" cg_egress)
+		n1=$(awk '$1 == "cg_egress" { print $3 }' <<<"$s1")
+		row B10 "wire credential reader: an IMAP command to a credential port (110) vs another port" \
+			"cg_egress ns/run, credential port / other port (net per connection)" \
+			"$(fmt "$e1") / $(fmt "$e2") ($(awk -v a="$e1" -v b="$e2" -v n="$n1" 'BEGIN { printf "%+.0f", (a - b) * n }') ns)" "—" info \
+			"credential port: $(stats_text "$s1"); other port: $(stats_text "$s2"); the wire reads the connection's client segments until no login can come (here: the command, then the FIN)"
+	else
+		fail_row B10 "wire credential reader"
+	fi
+	ok "B10 ran"
+fi
+
+# ================================================================ B9
+
+if want B9; then
+	B9_PORT=9443
+	# The TLS sink of tests/bench/tlscost.sh: reads and drops.
+	E2E_CMD_TIMEOUT=1800 in_server taskset -c "$OTHER" "$PY" -c '
+import socket, ssl, sys, threading
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain(sys.argv[2], sys.argv[3])
+ls = socket.create_server((sys.argv[1], int(sys.argv[4])))
+def sink(c):
+    try:
+        c = ctx.wrap_socket(c, server_side=True)
+        while c.recv(65536):
+            pass
+    except OSError:
+        pass
+while True:
+    c, _ = ls.accept()
+    threading.Thread(target=sink, args=(c,), daemon=True).start()' \
+		"$MAIL4" "$LAB_DIR/labserver.crt" "$LAB_DIR/labserver.key" "$B9_PORT" >"$LAB_DIR/b9sink.out" 2>&1 &
+	_bg_pids+=($!)
+	wait_until 5 sh -c "ip netns exec $SERVER_NS ss -ltn | grep -q $MAIL4:$B9_PORT"
+	# The client: WRITES records of SIZE bytes (SSL_write); µs per write.
+	B9_CLIENT='
+import socket, ssl, sys, time
+n, size = int(sys.argv[2]), int(sys.argv[3])
+ctx = ssl._create_unverified_context()
+s = ctx.wrap_socket(socket.create_connection((sys.argv[1], int(sys.argv[4])), timeout=10))
+buf = b"x" * (size - 1) + b"\n"
+for _ in range(n // 10):
+    s.write(buf)
+t0 = time.perf_counter()
+for _ in range(n):
+    s.write(buf)
+print("%.3f" % ((time.perf_counter() - t0) * 1e6 / n))
+s.close()'
+	m_tls() { # m_tls CG WRITES SIZE: µs per SSL_write
+		local out
+		out=$(in_cgroup "$1" taskset -c "$CPU" "$PY" -c "$B9_CLIENT" "$MAIL4" "$2" "$3" "$B9_PORT" 2>&1) || {
+			printf 'TLS client: %s\n' "$(tail -c 300 <<<"$out")" >"$LAB_DIR/lastfail"
+			return 1
+		}
+		echo "$out"
+	}
+	CONF_NOTLS=$LAB_DIR/enforce-notls.conf
+	{ cat "$CONF_ENF"; printf '\n[credentials]\ntls = no\n'; } >"$CONF_NOTLS"
+	cp "$CONF_ENF" "$LAB_DIR/b9.conf"
+	# b9_tls CONF: make the guard run with CONF (reload), and wait for it.
+	b9_tls() {
+		local n
+		n=$(grep -c '"event":"reloaded"' "$GUARD_LOG")
+		cp "$1" "$LAB_DIR/b9.conf"
+		kill -HUP "$GUARD_PID"
+		wait_until 20 sh -c "[ \$(grep -c '\"event\":\"reloaded\"' '$GUARD_LOG') -gt $n ]"
+	}
+	# The guard of B1..B4 was started with CONF_ENF: restart it on the
+	# copy that the reloads switch.
+	guard_stop
+	bguard_start "$LAB_DIR/b9.conf" || { echo "$GUARD_ERR" >"$LAB_DIR/lastfail"; fail_row B9 "guard"; }
+	cmd B9 "TLS sink: python3 ssl server on $MAIL4:$B9_PORT (server netns, CPU $OTHER), reads and drops; client: python3 ssl, SSL_write of SIZE bytes WRITES times (after a tenth as warm-up), µs per write"
+	cmd B9 "probes on / off: the same guard, [credentials] tls = yes / no, switched by SIGHUP (reload) within each block: on (G U), off (U G G U), on (U G); G guarded cgroup, U unguarded sibling"
+	for kind in bulk small; do
+		if [ "$kind" = bulk ]; then n=$B9_BULK size=16384; else n=$B9_SMALL size=64; fi
+		[ -n "$GUARD_PID" ] || break
+		: >"$LAB_DIR/b9.$kind"
+		bad=0
+		for ((i = 0; i < B9_BLOCKS; i++)); do
+			for step in on:G on:U off:U off:G off:G off:U on:U on:G; do
+				st=${step%%:*} arm=${step#*:}
+				want_conf=$CONF_ENF
+				[ "$st" = off ] && want_conf=$CONF_NOTLS
+				if ! cmp -s "$want_conf" "$LAB_DIR/b9.conf"; then
+					b9_tls "$want_conf" || { echo "reload: no reloaded event" >"$LAB_DIR/lastfail"; bad=1; break 2; }
+				fi
+				cg=$G_CG
+				[ "$arm" = U ] && cg=$U_CG
+				v=$(m_tls "$cg" "$n" "$size") || { bad=1; break 2; }
+				echo "$i $st $arm $v" >>"$LAB_DIR/b9.$kind"
+			done
+		done
+		b9_tls "$CONF_ENF" >/dev/null 2>&1
+		# What the reloads said: the probes removed (off), attached (on).
+		note "B9 $kind: the last reloads said: $(grep '"event":"reloaded"' "$GUARD_LOG" | tail -n 2 |
+			sed -n 's/.*"message":"\([^"]*\)".*/\1/p' | tr '\n' '|')"
+		if [ "$bad" = 1 ]; then
+			fail_row B9 "TLS $kind"
+			continue
+		fi
+		read -r gon goff uon uoff rg rgl rgh ru rul ruh rgu <<<"$($PY -c '
+import collections, statistics as st, sys
+v = collections.defaultdict(list)
+for l in open(sys.argv[1]):
+    b, s, a, x = l.split()
+    v[(int(b), s, a)].append(float(x))
+blocks = sorted({k[0] for k in v})
+def arm(s, a):
+    return [sum(v[(b, s, a)]) for b in blocks]
+g_on, g_off, u_on, u_off = arm("on", "G"), arm("off", "G"), arm("on", "U"), arm("off", "U")
+rg = [x / y for x, y in zip(g_on, g_off)]
+ru = [x / y for x, y in zip(u_on, u_off)]
+rgu = [x / y for x, y in zip(g_on, u_on)]
+med = lambda x: st.median(x)
+print("%.4g %.4g %.4g %.4g %.4f %.4f %.4f %.4f %.4f %.4f %.4f" % (
+    med(g_on) / 2, med(g_off) / 2, med(u_on) / 2, med(u_off) / 2,
+    med(rg), min(rg), max(rg), med(ru), min(ru), max(ru), med(rgu)))
+' "$LAB_DIR/b9.$kind")"
+		if [ "$kind" = bulk ]; then
+			label="TLS bulk: SSL_write of 16 KiB, $n writes"
+			goal="≤ 1.02"
+		else
+			label="TLS small writes: SSL_write of 64 bytes, $n writes"
+			goal="≤ 1.10"
+		fi
+		row B9 "$label, guarded client" "time per write, probes on / off" \
+			"$(ratio_text "$rg" "$rgl" "$rgh")" "$goal" "$(verdict "$rg" le "${goal##* }")" \
+			"on $(fmt "$gon" 2) µs, off $(fmt "$goff" 2) µs per write (medians); guarded/unguarded with the probes on: $(fmt "$rgu" 3)"
+		row B9 "$label, unguarded client (every process pays the uprobe)" "time per write, probes on / off" \
+			"$(ratio_text "$ru" "$rul" "$ruh")" "—" info \
+			"on $(fmt "$uon" 2) µs, off $(fmt "$uoff" 2) µs per write (medians)"
+	done
+	ok "B9 ran"
 fi
 
 # ================================================================ B8 (needs the enforce guard)

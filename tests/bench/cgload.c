@@ -9,6 +9,12 @@
  *   cgload udp    --addr A --port P --n N    socket + connect + close (UDP)
  *   cgload tcp    --addr A --port P --n N    socket + connect + close (TCP);
  *                 --port 0: to its own listener on A, with accept()
+ *   cgload tcpsend --addr A --port P --n N --data KIND
+ *                 socket + connect + one write + accept + read + close, to
+ *                 a listener of its own on A:P (P 0: any port); KIND is the
+ *                 first bytes: connect (an HTTP CONNECT request for a real
+ *                 name), plain (bytes no proxy request or TLS record starts
+ *                 with) or imap (a command, for a credential port)
  *   cgload dns    --addr A --port P --n N --name NAME
  *                 query/answer round trips on one connected UDP socket
  *   cgload dnssend --addr A --port P --n N --name NAME
@@ -176,7 +182,7 @@ static int taint(const char *name, const char *dns)
 }
 
 struct opts {
-	const char *mode, *addr, *name, *expect, *taint, *dns;
+	const char *mode, *addr, *name, *expect, *taint, *dns, *data;
 	int port;
 	long n;
 	double rate, seconds;
@@ -269,6 +275,94 @@ static int run_tcp_accept(const struct opts *o, struct result *r)
 		} else {
 			a = accept4(l, NULL, NULL, SOCK_CLOEXEC);
 			if (a < 0)
+				e = errno;
+		}
+		r->total++;
+		if (a >= 0) {
+			setsockopt(a, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+			close(a);
+		}
+		if (c >= 0) {
+			setsockopt(c, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+			close(c);
+		}
+		if (i >= warm) {
+			r->ops++;
+			if (e)
+				r->bad++;
+			r->last_err = e;
+		}
+	}
+	r->ns = now_ns() - t0;
+	close(l);
+	return 0;
+}
+
+/* The first bytes of cgload tcpsend's connections. */
+static const char *send_data(const char *kind)
+{
+	if (!kind || !strcmp(kind, "plain"))
+		return "{\"op\":\"ping\",\"seq\":1,\"pad\":\"xxxxxxxxxxxxxxxx\"}\n";
+	if (!strcmp(kind, "connect"))
+		return "CONNECT web.realcorp.net:443 HTTP/1.1\r\n"
+		       "Host: web.realcorp.net:443\r\n\r\n";
+	if (!strcmp(kind, "imap"))
+		return "a001 CAPABILITY\r\n";
+	return NULL;
+}
+
+/*
+ * TCP connect + a first segment + accept + read + close, to a listener of
+ * our own on ADDR:PORT: what the first-bytes reader (and on a credential
+ * port the wire) costs a connection that sends.
+ */
+static int run_tcp_send(const struct opts *o, struct result *r)
+{
+	const char *data = send_data(o->data);
+	struct target t;
+	struct linger lg = { 1, 0 };
+	int l, one = 1;
+	long warm = o->n / 10;
+	uint64_t t0 = 0;
+	size_t len;
+	char buf[256];
+
+	if (!data) {
+		fprintf(stderr, "cgload: unknown --data %s\n", o->data);
+		return -1;
+	}
+	len = strlen(data);
+	if (len > sizeof(buf) || parse_addr(o->addr, o->port, &t))
+		return -1;
+	l = socket(t.family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (l < 0)
+		return -1;
+	setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(l, (struct sockaddr *)&t.ss, t.len) || listen(l, 128) ||
+	    getsockname(l, (struct sockaddr *)&t.ss, &t.len)) {
+		perror("cgload: listener");
+		close(l);
+		return -1;
+	}
+	for (long i = 0; i < warm + o->n; i++) {
+		int c = socket(t.family, SOCK_STREAM | SOCK_CLOEXEC, 0), a = -1;
+		int e = 0;
+
+		if (i == warm)
+			t0 = now_ns();
+		if (c < 0) {
+			e = errno;
+		} else if (connect(c, (struct sockaddr *)&t.ss, t.len)) {
+			e = errno;
+		} else if (send(c, data, len, 0) != (ssize_t)len) {
+			e = errno ? errno : EIO;
+		} else {
+			a = accept4(l, NULL, NULL, SOCK_CLOEXEC);
+			if (a < 0)
+				e = errno;
+			/* All of it arrived: the segment went through. */
+			else if (recv(a, buf, len, MSG_WAITALL) != (ssize_t)len &&
+				 errno != EAGAIN)
 				e = errno;
 		}
 		r->total++;
@@ -447,7 +541,7 @@ static int run_events(const struct opts *o, struct result *r)
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: cgload udp|tcp|dns|dnssend|events --addr A [--port P] [--n N] "
+		"usage: cgload udp|tcp|tcpsend|dns|dnssend|events --addr A [--port P] [--n N] "
 		"[--name NAME]\n"
 		"              [--rate R --seconds S] [--expect ERR] "
 		"[--taint NAME --dns ADDR]\n");
@@ -487,6 +581,8 @@ int main(int argc, char **argv)
 			o.taint = v;
 		else if (!strcmp(k, "--dns"))
 			o.dns = v;
+		else if (!strcmp(k, "--data"))
+			o.data = v;
 		else
 			usage();
 	}
@@ -501,6 +597,8 @@ int main(int argc, char **argv)
 		rc = run_connects(&o, SOCK_DGRAM, &r);
 	else if (!strcmp(o.mode, "tcp") && o.port == 0)
 		rc = run_tcp_accept(&o, &r);
+	else if (!strcmp(o.mode, "tcpsend"))
+		rc = run_tcp_send(&o, &r);
 	else if (!strcmp(o.mode, "tcp"))
 		rc = run_connects(&o, SOCK_STREAM, &r);
 	else if (!strcmp(o.mode, "dns") && o.name)

@@ -92,7 +92,7 @@ md.append(
   its unguarded sibling `…/plain` (B), alternated A B B A, %s blocks (twice
   as many for B1, 8 for iperf3). A block's ratio is (A1 + A2) / (B1 + B2); the table gives the median
   of the blocks and their min–max. Rows with a control (B1, B3's real name,
-  B4) add a third arm, C: the same workload under empty programs on the same
+  B4, B10) add a third arm, C: the same workload under empty programs on the same
   hooks (`…/null`), each block A C B B C A. C/B is the control row, what the
   kernel's hooks cost with nothing in them; A/C, from the same blocks, is
   what the guard's programs add to that. A verdict "MISSED, as do empty
@@ -100,6 +100,10 @@ md.append(
   Workloads are pinned to CPU %s (`taskset`);
   servers, the log reader and the responder's peer on the other CPU where noted.
   The daemon is not pinned.
+- **B9** (TLS) compares the TLS probes on and off within one guard: each block
+  runs the guarded (G) and unguarded (U) client with `[credentials] tls = yes`,
+  reloads to `tls = no` (the probes are removed), runs U G G U, reloads back and
+  runs U G; the ratio is on / off of the same client, per block.
 - Each cgload run times its own loop (CLOCK_MONOTONIC, after a warm-up of a
   tenth of the operations): process start, `ip netns exec` and the cgroup move
   are not in the figures.

@@ -57,14 +57,14 @@ else
 	not_ok "the table is written to --out"
 	finish
 fi
-for id in B1 B2 B3 B4 B5 B6 B7 B8; do
+for id in B1 B2 B3 B4 B5 B6 B7 B8 B9 B10; do
 	if grep -q "^| $id | " "$dir/BENCHMARKS.md"; then
 		ok "the table has $id"
 	else
 		not_ok "the table has $id" "$(grep -c '^| B' "$dir/BENCHMARKS.md") rows"
 	fi
 done
-if grep -q '^| B[0-9] | .* | \*\*ERROR\*\* |$' "$dir/BENCHMARKS.md"; then
+if grep -q '^| B[0-9][0-9]* | .* | \*\*ERROR\*\* |$' "$dir/BENCHMARKS.md"; then
 	not_ok "every benchmark ran" "$(grep '\*\*ERROR\*\*' "$dir/BENCHMARKS.md")"
 else
 	ok "every benchmark ran"

@@ -127,7 +127,10 @@ run_mode() {
 	#    name: the name taints (via proxy), the target is forbidden.
 	before=$(server_count accept 143)
 	tp=$(grep -c "mail.example.com" "$TP_LOG")
-	client curl -sS --max-time 10 --proxytunnel -x "http://$PROXY:$HTTP_PROXY_PORT" \
+	# curl's parent: a shell that writes its PID and waits for it.
+	# shellcheck disable=SC2016 # $$, $0 and $@ are that shell's
+	client sh -c 'echo $$ >"$0"; curl "$@"; exit $?' "$LAB_DIR/curl.parent" \
+		-sS --max-time 10 --proxytunnel -x "http://$PROXY:$HTTP_PROXY_PORT" \
 		--user "$ACCT:secret" "imap://mail.example.com/"
 	after=$(server_count accept 143)
 	ev_expect "$mode: CONNECT mail.example.com:143 taints curl via proxy" \
@@ -138,6 +141,10 @@ run_mode() {
 		dst=mail.example.com dport=143 proxy.dst="$PROXY" proxy.dport="$HTTP_PROXY_PORT" \
 		proxy.via=http-connect taint.name=mail.example.com taint.via=proxy
 	check_shape "$mode: the proxied connect event has the documented shape" "$LAST_EVENT"
+	upid=$(cat "$LAB_DIR/curl.parent" 2>/dev/null)
+	[ -n "$upid" ] && [ "$(json_get "$LAST_EVENT" ppid)" = "$upid" ] &&
+		ok "$mode: the proxied connect event's ppid is curl's parent ($upid)" ||
+		not_ok "$mode: the proxied connect event's ppid is curl's parent" "parent ${upid:-?}: $LAST_EVENT"
 	if [ "$mode" = enforce ]; then
 		[ "$after" -eq "$before" ] && ok "$mode: the IMAP server got no connection" ||
 			not_ok "$mode: the IMAP server got no connection" "$before -> $after; $out"

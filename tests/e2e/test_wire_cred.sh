@@ -31,13 +31,20 @@ curl_login() {
 }
 
 run_clients() { # MODE
-	local mode=$1 want
+	local mode=$1 want upid
 	[ "$mode" = enforce ] && want=blocked || want=logged
 
-	curl_login 143 "imap://$MAIL4/" --max-time 10
+	# curl's parent: a shell that writes its PID and waits for it.
+	# shellcheck disable=SC2016 # $$, $0 and $@ are that shell's
+	client 143 sh -c 'echo $$ >"$0"; curl "$@"; exit $?' "$LAB_DIR/curl.parent" \
+		-sS --max-time 10 --user "$ACCT:secret" "imap://$MAIL4/"
 	ev_expect "$mode: curl IMAP LOGIN as $ACCT: credential event ($want)" type=credential \
 		action="$want" reason=reserved-account-login proto=imap via=wire account="$ACCT" \
 		dst="$MAIL4" dport=143 comm=curl
+	upid=$(cat "$LAB_DIR/curl.parent" 2>/dev/null)
+	[ -n "$upid" ] && [ "$(json_get "$LAST_EVENT" ppid)" = "$upid" ] &&
+		ok "$mode: the wire credential event's ppid is curl's parent ($upid)" ||
+		not_ok "$mode: the wire credential event's ppid is curl's parent" "parent ${upid:-?}: $LAST_EVENT"
 	if [ "$mode" = enforce ]; then
 		[ "$after" -eq "$before" ] && ok "$mode: IMAP login never reached the server" ||
 			not_ok "$mode: IMAP login never reached the server" "$before -> $after; $out"
