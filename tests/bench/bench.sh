@@ -770,6 +770,12 @@ s.close()'
 	bguard_start "$LAB_DIR/b9.conf" || { echo "$GUARD_ERR" >"$LAB_DIR/lastfail"; fail_row B9 "guard"; }
 	cmd B9 "TLS sink: python3 ssl server on $MAIL4:$B9_PORT (server netns, CPU $OTHER), reads and drops; client: python3 ssl, SSL_write of SIZE bytes WRITES times (after a tenth as warm-up), µs per write"
 	cmd B9 "probes on / off: the same guard, [credentials] tls = yes / no, switched by SIGHUP (reload) within each block: on (G U), off (U G G U), on (U G); G guarded cgroup, U unguarded sibling"
+	# Another guard's TLS uprobes (a test run, another lab) trap in every
+	# process on the host, "off" too: the ratio is then meaningless. Said.
+	foreign=$(bpftool perf list 2>/dev/null | awk -v me="$GUARD_PID" \
+		'$1 == "pid" && $2 != me && /libssl|libgnutls/ { print $2 }' | sort -u | tr '\n' ' ')
+	[ -n "$foreign" ] &&
+		note "B9: other processes hold uprobes on the TLS libraries (pids $foreign): both settings pay their traps, the ratios understate the probes' cost"
 	for kind in bulk small; do
 		if [ "$kind" = bulk ]; then n=$B9_BULK size=16384; else n=$B9_SMALL size=64; fi
 		[ -n "$GUARD_PID" ] || break
