@@ -233,15 +233,8 @@ static int attach_pin(struct bpf_program *prog, const char *path,
 		      uint64_t off, const struct tls_func *f,
 		      const char *pin_dir, const char *name)
 {
-	LIBBPF_OPTS(bpf_uprobe_opts, opts, .bpf_cookie = f->cookie,
-		    .retprobe = f->ret);
-	struct bpf_link *link;
-
-	/* pid -1: every process that maps the file. */
-	link = bpf_program__attach_uprobe_opts(prog, -1, path, off, &opts);
-	if (!link)
-		return -errno;
-	return cg_uprobe_pin(link, pin_dir, name);
+	return cg_uprobe_attach_pin(prog, path, off, f->ret, f->cookie,
+				    pin_dir, name);
 }
 
 /*

@@ -18,7 +18,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <linux/perf_event.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -79,24 +82,82 @@ static void msg_add(char *msg, size_t len, const char *fmt, ...)
  * renamed over it: the old attachment holds until the new one does), and
  * let the pin alone hold it. 0 or -errno; LINK is gone either way.
  */
-int cg_uprobe_pin(struct bpf_link *link, const char *pin_dir, const char *name)
+/* The uprobe PMU's type, and the config bit that makes a uretprobe. */
+static int uprobe_pmu(int *type, int *ret_bit)
 {
-	char path[PATH_MAX], tmp[PATH_MAX];
-	int err;
+	char buf[64];
+	FILE *f;
+	int ok;
 
-	snprintf(path, sizeof(path), "%s/%s", pin_dir, name);
-	snprintf(tmp, sizeof(tmp), "%s_new", path);
-	unlink(tmp);
-	if (bpf_link__pin(link, tmp) || rename(tmp, path)) {
+	f = fopen("/sys/bus/event_source/devices/uprobe/type", "re");
+	if (!f)
+		return -errno;
+	ok = fscanf(f, "%d", type) == 1;
+	fclose(f);
+	if (!ok)
+		return -EINVAL;
+	f = fopen("/sys/bus/event_source/devices/uprobe/format/retprobe", "re");
+	if (!f)
+		return -errno;
+	ok = fgets(buf, sizeof(buf), f) && sscanf(buf, "config:%d", ret_bit) == 1;
+	fclose(f);
+	return ok ? 0 : -EINVAL;
+}
+
+/*
+ * Not libbpf's bpf_program__attach_uprobe_opts(): its link keeps the perf
+ * event's descriptor, which only bpf_link__destroy() closes, and that also
+ * disables the event, pinned or not. So a pinned uprobe either stayed
+ * attached through the daemon's open descriptor after its pin was removed
+ * (a reload to tls = no left the TLS probes trapping) or was disabled. Here
+ * the perf event and the BPF link are made directly, the link (which holds
+ * the event) pinned, and both descriptors closed.
+ */
+int cg_uprobe_attach_pin(struct bpf_program *prog, const char *path,
+			 unsigned long long off, bool ret,
+			 unsigned long long cookie, const char *pin_dir,
+			 const char *name)
+{
+	LIBBPF_OPTS(bpf_link_create_opts, lo, .perf_event.bpf_cookie = cookie);
+	struct perf_event_attr attr = {};
+	char pin[PATH_MAX], tmp[PATH_MAX];
+	int type, ret_bit, pfd, lfd, err;
+
+	err = uprobe_pmu(&type, &ret_bit);
+	if (err)
+		return err;
+	if (ret_bit < 0 || ret_bit > 63)
+		return -EINVAL;
+	attr.size = sizeof(attr);
+	attr.type = (__u32)type;
+	attr.config = ret ? 1ULL << ret_bit : 0;
+	attr.config1 = (__u64)(uintptr_t)path;
+	attr.config2 = off;
+	/* pid -1, cpu 0: every process that maps the file (libbpf's way). */
+	pfd = (int)syscall(__NR_perf_event_open, &attr, -1, 0, -1,
+			   PERF_FLAG_FD_CLOEXEC);
+	if (pfd < 0)
+		return -errno;
+	lfd = bpf_link_create(bpf_program__fd(prog), pfd, BPF_PERF_EVENT, &lo);
+	if (lfd < 0) {
 		err = -errno;
-		unlink(tmp);
-		bpf_link__destroy(link);
+		close(pfd);
 		return err;
 	}
-	/* The pin holds the attachment; the daemon's fd is not needed. */
-	bpf_link__disconnect(link);
-	bpf_link__destroy(link);
-	return 0;
+	err = 0;
+	if (ioctl(pfd, PERF_EVENT_IOC_ENABLE, 0) < 0)
+		err = -errno;
+	snprintf(pin, sizeof(pin), "%s/%s", pin_dir, name);
+	snprintf(tmp, sizeof(tmp), "%s_new", pin);
+	unlink(tmp);
+	if (!err && (bpf_obj_pin(lfd, tmp) || rename(tmp, pin))) {
+		err = -errno;
+		unlink(tmp);
+	}
+	/* The pinned link holds the perf event: neither is needed here. */
+	close(lfd);
+	close(pfd);
+	return err;
 }
 
 /*
@@ -106,16 +167,8 @@ int cg_uprobe_pin(struct bpf_link *link, const char *pin_dir, const char *name)
 static int attach_one(struct bpf_program *prog, const struct cg_lib *l,
 		      size_t f, const char *pin_dir, const char *name)
 {
-	LIBBPF_OPTS(bpf_uprobe_opts, opts,
-		    .bpf_cookie = cg_libc_funcs[f].cookie);
-	struct bpf_link *link;
-
-	/* pid -1: every process that maps the file. */
-	link = bpf_program__attach_uprobe_opts(prog, -1, l->path, l->off[f],
-					       &opts);
-	if (!link)
-		return -errno;
-	return cg_uprobe_pin(link, pin_dir, name);
+	return cg_uprobe_attach_pin(prog, l->path, l->off[f], false,
+				    cg_libc_funcs[f].cookie, pin_dir, name);
 }
 
 /*

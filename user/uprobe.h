@@ -7,9 +7,11 @@
 #ifndef CG_UPROBE_H
 #define CG_UPROBE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct bpf_link;
+struct bpf_program;
 struct bpf_object;
 
 /*
@@ -38,11 +40,20 @@ int cg_uprobe_count_prefix(const char *pin_dir, const char *prefix,
 			   unsigned int *links, unsigned int *libs);
 
 /*
+ * Attach PROG as a uprobe (RET: a uretprobe) at file offset OFF of the
+ * file PATH, for every process that maps it, with COOKIE, and pin the link
+ * as NAME in PIN_DIR over any old pin. The pin alone holds the attachment:
+ * no descriptor of it stays open here, so removing the pin detaches it.
+ * 0 or -errno.
+ */
+int cg_uprobe_attach_pin(struct bpf_program *prog, const char *path,
+			 unsigned long long off, bool ret,
+			 unsigned long long cookie, const char *pin_dir,
+			 const char *name);
+/*
  * Tell the uprobe programs of OBJ which cgroup is guarded (the directory
  * CGROUP): they act only in processes under it. 0, or -1 with errno.
  */
-/* Pin LINK as NAME in PIN_DIR over any old pin; 0 or -errno (LINK gone). */
-int cg_uprobe_pin(struct bpf_link *link, const char *pin_dir, const char *name);
 int cg_uprobe_guard_cgroup(struct bpf_object *obj, const char *cgroup);
 
 struct cg_lib;

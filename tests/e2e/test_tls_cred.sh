@@ -439,9 +439,17 @@ ev_expect_from "$from" "reload to tls = yes: the reloaded event names the TLS pr
 c_py_imap "$ACCT"
 [ "$rc" -eq 137 ] && [ "$after" -eq "$before" ] && ok "after the reload: the login is stopped" ||
 	not_ok "after the reload: the login is stopped" "exit $rc, $before -> $after: $out"
+links=$(tls_links)
 printf '\n[credentials]\ntls = no\n' >>"$LAB_DIR/notls.conf"
 from=$(ev_mark)
 out=$("$CONNGUARD" reload --pin-dir "$PIN_DIR" 2>&1)
+# The pins gone is not enough: a descriptor the daemon kept would hold a
+# link, its uprobe still trapping in every process on the host.
+# shellcheck disable=SC2086
+[ -n "$links" ] && wait_until "$E2E_WAIT" links_gone $links &&
+	ok "reload to tls = no: the TLS uprobe links are gone, not only their pins" ||
+	not_ok "reload to tls = no: the TLS uprobe links are gone, not only their pins" \
+		"links before: $links; $(bpftool perf list 2>&1 | grep -E 'libssl|gnutls|nspr' | head -3)"
 ev_expect_from "$from" "reload to tls = no: the reloaded event says the probes are off" \
 	type=guard event=reloaded "message~tls: off \\(\\[credentials\\] tls = no\\)" ||
 	diag "reload: $out"
