@@ -20,7 +20,6 @@
 #include <fcntl.h>
 #include <fnmatch.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,22 +49,6 @@ static const char *const tls_names[] = { "libssl.so.3", "libgnutls.so.30" };
 #define EV_FILES_MAX 16
 /* Library files looked at in one root: a root is a handful. */
 #define ROOT_FILES_MAX 256
-
-/* "%s" appended to MSG, keeping it a C string when it runs out. */
-static void msg_add(char *msg, size_t len, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void msg_add(char *msg, size_t len, const char *fmt, ...)
-{
-	size_t used = strnlen(msg, len);
-	va_list ap;
-
-	if (used + 1 >= len)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(msg + used, len - used, fmt, ap);
-	va_end(ap);
-}
 
 const char *cg_root_lib_kind_name(uint32_t kind)
 {
@@ -400,7 +383,7 @@ static int probe_file(struct guard *g, const struct cg_event_root *e,
 		failed++;
 	g->meta.roots_attach_failed += (uint64_t)failed;
 	if (failed)
-		msg_add(msg, msg_len, "%s%s: %d probes failed to attach",
+		cg_msg_add(msg, msg_len, "%s%s: %d probes failed to attach",
 			msg[0] ? "; " : "", f->path, failed);
 	if (n <= 0)
 		return -1;
@@ -423,7 +406,7 @@ static int probe_file(struct guard *g, const struct cg_event_root *e,
 								  "tls_",
 				       v.index);
 		g->meta.roots_libs_full++;
-		msg_add(msg, msg_len,
+		cg_msg_add(msg, msg_len,
 			"%s%s: not probed, root_libs is full (%d files)",
 			msg[0] ? "; " : "", f->path, CG_ROOT_LIBS_MAX);
 		return -1;
@@ -480,10 +463,10 @@ void cg_roots_record(struct guard *g, const struct cg_event_root *e)
 			more++;
 	}
 	if (more)
-		msg_add(msg, sizeof(msg), "%s%u more files probed, not named",
+		cg_msg_add(msg, sizeof(msg), "%s%u more files probed, not named",
 			msg[0] ? "; " : "", more);
 	if (s.over)
-		msg_add(msg, sizeof(msg),
+		cg_msg_add(msg, sizeof(msg),
 			"%s%zu library files not looked at (%d a root)",
 			msg[0] ? "; " : "", s.over, ROOT_FILES_MAX);
 	close(root);

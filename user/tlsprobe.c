@@ -14,7 +14,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -125,21 +124,6 @@ struct tls_libs {
 	struct tls_lib *v;
 	size_t n, cap;
 };
-
-static void msg_add(char *msg, size_t len, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void msg_add(char *msg, size_t len, const char *fmt, ...)
-{
-	size_t used = strnlen(msg, len);
-	va_list ap;
-
-	if (used + 1 >= len)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(msg + used, len - used, fmt, ap);
-	va_end(ap);
-}
 
 static int add_lib(void *ctx, const char *path)
 {
@@ -266,7 +250,7 @@ static int attach_lib(struct bpf_object *obj, const struct tls_lib *l,
 	}
 	seg[0] = 0;
 	if (lib_syms(l->path, machine, names, regs, n, found, off)) {
-		msg_add(seg, seg_len, "%s: cannot read: %s", l->path,
+		cg_msg_add(seg, seg_len, "%s: cannot read: %s", l->path,
 			strerror(errno));
 		return 0;
 	}
@@ -279,7 +263,7 @@ static int attach_lib(struct bpf_object *obj, const struct tls_lib *l,
 		if (!found[j]) {
 			/* An entry and its return probe: named once. */
 			if (!fs[j]->ret)
-				msg_add(missing, sizeof(missing), "%s%s",
+				cg_msg_add(missing, sizeof(missing), "%s%s",
 					missing[0] ? ", " : "", fs[j]->func);
 			continue;
 		}
@@ -289,7 +273,7 @@ static int attach_lib(struct bpf_object *obj, const struct tls_lib *l,
 					name) :
 			     -ENOENT;
 		if (err) {
-			msg_add(failed, sizeof(failed), "%s%s%s: %s",
+			cg_msg_add(failed, sizeof(failed), "%s%s%s: %s",
 				failed[0] ? ", " : "", fs[j]->func,
 				fs[j]->ret ? " (return)" : "", strerror(-err));
 			fprintf(stderr,
@@ -302,11 +286,11 @@ static int attach_lib(struct bpf_object *obj, const struct tls_lib *l,
 		snprintf(keep[(*nkeep)++], PIN_NAME_MAX, "%s", name);
 		attached++;
 	}
-	msg_add(seg, seg_len, "%d uprobes on %s", attached, l->path);
+	cg_msg_add(seg, seg_len, "%d uprobes on %s", attached, l->path);
 	if (missing[0])
-		msg_add(seg, seg_len, " (not there: %s)", missing);
+		cg_msg_add(seg, seg_len, " (not there: %s)", missing);
 	if (failed[0])
-		msg_add(seg, seg_len, " (failed: %s)", failed);
+		cg_msg_add(seg, seg_len, " (failed: %s)", failed);
 	return attached;
 }
 
@@ -353,30 +337,30 @@ int cg_tls_attach(struct bpf_object *obj, const char *cgroup,
 	msg[0] = 0;
 	/* The filter first: no uprobe may act outside the guarded cgroup. */
 	if (cg_uprobe_guard_cgroup(obj, cgroup)) {
-		msg_add(msg, msg_len, "tls: cannot set the guarded cgroup: %s",
+		cg_msg_add(msg, msg_len, "tls: cannot set the guarded cgroup: %s",
 			strerror(errno));
 		return -1;
 	}
 	if (cg_elf_own_machine(&machine) ||
 	    cg_libs_scan(lib_files, LIB_FILES_N, add_lib, &ls)) {
-		msg_add(msg, msg_len, "tls: cannot look for TLS libraries: %s",
+		cg_msg_add(msg, msg_len, "tls: cannot look for TLS libraries: %s",
 			strerror(errno));
 		free(ls.v);
 		return -1;
 	}
 	keep = calloc(ls.n * PROBES_MAX + 1, sizeof(*keep));
 	if (!keep) {
-		msg_add(msg, msg_len, "tls: out of memory");
+		cg_msg_add(msg, msg_len, "tls: out of memory");
 		free(ls.v);
 		return -1;
 	}
-	msg_add(msg, msg_len, "tls:");
+	cg_msg_add(msg, msg_len, "tls:");
 	for (size_t i = 0; i < ls.n; i++) {
 		int failed = 0;
 
 		total += attach_lib(obj, &ls.v[i], i, machine, pin_dir, keep,
 				    &nkeep, seg, sizeof(seg), &failed);
-		msg_add(msg, msg_len, "%s %s", i ? ";" : "", seg);
+		cg_msg_add(msg, msg_len, "%s %s", i ? ";" : "", seg);
 	}
 	/* A library looked for and not found is said, never skipped. */
 	for (size_t file = 0; file < LIB_FILES_N; file++) {
@@ -385,7 +369,7 @@ int cg_tls_attach(struct bpf_object *obj, const char *cgroup,
 		for (size_t i = 0; i < ls.n; i++)
 			have |= ls.v[i].file == file;
 		if (!have)
-			msg_add(msg, msg_len, "%s no %s found",
+			cg_msg_add(msg, msg_len, "%s no %s found",
 				ls.n || file ? ";" : "", lib_files[file]);
 	}
 	remove_stale(pin_dir, keep, nkeep, false);

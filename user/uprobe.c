@@ -61,11 +61,7 @@ static int cgroup_id(const char *path, uint64_t *id)
 	return 0;
 }
 
-/* "%s" appended to MSG, keeping it a C string when it runs out. */
-static void msg_add(char *msg, size_t len, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void msg_add(char *msg, size_t len, const char *fmt, ...)
+void cg_msg_add(char *msg, size_t len, const char *fmt, ...)
 {
 	size_t used = strnlen(msg, len);
 	va_list ap;
@@ -82,12 +78,22 @@ static void msg_add(char *msg, size_t len, const char *fmt, ...)
  * renamed over it: the old attachment holds until the new one does), and
  * let the pin alone hold it. 0 or -errno; LINK is gone either way.
  */
-/* The uprobe PMU's type, and the config bit that makes a uretprobe. */
+/*
+ * The uprobe PMU's type, and the config bit that makes a uretprobe: read
+ * once, not at each of the dozens of probes a start attaches.
+ */
 static int uprobe_pmu(int *type, int *ret_bit)
 {
+	static int known_type = -1, known_bit = -1;
 	char buf[64];
 	FILE *f;
 	int ok;
+
+	if (known_type >= 0 && known_bit >= 0) {
+		*type = known_type;
+		*ret_bit = known_bit;
+		return 0;
+	}
 
 	f = fopen("/sys/bus/event_source/devices/uprobe/type", "re");
 	if (!f)
@@ -101,7 +107,11 @@ static int uprobe_pmu(int *type, int *ret_bit)
 		return -errno;
 	ok = fgets(buf, sizeof(buf), f) && sscanf(buf, "config:%d", ret_bit) == 1;
 	fclose(f);
-	return ok ? 0 : -EINVAL;
+	if (!ok)
+		return -EINVAL;
+	known_type = *type;
+	known_bit = *ret_bit;
+	return 0;
 }
 
 /*
@@ -236,7 +246,7 @@ static int attach_lib(struct bpf_program *prog, const struct cg_lib *l,
 		int err;
 
 		if (!l->sym[f]) {
-			msg_add(missing, sizeof(missing), "%s%s",
+			cg_msg_add(missing, sizeof(missing), "%s%s",
 				missing[0] ? ", " : "", cg_libc_funcs[f].func);
 			continue;
 		}
@@ -247,7 +257,7 @@ static int attach_lib(struct bpf_program *prog, const struct cg_lib *l,
 			if (l->sym[g] && l->off[g] == l->off[f])
 				dup = g;
 		if (dup < CG_LIBC_FUNCS_N) {
-			msg_add(same, sizeof(same), "%s%s is %s",
+			cg_msg_add(same, sizeof(same), "%s%s is %s",
 				same[0] ? ", " : "", cg_libc_funcs[f].func,
 				cg_libc_funcs[dup].func);
 			continue;
@@ -256,7 +266,7 @@ static int attach_lib(struct bpf_program *prog, const struct cg_lib *l,
 			 cg_libc_funcs[f].func, i);
 		err = attach_one(prog, l, f, pin_dir, name);
 		if (err) {
-			msg_add(failed, sizeof(failed), "%s%s: %s",
+			cg_msg_add(failed, sizeof(failed), "%s%s: %s",
 				failed[0] ? ", " : "", cg_libc_funcs[f].func,
 				strerror(-err));
 			fprintf(stderr,
@@ -270,13 +280,13 @@ static int attach_lib(struct bpf_program *prog, const struct cg_lib *l,
 		n++;
 	}
 	seg[0] = 0;
-	msg_add(seg, seg_len, "libc: %d uprobes on %s", n, l->path);
+	cg_msg_add(seg, seg_len, "libc: %d uprobes on %s", n, l->path);
 	if (missing[0])
-		msg_add(seg, seg_len, " (not there: %s)", missing);
+		cg_msg_add(seg, seg_len, " (not there: %s)", missing);
 	if (same[0])
-		msg_add(seg, seg_len, " (%s)", same);
+		cg_msg_add(seg, seg_len, " (%s)", same);
 	if (failed[0])
-		msg_add(seg, seg_len, " (failed: %s)", failed);
+		cg_msg_add(seg, seg_len, " (failed: %s)", failed);
 	return n;
 }
 
@@ -311,28 +321,28 @@ int cg_libc_attach(struct bpf_object *obj, const char *cgroup,
 	msg[0] = 0;
 	/* The filter first: no uprobe may act outside the guarded cgroup. */
 	if (!prog) {
-		msg_add(msg, msg_len, "libc: no program %s", LIBC_PROG);
+		cg_msg_add(msg, msg_len, "libc: no program %s", LIBC_PROG);
 		return -1;
 	}
 	if (cg_uprobe_guard_cgroup(obj, cgroup)) {
-		msg_add(msg, msg_len, "libc: cannot set the guarded cgroup: %s",
+		cg_msg_add(msg, msg_len, "libc: cannot set the guarded cgroup: %s",
 			strerror(errno));
 		return -1;
 	}
 	if (cg_libs_find(&ls)) {
-		msg_add(msg, msg_len, "libc: cannot look for C libraries: %s",
+		cg_msg_add(msg, msg_len, "libc: cannot look for C libraries: %s",
 			strerror(errno));
 		cg_libs_free(&ls);
 		return -1;
 	}
 	if (ls.n == 0) {
-		msg_add(msg, msg_len, "libc: no C library found");
+		cg_msg_add(msg, msg_len, "libc: no C library found");
 		cg_libs_free(&ls);
 		return -1;
 	}
 	keep = calloc(ls.n * CG_LIBC_FUNCS_N, sizeof(*keep));
 	if (!keep) {
-		msg_add(msg, msg_len, "libc: out of memory");
+		cg_msg_add(msg, msg_len, "libc: out of memory");
 		cg_libs_free(&ls);
 		return -1;
 	}
@@ -346,7 +356,7 @@ int cg_libc_attach(struct bpf_object *obj, const char *cgroup,
 		 * never dropped without a word.
 		 */
 		if (!unnamed && used + 2 + strlen(seg) + MSG_TAIL < msg_len)
-			msg_add(msg, msg_len, "%s%s", used ? "; " : "", seg);
+			cg_msg_add(msg, msg_len, "%s%s", used ? "; " : "", seg);
 		else {
 			unnamed++;
 			unnamed_n += n;
@@ -354,7 +364,7 @@ int cg_libc_attach(struct bpf_object *obj, const char *cgroup,
 		total += n;
 	}
 	if (unnamed)
-		msg_add(msg, msg_len,
+		cg_msg_add(msg, msg_len,
 			"; libc: %d uprobes on %zu more libraries (no room to "
 			"name them; %zu libraries in all)",
 			unnamed_n, unnamed, ls.n);

@@ -40,6 +40,13 @@ int cg_uprobe_count_prefix(const char *pin_dir, const char *prefix,
 			   unsigned int *links, unsigned int *libs);
 
 /*
+ * Append FMT to the C string MSG (LEN bytes in all), cut short, and still a
+ * C string, when it runs out: the probes' "what attached" messages.
+ */
+void cg_msg_add(char *msg, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/*
  * Attach PROG as a uprobe (RET: a uretprobe) at file offset OFF of the
  * file PATH, for every process that maps it, with COOKIE, and pin the link
  * as NAME in PIN_DIR over any old pin. The pin alone holds the attachment:

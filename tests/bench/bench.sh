@@ -712,22 +712,8 @@ fi
 
 if want B9; then
 	B9_PORT=9443
-	# The TLS sink of tests/bench/tlscost.sh: reads and drops.
-	E2E_CMD_TIMEOUT=1800 in_server taskset -c "$OTHER" "$PY" -c '
-import socket, ssl, sys, threading
-ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-ctx.load_cert_chain(sys.argv[2], sys.argv[3])
-ls = socket.create_server((sys.argv[1], int(sys.argv[4])))
-def sink(c):
-    try:
-        c = ctx.wrap_socket(c, server_side=True)
-        while c.recv(65536):
-            pass
-    except OSError:
-        pass
-while True:
-    c, _ = ls.accept()
-    threading.Thread(target=sink, args=(c,), daemon=True).start()' \
+	# The TLS sink (tests/bench/tlssink.py): reads and drops.
+	E2E_CMD_TIMEOUT=1800 in_server taskset -c "$OTHER" "$PY" "$BENCH_DIR/tlssink.py" \
 		"$MAIL4" "$LAB_DIR/labserver.crt" "$LAB_DIR/labserver.key" "$B9_PORT" >"$LAB_DIR/b9sink.out" 2>&1 &
 	_bg_pids+=($!)
 	wait_until 5 sh -c "ip netns exec $SERVER_NS ss -ltn | grep -q $MAIL4:$B9_PORT"

@@ -22,22 +22,8 @@ PORT=9443
 
 lab_up
 wait_until "$E2E_WAIT" test -s "$LAB_DIR/labserver.crt" || _lab_fail "no lab certificate"
-# The sink: reads and drops, one thread per connection.
-ip netns exec "$SERVER_NS" "$PY" -c '
-import socket, ssl, sys, threading
-ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-ctx.load_cert_chain(sys.argv[2], sys.argv[3])
-ls = socket.create_server((sys.argv[1], int(sys.argv[4])))
-def sink(c):
-    try:
-        c = ctx.wrap_socket(c, server_side=True)
-        while c.recv(65536):
-            pass
-    except OSError:
-        pass
-while True:
-    c, _ = ls.accept()
-    threading.Thread(target=sink, args=(c,), daemon=True).start()' \
+# The sink (tlssink.py): reads and drops, one thread per connection.
+ip netns exec "$SERVER_NS" "$PY" "$(dirname "$0")/tlssink.py" \
 	"$MAIL4" "$LAB_DIR/labserver.crt" "$LAB_DIR/labserver.key" "$PORT" >"$LAB_DIR/sink.out" 2>&1 &
 _bg_pids+=($!)
 sleep 0.5
