@@ -6,17 +6,22 @@
  * line is written exactly once: to the live file before the rename, or to the
  * new one after it.
  *
- * Compression runs in a child process, not inline: deflating a 64 MiB
- * archive takes a second or two of CPU, and an inline deflate would stop the
- * daemon from draining the 4 MiB ring buffer for that long, which at
- * thousands of events per second means lost events. A child (rather than a
- * thread) keeps the daemon single-threaded (its signalfd and libbpf state
- * are not shared with a worker), runs at a lower priority, and a zlib or
- * disk failure there cannot take the daemon down. The child writes
- * PATH.1.gz.tmp, fsyncs it, renames it to PATH.1.gz and only then removes
- * PATH.1, so at every moment one complete copy of the archive exists. The
- * next rotation waits for a compressor still running, which only happens
- * when a whole max_size filled up faster than one file compresses.
+ * Compression runs in a child, not inline: deflating a 64 MiB archive takes
+ * a second or two of CPU, and an inline deflate would stop the daemon from
+ * draining the ring buffer for that long, which at thousands of events per
+ * second means lost events. A child (rather than a thread) keeps the daemon
+ * single-threaded (its signalfd and libbpf state are not shared with a
+ * worker), runs at a lower priority, and a zlib or disk failure there cannot
+ * take the daemon down.
+ *
+ * The daemon never waits for it. The child deflates a descriptor the daemon
+ * opened, into PATH.gz.tmp, and fsyncs that; the daemon, when it reaps the
+ * child, renames PATH.gz.tmp to PATH.I.gz (I: where the archive has moved to
+ * by then, since rotations go on meanwhile) and only then removes PATH.I, so
+ * at every moment one complete copy of the archive exists. Archives rotated
+ * while a child runs wait, plain, for the next one (oldest first). Waiting
+ * for a child at nice 10 while a busy machine starves it would let the ring
+ * buffer overflow: the one thing this writer must not do.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -96,22 +101,27 @@ static void sync_dir(const char *path)
 	}
 }
 
-/* gzip SRC to DST.tmp, fsync, rename to DST, then remove SRC. 0 or -1. */
-static int gzip_file(const char *src, const char *dst)
+/* The compressor's output, renamed into place by the daemon. */
+static int tmp_name(const struct cg_log *l, char *buf, size_t len)
 {
-	char tmp[PATH_MAX], buf[65536];
-	int in, out, dupfd = -1, err = -1;
+	if (snprintf(buf, len, "%s.gz.tmp", l->path) >= (int)len) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return 0;
+}
+
+/* gzip what IN holds to TMP and fsync it. 0 or -1 (TMP removed). */
+static int gzip_fd(int in, const char *tmp)
+{
+	char buf[65536];
+	int out, dupfd = -1, err = -1;
 	gzFile gz = NULL;
 	ssize_t r;
 
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp", dst) >= (int)sizeof(tmp))
-		return -1;
-	in = open(src, O_RDONLY | O_CLOEXEC);
-	if (in < 0)
-		return -1;
 	out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
 	if (out < 0)
-		goto out;
+		return -1;
 	dupfd = dup(out); /* gzclose() closes OUT; this one is for fsync */
 	gz = gzdopen(out, "wb6");
 	if (!gz || dupfd < 0) {
@@ -125,10 +135,8 @@ static int gzip_file(const char *src, const char *dst)
 		goto out;
 	r = gzclose(gz);
 	gz = NULL;
-	if (r != Z_OK || fsync(dupfd) || rename(tmp, dst))
+	if (r != Z_OK || fsync(dupfd))
 		goto out;
-	sync_dir(dst);
-	unlink(src);
 	err = 0;
 out:
 	if (gz)
@@ -137,54 +145,97 @@ out:
 		close(dupfd);
 	if (err)
 		unlink(tmp);
-	close(in);
 	return err;
 }
 
-/* Reap the compressor; BLOCK waits for it. */
-static void reap(struct cg_log *l, bool block)
+/*
+ * The compressor of archive I is done (OK: PATH.gz.tmp is complete): put
+ * PATH.I.gz in place, then remove PATH.I. An archive rotated past keep
+ * meanwhile is gone, and so is its copy.
+ */
+static void finish(struct cg_log *l, unsigned int i, bool ok)
 {
-	int st;
-	pid_t r;
+	char tmp[PATH_MAX], src[PATH_MAX], dst[PATH_MAX];
 
-	if (!l->gz_pid)
+	if (tmp_name(l, tmp, sizeof(tmp)) ||
+	    cg_log_archive_name(l->path, i, false, src, sizeof(src)) ||
+	    cg_log_archive_name(l->path, i, true, dst, sizeof(dst)))
 		return;
-	do
-		r = waitpid(l->gz_pid, &st, block ? 0 : WNOHANG);
-	while (r < 0 && errno == EINTR);
-	if (r == 0)
-		return;
-	if (r > 0 && (!WIFEXITED(st) || WEXITSTATUS(st)))
-		p_err("log", "could not compress %s.1; it stays uncompressed",
-		      l->path);
-	l->gz_pid = 0;
-}
-
-/* Compress PATH.1 in a child; see the comment at the top. */
-static void compress_start(struct cg_log *l)
-{
-	char src[PATH_MAX], dst[PATH_MAX];
-	sigset_t all;
-	pid_t pid;
-
-	if (cg_log_archive_name(l->path, 1, false, src, sizeof(src)) ||
-	    cg_log_archive_name(l->path, 1, true, dst, sizeof(dst)))
-		return;
-	pid = fork();
-	if (pid < 0) {
-		/* No child: compress inline rather than not at all. */
-		if (gzip_file(src, dst))
-			p_err("log", "could not compress %s", src);
+	if (!ok) {
+		unlink(tmp);
+		p_err("log", "could not compress %s; it stays uncompressed",
+		      src);
 		return;
 	}
+	if (access(src, F_OK) || rename(tmp, dst)) {
+		unlink(tmp);
+		return;
+	}
+	sync_dir(dst);
+	unlink(src);
+}
+
+/* Start compressing PATH.I; see the comment at the top. 0, or -1: no such
+ * archive (nothing started).
+ */
+static int compress_start(struct cg_log *l, unsigned int i)
+{
+	char src[PATH_MAX], tmp[PATH_MAX];
+	sigset_t all;
+	pid_t pid;
+	int in;
+
+	if (tmp_name(l, tmp, sizeof(tmp)) ||
+	    cg_log_archive_name(l->path, i, false, src, sizeof(src)))
+		return -1;
+	in = open(src, O_RDONLY | O_CLOEXEC);
+	if (in < 0)
+		return -1;
+	pid = fork();
 	if (pid == 0) {
 		/* Signals stay blocked: a stopping daemon lets it finish. */
 		sigfillset(&all);
 		sigprocmask(SIG_BLOCK, &all, NULL);
 		setpriority(PRIO_PROCESS, 0, 10);
-		_exit(gzip_file(src, dst) ? 1 : 0);
+		_exit(gzip_fd(in, tmp) ? 1 : 0);
 	}
+	if (pid < 0) {
+		/* No child: compress inline rather than not at all. */
+		finish(l, i, gzip_fd(in, tmp) == 0);
+		close(in);
+		return 0;
+	}
+	close(in);
 	l->gz_pid = pid;
+	l->gz_idx = i;
+	return 0;
+}
+
+/* No compressor running: start one on the oldest archive waiting. */
+static void compress_next(struct cg_log *l)
+{
+	while (!l->gz_pid && l->gz_wait && l->compress)
+		compress_start(l, l->gz_wait--);
+}
+
+/* Reap the compressor (BLOCK: wait for it) and start the next one. */
+static void reap(struct cg_log *l, bool block)
+{
+	int st;
+	pid_t r;
+
+	if (!l->gz_pid) {
+		compress_next(l);
+		return;
+	}
+	do
+		r = waitpid(l->gz_pid, &st, block ? 0 : WNOHANG);
+	while (r < 0 && errno == EINTR);
+	if (r == 0)
+		return;
+	l->gz_pid = 0;
+	finish(l, l->gz_idx, r > 0 && WIFEXITED(st) && !WEXITSTATUS(st));
+	compress_next(l);
 }
 
 /*
@@ -197,7 +248,6 @@ static int rotate(struct cg_log *l)
 	char a[PATH_MAX], b[PATH_MAX];
 	int old = l->fd;
 
-	reap(l, true);
 	if (l->keep == 0) {
 		if (unlink(l->path) && errno != ENOENT)
 			goto fail;
@@ -236,8 +286,14 @@ static int rotate(struct cg_log *l)
 	close(old);
 	l->rotations++;
 	l->rotate_err = 0;
-	if (l->keep && l->compress)
-		compress_start(l);
+	if (l->gz_pid)
+		l->gz_idx++; /* its archive moved up one */
+	if (l->keep && l->compress) {
+		/* PATH.1 waits, with those rotated before it. */
+		l->gz_wait = l->gz_wait + 1 < l->keep ? l->gz_wait + 1 :
+							 l->keep;
+		compress_next(l);
+	}
 	return 0;
 fail:
 	if (l->rotate_err != errno)
@@ -349,18 +405,27 @@ int cg_log_open(struct cg_log *l, const char *path, uint64_t max_size,
 		goto fail;
 	}
 	/* What a daemon killed while compressing left: finish its work. */
-	if (cg_log_archive_name(path, 1, false, a, sizeof(a)) == 0 &&
-	    cg_log_archive_name(path, 1, true, b, sizeof(b)) == 0 &&
-	    access(a, F_OK) == 0) {
-		char tmp[PATH_MAX];
+	if (!tmp_name(l, a, sizeof(a)))
+		unlink(a);
+	if (!cg_log_archive_name(path, 1, true, a, sizeof(a)) &&
+	    snprintf(b, sizeof(b), "%s.tmp", a) < (int)sizeof(b))
+		unlink(b); /* the name an older writer used */
+	for (unsigned int i = 1; compress && i <= keep; i++) {
+		bool plain, gz;
 
-		snprintf(tmp, sizeof(tmp), "%s.tmp", b);
-		unlink(tmp);
-		if (access(b, F_OK) == 0)
+		if (cg_log_archive_name(path, i, false, a, sizeof(a)) ||
+		    cg_log_archive_name(path, i, true, b, sizeof(b)))
+			break;
+		plain = access(a, F_OK) == 0;
+		gz = access(b, F_OK) == 0;
+		if (!plain && !gz)
+			break;
+		if (plain && gz)
 			unlink(a); /* the .gz is complete: renamed after fsync */
-		else if (compress && keep)
-			compress_start(l);
+		else if (plain)
+			l->gz_wait = i;
 	}
+	compress_next(l);
 	return 0;
 fail:
 	free(l->path);
@@ -429,7 +494,8 @@ void cg_log_close(struct cg_log *l)
 		if (!l->is_stdout)
 			close(l->fd);
 	}
-	reap(l, true);
+	while (l->gz_pid)
+		reap(l, true); /* and every archive still waiting */
 	free(l->buf);
 	free(l->path);
 	memset(l, 0, sizeof(*l));

@@ -25,7 +25,9 @@ struct cg_log {
 	uint64_t size; /* bytes in the live file, as written */
 	char *buf;     /* whole lines not written yet */
 	size_t len, cap;
-	pid_t gz_pid; /* compressor of PATH.1, or 0 */
+	pid_t gz_pid;	  /* compressor running, or 0 */
+	uint32_t gz_idx;  /* the index its archive has now */
+	uint32_t gz_wait; /* PATH.1 .. PATH.gz_wait wait for it, plain */
 	/* Counters: failed write attempts, lines given up on, rotations. */
 	uint64_t write_errors;
 	uint64_t dropped;
@@ -61,7 +63,7 @@ int cg_log_write(struct cg_log *l, const char *line, size_t len);
  */
 int cg_log_flush(struct cg_log *l);
 
-/* Flush, wait for the compressor, close. */
+/* Flush, compress every archive still waiting, close. */
 void cg_log_close(struct cg_log *l);
 
 /* Archive name of index I: PATH.I or PATH.I.gz. */

@@ -7,7 +7,7 @@
 # across them (and `tail -f` follow through every rotation), the log 0640.
 . "$(dirname "$0")/lib.sh"
 
-N=5000 # events: under what the 4 MiB ring buffer holds, with the daemon reading
+N=5000 # events: more than the 2 MiB ring buffer holds (3276): the daemon must drain as they come
 
 # Audit mode: UDP connect() sends nothing, so N verdicts take a moment.
 PY_CONNECTS='
