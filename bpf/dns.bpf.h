@@ -229,25 +229,6 @@ static __always_inline struct cg_owner *cg_skb_owner(struct __sk_buff *skb)
 }
 
 /*
- * Copy who connected SKB's TCP socket (conn_owners, recorded at the
- * connect) into DST, a reader's own socket storage; zeroes when unknown.
- * Returns 1 when known. The entry stays: the first data segment deletes it.
- */
-static __always_inline int cg_conn_owner_copy(struct __sk_buff *skb,
-					      struct cg_owner *dst)
-{
-	__u64 cookie = bpf_get_socket_cookie(skb);
-	struct cg_owner *o = bpf_map_lookup_elem(&conn_owners, &cookie);
-
-	if (!o) {
-		__builtin_memset(dst, 0, sizeof(*dst));
-		return 0;
-	}
-	__builtin_memcpy(dst, o, sizeof(*dst));
-	return 1;
-}
-
-/*
  * A whole query, N bytes in the per-CPU scratch's msg, sent on SKB's socket
  * to a server's PORT: a reserved name in any of its questions (the first
  * CG_DNS_QD_MAX) taints the socket's owner and is remembered until its

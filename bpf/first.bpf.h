@@ -13,10 +13,8 @@
  * segment carrying the request and every later one are dropped and the
  * sockops callback makes the client fail at once (as bpf/wire.bpf.h does).
  *
- * The owner is recorded at connect (process context: cg_sock_addr()), in
- * conn_owners by the socket's cookie; the first data segment takes it into
- * this reader's state, or drops it. The socket storage of this reader is
- * made only at the connection's first
+ * The owner is recorded at connect (process context: cg_sock_addr()).
+ * The socket storage of this reader is made only at the connection's first
  * data segment, and only when its first byte may start a proxy request or
  * a TLS record (cg_first_maybe()): a connection that sends nothing, or
  * something else first, never gets one, and costs the egress program a
@@ -56,7 +54,6 @@ struct cg_first {
 	__u8 kind;
 	__u8 reserved; /* the proxy target is a reserved name */
 	__u8 dest;     /* the target address: CG_FIRST_D_* */
-	struct cg_owner owner; /* who connected (conn_owners' record) */
 	union {
 		struct cg_proxy_state px;
 		struct cg_tls_state tls;
@@ -253,7 +250,7 @@ __attribute__((noinline)) int cg_first_name(struct __sk_buff *skb)
 	if (!f)
 		return 0;
 	f->state = CG_FIRST_DONE; /* one judgement per connection */
-	o = &f->owner;
+	o = bpf_sk_storage_get(&owners, sk, NULL, 0);
 	if (f->kind == CG_FIRST_K_TLS) {
 		cg_count(CG_STAT_FIRST_SNI);
 		if (o && cg_reserved_name(&f->tls.host.q, p->suffix_labels))
@@ -369,12 +366,12 @@ __attribute__((noinline)) int cg_first_judge(struct __sk_buff *skb)
 	f = bpf_sk_storage_get(&firsts, sk, NULL, 0);
 	if (!f)
 		return 1;
-	o = &f->owner;
+	o = bpf_sk_storage_get(&owners, sk, NULL, 0);
 	if (f->kind != CG_FIRST_K_PROXY)
 		return 1;
 	pt = &f->px.t;
 	/* Only a connect is a connection to judge: not BIND, not UDP. */
-	if (pt->cmd != 1 || !o->cgroup_id)
+	if (pt->cmd != 1 || !o)
 		return 1;
 	port = pt->port;
 	family = cg_first_target_addr(pt, addr);
@@ -480,9 +477,7 @@ __attribute__((noinline)) int cg_first_read(struct __sk_buff *skb)
 	 * touched none of it.
 	 */
 	struct tcphdr th = {};
-	struct cg_owner *o;
 	struct cg_first *f;
-	__u64 cookie;
 	__u32 off, end, plen, seq, segs;
 	__u8 proto, flags, c;
 	__s32 d;
@@ -529,7 +524,6 @@ __attribute__((noinline)) int cg_first_read(struct __sk_buff *skb)
 		f->kind = CG_FIRST_K_ANY;
 		f->reserved = 0;
 		f->dest = 0;
-		cg_conn_owner_copy(skb, &f->owner);
 	}
 	if (skb->len <= off)
 		return CG_FIRST_E_PASS;
@@ -545,25 +539,12 @@ __attribute__((noinline)) int cg_first_read(struct __sk_buff *skb)
 		 * accepting side of a connection, whose first bytes are the
 		 * server's).
 		 */
-		if (bpf_skb_load_bytes(skb, off, &c, 1))
+		if (bpf_skb_load_bytes(skb, off, &c, 1) || !cg_first_maybe(c))
 			return CG_FIRST_E_PASS;
-		/*
-		 * The connect's record is needed up to here only (the wire
-		 * copied it at the SYN): taken, or dropped, now.
-		 */
-		cookie = bpf_get_socket_cookie(skb);
-		if (!cg_first_maybe(c)) {
-			bpf_map_delete_elem(&conn_owners, &cookie);
-			return CG_FIRST_E_PASS;
-		}
-		o = bpf_map_lookup_elem(&conn_owners, &cookie);
-		if (!o)
+		if (!bpf_sk_storage_get(&owners, sk, NULL, 0))
 			return CG_FIRST_E_PASS;
 		f = bpf_sk_storage_get(&firsts, sk, NULL,
 				       BPF_SK_STORAGE_GET_F_CREATE);
-		if (f)
-			__builtin_memcpy(&f->owner, o, sizeof(f->owner));
-		bpf_map_delete_elem(&conn_owners, &cookie);
 		if (!f) {
 			cg_count(CG_STAT_FIRST_UNTRACKED);
 			return CG_FIRST_E_PASS;

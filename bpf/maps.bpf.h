@@ -159,21 +159,6 @@ struct {
 	__type(value, struct cg_owner);
 } owners SEC(".maps");
 
-/*
- * Who connected a TCP socket, by its cookie, from the connect until the
- * first data segment, where the readers of the first bytes and of the wire
- * copy it into their own socket storage and the entry is deleted. A
- * preallocated LRU hash: a connect costs no allocation (socket storage
- * costs one, and its freeing at close), and a connection that never sends
- * has its entry aged out by newer ones.
- */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, CG_CONN_OWNERS_MAX);
-	__type(key, __u64);
-	__type(value, struct cg_owner);
-} conn_owners SEC(".maps");
-
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, CG_RINGBUF_SIZE);

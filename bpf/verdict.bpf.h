@@ -17,28 +17,14 @@
  * drops the other branch, so each program holds only what its kernel takes.
  */
 
-/* Who is connecting, or sending, on this socket: the current process. */
-static __always_inline void cg_owner_fill(struct cg_owner *o, int compat)
-{
-	struct task_struct *task = cg_current_task(compat);
-	struct cg_policy *p;
-
-	o->pid = bpf_get_current_pid_tgid() >> 32;
-	o->uid = (__u32)bpf_get_current_uid_gid();
-	o->cgroup_id = bpf_get_current_cgroup_id();
-	o->ppid = BPF_CORE_READ(task, real_parent, tgid);
-	p = cg_policy();
-	o->scope_cgid = p ? cg_scope_cgid(p) : o->cgroup_id;
-	cg_process_comm(&o->comm, compat);
-}
-
 /*
- * Remember who talks DNS on this socket, for the skb programs: they run
- * where the current task is anyone's. Socket storage: the owner also holds
- * the socket's pending reserved queries, for as long as it lives.
+ * Remember who connects or talks DNS on this socket, for the skb programs:
+ * they run where the current task is anyone's.
  */
 static __always_inline void cg_own(struct bpf_sock_addr *ctx, int compat)
 {
+	struct task_struct *task = cg_current_task(compat);
+	struct cg_policy *p;
 	struct cg_owner *o;
 
 	o = bpf_sk_storage_get(&owners, ctx->sk, NULL,
@@ -47,22 +33,13 @@ static __always_inline void cg_own(struct bpf_sock_addr *ctx, int compat)
 		cg_count(CG_STAT_OWNER_FULL);
 		return;
 	}
-	cg_owner_fill(o, compat);
-}
-
-/*
- * Remember who connects a TCP socket until its first data segment, by the
- * socket's cookie (conn_owners: no allocation per connect).
- */
-static __always_inline void cg_own_conn(struct bpf_sock_addr *ctx, int compat)
-{
-	struct cg_owner o = {};
-	__u64 cookie;
-
-	cg_owner_fill(&o, compat);
-	cookie = bpf_get_socket_cookie(ctx);
-	if (bpf_map_update_elem(&conn_owners, &cookie, &o, BPF_ANY))
-		cg_count(CG_STAT_OWNER_FULL);
+	o->pid = bpf_get_current_pid_tgid() >> 32;
+	o->uid = (__u32)bpf_get_current_uid_gid();
+	o->cgroup_id = bpf_get_current_cgroup_id();
+	o->ppid = BPF_CORE_READ(task, real_parent, tgid);
+	p = cg_policy();
+	o->scope_cgid = p ? cg_scope_cgid(p) : o->cgroup_id;
+	cg_process_comm(&o->comm, compat);
 }
 
 static __always_inline int cg_dest_live(const struct cg_dest *d, __u64 *now)
@@ -405,7 +382,7 @@ static __always_inline int cg_sock_addr(struct bpf_sock_addr *ctx, int v6,
 	__u8 addr[16] = {};
 	__u16 port;
 	__u8 flags = 0;
-	int guarded;
+	int guarded, owned = 0;
 
 	if (!p)
 		return CG_ALLOW;
@@ -417,19 +394,19 @@ static __always_inline int cg_sock_addr(struct bpf_sock_addr *ctx, int v6,
 	 * The compat programs (5.10) read no first bytes: only a credential
 	 * port's connect gets an owner there. A UDP connect to such a port
 	 * (B1's port 25 row) need not pay for one: the wire reads TCP streams.
-	 * A DNS port's socket gets its storage owner as well (it keeps the
-	 * pending queries; DNS over TCP is read for as long as it lives).
 	 */
 	if (connect && ctx->protocol == IPPROTO_TCP) {
 		if (!compat ||
 		    ((p->cred_port_bits & (1ull << (port & 63))) &&
 		     (p->cred_flags & CG_CRED_WIRE) &&
-		     cg_policy_cred_port(p, port)))
-			cg_own_conn(ctx, compat);
+		     cg_policy_cred_port(p, port))) {
+			cg_own(ctx, compat);
+			owned = 1;
+		}
 	}
 	if (p->port_bits_any & (1ull << (port & 63)))
 		flags = cg_policy_port(p, port);
-	if (flags & CG_PORT_DNS)
+	if ((flags & CG_PORT_DNS) && !owned)
 		cg_own(ctx, compat);
 	if (!connect)
 		return CG_ALLOW;

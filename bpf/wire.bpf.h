@@ -30,10 +30,6 @@ enum cg_wire_state {
 struct cg_wire {
 	__u32 seq; /* next client sequence number to read */
 	__u32 state;
-	/* Who connected (conn_owners' record, copied at the SYN); cgroup_id 0:
-	 * not known.
-	 */
-	struct cg_owner owner;
 	struct cg_auth_state auth;
 };
 
@@ -69,9 +65,10 @@ static __always_inline int cg_wire_login(struct bpf_sock *sk,
 {
 	struct cg_cred_dst d = {};
 	struct cg_cred_who who = {};
-	const struct cg_owner *o = &w->owner;
+	struct cg_owner *o;
 
-	if (o->cgroup_id) {
+	o = bpf_sk_storage_get(&owners, sk, NULL, 0);
+	if (o) {
 		who.pid = o->pid;
 		who.ppid = o->ppid;
 		who.uid = o->uid;
@@ -218,7 +215,6 @@ __attribute__((noinline)) int cg_wire_read(struct __sk_buff *skb)
 		w->seq = seq + 1;
 		w->state = CG_WIRE_READ;
 		cg_auth_init(&w->auth);
-		cg_conn_owner_copy(skb, &w->owner);
 	}
 	if (w->state == CG_WIRE_STOP)
 		return 0;

@@ -38,12 +38,6 @@
 #define CG_DRAIN_MS 20
 #define CG_LEARN_MAX 65536	 /* learned addresses, per family */
 #define CG_PENDING_MAX 4	 /* reserved queries awaiting an answer, per socket */
-/*
- * TCP connects awaiting their first data segment, whose owner is held by
- * socket cookie (bpf/maps.bpf.h, conn_owners); the oldest beyond this are
- * aged out, and counted when one is then looked for.
- */
-#define CG_CONN_OWNERS_MAX 16384
 #define CG_EV_CHAIN_MAX 16	 /* names of a learn event's chain */
 /*
  * Names a query for which is treated as a reserved one's (their answers are

@@ -115,7 +115,7 @@ static void check_counters(struct guard *g)
 	d = now[CG_STAT_OWNER_FULL] - rep[CG_STAT_OWNER_FULL];
 	if (d)
 		guard_event(g, "error",
-			    "owner records full: %llu sockets not "
+			    "socket storage full: %llu DNS sockets not "
 			    "attributed",
 			    (unsigned long long)d);
 	if (memcmp(rep, now, sizeof(now)) ||
