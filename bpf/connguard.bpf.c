@@ -81,7 +81,18 @@ int cg_sendmsg6_compat(struct bpf_sock_addr *ctx)
 SEC("cgroup_skb/egress")
 int cg_egress(struct __sk_buff *skb)
 {
+	struct bpf_sock *sk = skb->sk;
+
 	cg_dns_egress(skb);
+	/*
+	 * The first bytes and the wire are TCP streams of full sockets: any
+	 * other packet (a DNS query over UDP among them) leaves here, before
+	 * their readers are called.
+	 */
+	if (sk)
+		sk = bpf_sk_fullsock(sk);
+	if (!sk || sk->protocol != IPPROTO_TCP)
+		return 1;
 	/* Drops only the segments of a refused proxied connect... */
 	if (!cg_first_egress(skb))
 		return 0;
