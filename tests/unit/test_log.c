@@ -102,6 +102,24 @@ static long read_all(const char *path, unsigned char *seen, long max,
 	return count;
 }
 
+/* Lines 0..N-1 of PATH and its archives read in order, each exactly once. */
+static void check_each_once(const char *path, unsigned char *seen, long n)
+{
+	long first, last, bad, count, dup = 0, miss = 0;
+
+	count = read_all(path, seen, n, &first, &last, &bad);
+	for (long i = 0; i < n; i++) {
+		dup += seen[i] > 1;
+		miss += seen[i] == 0;
+	}
+	CHECK_INT(count, n);
+	CHECK_INT(first, 0);
+	CHECK_INT(last, n - 1);
+	CHECK_INT(bad, 0);
+	CHECK_INT(dup, 0);
+	CHECK_INT(miss, 0);
+}
+
 /* A whole gzip file reads back without error; its uncompressed size. */
 static long gz_size(const char *path)
 {
@@ -135,7 +153,6 @@ static void rotation_keeps_every_line_once(void)
 	const uint64_t max = 64 << 10;
 	unsigned char *seen = calloc((size_t)N, 1);
 	char path[128], name[160], line[160];
-	long first, last, bad, count, dup = 0, miss = 0;
 	unsigned int archives = 0;
 	struct cg_log l;
 	struct stat st;
@@ -174,17 +191,7 @@ static void rotation_keeps_every_line_once(void)
 	}
 	CHECK(archives > 50, "only %u archives", archives);
 
-	count = read_all(path, seen, N, &first, &last, &bad);
-	for (long i = 0; i < N; i++) {
-		dup += seen[i] > 1;
-		miss += seen[i] == 0;
-	}
-	CHECK_INT(count, N);
-	CHECK_INT(first, 0);
-	CHECK_INT(last, N - 1);
-	CHECK_INT(bad, 0);
-	CHECK_INT(dup, 0);
-	CHECK_INT(miss, 0);
+	check_each_once(path, seen, N);
 	free(seen);
 }
 
@@ -222,7 +229,6 @@ static void rotation_never_waits_for_the_compressor(void)
 {
 	const long N = 3000;
 	unsigned char *seen = calloc((size_t)N, 1);
-	long first, last, bad, count, dup = 0, miss = 0;
 	char path[128], line[160];
 	unsigned int plain = 0, archives = 0;
 	struct cg_log l;
@@ -277,15 +283,7 @@ static void rotation_never_waits_for_the_compressor(void)
 	}
 	CHECK(archives >= plain, "%u archives compressed", archives);
 	CHECK(!exists("%s.gz.tmp", path), "no .gz.tmp left");
-	count = read_all(path, seen, N, &first, &last, &bad);
-	for (long i = 0; i < N; i++) {
-		dup += seen[i] > 1;
-		miss += seen[i] == 0;
-	}
-	CHECK_INT(count, N);
-	CHECK_INT(bad, 0);
-	CHECK_INT(dup, 0);
-	CHECK_INT(miss, 0);
+	check_each_once(path, seen, N);
 	free(seen);
 }
 
