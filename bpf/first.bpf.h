@@ -13,12 +13,24 @@
  * segment carrying the request and every later one are dropped and the
  * sockops callback makes the client fail at once (as bpf/wire.bpf.h does).
  *
- * The owner is recorded at connect (process context: cg_sock_addr()).
  * The socket storage of this reader is made only at the connection's first
  * data segment, and only when its first byte may start a proxy request or
  * a TLS record (cg_first_maybe()): a connection that sends nothing, or
  * something else first, never gets one, and costs the egress program a
- * storage lookup and bpf_tcp_sock() per segment. Once the first bytes are
+ * storage lookup and bpf_tcp_sock() per segment. The owner the taint and
+ * the event are charged to is recorded in the same storage, then: the
+ * process sending that segment. A packet program may not trust the current
+ * task in general (a retransmission, or data held back and sent when an
+ * ACK arrives, goes out in softirq context, over whichever task it
+ * interrupted); here it is taken only where the kernel shows it is the
+ * sender: the socket is locked by its user (sk_lock.owned), which TCP's
+ * softirq and timer paths never transmit under (they leave the work to the
+ * lock's holder, at release_sock()). Only the connecting side is read (the
+ * accepting side's first bytes are the server's): cg_first_sockops() marks
+ * a connection at its connect with a callback flag that costs nothing,
+ * CG_FIRST_CLIENT, and the skb program reads it off the tcp_sock. A first
+ * segment sent outside its sender's context is counted as untracked, not
+ * read. Once the first bytes are
  * judged, or turn out to be neither, or CG_PROXY_SCAN_MAX /
  * CG_TLS_MAX_BYTES have passed, the socket is done: every later segment
  * costs one socket storage lookup. The value stays small (one parser's
@@ -58,6 +70,7 @@ struct cg_first {
 		struct cg_proxy_state px;
 		struct cg_tls_state tls;
 	};
+	struct cg_owner o; /* who sent the first bytes (its pending unused) */
 };
 
 _Static_assert(sizeof(struct cg_first) < 1024,
@@ -250,10 +263,10 @@ __attribute__((noinline)) int cg_first_name(struct __sk_buff *skb)
 	if (!f)
 		return 0;
 	f->state = CG_FIRST_DONE; /* one judgement per connection */
-	o = bpf_sk_storage_get(&owners, sk, NULL, 0);
+	o = &f->o;
 	if (f->kind == CG_FIRST_K_TLS) {
 		cg_count(CG_STAT_FIRST_SNI);
-		if (o && cg_reserved_name(&f->tls.host.q, p->suffix_labels))
+		if (cg_reserved_name(&f->tls.host.q, p->suffix_labels))
 			cg_first_taint(p, o, &f->tls.host.q, CG_VIA_SNI);
 		return 0;
 	}
@@ -263,7 +276,7 @@ __attribute__((noinline)) int cg_first_name(struct __sk_buff *skb)
 	if (f->px.t.kind == CG_PROXY_K_NAME) {
 		f->reserved = cg_reserved_name(&f->px.t.host.q,
 					       p->suffix_labels) != 0;
-		if (f->reserved && o)
+		if (f->reserved)
 			cg_first_taint(p, o, &f->px.t.host.q, CG_VIA_PROXY);
 	}
 	return 0;
@@ -364,14 +377,12 @@ __attribute__((noinline)) int cg_first_judge(struct __sk_buff *skb)
 	if (!sk)
 		return 1;
 	f = bpf_sk_storage_get(&firsts, sk, NULL, 0);
-	if (!f)
+	if (!f || f->kind != CG_FIRST_K_PROXY)
 		return 1;
-	o = bpf_sk_storage_get(&owners, sk, NULL, 0);
-	if (f->kind != CG_FIRST_K_PROXY)
-		return 1;
+	o = &f->o;
 	pt = &f->px.t;
 	/* Only a connect is a connection to judge: not BIND, not UDP. */
-	if (pt->cmd != 1 || !o)
+	if (pt->cmd != 1)
 		return 1;
 	port = pt->port;
 	family = cg_first_target_addr(pt, addr);
@@ -452,6 +463,52 @@ __attribute__((noinline)) int cg_first_judge(struct __sk_buff *skb)
 	if (f)
 		f->state = CG_FIRST_STOP;
 	return 0;
+}
+
+/*
+ * The mark of a connection that connected in the guarded subtree, set at
+ * its connect (cg_first_sockops()): a callback flag whose callback comes
+ * only for a segment with a TCP option the kernel does not know, and is
+ * ignored. The socket's own flags word is the one per-connection place
+ * that needs no allocation.
+ */
+#define CG_FIRST_CLIENT BPF_SOCK_OPS_PARSE_UNKNOWN_HDR_OPT_CB_FLAG
+
+/*
+ * Does SK (a TCP full socket) belong to the connecting side, and is the
+ * current task the one sending on it? The latter only when it holds the
+ * socket's lock: see the top of this file. 0: neither is known.
+ */
+static __always_inline int cg_first_sender(struct bpf_sock *sk)
+{
+	struct tcp_sock *tp = bpf_skc_to_tcp_sock(sk);
+
+	return tp && (tp->bpf_sock_ops_cb_flags & CG_FIRST_CLIENT) &&
+	       tp->inet_conn.icsk_inet.sk.sk_lock.owned;
+}
+
+/*
+ * Record the sender of SKB's first bytes as F's owner, as cg_own() does at
+ * a connect. The cgroup is the socket's (the sender's own, unless it got
+ * the socket from a process of another cgroup): an skb program reads the
+ * socket's cgroup and its ancestors, not the task's.
+ */
+static __always_inline void cg_first_own(struct __sk_buff *skb,
+					 struct cg_first *f)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct cg_policy *p = cg_policy();
+	__u64 id = 0;
+
+	f->o.pid = BPF_CORE_READ(task, tgid);
+	f->o.ppid = BPF_CORE_READ(task, real_parent, tgid);
+	f->o.uid = BPF_CORE_READ(task, cred, uid.val);
+	f->o.cgroup_id = bpf_skb_cgroup_id(skb);
+	if (p && p->taint_scope == CG_SCOPE_JOB)
+		id = bpf_skb_ancestor_cgroup_id(
+			skb, (int)(p->guard_level + p->job_depth));
+	f->o.scope_cgid = id ? id : f->o.cgroup_id;
+	cg_process_comm(&f->o.comm, 1);
 }
 
 /* cg_first_read()'s answers. */
@@ -535,20 +592,20 @@ __attribute__((noinline)) int cg_first_read(struct __sk_buff *skb)
 		/*
 		 * The first data segment: state only for one that may carry
 		 * something to judge, on a socket that connected in the
-		 * guarded subtree (it has an owner to charge; not the
-		 * accepting side of a connection, whose first bytes are the
-		 * server's).
+		 * guarded subtree, sent by a task this program can charge
+		 * (cg_first_sender()).
 		 */
 		if (bpf_skb_load_bytes(skb, off, &c, 1) || !cg_first_maybe(c))
 			return CG_FIRST_E_PASS;
-		if (!bpf_sk_storage_get(&owners, sk, NULL, 0))
-			return CG_FIRST_E_PASS;
-		f = bpf_sk_storage_get(&firsts, sk, NULL,
-				       BPF_SK_STORAGE_GET_F_CREATE);
+		f = NULL;
+		if (cg_first_sender(sk))
+			f = bpf_sk_storage_get(&firsts, sk, NULL,
+					       BPF_SK_STORAGE_GET_F_CREATE);
 		if (!f) {
 			cg_count(CG_STAT_FIRST_UNTRACKED);
 			return CG_FIRST_E_PASS;
 		}
+		cg_first_own(skb, f);
 		f->seq = seq;
 		f->state = CG_FIRST_READ;
 		f->kind = CG_FIRST_K_ANY;
@@ -607,10 +664,10 @@ static __always_inline int cg_first_egress(struct __sk_buff *skb)
 }
 
 /*
- * The sockops side: a refused proxied connect fails at once, as a stopped
- * login does (bpf/wire.bpf.h says how). Only enforce mode refuses one, so
- * only there does a connection ask for the header-option callback, at its
- * connect (no callback comes later without it, and the refusal is decided
+ * The sockops side: every connect is marked CG_FIRST_CLIENT. A refused
+ * proxied connect fails at once, as a stopped login does (bpf/wire.bpf.h
+ * says how). Only enforce mode refuses one, so only there does a
+ * connection ask for the header-option callback, at its connect (no callback comes later without it, and the refusal is decided
  * at the first data segment). It is turned off once the first bytes are
  * judged, or the first data went out with nothing to read (no state), unless
  * the wire still reads the socket. A connection opened in audit mode that is
@@ -623,17 +680,17 @@ static __always_inline void cg_first_sockops(struct bpf_sock_ops *ops)
 	struct cg_policy *p;
 	struct cg_first *f;
 	struct cg_wire *w;
-	int one = 1;
+	int one = 1, flags;
 
 	if (!sk)
 		return;
 	switch (ops->op) {
 	case BPF_SOCK_OPS_TCP_CONNECT_CB:
 		p = cg_policy();
+		flags = ops->bpf_sock_ops_cb_flags | CG_FIRST_CLIENT;
 		if (p && CG_READ_ONCE(p->mode) == CG_MODE_ENFORCE)
-			bpf_sock_ops_cb_flags_set(
-				ops, ops->bpf_sock_ops_cb_flags |
-					     BPF_SOCK_OPS_WRITE_HDR_OPT_CB_FLAG);
+			flags |= BPF_SOCK_OPS_WRITE_HDR_OPT_CB_FLAG;
+		bpf_sock_ops_cb_flags_set(ops, flags);
 		break;
 	case BPF_SOCK_OPS_HDR_OPT_LEN_CB:
 		f = bpf_sk_storage_get(&firsts, sk, NULL, 0);

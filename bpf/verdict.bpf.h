@@ -388,21 +388,19 @@ static __always_inline int cg_sock_addr(struct bpf_sock_addr *ctx, int v6,
 		return CG_ALLOW;
 	port = bpf_ntohs((__u16)ctx->user_port);
 	/*
-	 * What the skb programs read of a TCP connection is charged to who
-	 * connects: the first bytes of any (bpf/first.bpf.h: proxy requests,
-	 * SNI), the logins on a plaintext credential port (bpf/wire.bpf.h).
-	 * The compat programs (5.10) read no first bytes: only a credential
-	 * port's connect gets an owner there. A UDP connect to such a port
-	 * (B1's port 25 row) need not pay for one: the wire reads TCP streams.
+	 * The wire (bpf/wire.bpf.h) charges a login on a plaintext credential
+	 * port to who connected: such a connect gets an owner here, in
+	 * process context. Other TCP connects get none: the first-bytes
+	 * reader (bpf/first.bpf.h) records its own at the first data segment
+	 * worth reading, so a connection that sends nothing to judge pays
+	 * for no socket storage. A UDP connect to a credential port (B1's
+	 * port 25 row) need not pay for one either: the wire reads TCP.
 	 */
-	if (connect && ctx->protocol == IPPROTO_TCP) {
-		if (!compat ||
-		    ((p->cred_port_bits & (1ull << (port & 63))) &&
-		     (p->cred_flags & CG_CRED_WIRE) &&
-		     cg_policy_cred_port(p, port))) {
-			cg_own(ctx, compat);
-			owned = 1;
-		}
+	if (connect && ctx->protocol == IPPROTO_TCP &&
+	    (p->cred_port_bits & (1ull << (port & 63))) &&
+	    (p->cred_flags & CG_CRED_WIRE) && cg_policy_cred_port(p, port)) {
+		cg_own(ctx, compat);
+		owned = 1;
 	}
 	if (p->port_bits_any & (1ull << (port & 63)))
 		flags = cg_policy_port(p, port);

@@ -189,7 +189,7 @@ enum cg_scope {
 	X(BLOCKED_RESERVED, "blocked_reserved_destination", NULL)             \
 	X(LOGGED_RESERVED, "logged_reserved_destination", NULL)               \
 	X(FIRST_UNTRACKED, "first_bytes_untracked",                           \
-	  "TCP connections whose first client bytes could not be read: no socket storage.") \
+	  "TCP connections whose first client bytes could not be read: no socket storage, or the first segment left outside its sender's context.") \
 	X(FIRST_UNREAD, "first_bytes_unread",                                 \
 	  "TCP connections whose first bytes were given up on at a bound: a first segment past 16 KiB, a ClientHello past 32 KiB or 4 records, a request line past 8 KiB.") \
 	X(FIRST_PROXY, "first_bytes_proxy_requests",                          \

@@ -163,6 +163,21 @@ m.login("email@example.com", "pw")' "$MAIL4"
 needs TLS "tls: curl IMAPS login" tls_login "tls: curl IMAPS login" \
 	curl -sS -k --max-time 30 --user email@example.com:pw "imaps://$MAIL4/"
 
+# First bytes (cg_egress, the usual build): a ClientHello's server_name taints
+# the process that sent it, recorded at that first segment.
+sni_taint() {
+	in_cg "$PY" -c '
+import socket, ssl, sys
+s = socket.create_connection((sys.argv[1], 993), timeout=30)
+try:
+    ssl._create_unverified_context().wrap_socket(s, server_hostname="sni-guest.example.test")
+except Exception:
+    pass' "$MAIL4" >/dev/null 2>&1
+	ev_expect "first bytes: a ClientHello's server_name taints via sni" type=taint \
+		name=sni-guest.example.test via=sni comm=python3
+}
+needs TCP "first bytes: a ClientHello's server_name taints via sni" sni_taint
+
 # connguard tail reads the events back
 tail_out=$("$CONNGUARD" tail --log "$GUARD_LOG" --type connect 2>&1)
 grep -qiE "blocked.*$DENY4:25 forbidden-destination" <<<"$tail_out" &&
