@@ -30,12 +30,13 @@
  * a connection at its connect with a callback flag that costs nothing,
  * CG_FIRST_CLIENT, and the skb program reads it off the tcp_sock. A first
  * segment sent outside its sender's context is counted as untracked, not
- * read. Once the first bytes are
- * judged, or turn out to be neither, or CG_PROXY_SCAN_MAX /
- * CG_TLS_MAX_BYTES have passed, the socket is done: every later segment
- * costs one socket storage lookup. The value stays small (one parser's
- * state, a union: the first byte says which), under the size a kernel
- * gives socket storage without trouble.
+ * read.
+ *
+ * Once the first bytes are judged, or turn out to be neither, or
+ * CG_PROXY_SCAN_MAX / CG_TLS_MAX_BYTES have passed, the socket is done:
+ * every later segment costs one socket storage lookup. The value stays
+ * small (one parser's state, a union: the first byte says which, and the
+ * owner), under the size a kernel gives socket storage without trouble.
  */
 #ifndef CG_FIRST_BPF_H
 #define CG_FIRST_BPF_H
@@ -667,7 +668,8 @@ static __always_inline int cg_first_egress(struct __sk_buff *skb)
  * The sockops side: every connect is marked CG_FIRST_CLIENT. A refused
  * proxied connect fails at once, as a stopped login does (bpf/wire.bpf.h
  * says how). Only enforce mode refuses one, so only there does a
- * connection ask for the header-option callback, at its connect (no callback comes later without it, and the refusal is decided
+ * connection ask for the header-option callback, at its connect (no
+ * callback comes later without it, and the refusal is decided
  * at the first data segment). It is turned off once the first bytes are
  * judged, or the first data went out with nothing to read (no state), unless
  * the wire still reads the socket. A connection opened in audit mode that is
