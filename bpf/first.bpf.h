@@ -476,16 +476,15 @@ __attribute__((noinline)) int cg_first_judge(struct __sk_buff *skb)
 #define CG_FIRST_CLIENT BPF_SOCK_OPS_PARSE_UNKNOWN_HDR_OPT_CB_FLAG
 
 /*
- * Does SK (a TCP full socket) belong to the connecting side, and is the
- * current task the one sending on it? The latter only when it holds the
- * socket's lock: see the top of this file. 0: neither is known.
+ * SK (a TCP full socket) as the tcp_sock of a connection's connecting
+ * side; NULL for the accepting side, or a connection made before the guard
+ * started (no mark).
  */
-static __always_inline int cg_first_sender(struct bpf_sock *sk)
+static __always_inline struct tcp_sock *cg_first_client(struct bpf_sock *sk)
 {
 	struct tcp_sock *tp = bpf_skc_to_tcp_sock(sk);
 
-	return tp && (tp->bpf_sock_ops_cb_flags & CG_FIRST_CLIENT) &&
-	       tp->inet_conn.icsk_inet.sk.sk_lock.owned;
+	return tp && (tp->bpf_sock_ops_cb_flags & CG_FIRST_CLIENT) ? tp : NULL;
 }
 
 /*
@@ -528,6 +527,7 @@ __attribute__((noinline)) int cg_first_read(struct __sk_buff *skb)
 {
 	struct bpf_sock *sk = skb->sk;
 	struct bpf_tcp_sock *tp;
+	struct tcp_sock *ts;
 	/*
 	 * Zeroed, so that every path has the frame's stack in use where they
 	 * join: 6.18's verifier refuses the program otherwise ("verifier bug:
@@ -593,13 +593,17 @@ __attribute__((noinline)) int cg_first_read(struct __sk_buff *skb)
 		/*
 		 * The first data segment: state only for one that may carry
 		 * something to judge, on a socket that connected in the
-		 * guarded subtree, sent by a task this program can charge
-		 * (cg_first_sender()).
+		 * guarded subtree. Its owner is the task sending it, when
+		 * that task holds the socket's lock (the top of this file);
+		 * otherwise it is counted, not read.
 		 */
 		if (bpf_skb_load_bytes(skb, off, &c, 1) || !cg_first_maybe(c))
 			return CG_FIRST_E_PASS;
+		ts = cg_first_client(sk);
+		if (!ts)
+			return CG_FIRST_E_PASS;
 		f = NULL;
-		if (cg_first_sender(sk))
+		if (ts->inet_conn.icsk_inet.sk.sk_lock.owned)
 			f = bpf_sk_storage_get(&firsts, sk, NULL,
 					       BPF_SK_STORAGE_GET_F_CREATE);
 		if (!f) {
