@@ -21,7 +21,6 @@ static __always_inline int cg_derived_query(struct __sk_buff *skb, __u64 hash,
 {
 	struct cg_dest_index *ix = cg_dest_index();
 	struct cg_derived *d;
-	struct cg_pending *pq;
 	struct bpf_sock *sk;
 	struct cg_owner *o;
 	__u64 key = hash;
@@ -42,11 +41,7 @@ static __always_inline int cg_derived_query(struct __sk_buff *skb, __u64 hash,
 	if (!o)
 		return 0;
 	cg_count(CG_STAT_DNS_DERIVED);
-	pq = &o->pending[o->next++ & (CG_PENDING_MAX - 1)];
-	pq->hash = hash;
-	pq->id = id;
-	pq->port = (__u16)port;
-	pq->used = CG_PENDING_DERIVED;
+	cg_pending_put(o, hash, id, (__u16)port, CG_PENDING_DERIVED);
 	return 0;
 }
 

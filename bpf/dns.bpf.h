@@ -244,7 +244,6 @@ __attribute__((noinline)) int cg_on_query(struct __sk_buff *skb, __u32 n,
 	struct cg_policy *p = cg_policy();
 	struct cg_dns_qwalk w = {};
 	struct cg_scratch *sc;
-	struct cg_pending *pq;
 	struct cg_owner *o;
 	__u32 zero = 0, i, scope;
 	int found = 0;
@@ -288,11 +287,8 @@ __attribute__((noinline)) int cg_on_query(struct __sk_buff *skb, __u32 n,
 		return 0;
 	}
 	/* Only the answer to this query may teach what the name leads to. */
-	pq = &o->pending[o->next++ & (CG_PENDING_MAX - 1)];
-	pq->hash = sc->q.hash;
-	pq->id = sc->q.id;
-	pq->port = (__u16)port;
-	pq->used = 1;
+	cg_pending_put(o, sc->q.hash, sc->q.id, (__u16)port,
+		       CG_PENDING_RESERVED);
 
 	now = bpf_ktime_get_ns();
 	scope = p->taint_scope <= CG_SCOPE_JOB ? p->taint_scope :

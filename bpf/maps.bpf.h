@@ -246,6 +246,40 @@ static __always_inline void cg_counted_delete(void *map, const void *k,
 		__sync_fetch_and_add(count, -1);
 }
 
+/*
+ * Remember on O that the query (HASH, ID) went to PORT, of KIND
+ * (CG_PENDING_*), so that only its answer teaches. The same query sent again
+ * (a resolver's retry) keeps its slot; a new one takes a free slot, or else
+ * the next in turn, whose query is then forgotten (counted: its answer will
+ * count as unsolicited).
+ */
+static __always_inline void cg_pending_put(struct cg_owner *o, __u64 hash,
+					   __u16 id, __u16 port, __u16 kind)
+{
+	struct cg_pending *pq = NULL;
+	int i;
+
+	for (i = 0; i < CG_PENDING_MAX; i++) {
+		struct cg_pending *c = &o->pending[i];
+
+		if (c->used && c->hash == hash && c->id == id &&
+		    c->port == port) {
+			pq = c;
+			break;
+		}
+		if (!pq && !c->used)
+			pq = c;
+	}
+	if (!pq) {
+		pq = &o->pending[o->next++ & (CG_PENDING_MAX - 1)];
+		cg_count(CG_STAT_PENDING_FULL);
+	}
+	pq->hash = hash;
+	pq->id = id;
+	pq->port = port;
+	pq->used = kind;
+}
+
 static __always_inline struct cg_policy *cg_policy(void)
 {
 	__u32 zero = 0;

@@ -149,6 +149,8 @@ enum cg_scope {
 	  "DNS answers to a reserved-name query seen.")                       \
 	X(DNS_UNSOLICITED, "dns_unsolicited_answers",                         \
 	  "DNS answers matching no query: ignored.")                          \
+	X(PENDING_FULL, "dns_pending_overwritten",                            \
+	  "Reserved queries forgotten: a socket had more than 4 awaiting an answer, and the oldest one's answer then teaches nothing.") \
 	X(LEARNED, "learned",                                                 \
 	  "Addresses learned (or refreshed) from DNS answers.")               \
 	X(LEARN_FULL, "learned_not_recorded",                                 \
@@ -564,7 +566,7 @@ struct cg_owner {
 	__u32 pid; /* tgid */
 	__u32 uid;
 	char comm[CG_COMM_LEN];
-	__u32 next; /* pending slot to use next */
+	__u32 next; /* pending slot to reuse next when all are in use */
 	__u32 ppid; /* the tgid of its parent, for events read off the wire */
 	struct cg_pending pending[CG_PENDING_MAX];
 };

@@ -420,13 +420,16 @@ static void print_text(const struct cg_maps *m, const char *pin_dir,
 	       (unsigned long long)st[CG_STAT_LEARN_FULL]);
 	printf("bounds:       learn cut by chain %llu, addresses %llu, "
 	       "records %llu, message %llu; %llu queries with questions "
-	       "unread; %llu misroute targets not recorded\n",
+	       "unread; %llu misroute targets not recorded; %llu "
+	       "reserved queries forgotten (more than %d awaiting on a "
+	       "socket)\n",
 	       (unsigned long long)st[CG_STAT_BOUND_CHAIN],
 	       (unsigned long long)st[CG_STAT_BOUND_ADDRS],
 	       (unsigned long long)st[CG_STAT_BOUND_RECORDS],
 	       (unsigned long long)st[CG_STAT_BOUND_MESSAGE],
 	       (unsigned long long)st[CG_STAT_DNS_QD_UNREAD],
-	       (unsigned long long)st[CG_STAT_DERIVED_FULL]);
+	       (unsigned long long)st[CG_STAT_DERIVED_FULL],
+	       (unsigned long long)st[CG_STAT_PENDING_FULL], CG_PENDING_MAX);
 	printf("reserved:     %ld suffixes\n", cg_map_count(m->reserved));
 	cg_uprobe_count(pin_dir, &libc_links, &libc_libs);
 	printf("libc:         %u uprobes on %u libraries\n", libc_links,

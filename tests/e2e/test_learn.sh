@@ -115,6 +115,73 @@ $PY -c 'import json,sys; c=json.loads(sys.argv[1])["counters"]; assert c["dns_un
 	ok "status counts answers, unsolicited answers, misroutes, learned addresses" ||
 	not_ok "status counts learning" "$st"
 
+# 6b. a socket keeps CG_PENDING_MAX (4) reserved queries awaiting an answer; a
+# resolver's retry keeps its query's place, a fifth query forgets the oldest,
+# counted. The client sends a1 twice, a2..a4, then a5 before any answer comes.
+PY_MANY_ASK='
+import socket, struct, sys
+server = sys.argv[1]
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(5)
+def q(i):
+    name = "a%d.many.example.com" % i
+    m = struct.pack("!HHHHHH", 0x5100 + i, 0x0100, 1, 0, 0, 0)
+    m += b"".join(bytes([len(l)]) + l.encode() for l in name.split(".")) + b"\0"
+    return m + struct.pack("!HH", 1, 1)
+for i in (1, 1, 2, 3, 4, 5):
+    s.sendto(q(i), (server, 53))
+for _ in range(5):
+    s.recvfrom(4096)
+print("answers 5")
+'
+PY_MANY_FAKE='
+import socket, struct, sys
+addr = sys.argv[1]
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind((addr, 53))
+s.settimeout(20)
+got = []
+while len(got) < 6:
+    data, peer = s.recvfrom(4096)
+    got.append(data)
+seen = set()
+for data in got:
+    qid = struct.unpack("!H", data[:2])[0]
+    if qid in seen:
+        continue
+    seen.add(qid)
+    h = struct.pack("!HHHHHH", qid, 0x8180, 1, 1, 0, 0)
+    rr = b"\xc0\x0c" + struct.pack("!HHIH", 1, 1, 300, 4)
+    rr += socket.inet_aton("198.18.6.%d" % (10 + (qid & 0xff)))
+    s.sendto(h + data[12:] + rr, peer)
+'
+counter() { "$CONNGUARD" status --pin-dir "$PIN_DIR" --json |
+	$PY -c 'import json,sys; print(json.load(sys.stdin)["counters"][sys.argv[1]])' "$1"; }
+over0=$(counter dns_pending_overwritten) unsol0=$(counter dns_unsolicited_answers)
+in_server "$PY" -c "$PY_MANY_FAKE" "$FAKE_DNS" &
+fake=$!
+_bg_pids+=("$fake")
+wait_until "$E2E_WAIT" fake_bound
+out=$(in_cg "$PY" -c "$PY_MANY_ASK" "$FAKE_DNS" 2>&1)
+wait "$fake"
+[ "$out" = "answers 5" ] && ok "five reserved queries on one socket: five answers" ||
+	not_ok "five reserved queries on one socket: five answers" "$out"
+for i in 2 3 4 5; do
+	ev_expect "... the answer to query $i of 5 is learned" type=learn name=a$i.many.example.com \
+		addr=198.18.6.$((10 + i))
+done
+ev_absent "... the first query's answer is not (forgotten: a fifth came)" type=learn \
+	name=a1.many.example.com
+over=$(($(counter dns_pending_overwritten) - over0))
+unsol=$(($(counter dns_unsolicited_answers) - unsol0))
+[ "$over" = 1 ] && ok "status counts the one forgotten query: dns_pending_overwritten +1" ||
+	not_ok "status counts the one forgotten query: dns_pending_overwritten +1" "+$over"
+[ "$unsol" = 1 ] && ok "... and its answer as unsolicited: dns_unsolicited_answers +1" ||
+	not_ok "... and its answer as unsolicited: dns_unsolicited_answers +1" "+$unsol"
+"$CONNGUARD" status --pin-dir "$PIN_DIR" | grep -q "[1-9][0-9]* reserved queries forgotten (more than 4 awaiting on a socket)" &&
+	ok "... and says so in plain status" ||
+	not_ok "... and says so in plain status" "$("$CONNGUARD" status --pin-dir "$PIN_DIR" | grep bounds)"
+
 # 7. real answers learned whole (SPEC §2.3); TTLs long enough for a slow run
 guard_stop
 lab_config "$LAB_DIR/long.conf" enforce "learn_ttl_min = 600" "learn_ttl_max = 600"
