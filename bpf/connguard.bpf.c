@@ -82,15 +82,28 @@ SEC("cgroup_skb/egress")
 int cg_egress(struct __sk_buff *skb)
 {
 	struct bpf_sock *sk = skb->sk;
+	struct bpf_tcp_sock *tp;
 
+	if (sk)
+		sk = bpf_sk_fullsock(sk);
+	/*
+	 * A TCP segment before the connection's first data, other than its
+	 * SYN (which may carry data, and starts a reader's state): an ACK or
+	 * a FIN with nothing in it for any reader to read or drop. TCP counts
+	 * a data segment before it hands it to IP.
+	 */
+	if (sk && sk->protocol == IPPROTO_TCP &&
+	    sk->state != BPF_TCP_SYN_SENT) {
+		tp = bpf_tcp_sock(sk);
+		if (tp && !tp->data_segs_out)
+			return 1;
+	}
 	cg_dns_egress(skb);
 	/*
 	 * The first bytes and the wire are TCP streams of full sockets: any
 	 * other packet (a DNS query over UDP among them) leaves here, before
 	 * their readers are called.
 	 */
-	if (sk)
-		sk = bpf_sk_fullsock(sk);
 	if (!sk || sk->protocol != IPPROTO_TCP)
 		return 1;
 	/* Drops only the segments of a refused proxied connect... */

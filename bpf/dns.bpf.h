@@ -126,6 +126,7 @@ struct cg_l4info {
 };
 
 #define CG_TCP_SYN 0x02
+#define CG_TCP_FIN 0x01
 
 /*
  * Is SKB a packet to (egress) or from (ingress) a DNS port? Fills LI.

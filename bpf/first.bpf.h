@@ -672,18 +672,26 @@ static __always_inline int cg_first_egress(struct __sk_buff *skb)
  * The sockops side: every connect is marked CG_FIRST_CLIENT. A refused
  * proxied connect fails at once, as a stopped login does (bpf/wire.bpf.h
  * says how). Only enforce mode refuses one, so only there does a
- * connection ask for the header-option callback, at its connect (no
- * callback comes later without it, and the refusal is decided
- * at the first data segment). It is turned off once the first bytes are
- * judged, or the first data went out with nothing to read (no state), unless
- * the wire still reads the socket. A connection opened in audit mode that is
- * refused after a reload to enforce is still dropped, only not failed at
- * once.
+ * connection ask for the header-option callback: at the end of its
+ * handshake, before it can send data (at its connect when the SYN carries
+ * data: TCP Fast Open). No callback comes later without it, and the refusal
+ * is decided at the first data segment. It is turned off once the first
+ * bytes are judged, the first data went out with nothing to read (no
+ * state), or a bare FIN goes out first, unless the wire still reads the
+ * socket. A connection opened in audit mode that is refused after a reload
+ * to enforce is still dropped, only not failed at once.
  */
+static __always_inline int cg_first_enforce(void)
+{
+	struct cg_policy *p = cg_policy();
+
+	return p && CG_READ_ONCE(p->mode) == CG_MODE_ENFORCE;
+}
+
 static __always_inline void cg_first_sockops(struct bpf_sock_ops *ops)
 {
 	struct bpf_sock *sk = ops->sk;
-	struct cg_policy *p;
+	struct tcp_sock *tp;
 	struct cg_first *f;
 	struct cg_wire *w;
 	int one = 1, flags;
@@ -692,20 +700,31 @@ static __always_inline void cg_first_sockops(struct bpf_sock_ops *ops)
 		return;
 	switch (ops->op) {
 	case BPF_SOCK_OPS_TCP_CONNECT_CB:
-		p = cg_policy();
 		flags = ops->bpf_sock_ops_cb_flags | CG_FIRST_CLIENT;
-		if (p && CG_READ_ONCE(p->mode) == CG_MODE_ENFORCE)
+		/* Data in the SYN (TCP Fast Open): from the SYN on. */
+		tp = bpf_skc_to_tcp_sock(sk);
+		if (tp && tp->fastopen_req && cg_first_enforce())
 			flags |= BPF_SOCK_OPS_WRITE_HDR_OPT_CB_FLAG;
 		bpf_sock_ops_cb_flags_set(ops, flags);
+		break;
+	case BPF_SOCK_OPS_ACTIVE_ESTABLISHED_CB:
+		/* Otherwise from the handshake's end, before any data. */
+		if (cg_first_enforce())
+			bpf_sock_ops_cb_flags_set(
+				ops, ops->bpf_sock_ops_cb_flags |
+					     BPF_SOCK_OPS_WRITE_HDR_OPT_CB_FLAG);
 		break;
 	case BPF_SOCK_OPS_HDR_OPT_LEN_CB:
 		f = bpf_sk_storage_get(&firsts, sk, NULL, 0);
 		if (!f) {
 			/*
 			 * Before the first data segment (this callback runs
-			 * before TCP counts it): wait for it.
+			 * before TCP counts it): wait for it, unless this is
+			 * a bare FIN (the connection sent nothing; skb_len is
+			 * the payload's, the header not yet built).
 			 */
-			if (!ops->data_segs_out)
+			if (!ops->data_segs_out &&
+			    (!(ops->skb_tcp_flags & CG_TCP_FIN) || ops->skb_len))
 				break;
 		} else if (f->state == CG_FIRST_STOP) {
 			bpf_setsockopt(ops, SOL_TCP, TCP_USER_TIMEOUT, &one,
