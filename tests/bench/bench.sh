@@ -439,7 +439,7 @@ NULL_IDS=$NULL_START_IDS
 null_start "$ND_CG" "$LAB_DIR/nulld.out" 25 ||
 	{ not_ok "nullguard (deny 25) attaches" "$(cat "$LAB_DIR/nulld.out")"; done_testing; }
 NULLD_IDS=$NULL_START_IDS
-cmd setup "control: nullguard CG 900 [25] on the siblings .../null and .../nulldeny: empty programs (r0 = 1; exit; with 25: r0 = 0 for user_port 25) on connect4/6, sendmsg4/6, skb egress/ingress"
+cmd setup "control: nullguard CG 900 [25] on the siblings .../null and .../nulldeny: empty programs (r0 = 1; exit; with 25: r0 = 0 for user_port 25) on connect4/6, sendmsg4/6, skb egress/ingress, sockops"
 
 # verdict_floor VALUE OP LIMIT CONTROL: verdict VALUE OP LIMIT, or
 # "missed-floor" when the control (the same workload under empty programs)

@@ -2,17 +2,17 @@
 /*
  * nullguard CGROUP SECONDS [DENY_PORT]: the guard's hooks with nothing in
  * them, the benchmark's control. Attaches to the cgroup v2 directory CGROUP
- * the same six cgroup hooks connguard uses (connect4/6, sendmsg4/6, skb
- * egress/ingress), each an empty program (r0 = 1; exit), and holds them until
- * SIGTERM/SIGINT or SECONDS; the links are not pinned, so they go when this
- * process goes. What a workload pays in that cgroup is what the kernel's
+ * the same seven cgroup hooks connguard uses (connect4/6, sendmsg4/6, skb
+ * egress/ingress, sockops), each an empty program (r0 = 1; exit), and holds
+ * them until SIGTERM/SIGINT or SECONDS; the links are not pinned, so they go
+ * when this process goes. What a workload pays in that cgroup is what the kernel's
  * cgroup-BPF hooks cost by themselves, whatever a program does.
  *
  * DENY_PORT: the connect programs return 0 (the caller gets EPERM) for that
  * destination port: the least a connect-time refusal can cost.
  *
  * Prints "ready connect4=ID connect6=ID sendmsg4=ID sendmsg6=ID egress=ID
- * ingress=ID" once attached.
+ * ingress=ID sockops=ID" once attached.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -71,6 +71,7 @@ int main(int argc, char **argv)
 		{ "sendmsg6", BPF_PROG_TYPE_CGROUP_SOCK_ADDR, BPF_CGROUP_UDP6_SENDMSG },
 		{ "egress", BPF_PROG_TYPE_CGROUP_SKB, BPF_CGROUP_INET_EGRESS },
 		{ "ingress", BPF_PROG_TYPE_CGROUP_SKB, BPF_CGROUP_INET_INGRESS },
+		{ "sockops", BPF_PROG_TYPE_SOCK_OPS, BPF_CGROUP_SOCK_OPS },
 	};
 	int cg, seconds, deny = 0;
 
