@@ -75,6 +75,40 @@ done
 lab_serves web.realcorp.net "$WEB4" || _lab_fail "dnsmasq does not serve web.realcorp.net"
 
 # A client in the guarded cgroup; output, exit status and time kept.
+# TCP Fast Open: a CONNECT request in the SYN itself. A first, harmless
+# connection gets the client a cookie, so the second SYN carries the request.
+# The banner server on TFO_PORT answers a line by closing: "eof" when the
+# request arrived, an error when it never does.
+TFO_PORT=4190
+TFO_CONNECT_PY='
+import errno, socket, sys, time
+host, port, target = sys.argv[1], int(sys.argv[2]), sys.argv[3].encode()
+def tfo(data):
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.sendto(data, socket.MSG_FASTOPEN, (host, port))  # blocking: no EINPROGRESS
+    s.settimeout(8)
+    return s
+s = tfo(b"NOOP\r\n")
+while s.recv(4096):
+    pass
+s.close()
+t0 = time.monotonic()
+try:
+    s = tfo(b"CONNECT %s HTTP/1.1\r\nHost: %s\r\n\r\n" % (target, target))
+    while s.recv(4096):
+        pass
+    print("eof")
+except OSError as e:
+    print("error", errno.errorcode.get(e.errno, "timeout"), int((time.monotonic() - t0) * 1000))
+'
+# The client namespace's count of SYNs whose data the server took.
+tfo_active() {
+	ip netns exec "$CLIENT_NS" awk '/^TcpExt:/ { if (!n) { split($0, k); n = 1 } else {
+		for (i = 2; i <= NF; i++) if (k[i] == "TCPFastOpenActive") print $i } }' /proc/net/netstat
+}
+ip netns exec "$SERVER_NS" sysctl -qw net.ipv4.tcp_fastopen=3 ||
+	_lab_fail "cannot turn on TCP Fast Open in the server namespace"
+
 client() {
 	local t0
 	t0=$(date +%s%N)
@@ -303,6 +337,23 @@ run_mode() {
 	ev_expect "$mode: ... connect event reserved-destination for curl, port 443 ($want)" \
 		type=connect action="$want" reason=reserved-destination comm=curl dport=443 \
 		"dst~^($AUTOD4|$AUTOD6)\$" taint.name=autodiscover.example.com '!proxy'
+	# TCP Fast Open: the request in the SYN is read and judged there.
+	before=$(tfo_active)
+	client "$PY" -c "$TFO_CONNECT_PY" "$MAIL4" "$TFO_PORT" mail.example.com:25
+	after=$(tfo_active)
+	ev_expect "$mode: TFO: CONNECT mail.example.com:25 in the SYN: connect event ($want)" \
+		type=connect action="$want" reason=forbidden-destination comm=python3 \
+		dst=mail.example.com dport=25 proxy.dst="$MAIL4" proxy.dport="$TFO_PORT" \
+		proxy.via=http-connect
+	if [ "$mode" = enforce ]; then
+		[[ $out =~ ^error\ ETIMEDOUT\ ([0-9]+)$ ]] && [ "${BASH_REMATCH[1]}" -lt 3000 ] &&
+			ok "$mode: TFO: the client fails at once, not a hang ($out ms)" ||
+			not_ok "$mode: TFO: the client fails at once" "$out"
+	else
+		[ "$out" = eof ] && [ "$after" -gt "$before" ] &&
+			ok "$mode: TFO: the request went in the SYN and the server read it ($before -> $after TFO SYNs taken)" ||
+			not_ok "$mode: TFO: the request went in the SYN and the server read it" "$out; TFO SYNs taken $before -> $after"
+	fi
 	probe "$mode: an untainted process may connect to $AUTOD4:443" OK \
 		--connect "$AUTOD4" 443
 	upid=$PROBE_PID
