@@ -372,6 +372,58 @@ grep -Eq "^blocked: .* [1-9][0-9]* reserved-destination" "$LAB_DIR/status.out" &
 	grep -Eq "^first bytes: +[1-9][0-9]* proxy requests, [1-9][0-9]* server names" "$LAB_DIR/status.out" &&
 	ok "status counts reserved-destination verdicts, proxy requests and server names" ||
 	not_ok "status shows the first-bytes counters" "$(cat "$LAB_DIR/status.out")"
+
+# The accepting side's first bytes are a server's, not a request to judge: a
+# guarded server that greets with what would be a refused proxy request is
+# not read, not refused and not counted (an unguarded client connects to it).
+SERVER_FIRST_PORT=47111
+SERVER_FIRST_PY='
+import socket, sys
+srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+srv.bind(("127.0.0.1", int(sys.argv[1])))
+srv.listen(1)
+srv.settimeout(20)
+c, _ = srv.accept()
+c.sendall(b"CONNECT server-first.example.com:25 HTTP/1.1\r\n\r\n")
+c.settimeout(20)
+c.recv(100)
+'
+SERVER_FIRST_CLIENT_PY='
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5)
+got = b""
+while not got.endswith(b"\r\n\r\n"):
+    d = s.recv(4096)
+    if not d:
+        break
+    got += d
+s.sendall(b"bye\n")
+print(got.split(b"\r\n")[0].decode())
+'
+fb_counters() {
+	"$CONNGUARD" status --pin-dir "$PIN_DIR" --json | $PY -c 'import json,sys
+c = json.load(sys.stdin)["counters"]
+print(c["first_bytes_proxy_requests"], c["first_bytes_untracked"], c["first_bytes_unread"])'
+}
+before=$(fb_counters)
+in_cg "$PY" -c "$SERVER_FIRST_PY" "$SERVER_FIRST_PORT" &
+srv=$!
+_bg_pids+=("$srv")
+server_first_up() { in_client ss -Hltn "sport = :$SERVER_FIRST_PORT" | grep -q LISTEN; }
+wait_until "$E2E_WAIT" server_first_up
+out=$(in_client "$PY" -c "$SERVER_FIRST_CLIENT_PY" "$SERVER_FIRST_PORT" 2>&1)
+wait "$srv"
+[ "$out" = "CONNECT server-first.example.com:25 HTTP/1.1" ] &&
+	ok "a guarded server's first bytes, a proxy request's, reach its client" ||
+	not_ok "a guarded server's first bytes reach its client" "$out"
+ev_sync
+ev_absent "... no event for them" name=server-first.example.com
+ev_absent "... nor a connect event" dst=server-first.example.com
+after=$(fb_counters)
+[ "$after" = "$before" ] &&
+	ok "... and no first-bytes counter moves (proxy requests, untracked, unread: $after)" ||
+	not_ok "... and no first-bytes counter moves" "$before -> $after"
 guard_stop
 
 lab_config "$LAB_DIR/audit.conf" audit
