@@ -417,7 +417,7 @@ E2E_CMD_TIMEOUT=900 in_cgroup "$S_CG" taskset -c "$CPU" "$BIN/dnsresp" \
 _bg_pids+=($!)
 wait_until 5 grep -q ready "$LAB_DIR/dnsresp.out" || { not_ok "dnsresp starts" "$(cat "$LAB_DIR/dnsresp.out")"; done_testing; }
 
-# The control: empty programs on the same six hooks of a third sibling
+# The control: empty programs on the same seven hooks of a third sibling
 # (nullguard), and ones that refuse port 25 on a fourth.
 N_CG=$TEST_CG/null
 ND_CG=$TEST_CG/nulldeny
