@@ -250,13 +250,14 @@ static __always_inline void cg_counted_delete(void *map, const void *k,
  * Remember on O that the query (HASH, ID) went to PORT, of KIND
  * (CG_PENDING_*), so that only its answer teaches. The same query sent again
  * (a resolver's retry) keeps its slot; a new one takes a free slot, or else
- * the next in turn, whose query is then forgotten (counted: its answer will
+ * the oldest query's, which is then forgotten (counted: its answer will
  * count as unsolicited).
  */
 static __always_inline void cg_pending_put(struct cg_owner *o, __u64 hash,
 					   __u16 id, __u16 port, __u16 kind)
 {
-	struct cg_pending *pq = NULL;
+	struct cg_pending *pq = NULL, *old = &o->pending[0];
+	__u16 now = (__u16)o->next;
 	int i;
 
 	for (i = 0; i < CG_PENDING_MAX; i++) {
@@ -269,15 +270,20 @@ static __always_inline void cg_pending_put(struct cg_owner *o, __u64 hash,
 		}
 		if (!pq && !c->used)
 			pq = c;
+		/* Ages wrap: compare how far back each was sent. */
+		if ((__u16)(now - c->age) > (__u16)(now - old->age))
+			old = c;
 	}
 	if (!pq) {
-		pq = &o->pending[o->next++ & (CG_PENDING_MAX - 1)];
+		pq = old;
 		cg_count(CG_STAT_PENDING_FULL);
 	}
+	o->next++;
 	pq->hash = hash;
 	pq->id = id;
 	pq->port = port;
 	pq->used = kind;
+	pq->age = now;
 }
 
 static __always_inline struct cg_policy *cg_policy(void)

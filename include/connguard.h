@@ -547,7 +547,7 @@ struct cg_pending {
 	__u16 id;
 	__u16 port;  /* the server port it went to */
 	__u16 used; /* 0 free, CG_PENDING_RESERVED or CG_PENDING_DERIVED */
-	__u16 pad;
+	__u16 age;  /* the owner's put count when last sent: oldest goes first */
 };
 
 #define CG_PENDING_RESERVED 1 /* a query for a reserved name */
@@ -566,7 +566,7 @@ struct cg_owner {
 	__u32 pid; /* tgid */
 	__u32 uid;
 	char comm[CG_COMM_LEN];
-	__u32 next; /* pending slot to reuse next when all are in use */
+	__u32 next; /* pending queries put so far (their ages) */
 	__u32 ppid; /* the tgid of its parent, for events read off the wire */
 	struct cg_pending pending[CG_PENDING_MAX];
 };

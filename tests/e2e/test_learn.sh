@@ -182,6 +182,65 @@ unsol=$(($(counter dns_unsolicited_answers) - unsol0))
 	ok "... and says so in plain status" ||
 	not_ok "... and says so in plain status" "$("$CONNGUARD" status --pin-dir "$PIN_DIR" | grep bounds)"
 
+# 6c. the query forgotten is the oldest awaiting one, not the next slot in
+# turn: b1..b4 are sent, b1 is answered (its slot is free again), b5 takes
+# that slot, and b6 finds all four in use: b2, sent longest ago, goes.
+PY_OLDEST_ASK='
+import socket, struct, sys
+server = sys.argv[1]
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(5)
+def q(i):
+    name = "b%d.oldest.example.com" % i
+    m = struct.pack("!HHHHHH", 0x5200 + i, 0x0100, 1, 0, 0, 0)
+    m += b"".join(bytes([len(l)]) + l.encode() for l in name.split(".")) + b"\0"
+    return m + struct.pack("!HH", 1, 1)
+for i in (1, 2, 3, 4):
+    s.sendto(q(i), (server, 53))
+s.recvfrom(4096)
+for i in (5, 6):
+    s.sendto(q(i), (server, 53))
+for _ in range(5):
+    s.recvfrom(4096)
+print("answers 6")
+'
+PY_OLDEST_FAKE='
+import socket, struct, sys
+addr = sys.argv[1]
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind((addr, 53))
+s.settimeout(20)
+def answer(data, peer):
+    qid = struct.unpack("!H", data[:2])[0]
+    h = struct.pack("!HHHHHH", qid, 0x8180, 1, 1, 0, 0)
+    rr = b"\xc0\x0c" + struct.pack("!HHIH", 1, 1, 300, 4)
+    rr += socket.inet_aton("198.18.6.%d" % (20 + (qid & 0xff)))
+    s.sendto(h + data[12:] + rr, peer)
+got = [s.recvfrom(4096) for _ in range(4)]
+answer(*got[0])
+got += [s.recvfrom(4096) for _ in range(2)]
+for data, peer in got[1:]:
+    answer(data, peer)
+'
+over0=$(counter dns_pending_overwritten)
+in_server "$PY" -c "$PY_OLDEST_FAKE" "$FAKE_DNS" &
+fake=$!
+_bg_pids+=("$fake")
+wait_until "$E2E_WAIT" fake_bound
+out=$(in_cg "$PY" -c "$PY_OLDEST_ASK" "$FAKE_DNS" 2>&1)
+wait "$fake"
+[ "$out" = "answers 6" ] && ok "six reserved queries, one answered between: six answers" ||
+	not_ok "six reserved queries, one answered between: six answers" "$out"
+for i in 1 3 4 5 6; do
+	ev_expect "... the answer to b$i is learned" type=learn name=b$i.oldest.example.com \
+		addr=198.18.6.$((20 + i))
+done
+ev_absent "... b2's is not: it was the oldest awaiting when b6 came" type=learn \
+	name=b2.oldest.example.com
+over=$(($(counter dns_pending_overwritten) - over0))
+[ "$over" = 1 ] && ok "... counted once: dns_pending_overwritten +1" ||
+	not_ok "... counted once: dns_pending_overwritten +1" "+$over"
+
 # 7. real answers learned whole (SPEC §2.3); TTLs long enough for a slow run
 guard_stop
 lab_config "$LAB_DIR/long.conf" enforce "learn_ttl_min = 600" "learn_ttl_max = 600"
