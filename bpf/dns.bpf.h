@@ -22,19 +22,31 @@
 #define CG_IP_OFFMASK 0x1fff
 #define CG_IPV6_EXT_MAX 4
 
-static __always_inline int cg_reserved_lookup(void *ctx, __u64 h,
-					      const struct cg_dns_query *q,
-					      __u32 off)
+/*
+ * Is the suffix Q->name[OFF..] (hash H) reserved? The lookup at each label
+ * boundary of the matcher (cg_name_reserved()). A global function behind
+ * the matcher's interface: its steps reach a boundary after any number of
+ * bytes, and the verifier checks this once, not once for each.
+ */
+__attribute__((noinline)) int
+cg_reserved_lookup_at(const struct cg_policy *p, __u64 h,
+		      const struct cg_dns_query *q, __u32 off)
 {
-	const struct cg_policy *p = ctx;
 	struct cg_suffix *s;
 	int f = p ? cg_suffix_filter_says(p, h) : 1;
 
 	/* Most names stop at their first or second label: no lookup. */
-	if (f <= 0)
+	if (f <= 0 || !q)
 		return f;
 	s = bpf_map_lookup_elem(&reserved, &h);
 	return s && cg_suffix_equal(q, off, s->name, s->len);
+}
+
+static __always_inline int cg_reserved_lookup(void *ctx, __u64 h,
+					      const struct cg_dns_query *q,
+					      __u32 off)
+{
+	return cg_reserved_lookup_at(ctx, h, q, off);
 }
 
 /*

@@ -120,16 +120,17 @@ struct cg_dns_parse {
 
 /*
  * Bytes of a label copied in one step: a step costs a call and a reload of
- * this state, so most labels take one or two instead of one per byte (the
- * parse was half of a query's cost in cg_egress), while the verifier walks
- * an inner loop of only this many.
+ * this state, so most labels take one (with their length byte) instead of
+ * one per byte (the parse was half of a query's cost in cg_egress), while
+ * the verifier walks an inner loop of only this many.
  */
-#define CG_DNS_CHUNK 8
+#define CG_DNS_CHUNK 16
 
 /*
- * One step of the name: a label's length byte, a pointer, or up to
- * CG_DNS_CHUNK bytes of a label. Returns 1 when done. The checks, and the
- * order their errors come in, are those of a walk byte by byte.
+ * One step of the name: a pointer; or a label's length byte and up to
+ * CG_DNS_CHUNK bytes of it (or, when a label goes on, its next bytes), and
+ * the root label if it follows at once. Returns 1 when done. The checks,
+ * and the order their errors come in, are those of a walk byte by byte.
  */
 static long cg_dns_name_step(__u32 i, void *ctx)
 {
@@ -137,85 +138,94 @@ static long cg_dns_name_step(__u32 i, void *ctx)
 	struct cg_dns_query *q = st->q;
 	const __u8 *msg = st->msg;
 	__u32 pos = CG_DNS_WALK_POS(q), rem = CG_DNS_WALK_REM(q);
-	__u32 out = q->len, wire;
+	__u32 out = q->len, wire, n, k;
 	__u64 h = q->hash;
 	__u8 b;
 
 	(void)i;
 	if (pos >= st->len || pos >= CG_DNS_BUF)
 		goto short_msg;
-	if (rem) {
-		/* Bytes of the current label. */
-		__u32 n = rem < CG_DNS_CHUNK ? rem : CG_DNS_CHUNK, k;
+	if (!rem) {
+		b = msg[pos & CG_DNS_MASK];
+		if ((b & 0xc0) == 0xc0) {
+			__u32 to;
 
-		/* The wire length bounds the text (< 255 here): checked all the same. */
-		if (out + n > CG_NAME_MAX - 1)
-			goto too_long;
-		for (k = 0; k < CG_DNS_CHUNK; k++) {
-			if (k >= n)
-				break;
-			if (pos + k >= st->len)
+			if (pos + 1 >= st->len)
 				goto short_msg;
-			b = msg[(pos + k) & CG_DNS_MASK];
-			if (b == '.' || b == 0) {
-				st->err = CG_DNS_EBYTE;
+			to = ((__u32)(b & 0x3f) << 8) |
+			     msg[(pos + 1) & CG_DNS_MASK];
+			if (!st->end)
+				st->end = pos + 2;
+			if (to < CG_DNS_HDR || to >= st->len ||
+			    ++st->ptrs > CG_DNS_MAX_PTRS) {
+				st->err = CG_DNS_EPTR;
 				return 1;
 			}
-			if (b >= 'A' && b <= 'Z')
-				b += 'a' - 'A';
-			q->name[(out + k) & CG_NAME_MASK] = (char)b;
-			h = cg_fnv_step(h, b);
+			CG_DNS_WALK_POS(q) = (__u16)to;
+			return 0;
 		}
-		q->hash = h;
-		q->len = (__u16)(out + n);
-		CG_DNS_WALK_REM(q) = (__u16)(rem - n);
-		CG_DNS_WALK_POS(q) = (__u16)(pos + n);
-		return 0;
-	}
-	b = msg[pos & CG_DNS_MASK];
-	if ((b & 0xc0) == 0xc0) {
-		__u32 to;
-
-		if (pos + 1 >= st->len)
-			goto short_msg;
-		to = ((__u32)(b & 0x3f) << 8) | msg[(pos + 1) & CG_DNS_MASK];
-		if (!st->end)
-			st->end = pos + 2;
-		if (to < CG_DNS_HDR || to >= st->len ||
-		    ++st->ptrs > CG_DNS_MAX_PTRS) {
-			st->err = CG_DNS_EPTR;
+		if (b & 0xc0) {
+			st->err = CG_DNS_ELABEL;
 			return 1;
 		}
-		CG_DNS_WALK_POS(q) = (__u16)to;
-		return 0;
-	}
-	if (b & 0xc0) {
-		st->err = CG_DNS_ELABEL;
-		return 1;
-	}
-	wire = CG_DNS_WALK_WIRE(q) + 1 + b;
-	if (wire > 255)
-		goto too_long;
-	if (b == 0) {
-		/* The root label ends the name. */
-		if (!st->end)
-			st->end = pos + 1;
-		q->name[out & CG_NAME_MASK] = 0;
-		st->err = CG_DNS_OK;
-		return 1;
-	}
-	CG_DNS_WALK_WIRE(q) = (__u16)wire;
-	if (out) {
-		if (out >= CG_NAME_MAX - 1)
+		if (b == 0)
+			goto root;
+		wire = CG_DNS_WALK_WIRE(q) + 1 + b;
+		if (wire > 255)
 			goto too_long;
-		q->name[out & CG_NAME_MASK] = '.';
-		q->hash = cg_fnv_step(h, '.');
-		q->len = (__u16)(out + 1);
+		CG_DNS_WALK_WIRE(q) = (__u16)wire;
+		if (out) {
+			if (out >= CG_NAME_MAX - 1)
+				goto too_long;
+			q->name[out & CG_NAME_MASK] = '.';
+			h = cg_fnv_step(h, '.');
+			out++;
+		}
+		q->labels++;
+		rem = b;
+		pos++;
 	}
-	q->labels++;
-	CG_DNS_WALK_REM(q) = b;
-	CG_DNS_WALK_POS(q) = (__u16)(pos + 1);
-	return 0;
+	/* Bytes of the current label. */
+	n = rem < CG_DNS_CHUNK ? rem : CG_DNS_CHUNK;
+	/* The wire length bounds the text (< 255 here): checked all the same. */
+	if (out + n > CG_NAME_MAX - 1)
+		goto too_long;
+	for (k = 0; k < CG_DNS_CHUNK; k++) {
+		if (k >= n)
+			break;
+		if (pos + k >= st->len)
+			goto short_msg;
+		b = msg[(pos + k) & CG_DNS_MASK];
+		if (b == '.' || b == 0) {
+			st->err = CG_DNS_EBYTE;
+			return 1;
+		}
+		if (b >= 'A' && b <= 'Z')
+			b += 'a' - 'A';
+		q->name[(out + k) & CG_NAME_MASK] = (char)b;
+		h = cg_fnv_step(h, b);
+	}
+	out += n;
+	rem -= n;
+	pos += n;
+	q->hash = h;
+	q->len = (__u16)out;
+	CG_DNS_WALK_REM(q) = (__u16)rem;
+	CG_DNS_WALK_POS(q) = (__u16)pos;
+	/* The root label right after the label's end: done in this step. */
+	if (rem || pos >= st->len || msg[pos & CG_DNS_MASK])
+		return 0;
+root:
+	/* The root label ends the name (its length byte: 1 wire byte). */
+	if (CG_DNS_WALK_WIRE(q) + 1 > 255)
+		goto too_long;
+	if (!st->end)
+		st->end = pos + 1;
+	q->name[out & CG_NAME_MASK] = 0;
+	q->hash = h;
+	q->len = (__u16)out;
+	st->err = CG_DNS_OK;
+	return 1;
 short_msg:
 	st->err = CG_DNS_ESHORT;
 	return 1;
@@ -724,6 +734,9 @@ static inline __u64 cg_suffix_hash(const char *s, __u32 len)
 	return h;
 }
 
+/* Bytes compared, or hashed by the matcher, in one step of its loop. */
+#define CG_MATCH_CHUNK 16
+
 struct cg_equal {
 	const struct cg_dns_query *q;
 	const char *s;
@@ -731,15 +744,25 @@ struct cg_equal {
 	int differ;
 };
 
+/*
+ * Bytes I * CG_MATCH_CHUNK on, up to CG_MATCH_CHUNK of them: a step is a
+ * call, so most suffixes take one or two instead of one per byte. Where a
+ * step starts comes from I, not from state kept in E: the verifier tracks
+ * what is on the stack, and each start would be a state of its own.
+ */
 static long cg_equal_step(__u32 i, void *ctx)
 {
 	struct cg_equal *e = ctx;
+	__u32 at = i * CG_MATCH_CHUNK, k;
 
-	if (i >= e->len)
-		return 1;
-	if (e->q->name[(e->off + i) & CG_NAME_MASK] != e->s[i & CG_NAME_MASK]) {
-		e->differ = 1;
-		return 1;
+	for (k = 0; k < CG_MATCH_CHUNK; k++, at++) {
+		if (at >= e->len || at >= CG_NAME_MAX)
+			return 1;
+		if (e->q->name[(e->off + at) & CG_NAME_MASK] !=
+		    e->s[at & CG_NAME_MASK]) {
+			e->differ = 1;
+			return 1;
+		}
 	}
 	return 0;
 }
@@ -753,7 +776,7 @@ static __always_inline int cg_suffix_equal(const struct cg_dns_query *q,
 	if (off >= CG_NAME_MAX || slen >= CG_NAME_MAX || q->len < off ||
 	    q->len - off != slen)
 		return 0;
-	CG_LOOP(CG_NAME_MAX - 1, cg_equal_step, &e);
+	CG_LOOP(CG_NAME_MAX / CG_MATCH_CHUNK, cg_equal_step, &e);
 	return !e.differ;
 }
 
@@ -776,23 +799,34 @@ struct cg_match {
 	int found;
 };
 
-/* One byte of the name, from its end; a lookup at each label boundary. */
+/*
+ * The name's bytes I * CG_MATCH_CHUNK on, counted from its end, up to
+ * CG_MATCH_CHUNK of them; a lookup at each label boundary. A step is a
+ * call: most labels take one instead of one per byte. Where a step starts
+ * comes from I, not from state kept in M (see cg_equal_step()).
+ */
 static long cg_match_step(__u32 i, void *ctx)
 {
 	struct cg_match *m = ctx;
 	const struct cg_dns_query *q = m->q;
-	__u32 len = q->len, at;
+	__u32 len = q->len, done = i * CG_MATCH_CHUNK, at, k;
+	__u64 h = m->h;
 
-	if (i >= len || len >= CG_NAME_MAX)
+	if (len >= CG_NAME_MAX)
 		return 1;
-	at = len - 1 - i;
-	m->h = cg_fnv_step(m->h, (__u8)q->name[at & CG_NAME_MASK]);
-	if (at != 0 && q->name[(at - 1) & CG_NAME_MASK] != '.')
-		return 0;
-	m->found = CG_SUFFIX_LOOKUP(m->ctx, m->h, q, at);
-	if (m->found)
-		return 1;
-	return ++m->seen >= m->max_labels;
+	for (k = 0; k < CG_MATCH_CHUNK; k++, done++) {
+		if (done >= len)
+			return 1;
+		at = len - 1 - done;
+		h = cg_fnv_step(h, (__u8)q->name[at & CG_NAME_MASK]);
+		if (at != 0 && q->name[(at - 1) & CG_NAME_MASK] != '.')
+			continue;
+		m->found = CG_SUFFIX_LOOKUP(m->ctx, h, q, at);
+		if (m->found || ++m->seen >= m->max_labels)
+			return 1;
+	}
+	m->h = h;
+	return 0;
 }
 
 /*
@@ -812,7 +846,7 @@ static __always_inline int cg_name_reserved(void *ctx,
 
 	if (q->len == 0 || q->len >= CG_NAME_MAX || max_labels == 0)
 		return 0;
-	CG_LOOP(CG_NAME_MAX - 1, cg_match_step, &m);
+	CG_LOOP(CG_NAME_MAX / CG_MATCH_CHUNK, cg_match_step, &m);
 	return m.found > 0;
 }
 

@@ -327,4 +327,97 @@ cg_check_same_answer(int r, const struct cg_dns_answer *x,
 	return NULL;
 }
 
+/*
+ * A name read byte by byte, the plainest way RFC 1035 allows: the reference
+ * cg_dns_read_name() (which reads a label and its bytes a chunk at a time,
+ * in bpf_loop steps) must agree with, result and error alike. Host only.
+ */
+static CG_CHECK_UNUSED int cg_check_name_ref(const __u8 *msg, __u32 len,
+					     __u32 pos,
+					     struct cg_dns_query *q,
+					     __u32 *end)
+{
+	__u32 wire = 0, ptrs = 0, rem = 0, e = 0, out = 0;
+	__u64 h = CG_FNV_OFFSET;
+	__u8 b;
+
+	if (len > CG_DNS_BUF)
+		len = CG_DNS_BUF;
+	memset(q, 0, sizeof(*q));
+	if (pos < CG_DNS_HDR || pos >= len)
+		return CG_DNS_ESHORT;
+	for (;;) {
+		if (pos >= len)
+			return CG_DNS_ESHORT;
+		b = msg[pos];
+		if (rem) {
+			if (b == '.' || b == 0)
+				return CG_DNS_EBYTE;
+			if (b >= 'A' && b <= 'Z')
+				b += 'a' - 'A';
+			q->name[out++] = (char)b;
+			h = cg_fnv_step(h, b);
+			pos++;
+			rem--;
+			continue;
+		}
+		if ((b & 0xc0) == 0xc0) {
+			__u32 to;
+
+			if (pos + 1 >= len)
+				return CG_DNS_ESHORT;
+			to = ((__u32)(b & 0x3f) << 8) | msg[pos + 1];
+			if (!e)
+				e = pos + 2;
+			if (to < CG_DNS_HDR || to >= len ||
+			    ++ptrs > CG_DNS_MAX_PTRS)
+				return CG_DNS_EPTR;
+			pos = to;
+			continue;
+		}
+		if (b & 0xc0)
+			return CG_DNS_ELABEL;
+		wire += 1 + b;
+		if (wire > 255)
+			return CG_DNS_ETOOLONG;
+		if (b == 0)
+			break;
+		if (out) {
+			q->name[out++] = '.';
+			h = cg_fnv_step(h, '.');
+		}
+		q->labels++;
+		rem = b;
+		pos++;
+	}
+	if (!e)
+		e = pos + 1;
+	q->name[out] = 0;
+	q->len = (__u16)out;
+	q->hash = h;
+	*end = e;
+	return CG_DNS_OK;
+}
+
+/* cg_dns_read_name() at POS against cg_check_name_ref(). */
+static CG_CHECK_UNUSED const char *
+cg_check_read_name(const __u8 *msg, __u32 len, __u32 pos)
+{
+	static struct cg_dns_query got, want;
+	__u32 end_got = 0, end_want = 0;
+	int r = cg_dns_read_name(msg, len, pos, &got, &end_got);
+
+	if (r != cg_check_name_ref(msg, len, pos, &want, &end_want))
+		return "read_name: a result other than the byte-by-byte walk's";
+	if (r != CG_DNS_OK)
+		return got.len ? "read_name: a failed read left a name" : NULL;
+	if (got.len != want.len || got.labels != want.labels ||
+	    got.hash != want.hash || end_got != end_want ||
+	    memcmp(got.name, want.name, (size_t)want.len + 1))
+		return "read_name: a name other than the byte-by-byte walk's";
+	if (got.pad[0] || got.pad[1] || got.pad[2])
+		return "read_name: the walk's state was left in the name";
+	return NULL;
+}
+
 #endif /* CG_DNS_CHECK_H */

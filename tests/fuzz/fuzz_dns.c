@@ -4,7 +4,8 @@
  * kernel on every DNS packet of a guarded socket: the input is one DNS
  * message, parsed as a query (cg_dns_parse_query), as an answer
  * (cg_dns_parse_answer), and every name that comes out is matched against a
- * small table of reserved suffixes (cg_name_reserved). Any broken invariant
+ * small table of reserved suffixes (cg_name_reserved); the name reader is
+ * checked against a byte-by-byte walk. Any broken invariant
  * aborts (tests/fuzz/dns_check.h says which).
  *
  * Build: see the Makefile (clang -fsanitize=fuzzer,address,undefined).
@@ -26,6 +27,7 @@ static int fuzz_lookup(void *ctx, __u64 h, const struct cg_dns_query *q,
 static const char *const reserved[] = {
 	"example", "example.com", "test",      "invalid",
 	"local",   "home.arpa",   "corp.test", "10.in-addr.arpa",
+	"a-label-longer-than-a-matcher-step.test",
 };
 #define NRESERVED (sizeof(reserved) / sizeof(reserved[0]))
 #define MAX_LABELS 3 /* of the deepest suffix above */
@@ -88,6 +90,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	memcpy(msg, data, have);
 	memset(msg + have, 0xc0, CG_DNS_BUF - have);
+
+	/* The name reader against a byte-by-byte walk: at the question, and
+	 * at an offset the input picks (pointers and labels anywhere). */
+	if ((why = cg_check_read_name(msg, len, CG_DNS_HDR)))
+		fail(why);
+	if (size >= 2 &&
+	    (why = cg_check_read_name(msg, len,
+				      CG_DNS_HDR + (((__u32)data[0] << 8 | data[1]) %
+						    (have > CG_DNS_HDR ? have - CG_DNS_HDR + 1 : 1)))))
+		fail(why);
 
 	r = cg_dns_parse_query(msg, len, &q);
 	if ((why = cg_check_query(msg, len, r, &q)))

@@ -273,6 +273,13 @@ static int parse_bytes(const __u8 *buf, __u32 len)
 	CHECK(!why, "%s", why);
 	why = cg_check_answer(msg, len, r, &ans);
 	CHECK(!why, "len %u: %s", len, why);
+	/* The name reader, at every offset of the message's start. */
+	for (__u32 pos = CG_DNS_HDR; pos < have && pos < 512; pos++) {
+		why = cg_check_read_name(msg, len, pos);
+		CHECK(!why, "len %u, name at %u: %s", len, pos, why);
+		if (why)
+			break;
+	}
 	free(msg);
 	return r;
 }
