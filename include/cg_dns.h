@@ -119,34 +119,57 @@ struct cg_dns_parse {
 #define CG_DNS_WALK_REM(q) ((q)->pad[2])  /* bytes left in the label */
 
 /*
- * Bytes of a label copied in one step: a step costs a call and a reload of
- * this state, so most labels take one (with their length byte) instead of
- * one per byte (the parse was half of a query's cost in cg_egress), while
- * the verifier walks an inner loop of only this many.
+ * Wire bytes read in one step: a step costs a call, so most names take one
+ * or two instead of a step per label (or per byte: the parse was half of a
+ * query's cost in cg_egress), while the verifier walks an inner loop of
+ * only this many. Within it, the walk's state goes through the name too
+ * (not registers): a byte may be a label's length or one of its bytes, and
+ * with its state unknown to the verifier each iteration is one state, not
+ * one per mix of the two.
  */
-#define CG_DNS_CHUNK 16
+#define CG_DNS_CHUNK 32
 
 /*
- * One step of the name: a pointer; or a label's length byte and up to
- * CG_DNS_CHUNK bytes of it (or, when a label goes on, its next bytes), and
- * the root label if it follows at once. Returns 1 when done. The checks,
- * and the order their errors come in, are those of a walk byte by byte.
+ * Up to CG_DNS_CHUNK bytes of the name: label lengths and label bytes, up
+ * to a pointer (which ends the step) or the root label. Returns 1 when
+ * done. The checks, and the order their errors come in, are those of a
+ * walk byte by byte (tests/fuzz/dns_check.h has one).
  */
 static long cg_dns_name_step(__u32 i, void *ctx)
 {
 	struct cg_dns_parse *st = ctx;
 	struct cg_dns_query *q = st->q;
 	const __u8 *msg = st->msg;
-	__u32 pos = CG_DNS_WALK_POS(q), rem = CG_DNS_WALK_REM(q);
-	__u32 out = q->len, wire, n, k;
+	__u32 pos, out, wire, k;
 	__u64 h = q->hash;
+	long done = 1;
 	__u8 b;
 
 	(void)i;
-	if (pos >= st->len || pos >= CG_DNS_BUF)
-		goto short_msg;
-	if (!rem) {
+	for (k = 0; k < CG_DNS_CHUNK; k++) {
+		pos = CG_DNS_WALK_POS(q);
+		if (pos >= st->len)
+			goto short_msg;
 		b = msg[pos & CG_DNS_MASK];
+		out = q->len;
+		if (CG_DNS_WALK_REM(q)) {
+			/* A byte of the current label. */
+			if (b == '.' || b == 0) {
+				st->err = CG_DNS_EBYTE;
+				return 1;
+			}
+			/* The wire length bounds the text (< 255): checked all the same. */
+			if (out >= CG_NAME_MAX - 1)
+				goto too_long;
+			if (b >= 'A' && b <= 'Z')
+				b += 'a' - 'A';
+			q->name[out & CG_NAME_MASK] = (char)b;
+			h = cg_fnv_step(h, b);
+			q->len = (__u16)(out + 1);
+			CG_DNS_WALK_POS(q) = (__u16)(pos + 1);
+			CG_DNS_WALK_REM(q)--;
+			continue;
+		}
 		if ((b & 0xc0) == 0xc0) {
 			__u32 to;
 
@@ -162,70 +185,40 @@ static long cg_dns_name_step(__u32 i, void *ctx)
 				return 1;
 			}
 			CG_DNS_WALK_POS(q) = (__u16)to;
-			return 0;
+			done = 0;
+			goto out;
 		}
 		if (b & 0xc0) {
 			st->err = CG_DNS_ELABEL;
 			return 1;
 		}
-		if (b == 0)
-			goto root;
 		wire = CG_DNS_WALK_WIRE(q) + 1 + b;
 		if (wire > 255)
 			goto too_long;
-		CG_DNS_WALK_WIRE(q) = (__u16)wire;
+		if (b == 0) {
+			/* The root label ends the name. */
+			if (!st->end)
+				st->end = pos + 1;
+			q->name[out & CG_NAME_MASK] = 0;
+			st->err = CG_DNS_OK;
+			goto out;
+		}
 		if (out) {
 			if (out >= CG_NAME_MAX - 1)
 				goto too_long;
 			q->name[out & CG_NAME_MASK] = '.';
 			h = cg_fnv_step(h, '.');
-			out++;
+			q->len = (__u16)(out + 1);
 		}
 		q->labels++;
-		rem = b;
-		pos++;
+		CG_DNS_WALK_WIRE(q) = (__u16)wire;
+		CG_DNS_WALK_REM(q) = b;
+		CG_DNS_WALK_POS(q) = (__u16)(pos + 1);
 	}
-	/* Bytes of the current label. */
-	n = rem < CG_DNS_CHUNK ? rem : CG_DNS_CHUNK;
-	/* The wire length bounds the text (< 255 here): checked all the same. */
-	if (out + n > CG_NAME_MAX - 1)
-		goto too_long;
-	for (k = 0; k < CG_DNS_CHUNK; k++) {
-		if (k >= n)
-			break;
-		if (pos + k >= st->len)
-			goto short_msg;
-		b = msg[(pos + k) & CG_DNS_MASK];
-		if (b == '.' || b == 0) {
-			st->err = CG_DNS_EBYTE;
-			return 1;
-		}
-		if (b >= 'A' && b <= 'Z')
-			b += 'a' - 'A';
-		q->name[(out + k) & CG_NAME_MASK] = (char)b;
-		h = cg_fnv_step(h, b);
-	}
-	out += n;
-	rem -= n;
-	pos += n;
+	done = 0;
+out:
 	q->hash = h;
-	q->len = (__u16)out;
-	CG_DNS_WALK_REM(q) = (__u16)rem;
-	CG_DNS_WALK_POS(q) = (__u16)pos;
-	/* The root label right after the label's end: done in this step. */
-	if (rem || pos >= st->len || msg[pos & CG_DNS_MASK])
-		return 0;
-root:
-	/* The root label ends the name (its length byte: 1 wire byte). */
-	if (CG_DNS_WALK_WIRE(q) + 1 > 255)
-		goto too_long;
-	if (!st->end)
-		st->end = pos + 1;
-	q->name[out & CG_NAME_MASK] = 0;
-	q->hash = h;
-	q->len = (__u16)out;
-	st->err = CG_DNS_OK;
-	return 1;
+	return done;
 short_msg:
 	st->err = CG_DNS_ESHORT;
 	return 1;
