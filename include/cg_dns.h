@@ -727,50 +727,30 @@ static inline __u64 cg_suffix_hash(const char *s, __u32 len)
 	return h;
 }
 
-/* Bytes compared, or hashed by the matcher, in one step of its loop. */
+/* Bytes hashed by the matcher in one step of its loop. */
 #define CG_MATCH_CHUNK 16
 
-struct cg_equal {
-	const struct cg_dns_query *q;
-	const char *s;
-	__u32 off, len;
-	int differ;
-};
-
 /*
- * Bytes I * CG_MATCH_CHUNK on, up to CG_MATCH_CHUNK of them: a step is a
- * call, so most suffixes take one or two instead of one per byte. Where a
- * step starts comes from I, not from state kept in E: the verifier tracks
- * what is on the stack, and each start would be a state of its own.
+ * Compare Q->name[OFF..Q->len) with the suffix S of SLEN bytes. A plain
+ * loop, not a bpf_loop(): it runs in the matcher's lookup (a global
+ * function, verified once), and 6.1 counts a bpf_loop() callback as one
+ * more frame of the 512-byte stack, which that chain has no room for.
  */
-static long cg_equal_step(__u32 i, void *ctx)
-{
-	struct cg_equal *e = ctx;
-	__u32 at = i * CG_MATCH_CHUNK, k;
-
-	for (k = 0; k < CG_MATCH_CHUNK; k++, at++) {
-		if (at >= e->len || at >= CG_NAME_MAX)
-			return 1;
-		if (e->q->name[(e->off + at) & CG_NAME_MASK] !=
-		    e->s[at & CG_NAME_MASK]) {
-			e->differ = 1;
-			return 1;
-		}
-	}
-	return 0;
-}
-
-/* Compare Q->name[OFF..Q->len) with the suffix S of SLEN bytes. */
 static __always_inline int cg_suffix_equal(const struct cg_dns_query *q,
 					   __u32 off, const char *s, __u32 slen)
 {
-	struct cg_equal e = { .q = q, .s = s, .off = off, .len = slen };
+	__u32 k;
 
 	if (off >= CG_NAME_MAX || slen >= CG_NAME_MAX || q->len < off ||
 	    q->len - off != slen)
 		return 0;
-	CG_LOOP(CG_NAME_MAX / CG_MATCH_CHUNK, cg_equal_step, &e);
-	return !e.differ;
+	for (k = 0; k < CG_NAME_MAX - 1; k++) {
+		if (k >= slen)
+			break;
+		if (q->name[(off + k) & CG_NAME_MASK] != s[k & CG_NAME_MASK])
+			return 0;
+	}
+	return 1;
 }
 
 /*
@@ -796,7 +776,8 @@ struct cg_match {
  * The name's bytes I * CG_MATCH_CHUNK on, counted from its end, up to
  * CG_MATCH_CHUNK of them; a lookup at each label boundary. A step is a
  * call: most labels take one instead of one per byte. Where a step starts
- * comes from I, not from state kept in M (see cg_equal_step()).
+ * comes from I, not from state kept in M: the verifier tracks what is on
+ * the stack, and each start would be a state of its own.
  */
 static long cg_match_step(__u32 i, void *ctx)
 {
