@@ -329,8 +329,8 @@ cg_check_same_answer(int r, const struct cg_dns_answer *x,
 
 /*
  * A name read byte by byte, the plainest way RFC 1035 allows: the reference
- * cg_dns_read_name() (which reads a label and its bytes a chunk at a time,
- * in bpf_loop steps) must agree with, result and error alike. Host only.
+ * that cg_dns_read_name() (up to CG_DNS_CHUNK wire bytes per bpf_loop step)
+ * must agree with, result and error alike. Host only.
  */
 static CG_CHECK_UNUSED int cg_check_name_ref(const __u8 *msg, __u32 len,
 					     __u32 pos,
