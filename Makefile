@@ -69,8 +69,9 @@ DEB_PKGS := \
 # makes one when /var/cache/fresh-root has no base tarball); test_action
 # reads the GitHub action's YAML (python3-yaml). test_tls_cred's lab server
 # makes its certificate with openssl; gnutls-cli and libcurl3-gnutls are among
-# its clients. test_firstbytes runs real proxies (tinyproxy, microsocks) and
-# TLS clients (openssl, gnutls-bin).
+# its clients, and libssl-dev's static archives make its client with OpenSSL
+# linked in (tests/e2e/tlsstatic.c). test_firstbytes runs real proxies
+# (tinyproxy, microsocks) and TLS clients (openssl, gnutls-bin).
 CLANG_MAJOR := $(shell $(CLANG) -dumpversion 2>/dev/null | cut -d. -f1)
 TEST_PKGS := \
 	$(DEB_PKGS) \
@@ -87,6 +88,7 @@ TEST_PKGS := \
 	libnss3-tools \
 	libclang-rt-$(if $(CLANG_MAJOR),$(CLANG_MAJOR)-)dev \
 	liburing-dev \
+	libssl-dev \
 	man-db \
 	microsocks \
 	msmtp \
@@ -216,6 +218,11 @@ $(OUTPUT)/tests/%: tests/e2e/%.c | $(OUTPUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) -O2 -g $(WARN) $< -luring -lpthread -o $@
 
+# An IMAPS client with OpenSSL linked in statically (libssl-dev's archives).
+$(OUTPUT)/tests/tlsstatic: tests/e2e/tlsstatic.c | $(OUTPUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) -O2 -g $(WARN) $< -Wl,-Bstatic -lssl -lcrypto -Wl,-Bdynamic -lpthread -o $@
+
 # The DNS parsers under libFuzzer (tests/fuzz/run.sh runs it).
 $(OUTPUT)/tests/fuzz_dns: tests/fuzz/fuzz_dns.c tests/fuzz/dns_check.h include/cg_dns.h \
 		include/connguard.h | $(OUTPUT)/tests
@@ -232,10 +239,15 @@ $(FUZZ_STREAM): $(OUTPUT)/tests/fuzz_%: tests/fuzz/fuzz_%.c include/cg_%.h inclu
 	$(call msg,FUZZ,$@)
 	$(Q)$(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude -Itests/unit $< -o $@
 
+# The ELF symbol reader likewise (any file a guarded process execs).
+$(OUTPUT)/tests/fuzz_elf: tests/fuzz/fuzz_elf.c user/elfsym.c user/elfsym.h | $(OUTPUT)/tests
+	$(call msg,FUZZ,$@)
+	$(Q)$(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined -Iuser $< -o $@
+
 $(OUTPUT)/tests/test_auth $(OUTPUT)/tests/test_proxy $(OUTPUT)/tests/test_tls: $(OUTPUT)/tests/test_%: \
 	include/cg_%.h include/cg_host.h include/cg_b64.h tests/unit/suffixes.h
 
-test-build: connguard $(OUTPUT)/connguard.bpf.o $(OUTPUT)/tests/vstat $(UNIT_BINS) $(BPFTEST_BINS) $(E2E_PROGS) $(OUTPUT)/tests/fuzz_dns $(FUZZ_STREAM)
+test-build: connguard $(OUTPUT)/connguard.bpf.o $(OUTPUT)/tests/vstat $(UNIT_BINS) $(BPFTEST_BINS) $(E2E_PROGS) $(OUTPUT)/tests/fuzz_dns $(FUZZ_STREAM) $(OUTPUT)/tests/fuzz_elf
 
 # Benchmarks (tests/bench/bench.sh): load generators and probes. test-build
 # builds them too, for the smoke run in tests/e2e/test_bench_smoke.sh.

@@ -175,14 +175,16 @@ int BPF_PROG(cg_exit, struct task_struct *task)
 
 /*
  * A guarded process exec'd: a root (chroot, container) not seen before is
- * handed to the daemon, which probes its own C and TLS libraries
- * (bpf/roots.bpf.h). The first argument only, read with CO-RE: the same on
- * every kernel.
+ * handed to the daemon, which probes its own C and TLS libraries, and so is
+ * an executable file not seen before, which may hold a TLS library linked
+ * in (bpf/roots.bpf.h). The arguments (task, old pid, binprm) have been the
+ * same on every kernel since 3.4; read with CO-RE.
  */
 SEC("raw_tp/sched_process_exec")
-int BPF_PROG(cg_exec, struct task_struct *task)
+int BPF_PROG(cg_exec, struct task_struct *task, pid_t old_pid,
+	     struct linux_binprm *bprm)
 {
-	cg_roots_exec(task);
+	cg_roots_exec(task, bprm);
 	return 0;
 }
 

@@ -8,6 +8,11 @@
  * root's libraries through /proc/PID/root and probes them (user/roots.c).
  * No polling: the exec is the notice. The process that brought the root
  * runs on while the daemon attaches: its own lookups may be missed.
+ *
+ * The same exec hands over the executable itself when it is a file not seen
+ * before (a CG_EV_EXE record): a program linked statically with its TLS
+ * library (a static OpenSSL, Node.js's) holds that library's functions in
+ * its own file, which the daemon finds by their symbols and probes.
  */
 #ifndef CG_ROOTS_BPF_H
 #define CG_ROOTS_BPF_H
@@ -37,52 +42,91 @@ struct {
 	__type(value, struct cg_root_lib);
 } root_libs SEC(".maps");
 
+/* Executable files handed over (the host's and the roots'): value unused. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, CG_EXES_SEEN_MAX);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct cg_root_key);
+	__type(value, __u8);
+} exes_seen SEC(".maps");
+
 #define CG_E2BIG 7 /* a full hash map's update error */
 
-static __always_inline void cg_roots_exec(struct task_struct *task)
+/*
+ * Hand the file K (a root, or an executable: TYPE) to the daemon once:
+ * SEEN remembers it. The STAT_* counters are the kind's own.
+ */
+static __always_inline void cg_roots_hand(struct task_struct *task,
+					  struct linux_binprm *bprm,
+					  void *seen, struct cg_root_key *k,
+					  __u32 type, __u32 stat_new,
+					  __u32 stat_full, __u32 stat_unsent)
 {
 	struct cg_event_root *e;
-	struct cg_root_key k;
-	struct dentry *d;
 	__u8 one = 1;
 	int full;
+
+	if (bpf_map_lookup_elem(seen, k))
+		return;
+	/*
+	 * Marked before it is handed over, so execs on other CPUs do not
+	 * send it too. A full map is counted, and the file handed over at
+	 * every exec: the daemon's own list says it is known.
+	 */
+	full = bpf_map_update_elem(seen, k, &one, BPF_NOEXIST) == -CG_E2BIG;
+	if (full)
+		cg_count(stat_full);
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		/* Not seen after all: the next exec tries again. */
+		cg_count(stat_unsent);
+		bpf_map_delete_elem(seen, k);
+		return;
+	}
+	__builtin_memset(e, 0, sizeof(*e));
+	e->type = type;
+	e->ktime = bpf_ktime_get_ns();
+	e->cgroup_id = bpf_get_current_cgroup_id();
+	e->pid = bpf_get_current_pid_tgid() >> 32;
+	e->root = *k;
+	BPF_CORE_READ_STR_INTO(&e->comm, task, group_leader, comm);
+	if (bprm) {
+		e->ppid = BPF_CORE_READ(task, real_parent, tgid);
+		bpf_probe_read_kernel_str(e->path, sizeof(e->path),
+					  BPF_CORE_READ(bprm, interp));
+	}
+	if (!full)
+		cg_count(stat_new);
+	/* Wake the daemon now: the next process should find probes. */
+	bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);
+}
+
+static __always_inline void cg_roots_exec(struct task_struct *task,
+					  struct linux_binprm *bprm)
+{
+	struct cg_root_key k;
+	struct dentry *d;
+	struct inode *ino;
 
 	if (!cg_libc_guarded())
 		return;
 	d = BPF_CORE_READ(task, fs, root.dentry);
-	if (!d)
-		return;
-	k.dev = BPF_CORE_READ(d, d_sb, s_dev);
-	k.ino = BPF_CORE_READ(d, d_inode, i_ino);
-	if (bpf_map_lookup_elem(&roots_seen, &k))
-		return;
-	/*
-	 * Marked before it is handed over, so execs on other CPUs do not
-	 * send it too. A full map is counted, and the root handed over at
-	 * every exec: the daemon's own list says it is known.
-	 */
-	full = bpf_map_update_elem(&roots_seen, &k, &one, BPF_NOEXIST) ==
-	       -CG_E2BIG;
-	if (full)
-		cg_count(CG_STAT_ROOTS_SEEN_FULL);
-	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	if (!e) {
-		/* Not seen after all: the next exec in the root tries again. */
-		cg_count(CG_STAT_ROOTS_UNSENT);
-		bpf_map_delete_elem(&roots_seen, &k);
-		return;
+	if (d) {
+		k.dev = BPF_CORE_READ(d, d_sb, s_dev);
+		k.ino = BPF_CORE_READ(d, d_inode, i_ino);
+		cg_roots_hand(task, NULL, &roots_seen, &k, CG_EV_ROOT,
+			      CG_STAT_ROOTS_NEW, CG_STAT_ROOTS_SEEN_FULL,
+			      CG_STAT_ROOTS_UNSENT);
 	}
-	__builtin_memset(e, 0, sizeof(*e));
-	e->type = CG_EV_ROOT;
-	e->ktime = bpf_ktime_get_ns();
-	e->cgroup_id = bpf_get_current_cgroup_id();
-	e->pid = bpf_get_current_pid_tgid() >> 32;
-	e->root = k;
-	BPF_CORE_READ_STR_INTO(&e->comm, task, group_leader, comm);
-	if (!full)
-		cg_count(CG_STAT_ROOTS_NEW);
-	/* Wake the daemon now: the root's next process should find probes. */
-	bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);
+	ino = BPF_CORE_READ(task, mm, exe_file, f_inode);
+	if (ino) {
+		k.dev = BPF_CORE_READ(ino, i_sb, s_dev);
+		k.ino = BPF_CORE_READ(ino, i_ino);
+		cg_roots_hand(task, bprm, &exes_seen, &k, CG_EV_EXE,
+			      CG_STAT_EXES_NEW, CG_STAT_EXES_SEEN_FULL,
+			      CG_STAT_EXES_UNSENT);
+	}
 }
 
 #endif /* CG_ROOTS_BPF_H */

@@ -65,6 +65,12 @@ enum cg_event_type {
 	 * the daemon probes that root's libraries (user/roots.c).
 	 */
 	CG_EV_ROOT = 6,
+	/*
+	 * Internal too: a process of the guarded subtree exec'd a file not
+	 * seen before (struct cg_event_root, ROOT the file's key); the
+	 * daemon probes it when it holds a TLS library (user/roots.c).
+	 */
+	CG_EV_EXE = 7,
 };
 
 enum cg_action {
@@ -205,7 +211,13 @@ enum cg_scope {
 	X(ROOTS_SEEN_FULL, "roots_seen_full",                                 \
 	  "Execs in a root the seen-roots map had no room for: handed to the daemon every time, which keeps its own list.") \
 	X(ROOTS_UNSENT, "roots_unsent",                                       \
-	  "New roots not handed over (ring buffer full): tried again at the root's next exec.")
+	  "New roots not handed over (ring buffer full): tried again at the root's next exec.") \
+	X(EXES_NEW, "exes_new",                                               \
+	  "Executable files a guarded process exec'd, handed to the daemon to look for a TLS library linked in.") \
+	X(EXES_SEEN_FULL, "exes_seen_full",                                   \
+	  "Execs of a file the seen-executables map had no room for: handed to the daemon every time, which keeps its own list.") \
+	X(EXES_UNSENT, "exes_unsent",                                         \
+	  "New executable files not handed over (ring buffer full): tried again at the file's next exec.")
 
 /* Index into the per-CPU `stats` array. */
 #define CG_STAT_ENUM_(name, key, help) CG_STAT_##name,
@@ -382,6 +394,14 @@ struct cg_meta {
 	__u64 roots_libs;
 	__u64 roots_libs_full;
 	__u64 roots_attach_failed;
+	/*
+	 * Executable files handed over (CG_EV_EXE): whose symbols were read;
+	 * missed (the process gone, or exec'd again, before its file could
+	 * be opened: tried again at the file's next exec). One holding a TLS
+	 * library is probed and counted with the roots' library files.
+	 */
+	__u64 exes_looked;
+	__u64 exes_missed;
 };
 
 /*
@@ -395,15 +415,27 @@ struct cg_root_key {
 
 /* Roots the kernel remembers having handed over (roots_seen). */
 #define CG_ROOTS_SEEN_MAX 4096
+/* Executable files it remembers having handed over (exes_seen). */
+#define CG_EXES_SEEN_MAX 16384
 
-/* The CG_EV_ROOT record. Starts like struct cg_event. */
+#define CG_ROOT_PATH_MAX 256
+
+/* The CG_EV_ROOT and CG_EV_EXE record. Starts like struct cg_event. */
 struct cg_event_root {
 	__u64 ktime;
 	__u64 cgroup_id;
-	__u32 type; /* CG_EV_ROOT */
+	__u32 type; /* CG_EV_ROOT, CG_EV_EXE */
 	__u32 pid;
-	struct cg_root_key root;
+	struct cg_root_key root; /* CG_EV_EXE: the executable's key */
 	char comm[CG_COMM_LEN];
+	/*
+	 * CG_EV_EXE: the parent, and the path the exec was given (the
+	 * interpreter's, for a script), for finding the file when the
+	 * process is gone before the daemon looks.
+	 */
+	__u32 ppid;
+	__u32 pad;
+	char path[CG_ROOT_PATH_MAX];
 };
 
 /*
@@ -413,7 +445,6 @@ struct cg_event_root {
  * what a daemon that takes over the pins knows is probed already.
  */
 #define CG_ROOT_LIBS_MAX 4096
-#define CG_ROOT_PATH_MAX 256
 
 enum cg_root_lib_kind {
 	CG_ROOT_LIB_LIBC = 1,

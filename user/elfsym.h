@@ -13,10 +13,11 @@
 int cg_elf_own_machine(uint16_t *machine);
 
 /*
- * In the ELF image MAP of SIZE bytes, when it is a shared object of this
- * process's class and of MACHINE: for each i < N, find the function
- * NAMES[i] in its .dynsym, or ALIASES[i] (may be NULL) when NAMES[i] is not
- * there. FOUND[i] is set to the name found (NAMES[i] or ALIASES[i]) and
+ * In the ELF image MAP of SIZE bytes, when it is a shared object or an
+ * executable of this process's class and of MACHINE: for each i < N, find
+ * the function NAMES[i] in its .dynsym, or ALIASES[i] (may be NULL) when
+ * NAMES[i] is not there; a name in neither is looked for in .symtab (its
+ * global functions), when the file keeps one. FOUND[i] is set to the name found (NAMES[i] or ALIASES[i]) and
  * OFF[i] to its file offset, or FOUND[i] is left NULL. Every offset and
  * index read from the image is checked against SIZE.
  */

@@ -83,6 +83,12 @@ static int on_event(void *ctx, void *data, size_t size)
 		cg_roots_record(g, data);
 		return 0;
 	}
+	/* Nor this: an executable to look into for a TLS library. */
+	if (size >= sizeof(struct cg_event_root) &&
+	    ((const struct cg_event_root *)data)->type == CG_EV_EXE) {
+		cg_roots_exe(g, data);
+		return 0;
+	}
 	guard_emit(g, line,
 		   cg_record_json(data, size, g->mono_off, line, sizeof(line)));
 	return 0;

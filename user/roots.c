@@ -271,6 +271,7 @@ int cg_roots_start(struct guard *g)
 
 	r->seen_fd = bpf_map__fd(g->skel->maps.roots_seen);
 	r->libs_fd = bpf_map__fd(g->skel->maps.root_libs);
+	r->exes_fd = bpf_map__fd(g->skel->maps.exes_seen);
 	r->next_index = CG_ROOT_LIB_INDEX0;
 	/* Taken over: the indexes in use go on being used. */
 	while (!bpf_map_get_next_key(r->libs_fd, prev, &next)) {
@@ -332,11 +333,12 @@ struct probed {
 
 /*
  * Probe the file F of root E (ROOT_PATH) if it is a library of ours and not
- * probed yet. Returns 1 when probed (P filled), 0 when not ours or known
+ * probed yet; EXE: F is an executable, which is ours when its symbols hold
+ * a TLS library's write function (linked in statically). Returns 1 when probed (P filled), 0 when not ours or known
  * (*KNOWN counts the known), -1 when it could not be (MSG says why).
  */
 static int probe_file(struct guard *g, const struct cg_event_root *e,
-		      const char *root_path, const struct found *f,
+		      const char *root_path, const struct found *f, bool exe,
 		      struct probed *p, unsigned int *known, char *msg,
 		      size_t msg_len)
 {
@@ -356,7 +358,9 @@ static int probe_file(struct guard *g, const struct cg_event_root *e,
 		return 0;
 	}
 	snprintf(link, sizeof(link), "/proc/self/fd/%d", f->fd);
-	kind = cg_tls_lib_kind(base);
+	kind = exe ? cg_tls_file_kind(link) : cg_tls_lib_kind(base);
+	if (exe && !kind)
+		return 0; /* no TLS library inside */
 	l = kind ? NULL : malloc(sizeof(*l));
 	if (!kind) {
 		if (!l || cg_elf_own_machine(&machine) ||
@@ -452,8 +456,8 @@ void cg_roots_record(struct guard *g, const struct cg_event_root *e)
 	root_path[len] = 0;
 	scan_root(&s, root, e->pid);
 	for (size_t i = 0; i < s.n; i++) {
-		if (probe_file(g, e, root_path, &s.v[i], &p, &known, msg,
-			       sizeof(msg)) <= 0)
+		if (probe_file(g, e, root_path, &s.v[i], false, &p, &known,
+			       msg, sizeof(msg)) <= 0)
 			continue;
 		if (nfiles < EV_FILES_MAX)
 			files[nfiles++] = (struct cg_libs_file){
@@ -482,6 +486,162 @@ void cg_roots_record(struct guard *g, const struct cg_event_root *e)
 	scan_free(&s); /* after the event: FILES points into it */
 }
 
+static bool known_exe(const struct cg_roots *r, const struct cg_root_key *k)
+{
+	for (size_t i = 0; i < r->nexes; i++)
+		if (r->exes[i].dev == k->dev && r->exes[i].ino == k->ino)
+			return true;
+	return false;
+}
+
+/* Remembered only while exes_seen is full: its keys are then not kept. */
+static void add_known_exe(struct cg_roots *r, const struct cg_root_key *k)
+{
+	if (r->nexes == r->capexes) {
+		size_t cap = r->capexes ? 2 * r->capexes : 64;
+		struct cg_root_key *v = realloc(r->exes, cap * sizeof(*v));
+
+		if (!v)
+			return; /* looked at again at its next exec: no harm */
+		r->exes = v;
+		r->capexes = cap;
+	}
+	r->exes[r->nexes++] = *k;
+}
+
+/* Is FD the file E names (kernel key), a regular file? ST: its stat. */
+static bool is_exe(int fd, const struct cg_event_root *e, struct stat *st)
+{
+	return fd >= 0 && !fstat(fd, st) && S_ISREG(st->st_mode) &&
+	       cg_kdev(st->st_dev) == e->root.dev && st->st_ino == e->root.ino;
+}
+
+/*
+ * An O_PATH descriptor of the file E's process exec'd, its path in PATH:
+ * through /proc/PID/exe while the process runs; once it is gone (a short
+ * run ends before the daemon looks), by the path its exec was given, from
+ * the process's or its parent's root (an absolute path, resolved inside
+ * that root) or working directory, or, both gone, from the daemon's own
+ * root. Only the very file (its device and inode) is taken. -1 when none
+ * is.
+ */
+static int open_exe(const struct cg_event_root *e, struct stat *st,
+		    char *path, size_t len)
+{
+	const uint32_t pids[] = { e->pid, e->ppid, (uint32_t)getpid() };
+	char proc[64], given[CG_ROOT_PATH_MAX];
+	ssize_t n;
+	int fd;
+
+	snprintf(proc, sizeof(proc), "/proc/%u/exe", e->pid);
+	fd = open(proc, O_PATH | O_CLOEXEC);
+	n = readlink(proc, path, len - 1);
+	if (is_exe(fd, e, st) && n > 0) {
+		path[n] = 0;
+		return fd;
+	}
+	if (fd >= 0)
+		close(fd);
+	snprintf(given, sizeof(given), "%.*s", (int)sizeof(e->path) - 1,
+		 e->path);
+	if (!given[0])
+		return -1;
+	for (size_t i = 0; i < 3; i++) {
+		struct open_how how = {
+			.flags = O_PATH | O_CLOEXEC,
+			.resolve = RESOLVE_NO_MAGICLINKS,
+		};
+		int base;
+
+		/* The daemon's own root, last: for an absolute path only. */
+		if (!pids[i] || (i == 2 && given[0] != '/'))
+			continue;
+		snprintf(proc, sizeof(proc), "/proc/%u/%s", pids[i],
+			 given[0] == '/' ? "root" : "cwd");
+		base = open(proc, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (base < 0)
+			continue;
+		if (given[0] == '/')
+			fd = open_in(base, given, O_PATH);
+		else
+			fd = (int)syscall(SYS_openat2, base, given, &how,
+					  sizeof(how));
+		close(base);
+		if (is_exe(fd, e, st)) {
+			snprintf(path, len, "%s", given);
+			return fd;
+		}
+		if (fd >= 0)
+			close(fd);
+	}
+	return -1;
+}
+
+void cg_roots_exe(struct guard *g, const struct cg_event_root *e)
+{
+	struct cg_roots *r = &g->roots;
+	char path[64], root_path[PATH_MAX], msg[1024] = "";
+	char line[CG_JSON_MAX], comm[CG_COMM_LEN + 1];
+	struct cg_event_root in_root;
+	struct cg_libs_file file = {};
+	struct found f = { .fd = -1 };
+	struct probed p;
+	struct stat st;
+	unsigned int known = 0;
+	ssize_t len;
+	__u8 seen;
+	int rc;
+
+	if (!g->feat.on[CG_PART_ROOTS] || !g->feat.on[CG_PART_TLS] ||
+	    !g->cfg.cred_tls || known_exe(r, &e->root))
+		return; /* off: cg_roots_reset() empties exes_seen when on */
+	/*
+	 * Missed (the file not found where the exec says): the kernel
+	 * forgets it, so the file's next exec hands it over again.
+	 */
+	f.fd = open_exe(e, &st, f.path, sizeof(f.path));
+	if (f.fd < 0) {
+		bpf_map_delete_elem(r->exes_fd, &e->root);
+		g->meta.exes_missed++;
+		meta_write(g);
+		return;
+	}
+	f.dev = st.st_dev;
+	f.ino = st.st_ino;
+	/* What root_libs and the event say: the process's root. */
+	snprintf(path, sizeof(path), "/proc/%u/root", e->pid);
+	len = readlink(path, root_path, sizeof(root_path) - 1);
+	if (len <= 0)
+		len = snprintf(root_path, sizeof(root_path), "/");
+	root_path[len] = 0;
+	/* The file as the process sees it, when it is inside its root. */
+	if (strcmp(root_path, "/") && !strncmp(f.path, root_path, (size_t)len) &&
+	    f.path[len] == '/')
+		memmove(f.path, f.path + len, strlen(f.path + len) + 1);
+	in_root = *e;
+	if (!stat(path, &st))
+		in_root.root = (struct cg_root_key){ cg_kdev(st.st_dev),
+						     st.st_ino };
+	g->meta.exes_looked++;
+	rc = probe_file(g, &in_root, root_path, &f, true, &p, &known, msg,
+			sizeof(msg));
+	close(f.fd);
+	if (bpf_map_lookup_elem(r->exes_fd, &e->root, &seen))
+		add_known_exe(r, &e->root); /* not kept by the kernel: full */
+	meta_write(g);
+	if (rc == 0)
+		return; /* no TLS library inside, or probed already */
+	if (rc > 0)
+		file = (struct cg_libs_file){ p.path, p.kind,
+					      (unsigned int)p.uprobes };
+	snprintf(comm, sizeof(comm), "%.*s", CG_COMM_LEN, e->comm);
+	guard_emit(g, line,
+		   cg_libs_json(cg_now_real_ns(), root_path, e->pid, comm,
+				&file, rc > 0 ? 1 : 0, known,
+				msg[0] ? msg : NULL, line, sizeof(line)));
+	guard_flush(g);
+}
+
 size_t cg_roots_reset(struct guard *g, char *msg, size_t len)
 {
 	struct cg_roots *r = &g->roots;
@@ -505,7 +665,14 @@ size_t cg_roots_reset(struct guard *g, char *msg, size_t len)
 		if (bpf_map_delete_elem(r->seen_fd, &k))
 			prev = &k;
 	}
+	prev = NULL;
+	while (!bpf_map_get_next_key(r->exes_fd, prev, &next)) {
+		k = next;
+		if (bpf_map_delete_elem(r->exes_fd, &k))
+			prev = &k;
+	}
 	r->n = 0;
+	r->nexes = 0;
 	seed_own_root(r);
 	snprintf(msg, len,
 		 "roots: the probes on %zu library files of other roots "
@@ -517,6 +684,7 @@ size_t cg_roots_reset(struct guard *g, char *msg, size_t len)
 void cg_roots_free(struct cg_roots *r)
 {
 	free(r->known);
+	free(r->exes);
 	free(r->host);
 	memset(r, 0, sizeof(*r));
 }

@@ -28,8 +28,11 @@ struct cg_roots {
 	/* This daemon's own root's library files: probed by the host scan. */
 	struct cg_file_id *host;
 	size_t nhost, caphost;
+	/* Executables looked at while exes_seen was full (kernel keys). */
+	struct cg_root_key *exes;
+	size_t nexes, capexes;
 	uint32_t next_index; /* the next pin index (CG_ROOT_LIB_INDEX0 up) */
-	int seen_fd, libs_fd; /* roots_seen, root_libs */
+	int seen_fd, libs_fd, exes_fd; /* roots_seen, root_libs, exes_seen */
 };
 
 /*
@@ -47,6 +50,12 @@ void cg_roots_record(struct guard *g, const struct cg_event_root *e);
  * anew at its next exec (what it gets then follows the configuration).
  * MSG says so. Returns the library files whose probes were removed.
  */
+/*
+ * A CG_EV_EXE record: look for a TLS library linked into that executable,
+ * probe it, say it (libs event).
+ */
+void cg_roots_exe(struct guard *g, const struct cg_event_root *e);
+
 size_t cg_roots_reset(struct guard *g, char *msg, size_t len);
 
 void cg_roots_free(struct cg_roots *r);

@@ -193,6 +193,15 @@ static void roots_json(struct cg_jw *w, const struct cg_meta *meta,
 	cg_jw_u64(w, "libraries_capacity", CG_ROOT_LIBS_MAX);
 	cg_jw_u64(w, "libraries_not_probed", meta->roots_libs_full);
 	cg_jw_u64(w, "attach_failed", meta->roots_attach_failed);
+	/* Executables looked into for a TLS library linked in (CG_EV_EXE). */
+	cg_jw_open(w, "executables", '{');
+	cg_jw_u64(w, "new", st[CG_STAT_EXES_NEW]);
+	cg_jw_u64(w, "looked_at", meta->exes_looked);
+	cg_jw_u64(w, "missed", meta->exes_missed);
+	cg_jw_u64(w, "unsent", st[CG_STAT_EXES_UNSENT]);
+	cg_jw_u64(w, "seen_full", st[CG_STAT_EXES_SEEN_FULL]);
+	cg_jw_u64(w, "seen_capacity", CG_EXES_SEEN_MAX);
+	cg_jw_close(w, '}');
 	cg_jw_open(w, "list", '[');
 	for (size_t i = 0; i < root_files_n; i++) {
 		const struct cg_root_lib *v = &root_files[i].v;
@@ -243,6 +252,16 @@ static void roots_text(const struct cg_meta *meta, const uint64_t *st)
 	       CG_ROOTS_SEEN_MAX, root_files_n, CG_ROOT_LIBS_MAX,
 	       (unsigned long long)meta->roots_libs_full,
 	       (unsigned long long)meta->roots_attach_failed);
+	printf("executables:  %llu new, %llu looked into for a TLS library "
+	       "linked in (those with one are listed with their root "
+	       "below), %llu missed (gone before looked at), %llu unsent "
+	       "(ring buffer full), %llu execs past the seen map (%u)\n",
+	       (unsigned long long)st[CG_STAT_EXES_NEW],
+	       (unsigned long long)meta->exes_looked,
+	       (unsigned long long)meta->exes_missed,
+	       (unsigned long long)st[CG_STAT_EXES_UNSENT],
+	       (unsigned long long)st[CG_STAT_EXES_SEEN_FULL],
+	       CG_EXES_SEEN_MAX);
 	for (size_t i = 0; i < root_files_n; i++) {
 		const struct cg_root_lib *v = &root_files[i].v;
 

@@ -395,6 +395,25 @@ int cg_tls_lib_kind(const char *name)
 	return 0;
 }
 
+int cg_tls_file_kind(const char *path)
+{
+	static const char *const writes[] = { "SSL_write_ex", "SSL_write",
+					       "gnutls_record_send" };
+	static const unsigned int none[3];
+	const char *found[3];
+	uint16_t machine;
+	uint64_t off[3];
+
+	if (cg_elf_own_machine(&machine) ||
+	    lib_syms(path, machine, writes, none, 3, found, off))
+		return 0;
+	if (found[0] || found[1])
+		return CG_ROOT_LIB_OPENSSL;
+	if (found[2])
+		return CG_ROOT_LIB_GNUTLS;
+	return 0;
+}
+
 int cg_tls_attach_file(struct bpf_object *obj, const char *path, int kind,
 		       size_t index, const char *pin_dir, char *seg,
 		       size_t seg_len, int *nfailed)

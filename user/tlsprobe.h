@@ -29,6 +29,14 @@ int cg_tls_attach(struct bpf_object *obj, const char *cgroup,
 int cg_tls_lib_kind(const char *name);
 
 /*
+ * Which TLS library the ELF file at PATH holds by its symbols (its dynamic
+ * symbols, or its full symbol table when it keeps one): a program linked
+ * statically with OpenSSL or GnuTLS. CG_ROOT_LIB_OPENSSL,
+ * CG_ROOT_LIB_GNUTLS, or 0.
+ */
+int cg_tls_file_kind(const char *path);
+
+/*
  * Attach the TLS probes of library KIND to the one file PATH (another
  * root's: may be a /proc/self/fd/N link), pinned as tls_..._<INDEX>. SEG
  * says what attached; *NFAILED counts failures. The uprobes attached, or

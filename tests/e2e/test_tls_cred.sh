@@ -188,6 +188,71 @@ no_secret() { # MODE
 		ok "$1: the password never appears in the event log"
 }
 
+# A client with OpenSSL linked in statically (tests/e2e/tlsstatic.c, as
+# Node.js and many vendored tools are): no libssl.so.3 in the process, so
+# the probes on the host's libraries never see it. Its first exec hands the
+# file to the daemon, which finds SSL_write among the file's own symbols
+# and probes the file itself: a libs event names it. That first process
+# runs on while the daemon attaches (docs/COVERAGE.md), so it is a warm-up
+# with no login; every later process of the file is judged.
+TLSSTATIC=${TLSSTATIC:-$REPO_DIR/.output/tests/tlsstatic}
+static_client() { # MODE
+	local mode=$1 want from line st n
+	[ "$mode" = enforce ] && want=blocked || want=logged
+	if [ ! -x "$TLSSTATIC" ]; then
+		not_ok "$mode: the static OpenSSL client is built" "$TLSSTATIC is missing"
+		return
+	fi
+	ldd "$TLSSTATIC" 2>&1 | grep -q 'libssl\|libgnutls' &&
+		not_ok "$mode: the static client maps no TLS library" "$(ldd "$TLSSTATIC" 2>&1)" ||
+		ok "$mode: the static client maps no TLS library"
+	from=$(ev_mark)
+	in_cg "$TLSSTATIC" >/dev/null
+	if line=$(ev_find --wait "$E2E_WAIT" --from "$from" "$GUARD_LOG" type=libs comm=tlsstatic); then
+		$PY -c '
+import json, sys
+e = json.loads(sys.argv[1])
+f = e["files"]
+sys.exit(not (len(f) == 1 and f[0]["library"] == "openssl" and
+              f[0]["file"].endswith("/tlsstatic") and f[0]["uprobes"] >= 5 and
+              e["root"] == "/" and "message" not in e))' "$line" &&
+			ok "$mode: its first exec: a libs event names the file, openssl, its probes" ||
+			not_ok "$mode: its first exec: a libs event names the file, openssl, its probes" "$line"
+	else
+		not_ok "$mode: its first exec: a libs event names the file" "no libs event; log tail:
+$(tail -n 4 "$GUARD_LOG")"
+	fi
+	st=$("$CONNGUARD" status --pin-dir "$PIN_DIR")
+	grep -q '^    openssl .*/tlsstatic ([1-9][0-9]* uprobes)' <<<"$st" &&
+		ok "$mode: status lists the probed executable" ||
+		not_ok "$mode: status lists the probed executable" "$st"
+	n=$(json_get "$("$CONNGUARD" status --json --pin-dir "$PIN_DIR")" roots.executables.looked_at)
+	[ "${n:-0}" -ge 2 ] && ok "$mode: status counts the executables looked into ($n)" ||
+		not_ok "$mode: status counts the executables looked into" "$n"
+	from=$(ev_mark)
+	client 993 "$TLSSTATIC" "$MAIL4" 993 "$ACCT" "$PW"
+	ev_expect_from "$from" "$mode: the static client logs in as $ACCT: credential event ($want, via openssl)" \
+		type=credential action="$want" reason=reserved-account-login proto=imap \
+		via=openssl account="$ACCT" dst="$MAIL4" dport=993 comm=tlsstatic ||
+		diag "client exit $rc: $out"
+	ev_sync
+	n=$(ev_find --count --from "$from" "$GUARD_LOG" type=credential)
+	[ "$n" -eq 1 ] && ok "$mode: static client: exactly one credential event" ||
+		not_ok "$mode: static client: exactly one credential event" "$n"
+	n=$(ev_find --count --from "$from" "$GUARD_LOG" type=libs)
+	[ "$n" -eq 0 ] && ok "$mode: its second exec is not looked into again" ||
+		not_ok "$mode: its second exec is not looked into again" "$n libs events"
+	if [ "$mode" = enforce ]; then
+		[ "$rc" -eq 137 ] && [ "$after" -eq "$before" ] &&
+			ok "$mode: static client: killed (exit 137), the login never reached the server" ||
+			not_ok "$mode: static client: killed, the login never reached the server" "exit $rc, $before -> $after: $out"
+	else
+		[ "$rc" -eq 0 ] && [ "$after" -gt "$before" ] &&
+			ok "$mode: static client: the login arrived" ||
+			not_ok "$mode: static client: the login arrived" "exit $rc, $before -> $after: $out"
+	fi
+}
+
 # ---- audit
 lab_config "$LAB_DIR/audit.conf" audit
 guard_up "$LAB_DIR/audit.conf"
@@ -202,6 +267,7 @@ grep -q '^tls: .*[1-9][0-9]* uprobes on 3 libraries' <<<"$st" &&
 	ok "status: the TLS uprobes and their libraries" ||
 	not_ok "status: the TLS uprobes and their libraries" "$st"
 run_clients audit
+static_client audit
 from=$(ev_mark)
 client 993 curl -sS -k --max-time 5 --user "$ACCT:$PW" "imaps://[$MAIL6]/"
 ev_expect_from "$from" "audit: curl IMAPS over IPv6: credential event with the IPv6 peer" \
@@ -256,6 +322,7 @@ guard_stop
 lab_config "$LAB_DIR/enforce.conf" enforce
 guard_up "$LAB_DIR/enforce.conf"
 run_clients enforce
+static_client enforce
 
 from=$(ev_mark)
 client 993 "$PY" -c "$PY_IMAP" "$MAIL6" "$ACCT" "$PW"

@@ -8,7 +8,7 @@
 # under FUZZ_ARTIFACTS (default .output/fuzz-artifacts) and its hex dump.
 # The targets and their seeds: fuzz_dns (DNS messages, tests/fuzz/corpus/),
 # fuzz_auth, fuzz_proxy and fuzz_tls (a connection's client bytes,
-# tests/fuzz/corpus-auth/ etc.); FUZZER=PATH runs one of them alone. A
+# tests/fuzz/corpus-auth/ etc.), fuzz_elf (ELF files, tests/fuzz/corpus-elf/); FUZZER=PATH runs one of them alone. A
 # missing fuzzer is a SKIP, or a failure under CI=true. A run stops by
 # itself and leaves nothing behind but a crash input.
 set -u
@@ -19,7 +19,7 @@ ARTIFACTS=${FUZZ_ARTIFACTS:-$OUTPUT/fuzz-artifacts}
 if [ -n "${FUZZER:-}" ]; then
 	FUZZERS=$FUZZER
 else
-	FUZZERS="$OUTPUT/tests/fuzz_dns $OUTPUT/tests/fuzz_auth $OUTPUT/tests/fuzz_proxy $OUTPUT/tests/fuzz_tls"
+	FUZZERS="$OUTPUT/tests/fuzz_dns $OUTPUT/tests/fuzz_auth $OUTPUT/tests/fuzz_proxy $OUTPUT/tests/fuzz_tls $OUTPUT/tests/fuzz_elf"
 fi
 
 diag() { sed 's/^/# /'; }
