@@ -302,26 +302,26 @@ int cg_roots_start(struct guard *g)
 	return 0;
 }
 
-static bool known_root(const struct cg_roots *r, const struct cg_root_key *k)
+static bool key_set_has(const struct cg_key_set *s, const struct cg_root_key *k)
 {
-	for (size_t i = 0; i < r->n; i++)
-		if (r->known[i].dev == k->dev && r->known[i].ino == k->ino)
+	for (size_t i = 0; i < s->n; i++)
+		if (s->v[i].dev == k->dev && s->v[i].ino == k->ino)
 			return true;
 	return false;
 }
 
-static void add_known(struct cg_roots *r, const struct cg_root_key *k)
+static void key_set_add(struct cg_key_set *s, const struct cg_root_key *k)
 {
-	if (r->n == r->cap) {
-		size_t cap = r->cap ? 2 * r->cap : 16;
-		struct cg_root_key *v = realloc(r->known, cap * sizeof(*v));
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? 2 * s->cap : 16;
+		struct cg_root_key *v = realloc(s->v, cap * sizeof(*v));
 
 		if (!v)
 			return; /* asked again at its next exec: no harm */
-		r->known = v;
-		r->cap = cap;
+		s->v = v;
+		s->cap = cap;
 	}
-	r->known[r->n++] = *k;
+	s->v[s->n++] = *k;
 }
 
 /* What one file got: for the event. */
@@ -435,7 +435,7 @@ void cg_roots_record(struct guard *g, const struct cg_event_root *e)
 	ssize_t len;
 	int root;
 
-	if (known_root(r, &e->root))
+	if (key_set_has(&r->known, &e->root))
 		return; /* roots_seen was full: handed over again */
 	snprintf(path, sizeof(path), "/proc/%u/root", e->pid);
 	root = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -474,7 +474,7 @@ void cg_roots_record(struct guard *g, const struct cg_event_root *e)
 			"%s%zu library files not looked at (%d a root)",
 			msg[0] ? "; " : "", s.over, ROOT_FILES_MAX);
 	close(root);
-	add_known(r, &e->root);
+	key_set_add(&r->known, &e->root);
 	g->meta.roots_probed++;
 	meta_write(g);
 	snprintf(comm, sizeof(comm), "%.*s", CG_COMM_LEN, e->comm);
@@ -484,29 +484,6 @@ void cg_roots_record(struct guard *g, const struct cg_event_root *e)
 				line, sizeof(line)));
 	guard_flush(g);
 	scan_free(&s); /* after the event: FILES points into it */
-}
-
-static bool known_exe(const struct cg_roots *r, const struct cg_root_key *k)
-{
-	for (size_t i = 0; i < r->nexes; i++)
-		if (r->exes[i].dev == k->dev && r->exes[i].ino == k->ino)
-			return true;
-	return false;
-}
-
-/* Remembered only while exes_seen is full: its keys are then not kept. */
-static void add_known_exe(struct cg_roots *r, const struct cg_root_key *k)
-{
-	if (r->nexes == r->capexes) {
-		size_t cap = r->capexes ? 2 * r->capexes : 64;
-		struct cg_root_key *v = realloc(r->exes, cap * sizeof(*v));
-
-		if (!v)
-			return; /* looked at again at its next exec: no harm */
-		r->exes = v;
-		r->capexes = cap;
-	}
-	r->exes[r->nexes++] = *k;
 }
 
 /* Is FD the file E names (kernel key), a regular file? ST: its stat. */
@@ -593,7 +570,7 @@ void cg_roots_exe(struct guard *g, const struct cg_event_root *e)
 	int rc;
 
 	if (!g->feat.on[CG_PART_ROOTS] || !g->feat.on[CG_PART_TLS] ||
-	    !g->cfg.cred_tls || known_exe(r, &e->root))
+	    !g->cfg.cred_tls || key_set_has(&r->exes, &e->root))
 		return; /* off: cg_roots_reset() empties exes_seen when on */
 	/*
 	 * Missed (the file not found where the exec says): the kernel
@@ -626,8 +603,9 @@ void cg_roots_exe(struct guard *g, const struct cg_event_root *e)
 	rc = probe_file(g, &in_root, root_path, &f, true, &p, &known, msg,
 			sizeof(msg));
 	close(f.fd);
+	/* Not kept by the kernel (exes_seen full): kept here. */
 	if (bpf_map_lookup_elem(r->exes_fd, &e->root, &seen))
-		add_known_exe(r, &e->root); /* not kept by the kernel: full */
+		key_set_add(&r->exes, &e->root);
 	meta_write(g);
 	if (rc == 0)
 		return; /* no TLS library inside, or probed already */
@@ -671,8 +649,8 @@ size_t cg_roots_reset(struct guard *g, char *msg, size_t len)
 		if (bpf_map_delete_elem(r->exes_fd, &k))
 			prev = &k;
 	}
-	r->n = 0;
-	r->nexes = 0;
+	r->known.n = 0;
+	r->exes.n = 0;
 	seed_own_root(r);
 	snprintf(msg, len,
 		 "roots: the probes on %zu library files of other roots "
@@ -683,8 +661,8 @@ size_t cg_roots_reset(struct guard *g, char *msg, size_t len)
 
 void cg_roots_free(struct cg_roots *r)
 {
-	free(r->known);
-	free(r->exes);
+	free(r->known.v);
+	free(r->exes.v);
 	free(r->host);
 	memset(r, 0, sizeof(*r));
 }

@@ -21,16 +21,20 @@ struct cg_file_id {
 	uint64_t dev, ino;
 };
 
+/* A list of kernel keys (device, inode). */
+struct cg_key_set {
+	struct cg_root_key *v;
+	size_t n, cap;
+};
+
 struct cg_roots {
 	/* Roots handled by this daemon (kernel keys), whatever came of it. */
-	struct cg_root_key *known;
-	size_t n, cap;
+	struct cg_key_set known;
 	/* This daemon's own root's library files: probed by the host scan. */
 	struct cg_file_id *host;
 	size_t nhost, caphost;
 	/* Executables looked at while exes_seen was full (kernel keys). */
-	struct cg_root_key *exes;
-	size_t nexes, capexes;
+	struct cg_key_set exes;
 	uint32_t next_index; /* the next pin index (CG_ROOT_LIB_INDEX0 up) */
 	int seen_fd, libs_fd, exes_fd; /* roots_seen, root_libs, exes_seen */
 };
