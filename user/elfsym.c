@@ -134,6 +134,53 @@ void cg_elf_func_offsets(const uint8_t *map, size_t size, uint16_t machine,
 					     names, aliases, n, found, off);
 }
 
+int cg_elf_runpath(const uint8_t *map, size_t size, char *out, size_t len)
+{
+	const ElfW(Ehdr) *eh = (const void *)map;
+	int found = 0;
+
+	if (!len || size < sizeof(*eh) || memcmp(eh->e_ident, ELFMAG, SELFMAG) ||
+	    eh->e_ident[EI_CLASS] !=
+		    (sizeof(void *) == 8 ? ELFCLASS64 : ELFCLASS32) ||
+	    (eh->e_type != ET_DYN && eh->e_type != ET_EXEC))
+		return -1;
+	if (eh->e_shoff == 0 || eh->e_shentsize != sizeof(ElfW(Shdr)) ||
+	    eh->e_shoff > size ||
+	    (size - eh->e_shoff) / sizeof(ElfW(Shdr)) < eh->e_shnum)
+		return -1;
+	for (unsigned int i = 0; i < eh->e_shnum; i++) {
+		const ElfW(Shdr) *sh = shdr(map, i), *strs;
+		const ElfW(Dyn) *d;
+		size_t nd;
+
+		if (sh->sh_type != SHT_DYNAMIC || sh->sh_link >= eh->e_shnum ||
+		    sh->sh_offset > size || sh->sh_size > size - sh->sh_offset)
+			continue;
+		strs = shdr(map, sh->sh_link);
+		if (strs->sh_offset > size ||
+		    strs->sh_size > size - strs->sh_offset || !strs->sh_size)
+			continue;
+		d = (const void *)(map + sh->sh_offset);
+		nd = sh->sh_size / sizeof(ElfW(Dyn));
+		for (size_t k = 0; k < nd && d[k].d_tag != DT_NULL; k++) {
+			const char *str = (const char *)map + strs->sh_offset;
+			size_t at = (size_t)d[k].d_un.d_val, n;
+
+			/* DT_RUNPATH wins over DT_RPATH, as for ld.so. */
+			if ((d[k].d_tag != DT_RUNPATH &&
+			     (d[k].d_tag != DT_RPATH || found == 2)) ||
+			    at >= strs->sh_size)
+				continue;
+			n = strnlen(str + at, strs->sh_size - at);
+			if (n == strs->sh_size - at || n >= len)
+				continue; /* unterminated, or too long */
+			memcpy(out, str + at, n + 1);
+			found = d[k].d_tag == DT_RUNPATH ? 2 : 1;
+		}
+	}
+	return found ? 0 : -1;
+}
+
 /*
  * A prologue instruction known to be harmless to skip: BYTES (LEN of them,
  * then IMM bytes of immediate or displacement) writing WRITES (CG_X86_*,

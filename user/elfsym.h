@@ -25,6 +25,13 @@ void cg_elf_func_offsets(const uint8_t *map, size_t size, uint16_t machine,
 			 const char *const *names, const char *const *aliases,
 			 size_t n, const char **found, uint64_t *off);
 
+/*
+ * The library search path the ELF image MAP of SIZE bytes names for itself
+ * (DT_RUNPATH, else DT_RPATH: colon-separated, $ORIGIN unexpanded), copied
+ * into OUT (LEN bytes). 0, or -1 when it has none (or one longer than LEN).
+ */
+int cg_elf_runpath(const uint8_t *map, size_t size, char *out, size_t len);
+
 /* x86-64 registers, numbered as in the instruction encoding. */
 #define CG_X86_RCX (1u << 1)
 #define CG_X86_RDX (1u << 2)

@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
@@ -554,20 +555,86 @@ static int open_exe(const struct cg_event_root *e, struct stat *st,
 	return -1;
 }
 
+/* Directories of one RUNPATH looked into at most. */
+#define RUNPATH_DIRS_MAX 8
+
+/*
+ * The directories the executable F (its path as its process sees it)
+ * names for its libraries, its RUNPATH (else RPATH; $ORIGIN is its own
+ * directory), searched in ROOT (an fd) for the C and TLS library files
+ * (scan_dir()): an application that brings its own copy of the TLS library
+ * (a conda environment, a vendored /opt tree) loads it from there, where
+ * neither the library directories nor a later process's maps are read.
+ */
+static void scan_runpath(struct scan *s, int root, const struct found *f)
+{
+	char link[64], rp[PATH_MAX], dir[PATH_MAX], origin[PATH_MAX];
+	char *save = NULL, *tok, *slash;
+	struct stat st;
+	void *map;
+	int fd, rc, n = 0;
+
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", f->fd);
+	fd = open(link, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	if (fstat(fd, &st) || st.st_size < 64) {
+		close(fd);
+		return;
+	}
+	map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (map == MAP_FAILED)
+		return;
+	rc = cg_elf_runpath(map, (size_t)st.st_size, rp, sizeof(rp));
+	munmap(map, (size_t)st.st_size);
+	if (rc)
+		return;
+	/* $ORIGIN: only for a path from the root (a relative exec is not). */
+	snprintf(origin, sizeof(origin), "%s", f->path);
+	slash = strrchr(origin, '/');
+	if (origin[0] != '/' || !slash)
+		origin[0] = 0;
+	else
+		slash[slash == origin ? 1 : 0] = 0;
+	s->root = root;
+	for (tok = strtok_r(rp, ":", &save); tok && n < RUNPATH_DIRS_MAX;
+	     tok = strtok_r(NULL, ":", &save), n++) {
+		const char *rest = NULL;
+
+		if (!strncmp(tok, "$ORIGIN", 7))
+			rest = tok + 7;
+		else if (!strncmp(tok, "${ORIGIN}", 9))
+			rest = tok + 9;
+		if (rest && origin[0]) {
+			if (snprintf(dir, sizeof(dir), "%s%s", origin, rest) >=
+			    (int)sizeof(dir))
+				continue;
+		} else if (!rest && tok[0] == '/') {
+			snprintf(dir, sizeof(dir), "%s", tok);
+		} else {
+			continue; /* relative to the working directory */
+		}
+		scan_dir(s, dir, 1);
+	}
+}
+
 void cg_roots_exe(struct guard *g, const struct cg_event_root *e)
 {
 	struct cg_roots *r = &g->roots;
 	char path[64], root_path[PATH_MAX], msg[1024] = "";
 	char line[CG_JSON_MAX], comm[CG_COMM_LEN + 1];
+	struct cg_libs_file files[EV_FILES_MAX];
 	struct cg_event_root in_root;
-	struct cg_libs_file file = {};
 	struct found f = { .fd = -1 };
+	struct scan s = {};
 	struct probed p;
 	struct stat st;
-	unsigned int known = 0;
+	unsigned int known = 0, nfiles = 0;
+	bool failed = false;
 	ssize_t len;
 	__u8 seen;
-	int rc;
+	int root, rc;
 
 	if (!g->feat.on[CG_PART_ROOTS] || !g->feat.on[CG_PART_TLS] ||
 	    !g->cfg.cred_tls || key_set_has(&r->exes, &e->root))
@@ -596,28 +663,50 @@ void cg_roots_exe(struct guard *g, const struct cg_event_root *e)
 	    f.path[len] == '/')
 		memmove(f.path, f.path + len, strlen(f.path + len) + 1);
 	in_root = *e;
-	if (!stat(path, &st))
+	root = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (root < 0 && !strcmp(root_path, "/"))
+		root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (root >= 0 && !fstat(root, &st))
 		in_root.root = (struct cg_root_key){ cg_kdev(st.st_dev),
 						     st.st_ino };
 	g->meta.exes_looked++;
+	/* The file itself, then the libraries its RUNPATH names. */
 	rc = probe_file(g, &in_root, root_path, &f, true, &p, &known, msg,
 			sizeof(msg));
+	if (rc > 0)
+		files[nfiles++] = (struct cg_libs_file){
+			p.path, p.kind, (unsigned int)p.uprobes
+		};
+	failed |= rc < 0;
+	if (root >= 0)
+		scan_runpath(&s, root, &f);
+	for (size_t i = 0; i < s.n; i++) {
+		rc = probe_file(g, &in_root, root_path, &s.v[i], true, &p,
+				&known, msg, sizeof(msg));
+		failed |= rc < 0;
+		if (rc > 0 && nfiles < EV_FILES_MAX)
+			files[nfiles++] = (struct cg_libs_file){
+				p.path, p.kind, (unsigned int)p.uprobes
+			};
+	}
+	if (root >= 0)
+		close(root);
 	close(f.fd);
 	/* Not kept by the kernel (exes_seen full): kept here. */
 	if (bpf_map_lookup_elem(r->exes_fd, &e->root, &seen))
 		key_set_add(&r->exes, &e->root);
 	meta_write(g);
-	if (rc == 0)
-		return; /* no TLS library inside, or probed already */
-	if (rc > 0)
-		file = (struct cg_libs_file){ p.path, p.kind,
-					      (unsigned int)p.uprobes };
-	snprintf(comm, sizeof(comm), "%.*s", CG_COMM_LEN, e->comm);
-	guard_emit(g, line,
-		   cg_libs_json(cg_now_real_ns(), root_path, e->pid, comm,
-				&file, rc > 0 ? 1 : 0, known,
-				msg[0] ? msg : NULL, line, sizeof(line)));
-	guard_flush(g);
+	/* An event when something was probed or failed to be. */
+	if (nfiles || failed) {
+		snprintf(comm, sizeof(comm), "%.*s", CG_COMM_LEN, e->comm);
+		guard_emit(g, line,
+			   cg_libs_json(cg_now_real_ns(), root_path, e->pid,
+					comm, files, nfiles, known,
+					msg[0] ? msg : NULL, line,
+					sizeof(line)));
+		guard_flush(g);
+	}
+	scan_free(&s); /* after the event: FILES points into it */
 }
 
 size_t cg_roots_reset(struct guard *g, char *msg, size_t len)

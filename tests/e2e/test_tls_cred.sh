@@ -192,65 +192,89 @@ no_secret() { # MODE
 # Node.js and many vendored tools are): no libssl.so.3 in the process, so
 # the probes on the host's libraries never see it. Its first exec hands the
 # file to the daemon, which finds SSL_write among the file's own symbols
-# and probes the file itself: a libs event names it. That first process
-# runs on while the daemon attaches (docs/COVERAGE.md), so it is a warm-up
-# with no login; every later process of the file is judged.
+# and probes the file itself: a libs event names it. And an application
+# that brings its own copy of libssl.so.3 (a conda environment, a vendored
+# /opt tree: the same client linked dynamically, its RUNPATH $ORIGIN/../lib
+# holding copies of the host's libssl and libcrypto, files of their own):
+# its first exec has the daemon look in the directories the program names
+# for its libraries, and probe the copy there. That first process runs on
+# while the daemon attaches (docs/COVERAGE.md), so it is a warm-up with no
+# login; every later process of the file is judged.
 TLSSTATIC=${TLSSTATIC:-$REPO_DIR/.output/tests/tlsstatic}
-static_client() { # MODE
-	local mode=$1 want from line st n
+APP=$LAB_DIR/app
+mkdir -p "$APP/bin" "$APP/lib"
+if cc -O2 -Wall -Werror -o "$APP/bin/tlsapp" "$E2E_DIR/tlsstatic.c" -lssl -lcrypto \
+	-Wl,-rpath,'$ORIGIN/../lib' 2>"$LAB_DIR/tlsapp.err"; then
+	for lib in libssl.so.3 libcrypto.so.3; do
+		cp "$(ldd "$APP/bin/tlsapp" | awk -v l="$lib" '$1 == l { print $3 }')" "$APP/lib/$lib"
+	done
+	ldd "$APP/bin/tlsapp" | grep -qF "libssl.so.3 => $APP/bin/../lib/libssl.so.3" &&
+		ok "the bundled client loads its own copy of libssl.so.3 (RUNPATH \$ORIGIN/../lib)" ||
+		not_ok "the bundled client loads its own copy of libssl.so.3" "$(ldd "$APP/bin/tlsapp")"
+else
+	not_ok "the bundled client builds" "$(cat "$LAB_DIR/tlsapp.err")"
+fi
+
+own_tls_client() { # MODE BIN FILE-SUFFIX: FILE-SUFFIX the file probed
+	local mode=$1 bin=$2 file=$3 want from line st n comm
+	comm=$(basename "$bin")
 	[ "$mode" = enforce ] && want=blocked || want=logged
-	if [ ! -x "$TLSSTATIC" ]; then
-		not_ok "$mode: the static OpenSSL client is built" "$TLSSTATIC is missing"
+	if [ ! -x "$bin" ]; then
+		not_ok "$mode: $comm is built" "$bin is missing"
 		return
 	fi
-	ldd "$TLSSTATIC" 2>&1 | grep -q 'libssl\|libgnutls' &&
-		not_ok "$mode: the static client maps no TLS library" "$(ldd "$TLSSTATIC" 2>&1)" ||
-		ok "$mode: the static client maps no TLS library"
 	from=$(ev_mark)
-	in_cg "$TLSSTATIC" >/dev/null
-	if line=$(ev_find --wait "$E2E_WAIT" --from "$from" "$GUARD_LOG" type=libs comm=tlsstatic); then
+	in_cg "$bin" >/dev/null
+	if line=$(ev_find --wait "$E2E_WAIT" --from "$from" "$GUARD_LOG" type=libs comm="$comm"); then
 		$PY -c '
 import json, sys
 e = json.loads(sys.argv[1])
 f = e["files"]
 sys.exit(not (len(f) == 1 and f[0]["library"] == "openssl" and
-              f[0]["file"].endswith("/tlsstatic") and f[0]["uprobes"] >= 5 and
-              e["root"] == "/" and "message" not in e))' "$line" &&
-			ok "$mode: its first exec: a libs event names the file, openssl, its probes" ||
-			not_ok "$mode: its first exec: a libs event names the file, openssl, its probes" "$line"
+              f[0]["file"].endswith(sys.argv[2]) and f[0]["uprobes"] >= 5 and
+              e["root"] == "/" and "message" not in e))' "$line" "$file" &&
+			ok "$mode: $comm: its first exec: a libs event names $file, openssl, its probes" ||
+			not_ok "$mode: $comm: its first exec: a libs event names $file, openssl, its probes" "$line"
 	else
-		not_ok "$mode: its first exec: a libs event names the file" "no libs event; log tail:
+		not_ok "$mode: $comm: its first exec: a libs event names $file" "no libs event; log tail:
 $(tail -n 4 "$GUARD_LOG")"
 	fi
 	st=$("$CONNGUARD" status --pin-dir "$PIN_DIR")
-	grep -q '^    openssl .*/tlsstatic ([1-9][0-9]* uprobes)' <<<"$st" &&
-		ok "$mode: status lists the probed executable" ||
-		not_ok "$mode: status lists the probed executable" "$st"
+	grep -q "^    openssl .*$file ([1-9][0-9]* uprobes)" <<<"$st" &&
+		ok "$mode: $comm: status lists the probed file" ||
+		not_ok "$mode: $comm: status lists the probed file" "$st"
 	n=$(json_get "$("$CONNGUARD" status --json --pin-dir "$PIN_DIR")" roots.executables.looked_at)
-	[ "${n:-0}" -ge 2 ] && ok "$mode: status counts the executables looked into ($n)" ||
-		not_ok "$mode: status counts the executables looked into" "$n"
+	[ "${n:-0}" -ge 2 ] && ok "$mode: $comm: status counts the executables looked into ($n)" ||
+		not_ok "$mode: $comm: status counts the executables looked into" "$n"
 	from=$(ev_mark)
-	client 993 "$TLSSTATIC" "$MAIL4" 993 "$ACCT" "$PW"
-	ev_expect_from "$from" "$mode: the static client logs in as $ACCT: credential event ($want, via openssl)" \
+	client 993 "$bin" "$MAIL4" 993 "$ACCT" "$PW"
+	ev_expect_from "$from" "$mode: $comm logs in as $ACCT: credential event ($want, via openssl)" \
 		type=credential action="$want" reason=reserved-account-login proto=imap \
-		via=openssl account="$ACCT" dst="$MAIL4" dport=993 comm=tlsstatic ||
+		via=openssl account="$ACCT" dst="$MAIL4" dport=993 comm="$comm" ||
 		diag "client exit $rc: $out"
 	ev_sync
 	n=$(ev_find --count --from "$from" "$GUARD_LOG" type=credential)
-	[ "$n" -eq 1 ] && ok "$mode: static client: exactly one credential event" ||
-		not_ok "$mode: static client: exactly one credential event" "$n"
+	[ "$n" -eq 1 ] && ok "$mode: $comm: exactly one credential event" ||
+		not_ok "$mode: $comm: exactly one credential event" "$n"
 	n=$(ev_find --count --from "$from" "$GUARD_LOG" type=libs)
-	[ "$n" -eq 0 ] && ok "$mode: its second exec is not looked into again" ||
-		not_ok "$mode: its second exec is not looked into again" "$n libs events"
+	[ "$n" -eq 0 ] && ok "$mode: $comm: its second exec is not looked into again" ||
+		not_ok "$mode: $comm: its second exec is not looked into again" "$n libs events"
 	if [ "$mode" = enforce ]; then
 		[ "$rc" -eq 137 ] && [ "$after" -eq "$before" ] &&
-			ok "$mode: static client: killed (exit 137), the login never reached the server" ||
-			not_ok "$mode: static client: killed, the login never reached the server" "exit $rc, $before -> $after: $out"
+			ok "$mode: $comm: killed (exit 137), the login never reached the server" ||
+			not_ok "$mode: $comm: killed, the login never reached the server" "exit $rc, $before -> $after: $out"
 	else
 		[ "$rc" -eq 0 ] && [ "$after" -gt "$before" ] &&
-			ok "$mode: static client: the login arrived" ||
-			not_ok "$mode: static client: the login arrived" "exit $rc, $before -> $after: $out"
+			ok "$mode: $comm: the login arrived" ||
+			not_ok "$mode: $comm: the login arrived" "exit $rc, $before -> $after: $out"
 	fi
+}
+own_tls_clients() { # MODE
+	ldd "$TLSSTATIC" 2>&1 | grep -q 'libssl\|libgnutls' &&
+		not_ok "$1: the static client maps no TLS library" "$(ldd "$TLSSTATIC" 2>&1)" ||
+		ok "$1: the static client maps no TLS library"
+	own_tls_client "$1" "$TLSSTATIC" /tlsstatic
+	own_tls_client "$1" "$APP/bin/tlsapp" "$APP/bin/../lib/libssl.so.3"
 }
 
 # ---- audit
@@ -267,7 +291,7 @@ grep -q '^tls: .*[1-9][0-9]* uprobes on 3 libraries' <<<"$st" &&
 	ok "status: the TLS uprobes and their libraries" ||
 	not_ok "status: the TLS uprobes and their libraries" "$st"
 run_clients audit
-static_client audit
+own_tls_clients audit
 from=$(ev_mark)
 client 993 curl -sS -k --max-time 5 --user "$ACCT:$PW" "imaps://[$MAIL6]/"
 ev_expect_from "$from" "audit: curl IMAPS over IPv6: credential event with the IPv6 peer" \
@@ -322,7 +346,7 @@ guard_stop
 lab_config "$LAB_DIR/enforce.conf" enforce
 guard_up "$LAB_DIR/enforce.conf"
 run_clients enforce
-static_client enforce
+own_tls_clients enforce
 
 from=$(ev_mark)
 client 993 "$PY" -c "$PY_IMAP" "$MAIL6" "$ACCT" "$PW"

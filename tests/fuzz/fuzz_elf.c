@@ -3,7 +3,8 @@
  * The ELF symbol reader (user/elfsym.c) under libFuzzer: the daemon reads
  * every executable a guarded process execs, any file at all, for a TLS
  * library's functions. Whatever the bytes, it reads nothing outside them,
- * and every offset it gives lies inside the file. The prologue skipper
+ * and every offset it gives lies inside the file; a RUNPATH it copies out
+ * fits and ends. The prologue skipper
  * (cg_elf_entry_skip()) gets the same bytes as code, and never skips past
  * them.
  *
@@ -39,6 +40,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (size_t i = 0; i < N; i++)
 		if (found[i] && off[i] >= size)
 			abort();
+	{
+		char rp[64];
+
+		memset(rp, 'x', sizeof(rp));
+		if (cg_elf_runpath(buf, size, rp, sizeof(rp)) == 0 &&
+		    !memchr(rp, 0, sizeof(rp)))
+			abort();
+	}
 	for (unsigned int keep = 0; keep < 4; keep++)
 		if (cg_elf_entry_skip(buf, size, keep * 0x43) > size)
 			abort();
