@@ -8,7 +8,9 @@
  * PIN_DIR/tls_<function>[_ret]_<n>.
  *
  * A uprobe belongs to the file: a program linked statically with its TLS
- * library, or a container image with its own copy, is not covered (see
+ * library, a container image's own copy, or an application's copy in a
+ * directory its RUNPATH names are each another file, probed when a guarded
+ * process first execs there (user/roots.c, cg_tls_attach_file(); see
  * docs/COVERAGE.md).
  */
 #include <errno.h>
