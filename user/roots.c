@@ -666,9 +666,21 @@ void cg_roots_exe(struct guard *g, const struct cg_event_root *e)
 	root = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (root < 0 && !strcmp(root_path, "/"))
 		root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (root >= 0 && !fstat(root, &st))
+	if (root >= 0 && !fstat(root, &st)) {
+		struct stat own;
+
 		in_root.root = (struct cg_root_key){ cg_kdev(st.st_dev),
 						     st.st_ino };
+		/*
+		 * The daemon's own root, reached through another mount
+		 * namespace (`ip netns exec`, a unit's private mounts), reads
+		 * as a path of the daemon's: it is "/", as the files' paths
+		 * from /proc/PID/exe are.
+		 */
+		if (!stat("/", &own) && own.st_dev == st.st_dev &&
+		    own.st_ino == st.st_ino)
+			snprintf(root_path, sizeof(root_path), "/");
+	}
 	g->meta.exes_looked++;
 	/* The file itself, then the libraries its RUNPATH names. */
 	rc = probe_file(g, &in_root, root_path, &f, true, &p, &known, msg,
