@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * Reading ELF files for the uprobes: the function symbols of .dynsym (and
- * of .symtab, when kept) as file offsets, which is what a uprobe takes. (Not named elf.h:
- * with -Iuser it would hide the system's <elf.h>.)
+ * of .symtab, when kept) as file offsets, which is what a uprobe takes, and
+ * a file's RUNPATH. (Not named elf.h: with -Iuser it would hide the
+ * system's <elf.h>.)
  */
 #include <elf.h>
 #include <fcntl.h>
@@ -35,6 +36,23 @@ static const ElfW(Shdr) *shdr(const uint8_t *map, unsigned int i)
 	const ElfW(Ehdr) *eh = (const void *)map;
 
 	return (const void *)(map + eh->e_shoff + i * sizeof(ElfW(Shdr)));
+}
+
+/*
+ * Is MAP (SIZE bytes) a shared object or an executable of this process's
+ * class, with its section header table inside it?
+ */
+static bool elf_ok(const uint8_t *map, size_t size)
+{
+	const ElfW(Ehdr) *eh = (const void *)map;
+
+	return size >= sizeof(*eh) && !memcmp(eh->e_ident, ELFMAG, SELFMAG) &&
+	       eh->e_ident[EI_CLASS] ==
+		       (sizeof(void *) == 8 ? ELFCLASS64 : ELFCLASS32) &&
+	       (eh->e_type == ET_DYN || eh->e_type == ET_EXEC) &&
+	       eh->e_shoff != 0 && eh->e_shentsize == sizeof(ElfW(Shdr)) &&
+	       eh->e_shoff <= size &&
+	       (size - eh->e_shoff) / sizeof(ElfW(Shdr)) >= eh->e_shnum;
 }
 
 /*
@@ -116,15 +134,7 @@ void cg_elf_func_offsets(const uint8_t *map, size_t size, uint16_t machine,
 	static const unsigned int types[] = { SHT_DYNSYM, SHT_SYMTAB };
 	const ElfW(Ehdr) *eh = (const void *)map;
 
-	if (size < sizeof(*eh) || memcmp(eh->e_ident, ELFMAG, SELFMAG) ||
-	    eh->e_ident[EI_CLASS] !=
-		    (sizeof(void *) == 8 ? ELFCLASS64 : ELFCLASS32) ||
-	    (eh->e_type != ET_DYN && eh->e_type != ET_EXEC) ||
-	    eh->e_machine != machine)
-		return;
-	if (eh->e_shoff == 0 || eh->e_shentsize != sizeof(ElfW(Shdr)) ||
-	    eh->e_shoff > size ||
-	    (size - eh->e_shoff) / sizeof(ElfW(Shdr)) < eh->e_shnum)
+	if (!elf_ok(map, size) || eh->e_machine != machine)
 		return;
 	/* The dynamic symbols first; the full table (when kept) for the rest. */
 	for (size_t t = 0; t < 2; t++)
@@ -139,14 +149,7 @@ int cg_elf_runpath(const uint8_t *map, size_t size, char *out, size_t len)
 	const ElfW(Ehdr) *eh = (const void *)map;
 	int found = 0;
 
-	if (!len || size < sizeof(*eh) || memcmp(eh->e_ident, ELFMAG, SELFMAG) ||
-	    eh->e_ident[EI_CLASS] !=
-		    (sizeof(void *) == 8 ? ELFCLASS64 : ELFCLASS32) ||
-	    (eh->e_type != ET_DYN && eh->e_type != ET_EXEC))
-		return -1;
-	if (eh->e_shoff == 0 || eh->e_shentsize != sizeof(ElfW(Shdr)) ||
-	    eh->e_shoff > size ||
-	    (size - eh->e_shoff) / sizeof(ElfW(Shdr)) < eh->e_shnum)
+	if (!len || !elf_ok(map, size))
 		return -1;
 	for (unsigned int i = 0; i < eh->e_shnum; i++) {
 		const ElfW(Shdr) *sh = shdr(map, i), *strs;

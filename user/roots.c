@@ -334,9 +334,10 @@ struct probed {
 
 /*
  * Probe the file F of root E (ROOT_PATH) if it is a library of ours and not
- * probed yet; EXE: F is an executable, which is ours when its symbols hold
- * a TLS library's write function (linked in statically). Returns 1 when probed (P filled), 0 when not ours or known
- * (*KNOWN counts the known), -1 when it could not be (MSG says why).
+ * probed yet; EXE: F is ours when its symbols hold a TLS library's write
+ * function (an executable with the library linked in, a copy under another
+ * name). Returns 1 when probed (P filled), 0 when not ours or known (*KNOWN
+ * counts the known), -1 when it could not be (MSG says why).
  */
 static int probe_file(struct guard *g, const struct cg_event_root *e,
 		      const char *root_path, const struct found *f, bool exe,
@@ -658,10 +659,6 @@ void cg_roots_exe(struct guard *g, const struct cg_event_root *e)
 	if (len <= 0)
 		len = snprintf(root_path, sizeof(root_path), "/");
 	root_path[len] = 0;
-	/* The file as the process sees it, when it is inside its root. */
-	if (strcmp(root_path, "/") && !strncmp(f.path, root_path, (size_t)len) &&
-	    f.path[len] == '/')
-		memmove(f.path, f.path + len, strlen(f.path + len) + 1);
 	in_root = *e;
 	root = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (root < 0 && !strcmp(root_path, "/"))
@@ -679,8 +676,12 @@ void cg_roots_exe(struct guard *g, const struct cg_event_root *e)
 		 */
 		if (!stat("/", &own) && own.st_dev == st.st_dev &&
 		    own.st_ino == st.st_ino)
-			snprintf(root_path, sizeof(root_path), "/");
+			len = snprintf(root_path, sizeof(root_path), "/");
 	}
+	/* Another root's file as its process sees it, inside that root. */
+	if (strcmp(root_path, "/") && !strncmp(f.path, root_path, (size_t)len) &&
+	    f.path[len] == '/')
+		memmove(f.path, f.path + len, strlen(f.path + len) + 1);
 	g->meta.exes_looked++;
 	/* The file itself, then the libraries its RUNPATH names. */
 	rc = probe_file(g, &in_root, root_path, &f, true, &p, &known, msg,
