@@ -659,6 +659,14 @@ void cg_roots_exe(struct guard *g, const struct cg_event_root *e)
 	if (len <= 0)
 		len = snprintf(root_path, sizeof(root_path), "/");
 	root_path[len] = 0;
+	/*
+	 * The file as the process sees it, inside its root: /proc/PID/exe
+	 * reads with the same prefix as /proc/PID/root (a root reached
+	 * through another mount namespace included).
+	 */
+	if (strcmp(root_path, "/") && !strncmp(f.path, root_path, (size_t)len) &&
+	    f.path[len] == '/')
+		memmove(f.path, f.path + len, strlen(f.path + len) + 1);
 	in_root = *e;
 	root = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (root < 0 && !strcmp(root_path, "/"))
@@ -671,17 +679,12 @@ void cg_roots_exe(struct guard *g, const struct cg_event_root *e)
 		/*
 		 * The daemon's own root, reached through another mount
 		 * namespace (`ip netns exec`, a unit's private mounts), reads
-		 * as a path of the daemon's: it is "/", as the files' paths
-		 * from /proc/PID/exe are.
+		 * as a path of the daemon's: the event names it "/".
 		 */
 		if (!stat("/", &own) && own.st_dev == st.st_dev &&
 		    own.st_ino == st.st_ino)
-			len = snprintf(root_path, sizeof(root_path), "/");
+			snprintf(root_path, sizeof(root_path), "/");
 	}
-	/* Another root's file as its process sees it, inside that root. */
-	if (strcmp(root_path, "/") && !strncmp(f.path, root_path, (size_t)len) &&
-	    f.path[len] == '/')
-		memmove(f.path, f.path + len, strlen(f.path + len) + 1);
 	g->meta.exes_looked++;
 	/* The file itself, then the libraries its RUNPATH names. */
 	rc = probe_file(g, &in_root, root_path, &f, true, &p, &known, msg,
