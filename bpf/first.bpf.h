@@ -46,6 +46,7 @@
 #include "taint.bpf.h"
 #include "verdict.bpf.h"
 #include "wire.bpf.h"
+#include "roots.bpf.h" /* cg_roots_tls_client() */
 #include "cg_proxy.h"
 #include "cg_tls.h"
 
@@ -175,7 +176,10 @@ __attribute__((noinline)) int cg_first_chunk(struct __sk_buff *skb, __u32 off,
 		r = cg_tls_feed(&f->tls, buf->b, 0, (__u32)len);
 		if (r == CG_TLS_MORE)
 			return CG_FIRST_R_MORE;
-		if (r == CG_TLS_FOUND)
+		/* A ClientHello without a server_name is one all the same:
+		 * cg_first_name() hands its process over.
+		 */
+		if (r == CG_TLS_FOUND || r == CG_TLS_NOSNI)
 			return CG_FIRST_R_FOUND;
 		/* A bound (bytes or records of a ClientHello): counted. */
 		if (r == CG_TLS_GIVEUP)
@@ -266,6 +270,11 @@ __attribute__((noinline)) int cg_first_name(struct __sk_buff *skb)
 	f->state = CG_FIRST_DONE; /* one judgement per connection */
 	o = &f->o;
 	if (f->kind == CG_FIRST_K_TLS) {
+		/* A TLS client: is its library one the probes see? */
+		if (CG_READ_ONCE(p->cred_flags) & CG_CRED_TLS)
+			cg_roots_tls_client(o);
+		if (f->tls.ret != CG_TLS_FOUND)
+			return 0;
 		cg_count(CG_STAT_FIRST_SNI);
 		if (cg_reserved_name(&f->tls.host.q, p->suffix_labels))
 			cg_first_taint(p, o, &f->tls.host.q, CG_VIA_SNI);

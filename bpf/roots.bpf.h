@@ -13,6 +13,16 @@
  * before (a CG_EV_EXE record): a program linked statically with its TLS
  * library (a static OpenSSL, Node.js's) holds that library's functions in
  * its own file, which the daemon finds by their symbols and probes.
+ *
+ * A TLS library can also come from where neither shows it: a copy the
+ * program loads through LD_LIBRARY_PATH, dlopen() or an extension module's
+ * RPATH (a Python wheel's). The first-bytes reader sees every TLS
+ * ClientHello a guarded process sends (bpf/first.bpf.h); the process is
+ * then handed over (a CG_EV_MAPS record, at most once a second a process),
+ * and the daemon reads its maps for an executable file not looked into yet
+ * that holds a TLS library. The session of that ClientHello runs on while
+ * the daemon attaches: its login may be missed; the process's later
+ * sessions, and every session of later processes mapping the file, are not.
  */
 #ifndef CG_ROOTS_BPF_H
 #define CG_ROOTS_BPF_H
@@ -50,6 +60,14 @@ struct {
 	__type(key, struct cg_root_key);
 	__type(value, __u8);
 } exes_seen SEC(".maps");
+
+/* Processes handed over at a ClientHello: tgid -> when (ktime, ns). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, CG_MAPS_ASKED_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} maps_asked SEC(".maps");
 
 #define CG_E2BIG 7 /* a full hash map's update error */
 
@@ -127,6 +145,42 @@ static __always_inline void cg_roots_exec(struct task_struct *task,
 			      CG_STAT_EXES_NEW, CG_STAT_EXES_SEEN_FULL,
 			      CG_STAT_EXES_UNSENT);
 	}
+}
+
+/*
+ * The process O sent a TLS ClientHello: hand it to the daemon, at most
+ * once every CG_MAPS_EVERY_NS, to read its maps for a TLS library file
+ * not probed yet (an unsent one is tried again at its next ClientHello).
+ */
+static __always_inline void cg_roots_tls_client(const struct cg_owner *o)
+{
+	__u64 now = bpf_ktime_get_ns(), *last;
+	struct cg_event_root *e;
+	__u32 pid = o->pid;
+
+	if (!pid)
+		return;
+	last = bpf_map_lookup_elem(&maps_asked, &pid);
+	if (last && now - *last < CG_MAPS_EVERY_NS)
+		return;
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		cg_count(CG_STAT_MAPS_UNSENT);
+		return;
+	}
+	if (last)
+		*last = now;
+	else
+		bpf_map_update_elem(&maps_asked, &pid, &now, BPF_ANY);
+	__builtin_memset(e, 0, sizeof(*e));
+	e->type = CG_EV_MAPS;
+	e->ktime = now;
+	e->cgroup_id = o->cgroup_id;
+	e->pid = pid;
+	e->ppid = o->ppid;
+	__builtin_memcpy(e->comm, o->comm, sizeof(e->comm));
+	cg_count(CG_STAT_MAPS_ASKED);
+	bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);
 }
 
 #endif /* CG_ROOTS_BPF_H */

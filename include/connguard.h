@@ -71,6 +71,14 @@ enum cg_event_type {
 	 * daemon probes it when it holds a TLS library (user/roots.c).
 	 */
 	CG_EV_EXE = 7,
+	/*
+	 * Internal too: a guarded process sent a TLS ClientHello (struct
+	 * cg_event_root, ROOT unused); the daemon reads its maps for a TLS
+	 * library file not probed yet (user/roots.c): an application's own
+	 * copy loaded through LD_LIBRARY_PATH, dlopen() or an extension
+	 * module's RPATH.
+	 */
+	CG_EV_MAPS = 8,
 };
 
 enum cg_action {
@@ -217,7 +225,11 @@ enum cg_scope {
 	X(EXES_SEEN_FULL, "exes_seen_full",                                   \
 	  "Execs of a file the seen-executables map had no room for: handed to the daemon every time, which keeps its own list.") \
 	X(EXES_UNSENT, "exes_unsent",                                         \
-	  "New executable files not handed over (ring buffer full): tried again at the file's next exec.")
+	  "New executable files not handed over (ring buffer full): tried again at the file's next exec.") \
+	X(MAPS_ASKED, "maps_asked",                                           \
+	  "TLS ClientHellos of guarded processes that handed the process to the daemon to read its maps for a TLS library not probed yet (at most one a second a process).") \
+	X(MAPS_UNSENT, "maps_unsent",                                         \
+	  "Such hand-overs not sent (ring buffer full): tried again at the process's next ClientHello.")
 
 /* Index into the per-CPU `stats` array. */
 #define CG_STAT_ENUM_(name, key, help) CG_STAT_##name,
@@ -402,6 +414,16 @@ struct cg_meta {
 	 */
 	__u64 exes_looked;
 	__u64 exes_missed;
+	/*
+	 * Processes handed over at a ClientHello (CG_EV_MAPS): whose maps
+	 * were read; missed (gone before); executable files in them looked
+	 * into for the first time; files past the daemon's list of files
+	 * looked at (CG_MAPS_FILES_MAX), looked into at every read.
+	 */
+	__u64 maps_read;
+	__u64 maps_missed;
+	__u64 maps_files;
+	__u64 maps_files_over;
 };
 
 /*
@@ -417,21 +439,27 @@ struct cg_root_key {
 #define CG_ROOTS_SEEN_MAX 4096
 /* Executable files it remembers having handed over (exes_seen). */
 #define CG_EXES_SEEN_MAX 16384
+/* Processes whose last ClientHello hand-over is remembered (maps_asked). */
+#define CG_MAPS_ASKED_MAX 8192
+/* At most one CG_EV_MAPS a process in this time (ns). */
+#define CG_MAPS_EVERY_NS 1000000000ull
+/* Executable files whose symbols the daemon remembers having read. */
+#define CG_MAPS_FILES_MAX 65536
 
 #define CG_ROOT_PATH_MAX 256
 
-/* The CG_EV_ROOT and CG_EV_EXE record. Starts like struct cg_event. */
+/* The CG_EV_ROOT, CG_EV_EXE and CG_EV_MAPS record. Starts like struct cg_event. */
 struct cg_event_root {
 	__u64 ktime;
 	__u64 cgroup_id;
-	__u32 type; /* CG_EV_ROOT, CG_EV_EXE */
+	__u32 type; /* CG_EV_ROOT, CG_EV_EXE, CG_EV_MAPS */
 	__u32 pid;
 	struct cg_root_key root; /* CG_EV_EXE: the executable's key */
 	char comm[CG_COMM_LEN];
 	/*
 	 * CG_EV_EXE: the parent, and the path the exec was given (the
 	 * interpreter's, for a script), for finding the file when the
-	 * process is gone before the daemon looks.
+	 * process is gone before the daemon looks. CG_EV_MAPS: the parent.
 	 */
 	__u32 ppid;
 	__u32 pad;

@@ -89,6 +89,12 @@ static int on_event(void *ctx, void *data, size_t size)
 		cg_roots_exe(g, data);
 		return 0;
 	}
+	/* Nor this: a TLS client whose maps are to be read. */
+	if (size >= sizeof(struct cg_event_root) &&
+	    ((const struct cg_event_root *)data)->type == CG_EV_MAPS) {
+		cg_roots_maps(g, data);
+		return 0;
+	}
 	guard_emit(g, line,
 		   cg_record_json(data, size, g->mono_off, line, sizeof(line)));
 	return 0;

@@ -303,26 +303,65 @@ int cg_roots_start(struct guard *g)
 	return 0;
 }
 
-static bool key_set_has(const struct cg_key_set *s, const struct cg_root_key *k)
+/*
+ * A set of kernel keys: open addressing, linear probing, the table a power
+ * of two kept at most half full. No file has inode 0: {0, 0} is a free slot.
+ */
+static size_t key_slot(const struct cg_key_set *s, const struct cg_root_key *k)
 {
-	for (size_t i = 0; i < s->n; i++)
-		if (s->v[i].dev == k->dev && s->v[i].ino == k->ino)
-			return true;
-	return false;
+	uint64_t h = (k->dev * 0x9e3779b97f4a7c15ull) ^ k->ino;
+
+	h ^= h >> 29;
+	h *= 0xbf58476d1ce4e5b9ull;
+	h ^= h >> 32;
+	for (size_t i = h & (s->cap - 1);; i = (i + 1) & (s->cap - 1))
+		if ((s->v[i].dev == k->dev && s->v[i].ino == k->ino) ||
+		    (!s->v[i].dev && !s->v[i].ino))
+			return i;
 }
 
+static bool key_set_has(const struct cg_key_set *s, const struct cg_root_key *k)
+{
+	size_t i;
+
+	if (!s->cap)
+		return false;
+	i = key_slot(s, k);
+	return s->v[i].dev == k->dev && s->v[i].ino == k->ino && k->ino;
+}
+
+/* Added, or not (no memory: asked again, which does no harm). */
 static void key_set_add(struct cg_key_set *s, const struct cg_root_key *k)
 {
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? 2 * s->cap : 16;
-		struct cg_root_key *v = realloc(s->v, cap * sizeof(*v));
+	size_t i;
 
-		if (!v)
-			return; /* asked again at its next exec: no harm */
-		s->v = v;
-		s->cap = cap;
+	if (!k->ino && !k->dev)
+		return;
+	if (2 * (s->n + 1) > s->cap) {
+		struct cg_key_set t = { .cap = s->cap ? 2 * s->cap : 64 };
+
+		t.v = calloc(t.cap, sizeof(*t.v));
+		if (!t.v)
+			return;
+		for (size_t j = 0; j < s->cap; j++)
+			if (s->v[j].dev || s->v[j].ino)
+				t.v[key_slot(&t, &s->v[j])] = s->v[j];
+		t.n = s->n;
+		free(s->v);
+		*s = t;
 	}
-	s->v[s->n++] = *k;
+	i = key_slot(s, k);
+	if (s->v[i].dev == k->dev && s->v[i].ino == k->ino)
+		return;
+	s->v[i] = *k;
+	s->n++;
+}
+
+static void key_set_clear(struct cg_key_set *s)
+{
+	if (s->v)
+		memset(s->v, 0, s->cap * sizeof(*s->v));
+	s->n = 0;
 }
 
 /* What one file got: for the event. */
@@ -620,11 +659,78 @@ static void scan_runpath(struct scan *s, int root, const struct found *f)
 	}
 }
 
+/*
+ * The root of E's process, for root_libs and the event: an O_PATH
+ * descriptor of it (or -1), its key in IN_ROOT (E otherwise), its path in
+ * ROOT_PATH (PATH_MAX bytes), /proc/PID/root's own reading in RAW (as
+ * large). The daemon's own root, reached through another mount namespace
+ * (`ip netns exec`, a unit's private mounts), reads as a path of the
+ * daemon's: it is named "/".
+ */
+static int proc_root(const struct cg_event_root *e,
+		     struct cg_event_root *in_root, char *raw,
+		     char *root_path)
+{
+	const size_t len = PATH_MAX;
+	char path[64];
+	struct stat st, own;
+	ssize_t n;
+	int root;
+
+	snprintf(path, sizeof(path), "/proc/%u/root", e->pid);
+	n = readlink(path, raw, len - 1);
+	if (n <= 0)
+		n = snprintf(raw, len, "/");
+	raw[n] = 0;
+	snprintf(root_path, len, "%s", raw);
+	*in_root = *e;
+	root = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (root < 0 && !strcmp(root_path, "/"))
+		root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (root >= 0 && !fstat(root, &st)) {
+		in_root->root = (struct cg_root_key){ cg_kdev(st.st_dev),
+						      st.st_ino };
+		if (!stat("/", &own) && own.st_dev == st.st_dev &&
+		    own.st_ino == st.st_ino)
+			snprintf(root_path, len, "/");
+	}
+	return root;
+}
+
+/*
+ * PATH (a file of the process, read through /proc) as the process sees it,
+ * inside its root: /proc/PID/exe and /proc/PID/maps read with the same
+ * prefix as /proc/PID/root (a root reached through another mount namespace
+ * included). RAW_ROOT: /proc/PID/root's own reading.
+ */
+static void strip_root(char *path, const char *raw_root)
+{
+	size_t len = strlen(raw_root);
+
+	if (strcmp(raw_root, "/") && !strncmp(path, raw_root, len) &&
+	    path[len] == '/')
+		memmove(path, path + len, strlen(path + len) + 1);
+}
+
+/* A libs event for E's process: FILES probed, MSG what failed (or ""). */
+static void emit_libs(struct guard *g, const struct cg_event_root *e,
+		      const char *root_path, const struct cg_libs_file *files,
+		      unsigned int nfiles, unsigned int known, const char *msg)
+{
+	char line[CG_JSON_MAX], comm[CG_COMM_LEN + 1];
+
+	snprintf(comm, sizeof(comm), "%.*s", CG_COMM_LEN, e->comm);
+	guard_emit(g, line,
+		   cg_libs_json(cg_now_real_ns(), root_path, e->pid, comm,
+				files, nfiles, known, msg[0] ? msg : NULL,
+				line, sizeof(line)));
+	guard_flush(g);
+}
+
 void cg_roots_exe(struct guard *g, const struct cg_event_root *e)
 {
 	struct cg_roots *r = &g->roots;
-	char path[64], root_path[PATH_MAX], msg[1024] = "";
-	char line[CG_JSON_MAX], comm[CG_COMM_LEN + 1];
+	char raw_root[PATH_MAX], root_path[PATH_MAX], msg[1024] = "";
 	struct cg_libs_file files[EV_FILES_MAX];
 	struct cg_event_root in_root;
 	struct found f = { .fd = -1 };
@@ -633,7 +739,6 @@ void cg_roots_exe(struct guard *g, const struct cg_event_root *e)
 	struct stat st;
 	unsigned int known = 0, nfiles = 0;
 	bool failed = false;
-	ssize_t len;
 	__u8 seen;
 	int root, rc;
 
@@ -653,38 +758,8 @@ void cg_roots_exe(struct guard *g, const struct cg_event_root *e)
 	}
 	f.dev = st.st_dev;
 	f.ino = st.st_ino;
-	/* What root_libs and the event say: the process's root. */
-	snprintf(path, sizeof(path), "/proc/%u/root", e->pid);
-	len = readlink(path, root_path, sizeof(root_path) - 1);
-	if (len <= 0)
-		len = snprintf(root_path, sizeof(root_path), "/");
-	root_path[len] = 0;
-	/*
-	 * The file as the process sees it, inside its root: /proc/PID/exe
-	 * reads with the same prefix as /proc/PID/root (a root reached
-	 * through another mount namespace included).
-	 */
-	if (strcmp(root_path, "/") && !strncmp(f.path, root_path, (size_t)len) &&
-	    f.path[len] == '/')
-		memmove(f.path, f.path + len, strlen(f.path + len) + 1);
-	in_root = *e;
-	root = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (root < 0 && !strcmp(root_path, "/"))
-		root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (root >= 0 && !fstat(root, &st)) {
-		struct stat own;
-
-		in_root.root = (struct cg_root_key){ cg_kdev(st.st_dev),
-						     st.st_ino };
-		/*
-		 * The daemon's own root, reached through another mount
-		 * namespace (`ip netns exec`, a unit's private mounts), reads
-		 * as a path of the daemon's: the event names it "/".
-		 */
-		if (!stat("/", &own) && own.st_dev == st.st_dev &&
-		    own.st_ino == st.st_ino)
-			snprintf(root_path, sizeof(root_path), "/");
-	}
+	root = proc_root(e, &in_root, raw_root, root_path);
+	strip_root(f.path, raw_root);
 	g->meta.exes_looked++;
 	/* The file itself, then the libraries its RUNPATH names. */
 	rc = probe_file(g, &in_root, root_path, &f, true, &p, &known, msg,
@@ -713,15 +788,111 @@ void cg_roots_exe(struct guard *g, const struct cg_event_root *e)
 		key_set_add(&r->exes, &e->root);
 	meta_write(g);
 	/* An event when something was probed or failed to be. */
-	if (nfiles || failed) {
-		snprintf(comm, sizeof(comm), "%.*s", CG_COMM_LEN, e->comm);
-		guard_emit(g, line,
-			   cg_libs_json(cg_now_real_ns(), root_path, e->pid,
-					comm, files, nfiles, known,
-					msg[0] ? msg : NULL, line,
-					sizeof(line)));
-		guard_flush(g);
+	if (nfiles || failed)
+		emit_libs(g, e, root_path, files, nfiles, known, msg);
+	scan_free(&s); /* after the event: FILES points into it */
+}
+
+/*
+ * The files of PID's executable mappings not looked into yet, into S: each
+ * opened through /proc/PID/map_files, so it is the very file mapped, and
+ * named by its path inside the process's root (RAW_ROOT: /proc/PID/root's
+ * reading). A file is looked into once (the kernel's key, from the maps
+ * line, kept in r->maps_files up to CG_MAPS_FILES_MAX).
+ */
+static void scan_maps_new(struct guard *g, struct scan *s, uint32_t pid,
+			  const char *raw_root)
+{
+	struct cg_roots *r = &g->roots;
+	char path[80], line[PATH_MAX + 128];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%u/maps", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned int major, minor;
+		unsigned long long ino;
+		struct cg_root_key k;
+		char range[64], perms[8], *file = strchr(line, '/'), *nl;
+		int fd;
+
+		if (!file ||
+		    sscanf(line, "%63[0-9a-f-] %7s %*x %x:%x %llu", range,
+			   perms, &major, &minor, &ino) != 5 ||
+		    perms[2] != 'x' || !ino)
+			continue;
+		k = (struct cg_root_key){ (uint64_t)major << 20 | minor, ino };
+		if (key_set_has(&r->maps_files, &k))
+			continue;
+		nl = strchr(file, '\n');
+		if (nl)
+			*nl = 0;
+		snprintf(path, sizeof(path), "/proc/%u/map_files/%s", pid,
+			 range);
+		fd = open(path, O_PATH | O_CLOEXEC);
+		if (fd < 0)
+			continue; /* unmapped since: its next read */
+		if (r->maps_files.n < CG_MAPS_FILES_MAX)
+			key_set_add(&r->maps_files, &k);
+		else
+			g->meta.maps_files_over++;
+		g->meta.maps_files++;
+		strip_root(file, raw_root);
+		add_found(s, fd, file);
 	}
+	fclose(f);
+}
+
+/*
+ * A CG_EV_MAPS record: E's process sent a TLS ClientHello. A TLS library
+ * file in its maps that no probe is on (a copy loaded through
+ * LD_LIBRARY_PATH, dlopen() or an extension module's RPATH) is probed as
+ * the host's are, and said in a libs event.
+ */
+void cg_roots_maps(struct guard *g, const struct cg_event_root *e)
+{
+	char raw_root[PATH_MAX], root_path[PATH_MAX], msg[1024] = "";
+	struct cg_libs_file files[EV_FILES_MAX];
+	struct cg_event_root in_root;
+	struct scan s = {};
+	struct probed p;
+	unsigned int known = 0, nfiles = 0, more = 0;
+	bool failed = false;
+	int root, rc;
+
+	if (!g->feat.on[CG_PART_ROOTS] || !g->feat.on[CG_PART_TLS] ||
+	    !g->cfg.cred_tls)
+		return;
+	root = proc_root(e, &in_root, raw_root, root_path);
+	if (root < 0) {
+		g->meta.maps_missed++; /* gone: its next ClientHello */
+		meta_write(g);
+		return;
+	}
+	close(root);
+	g->meta.maps_read++;
+	scan_maps_new(g, &s, e->pid, raw_root);
+	for (size_t i = 0; i < s.n; i++) {
+		rc = probe_file(g, &in_root, root_path, &s.v[i], true, &p,
+				&known, msg, sizeof(msg));
+		failed |= rc < 0;
+		if (rc <= 0)
+			continue;
+		if (nfiles < EV_FILES_MAX)
+			files[nfiles++] = (struct cg_libs_file){
+				p.path, p.kind, (unsigned int)p.uprobes
+			};
+		else
+			more++;
+	}
+	if (more)
+		cg_msg_add(msg, sizeof(msg), "%s%u more files probed, not named",
+			   msg[0] ? "; " : "", more);
+	meta_write(g);
+	if (nfiles || failed)
+		emit_libs(g, e, root_path, files, nfiles, known, msg);
 	scan_free(&s); /* after the event: FILES points into it */
 }
 
@@ -754,8 +925,9 @@ size_t cg_roots_reset(struct guard *g, char *msg, size_t len)
 		if (bpf_map_delete_elem(r->exes_fd, &k))
 			prev = &k;
 	}
-	r->known.n = 0;
-	r->exes.n = 0;
+	key_set_clear(&r->known);
+	key_set_clear(&r->exes);
+	key_set_clear(&r->maps_files);
 	seed_own_root(r);
 	snprintf(msg, len,
 		 "roots: the probes on %zu library files of other roots "
@@ -768,6 +940,7 @@ void cg_roots_free(struct cg_roots *r)
 {
 	free(r->known.v);
 	free(r->exes.v);
+	free(r->maps_files.v);
 	free(r->host);
 	memset(r, 0, sizeof(*r));
 }

@@ -21,7 +21,7 @@ struct cg_file_id {
 	uint64_t dev, ino;
 };
 
-/* A list of kernel keys (device, inode). */
+/* A set of kernel keys (device, inode): user/roots.c's hash table. */
 struct cg_key_set {
 	struct cg_root_key *v;
 	size_t n, cap;
@@ -35,6 +35,8 @@ struct cg_roots {
 	size_t nhost, caphost;
 	/* Executables looked at while exes_seen was full (kernel keys). */
 	struct cg_key_set exes;
+	/* Executable files of TLS clients' maps looked into (kernel keys). */
+	struct cg_key_set maps_files;
 	uint32_t next_index; /* the next pin index (CG_ROOT_LIB_INDEX0 up) */
 	int seen_fd, libs_fd, exes_fd; /* roots_seen, root_libs, exes_seen */
 };
@@ -59,6 +61,12 @@ void cg_roots_record(struct guard *g, const struct cg_event_root *e);
  * probe it, say it (libs event).
  */
 void cg_roots_exe(struct guard *g, const struct cg_event_root *e);
+
+/*
+ * A CG_EV_MAPS record: a guarded process sent a TLS ClientHello; probe a
+ * TLS library file in its maps that has none yet, say it (libs event).
+ */
+void cg_roots_maps(struct guard *g, const struct cg_event_root *e);
 
 size_t cg_roots_reset(struct guard *g, char *msg, size_t len);
 

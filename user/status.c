@@ -202,6 +202,16 @@ static void roots_json(struct cg_jw *w, const struct cg_meta *meta,
 	cg_jw_u64(w, "seen_full", st[CG_STAT_EXES_SEEN_FULL]);
 	cg_jw_u64(w, "seen_capacity", CG_EXES_SEEN_MAX);
 	cg_jw_close(w, '}');
+	/* TLS clients' maps read for a TLS library not probed (CG_EV_MAPS). */
+	cg_jw_open(w, "tls_clients", '{');
+	cg_jw_u64(w, "asked", st[CG_STAT_MAPS_ASKED]);
+	cg_jw_u64(w, "maps_read", meta->maps_read);
+	cg_jw_u64(w, "missed", meta->maps_missed);
+	cg_jw_u64(w, "unsent", st[CG_STAT_MAPS_UNSENT]);
+	cg_jw_u64(w, "files_looked_at", meta->maps_files);
+	cg_jw_u64(w, "files_past_list", meta->maps_files_over);
+	cg_jw_u64(w, "files_capacity", CG_MAPS_FILES_MAX);
+	cg_jw_close(w, '}');
 	cg_jw_open(w, "list", '[');
 	for (size_t i = 0; i < root_files_n; i++) {
 		const struct cg_root_lib *v = &root_files[i].v;
@@ -262,6 +272,17 @@ static void roots_text(const struct cg_meta *meta, const uint64_t *st)
 	       (unsigned long long)st[CG_STAT_EXES_UNSENT],
 	       (unsigned long long)st[CG_STAT_EXES_SEEN_FULL],
 	       CG_EXES_SEEN_MAX);
+	printf("tls clients:  %llu ClientHellos handed over, %llu maps "
+	       "read for a TLS library not probed (those found are listed "
+	       "with their root below), %llu missed (gone before read), "
+	       "%llu unsent (ring buffer full); %llu files looked into, "
+	       "%llu past the list of those (%u)\n",
+	       (unsigned long long)st[CG_STAT_MAPS_ASKED],
+	       (unsigned long long)meta->maps_read,
+	       (unsigned long long)meta->maps_missed,
+	       (unsigned long long)st[CG_STAT_MAPS_UNSENT],
+	       (unsigned long long)meta->maps_files,
+	       (unsigned long long)meta->maps_files_over, CG_MAPS_FILES_MAX);
 	for (size_t i = 0; i < root_files_n; i++) {
 		const struct cg_root_lib *v = &root_files[i].v;
 

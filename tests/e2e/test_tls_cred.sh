@@ -277,6 +277,114 @@ own_tls_clients() { # MODE
 	own_tls_client "$1" "$APP/bin/tlsapp" "$APP/bin/../lib/libssl.so.3"
 }
 
+# An application's own copy of libssl.so.3 loaded through LD_LIBRARY_PATH
+# (a wrapper script's, a test harness's) and dlopen()'d by Python's ssl
+# module: neither the exec nor a RUNPATH names it. The process's first TLS
+# ClientHello hands it to the daemon, which reads its maps, finds the copy
+# by its symbols and probes it; a libs event names it. As in the incident,
+# the client's first TLS connection (autodiscover's) comes before the login:
+# the client waits for the libs event (a flag file the test makes), then
+# logs in on a new connection. A later process with the same copy is judged
+# from its first session.
+LDP=$LAB_DIR/ldpath/lib
+mkdir -p "$LDP"
+for lib in libssl.so.3 libcrypto.so.3; do
+	cp "$(ldd "$(command -v curl)" | awk -v l="$lib" '$1 == l { print $3 }')" "$LDP/$lib"
+done
+PY_LDP='
+import imaplib, os, socket, ssl, sys, time
+lib, addr, acct, pw, flag = sys.argv[1:6]
+if lib not in open("/proc/self/maps").read():
+    sys.exit("the copy " + lib + " is not mapped")
+ctx = ssl._create_unverified_context()
+if flag != "-":
+    s = ctx.wrap_socket(socket.create_connection((addr, 993), timeout=4))
+    s.recv(4096)
+    s.close()
+    for i in range(300):
+        if os.path.exists(flag):
+            break
+        time.sleep(0.05)
+    else:
+        sys.exit("no libs event came")
+m = imaplib.IMAP4_SSL(addr, 993, ssl_context=ctx, timeout=4)
+print(m.login(acct, pw))
+m.logout()'
+
+ldpath_tls_client() { # MODE
+	local mode=$1 want from line n pid flag=$LAB_DIR/ldpath-go-$1
+	[ "$mode" = enforce ] && want=blocked || want=logged
+	if [ ! -s "$LDP/libssl.so.3" ] || [ ! -s "$LDP/libcrypto.so.3" ]; then
+		not_ok "$mode: LD_LIBRARY_PATH: the copies of libssl and libcrypto are made" "$(ls -l "$LDP")"
+		return
+	fi
+	rm -f "$flag"
+	from=$(ev_mark)
+	before=$(server_count credential 993)
+	LD_LIBRARY_PATH=$LDP in_cg "$PY" -c "$PY_LDP" "$LDP/libssl.so.3" "$MAIL4" "$ACCT" "$PW" "$flag" \
+		>"$LAB_DIR/ldpath.out" 2>&1 &
+	pid=$!
+	if line=$(ev_find --wait "$E2E_WAIT" --from "$from" "$GUARD_LOG" type=libs comm=python3); then
+		$PY -c '
+import json, sys
+e = json.loads(sys.argv[1])
+f = e["files"]
+sys.exit(not (len(f) == 1 and f[0]["library"] == "openssl" and
+              f[0]["file"] == sys.argv[2] and f[0]["uprobes"] >= 5 and
+              e["root"] == "/" and "message" not in e))' "$line" "$LDP/libssl.so.3" &&
+			ok "$mode: LD_LIBRARY_PATH: the first ClientHello: a libs event names the copy, openssl, its probes" ||
+			not_ok "$mode: LD_LIBRARY_PATH: the first ClientHello: a libs event names the copy" "$line"
+	else
+		not_ok "$mode: LD_LIBRARY_PATH: the first ClientHello: a libs event names the copy" "no libs event; log tail:
+$(tail -n 4 "$GUARD_LOG")"
+	fi
+	touch "$flag"
+	wait "$pid"
+	rc=$?
+	out=$(cat "$LAB_DIR/ldpath.out")
+	after=$(server_count credential 993)
+	ev_expect_from "$from" "$mode: LD_LIBRARY_PATH: the login on its next connection: credential event ($want, via openssl)" \
+		type=credential action="$want" reason=reserved-account-login proto=imap \
+		via=openssl account="$ACCT" dst="$MAIL4" dport=993 comm=python3 ||
+		diag "client exit $rc: $out"
+	if [ "$mode" = enforce ]; then
+		[ "$rc" -eq 137 ] && [ "$after" -eq "$before" ] &&
+			ok "$mode: LD_LIBRARY_PATH: killed (exit 137), the login never reached the server" ||
+			not_ok "$mode: LD_LIBRARY_PATH: killed, the login never reached the server" "exit $rc, $before -> $after: $out"
+	else
+		[ "$rc" -eq 0 ] && [ "$after" -gt "$before" ] &&
+			ok "$mode: LD_LIBRARY_PATH: the login arrived" ||
+			not_ok "$mode: LD_LIBRARY_PATH: the login arrived" "exit $rc, $before -> $after: $out"
+	fi
+	st=$("$CONNGUARD" status --pin-dir "$PIN_DIR")
+	grep -q "^    openssl $LDP/libssl.so.3 ([1-9][0-9]* uprobes)" <<<"$st" &&
+		ok "$mode: LD_LIBRARY_PATH: status lists the probed copy" ||
+		not_ok "$mode: LD_LIBRARY_PATH: status lists the probed copy" "$st"
+	st=$("$CONNGUARD" status --json --pin-dir "$PIN_DIR")
+	n=$(json_get "$st" roots.tls_clients.maps_read)
+	[ "${n:-0}" -ge 1 ] && [ "$(json_get "$st" roots.tls_clients.asked)" -ge "$n" ] &&
+		ok "$mode: LD_LIBRARY_PATH: status counts the maps read ($n)" ||
+		not_ok "$mode: LD_LIBRARY_PATH: status counts the maps read" "$n; $st"
+	# A later process: judged from its first session, nothing looked again.
+	from=$(ev_mark)
+	before=$(server_count credential 993)
+	out=$(LD_LIBRARY_PATH=$LDP in_cg "$PY" -c "$PY_LDP" "$LDP/libssl.so.3" "$MAIL4" "$ACCT" "$PW" - 2>&1)
+	rc=$?
+	after=$(server_count credential 993)
+	ev_expect_from "$from" "$mode: LD_LIBRARY_PATH: a later process's first login: credential event ($want)" \
+		type=credential action="$want" via=openssl account="$ACCT" dst="$MAIL4" dport=993 comm=python3 ||
+		diag "client exit $rc: $out"
+	ev_sync
+	n=$(ev_find --count --from "$from" "$GUARD_LOG" type=libs)
+	[ "$n" -eq 0 ] && ok "$mode: LD_LIBRARY_PATH: the copy is not probed twice" ||
+		not_ok "$mode: LD_LIBRARY_PATH: the copy is not probed twice" "$n libs events"
+	if [ "$mode" = enforce ]; then
+		[ "$rc" -eq 137 ] && [ "$after" -eq "$before" ] &&
+			ok "$mode: LD_LIBRARY_PATH: the later process killed, nothing arrived" ||
+			not_ok "$mode: LD_LIBRARY_PATH: the later process killed, nothing arrived" "exit $rc, $before -> $after: $out"
+	fi
+}
+
 # ---- audit
 lab_config "$LAB_DIR/audit.conf" audit
 guard_up "$LAB_DIR/audit.conf"
@@ -292,6 +400,7 @@ grep -q '^tls: .*[1-9][0-9]* uprobes on 3 libraries' <<<"$st" &&
 	not_ok "status: the TLS uprobes and their libraries" "$st"
 run_clients audit
 own_tls_clients audit
+ldpath_tls_client audit
 from=$(ev_mark)
 client 993 curl -sS -k --max-time 5 --user "$ACCT:$PW" "imaps://[$MAIL6]/"
 ev_expect_from "$from" "audit: curl IMAPS over IPv6: credential event with the IPv6 peer" \
@@ -347,6 +456,7 @@ lab_config "$LAB_DIR/enforce.conf" enforce
 guard_up "$LAB_DIR/enforce.conf"
 run_clients enforce
 own_tls_clients enforce
+ldpath_tls_client enforce
 
 from=$(ev_mark)
 client 993 "$PY" -c "$PY_IMAP" "$MAIL6" "$ACCT" "$PW"
