@@ -14,6 +14,13 @@
  *
  * The probes attach while the process that brought the root runs on: its
  * own lookups may be missed; the root's later processes are not.
+ *
+ * Two more hand-overs look for a TLS library no name shows: an executable
+ * file exec'd for the first time (CG_EV_EXE: OpenSSL or GnuTLS linked in,
+ * and the copies its RUNPATH names), and a process that sent a TLS
+ * ClientHello (CG_EV_MAPS: every executable file in its maps not looked
+ * into before, so a copy loaded through LD_LIBRARY_PATH or dlopen()). Both
+ * decide by the file's symbols, not its name.
  */
 #include <dirent.h>
 #include <errno.h>
