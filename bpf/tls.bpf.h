@@ -514,10 +514,39 @@ static __always_inline __s32 cg_nss_osfd(__u64 top)
 }
 
 /*
+ * One chunk of a write: N bytes (1..CG_AUTH_BUF) at BUF, fed to the
+ * recogniser of session SESS (made by cg_tls_scan()). Returns enum
+ * cg_auth_ret, -1 when nothing was read. A global function of its own: the
+ * verifier checks the recogniser (a bpf_loop callback) once, not once for
+ * each chunk of cg_tls_scan()'s loop.
+ */
+__noinline int cg_tls_chunk(__u64 sess, __u64 buf, __u64 n)
+{
+	struct cg_tls_scratch *sc = cg_tls_scratch();
+	struct cg_tls_sess *s;
+	struct cg_tls_key k;
+
+	if (!sc)
+		return -1;
+	cg_tls_key(&k, sess);
+	s = bpf_map_lookup_elem(&sessions_tls, &k);
+	if (!s)
+		return -1;
+	/* The verifier must see the copy bounded in the register used. */
+	asm volatile("%0 &= 0xfff" : "+r"(n));
+	if (n == 0 || n > CG_AUTH_BUF)
+		return -1;
+	if (bpf_copy_from_user(sc->buf, n, (const void *)buf))
+		return -1;
+	s->bytes += (__u32)n;
+	return cg_auth_feed(&s->auth, sc->buf, 0, (__u32)n);
+}
+
+/*
  * Feed up to CG_TLS_CHUNKS chunks of the write BUF (LEN bytes) of session
  * SESS to its recogniser. Returns enum cg_auth_ret (-1: nothing read). A
- * global function: the verifier checks the recogniser once; it looks its
- * map values up itself, so none arrives as an argument.
+ * global function: it looks its map values up itself, so none arrives as
+ * an argument.
  */
 __noinline int cg_tls_scan(__u64 sess, __u64 buf, __u64 len)
 {
@@ -540,18 +569,19 @@ __noinline int cg_tls_scan(__u64 sess, __u64 buf, __u64 len)
 			break;
 		if (n > CG_AUTH_BUF)
 			n = CG_AUTH_BUF;
-		/* The verifier must see the copy bounded in the register used. */
-		asm volatile("%0 &= 0xfff" : "+r"(n));
-		if (n == 0 || n > CG_AUTH_BUF)
+		r = cg_tls_chunk(sess, buf + off, n);
+		if (r < 0) {
+			r = CG_AUTH_MORE;
 			break;
-		if (bpf_copy_from_user(sc->buf, n, (const void *)(buf + off)))
-			break;
-		r = cg_auth_feed(&s->auth, sc->buf, 0, (__u32)n);
+		}
 		off += n;
-		s->bytes += (__u32)n;
 		if (r != CG_AUTH_MORE)
 			break;
 	}
+	/* The chunks looked the session up again: this pointer is stale. */
+	s = bpf_map_lookup_elem(&sessions_tls, &k);
+	if (!s)
+		return -1;
 	if (r == CG_AUTH_NEVER || s->bytes >= CG_TLS_SCAN_MAX) {
 		s->state = CG_TLS_DONE;
 	} else if (r == CG_AUTH_MORE && off < len) {
