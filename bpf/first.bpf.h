@@ -272,7 +272,7 @@ __attribute__((noinline)) int cg_first_name(struct __sk_buff *skb)
 	if (f->kind == CG_FIRST_K_TLS) {
 		/* A TLS client: is its library one the probes see? */
 		if (CG_READ_ONCE(p->cred_flags) & CG_CRED_TLS)
-			cg_roots_tls_client(o);
+			cg_roots_tls_client(o, sk);
 		if (f->tls.ret != CG_TLS_FOUND)
 			return 0;
 		cg_count(CG_STAT_FIRST_SNI);

@@ -424,6 +424,11 @@ struct cg_meta {
 	__u64 maps_missed;
 	__u64 maps_files;
 	__u64 maps_files_over;
+	/*
+	 * Maps read that held no TLS library the probes read (Go, Java, a
+	 * stripped static build): their TLS is not read. Said once a program.
+	 */
+	__u64 maps_unread;
 };
 
 /*
@@ -464,6 +469,14 @@ struct cg_event_root {
 	__u32 ppid;
 	__u32 pad;
 	char path[CG_ROOT_PATH_MAX];
+	/*
+	 * CG_EV_MAPS: the ClientHello's destination, the address in network
+	 * order (FAMILY 4 or 6; 0: unknown), the port in host order.
+	 */
+	__u8 daddr[16];
+	__u16 dport;
+	__u8 family;
+	__u8 pad2[5];
 };
 
 /*

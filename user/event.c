@@ -496,6 +496,37 @@ int cg_libs_json(uint64_t real_ns, const char *root, uint32_t pid,
 	return finish(buf, p, end);
 }
 
+int cg_unread_json(uint64_t real_ns, const char *root, uint32_t pid,
+		   uint32_t ppid, const char *comm, const char *exe,
+		   int family, const uint8_t *dst, unsigned int dport,
+		   char *buf, size_t len)
+{
+	static const char msg[] =
+		"TLS through no library the guard reads (not OpenSSL 3, "
+		"GnuTLS or NSS, or a build without their symbols): its "
+		"logins inside TLS are not seen";
+	char *p = buf, *end = buf + len;
+
+	put_head(&p, end, real_ns, "unread");
+	PUT(&p, end, ",\"root\":");
+	cg_json_str(&p, end, root, strlen(root));
+	PUT_U_FIELD(&p, end, "pid", pid);
+	PUT_U_FIELD(&p, end, "ppid", ppid);
+	PUT(&p, end, ",\"comm\":");
+	cg_json_str(&p, end, comm, strlen(comm));
+	PUT(&p, end, ",\"exe\":");
+	cg_json_str(&p, end, exe, strlen(exe));
+	PUT(&p, end, ",\"dst\":");
+	if (family == 4 || family == 6)
+		put_addr(&p, end, family, dst);
+	else
+		PUT(&p, end, "\"unknown\"");
+	PUT_U_FIELD(&p, end, "dport", dport);
+	PUT(&p, end, ",\"message\":");
+	cg_json_str(&p, end, msg, sizeof(msg) - 1);
+	return finish(buf, p, end);
+}
+
 int cg_lost_json(uint64_t real_ns, uint64_t count, char *buf, size_t len)
 {
 	char *p = buf, *end = buf + len;
@@ -654,6 +685,16 @@ static int human_raw(struct json_object *o, char *buf, size_t len)
 			     json_object_object_get_ex(o, "message", NULL) ?
 				     jstr(o, "message") :
 				     "");
+	} else if (strcmp(type, "unread") == 0) {
+		const char *d = jstr(o, "dst");
+
+		n = snprintf(buf, len,
+			     "%s UNREAD  %s[%s] (%s) speaks TLS to %s%s%s:%s "
+			     "through no library the guard reads: its logins "
+			     "inside TLS are not seen",
+			     time, jstr(o, "comm"), jstr(o, "pid"),
+			     jstr(o, "exe"), strchr(d, ':') ? "[" : "", d,
+			     strchr(d, ':') ? "]" : "", jstr(o, "dport"));
 	} else if (strcmp(type, "lost") == 0) {
 		n = snprintf(buf, len, "%s LOST    %s events could not be handed over",
 			     time, jstr(o, "count"));

@@ -62,6 +62,16 @@ int cg_libs_json(uint64_t real_ns, const char *root, uint32_t pid,
 		 unsigned int known, const char *message, char *buf,
 		 size_t len);
 
+/*
+ * An `unread` event: process PID (PPID, COMM) of ROOT, running EXE (inside
+ * the root), sent a TLS ClientHello to DST (FAMILY 4 or 6, network order;
+ * 0: unknown) port DPORT with no TLS library the probes read mapped.
+ */
+int cg_unread_json(uint64_t real_ns, const char *root, uint32_t pid,
+		   uint32_t ppid, const char *comm, const char *exe,
+		   int family, const uint8_t *dst, unsigned int dport,
+		   char *buf, size_t len);
+
 /* A `lost` event. */
 int cg_lost_json(uint64_t real_ns, uint64_t count, char *buf, size_t len);
 

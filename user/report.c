@@ -2,7 +2,9 @@
 /*
  * connguard report: the acted-on connects and credentials of the log and
  * its archives, summed up by reason, by process and by destination, as
- * text, JSON or markdown; exit 3 when there were any. Meant as a CI job's
+ * text, JSON or markdown; exit 3 when there were any. The programs whose
+ * TLS the guard could not read (`unread` events) are listed too, for what
+ * they are: a gap in what was watched, not an act. Meant as a CI job's
  * last step: with GITHUB_STEP_SUMMARY set, the markdown summary is also
  * appended to that file, the job's summary page.
  */
@@ -49,6 +51,8 @@ struct summary {
 	uint64_t since;
 	uint64_t total, blocked, credentials, first, last;
 	struct table reasons, comms, dests;
+	/* `unread` events by program (their count: the daemons that said it). */
+	struct table unread;
 	struct act acts[MD_ROWS_MAX];
 	size_t nacts;
 };
@@ -161,10 +165,20 @@ static int take(struct summary *s, const char *line)
 	bool blk;
 	int err = 0;
 
-	/* Cheap pre-filter: most lines are neither. */
-	if (!strstr(line, "\"connect\"") && !strstr(line, "\"credential\""))
+	/* Cheap pre-filter: most lines are none of these. */
+	if (!strstr(line, "\"connect\"") && !strstr(line, "\"credential\"") &&
+	    !strstr(line, "\"unread\""))
 		return 0;
 	o = json_tokener_parse(line);
+	if (o && (type = jstr(o, "type")) && !strcmp(type, "unread") &&
+	    (t = jstr(o, "time")) && !cg_parse_time(t, &when) &&
+	    when >= s->since) {
+		const char *exe = jstr(o, "exe");
+
+		err = add(&s->unread, exe ? exe : "?", false, when);
+		json_object_put(o);
+		return err;
+	}
 	if (!o || !(type = jstr(o, "type")) ||
 	    (strcmp(type, "connect") && strcmp(type, "credential")) ||
 	    !(t = jstr(o, "time")) || cg_parse_time(t, &when) ||
@@ -225,6 +239,26 @@ static void print_table(const struct table *t)
 	free(vis);
 }
 
+/* The unread TLS programs, when there were any. */
+static void print_unread(const struct summary *s)
+{
+	char first[40], last[40], v[1024];
+
+	if (!s->unread.n)
+		return;
+	printf("\n%zu program%s spoke TLS through no library the guard "
+	       "reads (logins inside their TLS were not seen):\n",
+	       s->unread.n, s->unread.n == 1 ? "" : "s");
+	for (size_t i = 0; i < s->unread.n; i++) {
+		const struct row *r = &s->unread.v[i];
+
+		cg_format_time(r->first, first, sizeof(first));
+		cg_format_time(r->last, last, sizeof(last));
+		printf("  %s  first %s, last %s\n",
+		       cg_vis(r->key, v, sizeof(v)), first, last);
+	}
+}
+
 static void print_text(const struct summary *s)
 {
 	char ft[40], lt[40], path[4 * PATH_MAX], since[256];
@@ -234,6 +268,7 @@ static void print_text(const struct summary *s)
 	if (!s->total) {
 		printf("connguard: no acted-on connects in %s%s%s\n", path,
 		       s->since_arg ? " since " : "", since);
+		print_unread(s);
 		return;
 	}
 	cg_format_time(s->first, ft, sizeof(ft));
@@ -250,6 +285,7 @@ static void print_text(const struct summary *s)
 	print_table(&s->reasons);
 	print_table(&s->comms);
 	print_table(&s->dests);
+	print_unread(s);
 }
 
 static void json_table(struct cg_jw *w, const char *key,
@@ -300,6 +336,19 @@ static int print_json(const struct summary *s)
 	json_table(&w, "by_reason", &s->reasons);
 	json_table(&w, "by_comm", &s->comms);
 	json_table(&w, "by_destination", &s->dests);
+	cg_jw_open(&w, "unread_tls", '[');
+	for (size_t i = 0; i < s->unread.n; i++) {
+		const struct row *r = &s->unread.v[i];
+
+		cg_jw_open(&w, NULL, '{');
+		cg_jw_str(&w, "exe", r->key);
+		cg_format_time(r->first, t, sizeof(t));
+		cg_jw_str(&w, "first", t);
+		cg_format_time(r->last, t, sizeof(t));
+		cg_jw_str(&w, "last", t);
+		cg_jw_close(&w, '}');
+	}
+	cg_jw_close(&w, ']');
 	cg_jw_close(&w, '}');
 	return cg_jw_print(&w, stdout);
 }
@@ -329,10 +378,31 @@ static void md_cell(FILE *f, const char *s)
 	free(v);
 }
 
+/* The unread TLS programs as a markdown list, when there were any. */
+static void md_unread(FILE *f, const struct summary *s)
+{
+	size_t n = s->unread.n < MD_ROWS_MAX ? s->unread.n : MD_ROWS_MAX;
+
+	if (!s->unread.n)
+		return;
+	fprintf(f, "Programs that spoke TLS through no library the guard "
+		   "reads (logins inside their TLS were not seen):\n\n"
+		   "| program |\n| --- |\n");
+	for (size_t i = 0; i < n; i++) {
+		fputc('|', f);
+		md_cell(f, s->unread.v[i].key);
+		fputc('\n', f);
+	}
+	if (s->unread.n > n)
+		fprintf(f, "\n%zu more not shown.\n", s->unread.n - n);
+	fputc('\n', f);
+}
+
 static void print_markdown(FILE *f, const struct summary *s)
 {
 	if (!s->total) {
 		fputs("### connguard: no acted-on connects\n\n", f);
+		md_unread(f, s);
 		return;
 	}
 	fprintf(f,
@@ -368,6 +438,7 @@ static void print_markdown(FILE *f, const struct summary *s)
 			   "them by reason, process and destination.\n",
 			(unsigned long long)(s->total - s->nacts));
 	fputc('\n', f);
+	md_unread(f, s);
 }
 
 /* Append the markdown summary to the job's summary file. 0 or -1. */
@@ -393,9 +464,9 @@ static int step_summary(const struct summary *s, const char *file)
 
 static void free_summary(struct summary *s)
 {
-	struct table *t[] = { &s->reasons, &s->comms, &s->dests };
+	struct table *t[] = { &s->reasons, &s->comms, &s->dests, &s->unread };
 
-	for (size_t k = 0; k < 3; k++) {
+	for (size_t k = 0; k < 4; k++) {
 		for (size_t i = 0; i < t[k]->n; i++)
 			free(t[k]->v[i].key);
 		free(t[k]->v);
@@ -425,6 +496,9 @@ static void usage(FILE *f)
 		"reason, by process, by\ndestination, with counts and first "
 		"and last time. TIME is RFC 3339 or a\nduration back from now "
 		"(90s, 15m, 2h, 1d). --json is --format json.\n"
+		"Programs that spoke TLS through no library the guard reads "
+		"(unread events)\nare listed after, not counted as acted "
+		"on.\n"
 		"With GITHUB_STEP_SUMMARY set, the markdown summary is also "
 		"appended to\nthat file.\n\n"
 		"Exit 3 when there were any, 0 when none, 1 when the log or "
@@ -510,6 +584,7 @@ int cmd_report(int argc, char **argv)
 	s->reasons = (struct table){ "reason", "reason" };
 	s->comms = (struct table){ "process", "comm" };
 	s->dests = (struct table){ "destination", "destination" };
+	s->unread = (struct table){ "unread TLS program", "exe" };
 	rc = parse_args(s, &fmt, argc, argv);
 	if (rc >= 0)
 		goto out_free;
@@ -531,6 +606,7 @@ int cmd_report(int argc, char **argv)
 	sort_table(&s->reasons);
 	sort_table(&s->comms);
 	sort_table(&s->dests);
+	sort_table(&s->unread);
 	if (fmt == FMT_JSON)
 		print_json(s);
 	else if (fmt == FMT_MARKDOWN)

@@ -269,6 +269,27 @@ static void seed_own_root(struct cg_roots *r)
 	bpf_map_update_elem(r->seen_fd, &k, &one, BPF_ANY);
 }
 
+/* The host's TLS library files the probes are on (user/tlsprobe.c). */
+static const char *const host_tls_names[] = { "libssl.so.3",
+					      "libgnutls.so.30",
+					      "libnspr4.so" };
+#define HOST_TLS_N (sizeof(host_tls_names) / sizeof(host_tls_names[0]))
+
+static void key_set_add(struct cg_key_set *s, const struct cg_root_key *k);
+
+static int add_tls_file(void *ctx, const char *path)
+{
+	struct cg_roots *r = ctx;
+	struct cg_root_key k;
+	struct stat st;
+
+	if (!stat(path, &st) && S_ISREG(st.st_mode)) {
+		k = (struct cg_root_key){ cg_kdev(st.st_dev), st.st_ino };
+		key_set_add(&r->tls_files, &k);
+	}
+	return 0;
+}
+
 int cg_roots_start(struct guard *g)
 {
 	struct cg_roots *r = &g->roots;
@@ -307,7 +328,8 @@ int cg_roots_start(struct guard *g)
 		r->host[i] = (struct cg_file_id){ s.v[i].dev, s.v[i].ino };
 	r->nhost = r->caphost = s.n;
 	scan_free(&s);
-	return 0;
+	return cg_libs_scan(host_tls_names, HOST_TLS_N, add_tls_file, r) ? -1 :
+									  0;
 }
 
 /*
@@ -800,6 +822,52 @@ void cg_roots_exe(struct guard *g, const struct cg_event_root *e)
 	scan_free(&s); /* after the event: FILES points into it */
 }
 
+/* Is the file (stat's DEV, INO) another root's, or a copy, with TLS probes? */
+static bool tls_probed(const struct cg_roots *r, uint64_t dev, uint64_t ino)
+{
+	struct cg_root_key k = { dev, ino };
+	struct cg_root_lib v;
+
+	return !bpf_map_lookup_elem(r->libs_fd, &k, &v) &&
+	       v.kind != CG_ROOT_LIB_LIBC;
+}
+
+/*
+ * E's process maps no file the TLS probes read: its TLS is not read. Said
+ * in an `unread` event once a program (its executable, by device and
+ * inode), counted every time.
+ */
+static void say_unread(struct guard *g, const struct cg_event_root *e,
+		       const char *raw_root, const char *root_path)
+{
+	struct cg_roots *r = &g->roots;
+	char path[64], exe[PATH_MAX], line[CG_JSON_MAX];
+	char comm[CG_COMM_LEN + 1];
+	struct cg_root_key k;
+	struct stat st;
+	ssize_t n;
+
+	g->meta.maps_unread++;
+	snprintf(path, sizeof(path), "/proc/%u/exe", e->pid);
+	if (stat(path, &st))
+		return; /* gone: its program is said at its next ClientHello */
+	k = (struct cg_root_key){ cg_kdev(st.st_dev), st.st_ino };
+	if (key_set_has(&r->unread_exes, &k))
+		return;
+	key_set_add(&r->unread_exes, &k);
+	n = readlink(path, exe, sizeof(exe) - 1);
+	if (n <= 0)
+		n = snprintf(exe, sizeof(exe), "?");
+	exe[n] = 0;
+	strip_root(exe, raw_root);
+	snprintf(comm, sizeof(comm), "%.*s", CG_COMM_LEN, e->comm);
+	guard_emit(g, line,
+		   cg_unread_json(cg_now_real_ns(), root_path, e->pid, e->ppid,
+				  comm, exe, e->family, e->daddr, e->dport,
+				  line, sizeof(line)));
+	guard_flush(g);
+}
+
 /*
  * The files of PID's executable mappings not looked into yet, into S: each
  * opened through /proc/PID/map_files, so it is the very file mapped, and
@@ -807,17 +875,18 @@ void cg_roots_exe(struct guard *g, const struct cg_event_root *e)
  * reading). A file is looked into once (the kernel's key, from the maps
  * line, kept in r->maps_files up to CG_MAPS_FILES_MAX).
  */
-static void scan_maps_new(struct guard *g, struct scan *s, uint32_t pid,
+static bool scan_maps_new(struct guard *g, struct scan *s, uint32_t pid,
 			  const char *raw_root)
 {
 	struct cg_roots *r = &g->roots;
 	char path[80], line[PATH_MAX + 128];
+	bool reads = false;
 	FILE *f;
 
 	snprintf(path, sizeof(path), "/proc/%u/maps", pid);
 	f = fopen(path, "re");
 	if (!f)
-		return;
+		return true; /* gone: nothing to say */
 	while (fgets(line, sizeof(line), f)) {
 		unsigned int major, minor;
 		unsigned long long ino;
@@ -831,6 +900,8 @@ static void scan_maps_new(struct guard *g, struct scan *s, uint32_t pid,
 		    perms[2] != 'x' || !ino)
 			continue;
 		k = (struct cg_root_key){ (uint64_t)major << 20 | minor, ino };
+		reads = reads || key_set_has(&r->tls_files, &k) ||
+			tls_probed(r, makedev(major, minor), ino);
 		if (key_set_has(&r->maps_files, &k))
 			continue;
 		nl = strchr(file, '\n');
@@ -850,6 +921,7 @@ static void scan_maps_new(struct guard *g, struct scan *s, uint32_t pid,
 		add_found(s, fd, file);
 	}
 	fclose(f);
+	return reads;
 }
 
 /*
@@ -866,7 +938,7 @@ void cg_roots_maps(struct guard *g, const struct cg_event_root *e)
 	struct scan s = {};
 	struct probed p;
 	unsigned int known = 0, nfiles = 0, more = 0;
-	bool failed = false;
+	bool failed = false, reads;
 	int root, rc;
 
 	if (!g->feat.on[CG_PART_ROOTS] || !g->feat.on[CG_PART_TLS] ||
@@ -880,7 +952,7 @@ void cg_roots_maps(struct guard *g, const struct cg_event_root *e)
 	}
 	close(root);
 	g->meta.maps_read++;
-	scan_maps_new(g, &s, e->pid, raw_root);
+	reads = scan_maps_new(g, &s, e->pid, raw_root);
 	for (size_t i = 0; i < s.n; i++) {
 		rc = probe_file(g, &in_root, root_path, &s.v[i], true, &p,
 				&known, msg, sizeof(msg));
@@ -897,9 +969,11 @@ void cg_roots_maps(struct guard *g, const struct cg_event_root *e)
 	if (more)
 		cg_msg_add(msg, sizeof(msg), "%s%u more files probed, not named",
 			   msg[0] ? "; " : "", more);
-	meta_write(g);
 	if (nfiles || failed)
 		emit_libs(g, e, root_path, files, nfiles, known, msg);
+	if (!reads && !nfiles && !more)
+		say_unread(g, e, raw_root, root_path);
+	meta_write(g);
 	scan_free(&s); /* after the event: FILES points into it */
 }
 
@@ -935,6 +1009,7 @@ size_t cg_roots_reset(struct guard *g, char *msg, size_t len)
 	key_set_clear(&r->known);
 	key_set_clear(&r->exes);
 	key_set_clear(&r->maps_files);
+	key_set_clear(&r->unread_exes);
 	seed_own_root(r);
 	snprintf(msg, len,
 		 "roots: the probes on %zu library files of other roots "
@@ -948,6 +1023,8 @@ void cg_roots_free(struct cg_roots *r)
 	free(r->known.v);
 	free(r->exes.v);
 	free(r->maps_files.v);
+	free(r->tls_files.v);
+	free(r->unread_exes.v);
 	free(r->host);
 	memset(r, 0, sizeof(*r));
 }

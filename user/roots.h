@@ -37,6 +37,10 @@ struct cg_roots {
 	struct cg_key_set exes;
 	/* Executable files of TLS clients' maps looked into (kernel keys). */
 	struct cg_key_set maps_files;
+	/* The host's files with TLS probes on them (kernel keys). */
+	struct cg_key_set tls_files;
+	/* Executables said in an `unread` event (kernel keys). */
+	struct cg_key_set unread_exes;
 	uint32_t next_index; /* the next pin index (CG_ROOT_LIB_INDEX0 up) */
 	int seen_fd, libs_fd, exes_fd; /* roots_seen, root_libs, exes_seen */
 };

@@ -208,6 +208,7 @@ static void roots_json(struct cg_jw *w, const struct cg_meta *meta,
 	cg_jw_u64(w, "maps_read", meta->maps_read);
 	cg_jw_u64(w, "missed", meta->maps_missed);
 	cg_jw_u64(w, "unsent", st[CG_STAT_MAPS_UNSENT]);
+	cg_jw_u64(w, "unread", meta->maps_unread);
 	cg_jw_u64(w, "files_looked_at", meta->maps_files);
 	cg_jw_u64(w, "files_past_list", meta->maps_files_over);
 	cg_jw_u64(w, "files_capacity", CG_MAPS_FILES_MAX);
@@ -274,11 +275,13 @@ static void roots_text(const struct cg_meta *meta, const uint64_t *st)
 	       CG_EXES_SEEN_MAX);
 	printf("tls clients:  %llu ClientHellos handed over, %llu maps "
 	       "read for a TLS library not probed (those found are listed "
-	       "with their root below), %llu missed (gone before read), "
+	       "with their root below), %llu with no TLS library the guard "
+	       "reads (unread events), %llu missed (gone before read), "
 	       "%llu unsent (ring buffer full); %llu files looked into, "
 	       "%llu past the list of those (%u)\n",
 	       (unsigned long long)st[CG_STAT_MAPS_ASKED],
 	       (unsigned long long)meta->maps_read,
+	       (unsigned long long)meta->maps_unread,
 	       (unsigned long long)meta->maps_missed,
 	       (unsigned long long)st[CG_STAT_MAPS_UNSENT],
 	       (unsigned long long)meta->maps_files,

@@ -169,4 +169,33 @@ $PY -c 'import json, sys
 for line in open(sys.argv[1]):
     json.loads(line)' "$LAB_DIR/stdout.jsonl" && ok "--log -: every line is one JSON object" ||
 	not_ok "--log -: JSON lines" "$(cat "$LAB_DIR/stdout.jsonl")"
+# Programs whose TLS the guard could not read (`unread` events: real ones
+# come from test_tls_cred.sh): listed after the connects, not counted as
+# acted on, so a log holding only them still exits 0. One daemon's event a
+# program, so two lines here are two daemons'; an escape in a path never
+# reaches the terminal or the markdown raw.
+UL=$LAB_DIR/unread.jsonl
+for t in 2026-12-07T01:00:00.000001Z 2026-12-07T02:00:00.000001Z; do
+	printf '{"time":"%s","type":"unread","root":"/","pid":7,"ppid":1,"comm":"gotool","exe":"/usr/local/bin/gotool","dst":"198.18.1.25","dport":993,"message":"m"}\n' "$t"
+done >"$UL"
+printf '{"time":"2026-12-07T03:00:00.000001Z","type":"unread","root":"/","pid":8,"ppid":1,"comm":"x","exe":"/tmp/\\u001b[2Jevil","dst":"unknown","dport":0,"message":"m"}\n' >>"$UL"
+report "only unread events: exit 0 (nothing was acted on)" 0 --log "$UL"
+grep -q "^2 programs spoke TLS through no library the guard reads" <<<"$REPORT_OUT" &&
+	grep -q "^  /usr/local/bin/gotool  first 2026-12-07T01:00:00.000001Z, last 2026-12-07T02:00:00.000001Z" <<<"$REPORT_OUT" &&
+	ok "text report lists the unread TLS programs, first and last" ||
+	not_ok "text report lists the unread TLS programs" "$REPORT_OUT"
+grep -q $'\x1b' <<<"$REPORT_OUT" && not_ok "an escape in an unread program's path is not printed raw" "$(cat -v <<<"$REPORT_OUT")" ||
+	ok "an escape in an unread program's path is not printed raw"
+report "only unread events, --json: exit 0" 0 --log "$UL" --json
+$PY - "$REPORT_OUT" <<'PYEOF' && ok "--json: unread_tls lists each program once" || not_ok "--json unread_tls" "$REPORT_OUT"
+import json, sys
+o = json.loads(sys.argv[1])
+assert o["connects"] == 0, o
+u = {x["exe"]: (x["first"], x["last"]) for x in o["unread_tls"]}
+assert u["/usr/local/bin/gotool"] == ("2026-12-07T01:00:00.000001Z", "2026-12-07T02:00:00.000001Z"), u
+assert "/tmp/\x1b[2Jevil" in u and len(u) == 2, u
+PYEOF
+report "only unread events, --format markdown: exit 0" 0 --log "$UL" --format markdown
+grep -q "^| /usr/local/bin/gotool |" <<<"$REPORT_OUT" && ! grep -q $'\x1b' <<<"$REPORT_OUT" &&
+	ok "markdown: the unread programs in a table, escaped" || not_ok "markdown unread" "$(cat -v <<<"$REPORT_OUT")"
 done_testing

@@ -858,6 +858,61 @@ static void lost_event_fields_and_key_order(void)
 	}
 }
 
+static const char *vis(const char *s);
+
+static void unread_event_fields_key_order_and_escapes(void)
+{
+	static const uint8_t v4[4] = { 198, 18, 1, 25 };
+	uint8_t v6[16];
+	char buf[CG_JSON_MAX], h[2048];
+	struct json_object *o;
+
+	o = parse_line(buf, cg_unread_json(T_REAL, "/", 4021, 4019, "gotool",
+					   "/usr/local/bin/gotool", 4, v4, 993,
+					   buf, sizeof(buf)));
+	if (o) {
+		check_keys(o, "time", "type", "root", "pid", "ppid", "comm",
+			   "exe", "dst", "dport", "message", NULL);
+		check_str_field(o, "type", "unread");
+		check_str_field(o, "exe", "/usr/local/bin/gotool");
+		check_str_field(o, "dst", "198.18.1.25");
+		check_int_field(o, "dport", 993);
+		check_int_field(o, "ppid", 4019);
+		json_object_put(o);
+	}
+	human_of(buf, h, sizeof(h));
+	CHECK_HAS(h, "UNREAD");
+	CHECK_HAS(h, "gotool[4021] (/usr/local/bin/gotool) speaks TLS to 198.18.1.25:993");
+	CHECK_HAS(h, "not seen");
+
+	/* IPv6 in brackets; a hostile comm and path escaped in both forms. */
+	inet_pton(AF_INET6, "2001:db8::25", v6);
+	o = parse_line(buf, cg_unread_json(T_REAL, "/srv/r\x1b[2J", 7, 1,
+					   "\x1b]0;pwn\x07", "/tmp/\x1b[31mx\n",
+					   6, v6, 443, buf, sizeof(buf)));
+	if (o) {
+		check_str_field(o, "dst", "2001:db8::25");
+		check_str_field(o, "comm", "\x1b]0;pwn\x07");
+		check_str_field(o, "exe", "/tmp/\x1b[31mx\n");
+		json_object_put(o);
+	}
+	CHECK(!strchr(buf, 0x1b) && strchr(buf, '\n') == buf + strlen(buf) - 1,
+	      "raw control: %s", vis(buf));
+	human_of(buf, h, sizeof(h));
+	CHECK_HAS(h, "[2001:db8::25]:443");
+	for (const char *c = h; *c; c++)
+		CHECK((unsigned char)*c >= 0x20 && *c != 0x7f,
+		      "control byte in %s", vis(h));
+
+	/* No family: the destination is said unknown. */
+	o = parse_line(buf, cg_unread_json(T_REAL, "/", 7, 1, "x", "/x", 0, v6,
+					   0, buf, sizeof(buf)));
+	if (o) {
+		check_str_field(o, "dst", "unknown");
+		json_object_put(o);
+	}
+}
+
 /* ---- the readable line ------------------------------------------------ */
 
 /* S with every byte outside printable ASCII as \xNN: safe in a diagnostic. */
@@ -1159,6 +1214,7 @@ int main(void)
 	RUN(unknown_event_type_is_refused);
 	RUN(guard_event_fields_and_key_order);
 	RUN(lost_event_fields_and_key_order);
+	RUN(unread_event_fields_key_order_and_escapes);
 	RUN(human_line_for_each_type_has_key_facts);
 	RUN(human_lines_have_no_c0_or_del_controls);
 	RUN(human_lines_have_no_c1_controls);
