@@ -443,22 +443,8 @@ __attribute__((noinline)) int cg_first_judge(struct __sk_buff *skb)
 			__builtin_memcpy(e->host, pt->host.q.name,
 					 sizeof(e->host));
 		e->proxy_via = pt->via;
-		e->proxy_port = bpf_ntohs((__u16)sk->dst_port);
-		if (sk->family == 2 /* AF_INET */) {
-			__u32 a = sk->dst_ip4;
-
-			e->proxy_family = 4;
-			__builtin_memcpy(e->proxy_addr, &a, 4);
-		} else {
-			__u32 a0 = sk->dst_ip6[0], a1 = sk->dst_ip6[1];
-			__u32 a2 = sk->dst_ip6[2], a3 = sk->dst_ip6[3];
-
-			e->proxy_family = 6;
-			__builtin_memcpy(e->proxy_addr, &a0, 4);
-			__builtin_memcpy(e->proxy_addr + 4, &a1, 4);
-			__builtin_memcpy(e->proxy_addr + 8, &a2, 4);
-			__builtin_memcpy(e->proxy_addr + 12, &a3, 4);
-		}
+		/* A full TCP socket: AF_INET or AF_INET6. */
+		e->proxy_family = cg_sk_peer(sk, e->proxy_addr, &e->proxy_port);
 		/* The taint that judged: looked up again, it may be new. */
 		t = cg_first_owner_taint(p, ix, o, &now);
 		if (t) {

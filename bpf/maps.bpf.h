@@ -247,6 +247,34 @@ static __always_inline void cg_counted_delete(void *map, const void *k,
 }
 
 /*
+ * The peer of the full socket SK: its address into ADDR (16 bytes, network
+ * order; 4 for IPv4) and its port, host order, into *PORT. Returns 4 or 6,
+ * 0 for another family (nothing written to ADDR).
+ */
+static __always_inline __u8 cg_sk_peer(struct bpf_sock *sk, __u8 *addr,
+				       __u16 *port)
+{
+	*port = bpf_ntohs((__u16)sk->dst_port);
+	if (sk->family == 2 /* AF_INET */) {
+		__u32 a = sk->dst_ip4;
+
+		__builtin_memcpy(addr, &a, 4);
+		return 4;
+	}
+	if (sk->family == 10 /* AF_INET6 */) {
+		__u32 a0 = sk->dst_ip6[0], a1 = sk->dst_ip6[1];
+		__u32 a2 = sk->dst_ip6[2], a3 = sk->dst_ip6[3];
+
+		__builtin_memcpy(addr, &a0, 4);
+		__builtin_memcpy(addr + 4, &a1, 4);
+		__builtin_memcpy(addr + 8, &a2, 4);
+		__builtin_memcpy(addr + 12, &a3, 4);
+		return 6;
+	}
+	return 0;
+}
+
+/*
  * Remember on O that the query (HASH, ID) went to PORT, of KIND
  * (CG_PENDING_*), so that only its answer teaches. The same query sent again
  * (a resolver's retry) keeps its slot; a new one takes a free slot, or else

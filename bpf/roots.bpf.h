@@ -180,22 +180,7 @@ static __always_inline void cg_roots_tls_client(const struct cg_owner *o,
 	e->pid = pid;
 	e->ppid = o->ppid;
 	__builtin_memcpy(e->comm, o->comm, sizeof(e->comm));
-	e->dport = bpf_ntohs((__u16)sk->dst_port);
-	if (sk->family == 2 /* AF_INET */) {
-		__u32 a = sk->dst_ip4;
-
-		e->family = 4;
-		__builtin_memcpy(e->daddr, &a, 4);
-	} else if (sk->family == 10 /* AF_INET6 */) {
-		__u32 a0 = sk->dst_ip6[0], a1 = sk->dst_ip6[1];
-		__u32 a2 = sk->dst_ip6[2], a3 = sk->dst_ip6[3];
-
-		e->family = 6;
-		__builtin_memcpy(e->daddr, &a0, 4);
-		__builtin_memcpy(e->daddr + 4, &a1, 4);
-		__builtin_memcpy(e->daddr + 8, &a2, 4);
-		__builtin_memcpy(e->daddr + 12, &a3, 4);
-	}
+	e->family = cg_sk_peer(sk, e->daddr, &e->dport);
 	cg_count(CG_STAT_MAPS_ASKED);
 	bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);
 }

@@ -77,22 +77,7 @@ static __always_inline int cg_wire_login(struct bpf_sock *sk,
 	}
 	d.proto = w->auth.login.proto;
 	d.via = CG_CRED_VIA_WIRE;
-	d.dport = bpf_ntohs((__u16)sk->dst_port);
-	if (sk->family == 2 /* AF_INET */) {
-		__u32 a = sk->dst_ip4;
-
-		d.family = 4;
-		__builtin_memcpy(d.addr, &a, 4);
-	} else if (sk->family == 10 /* AF_INET6 */) {
-		__u32 a0 = sk->dst_ip6[0], a1 = sk->dst_ip6[1];
-		__u32 a2 = sk->dst_ip6[2], a3 = sk->dst_ip6[3];
-
-		d.family = 6;
-		__builtin_memcpy(d.addr, &a0, 4);
-		__builtin_memcpy(d.addr + 4, &a1, 4);
-		__builtin_memcpy(d.addr + 8, &a2, 4);
-		__builtin_memcpy(d.addr + 12, &a3, 4);
-	}
+	d.family = cg_sk_peer(sk, d.addr, &d.dport);
 	return cg_cred_verdict(p, &w->auth.login, &d, &who);
 }
 

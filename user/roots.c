@@ -492,16 +492,65 @@ static int probe_file(struct guard *g, const struct cg_event_root *e,
 	return 1;
 }
 
+/* A libs event for E's process: FILES probed, MSG what failed (or ""). */
+static void emit_libs(struct guard *g, const struct cg_event_root *e,
+		      const char *root_path, const struct cg_libs_file *files,
+		      unsigned int nfiles, unsigned int known, const char *msg)
+{
+	char line[CG_JSON_MAX], comm[CG_COMM_LEN + 1];
+
+	snprintf(comm, sizeof(comm), "%.*s", CG_COMM_LEN, e->comm);
+	guard_emit(g, line,
+		   cg_libs_json(cg_now_real_ns(), root_path, e->pid, comm,
+				files, nfiles, known, msg[0] ? msg : NULL,
+				line, sizeof(line)));
+	guard_flush(g);
+}
+
+/* What the files of one scan got, for the event. */
+struct probed_set {
+	struct cg_libs_file files[EV_FILES_MAX];
+	unsigned int n, more, known;
+	bool failed;
+};
+
+/*
+ * Probe every file of S for E (probe_file(); EXE as there), naming up to
+ * EV_FILES_MAX of those probed in PS and counting the rest; MSG (LEN) says
+ * what failed and how many were not named.
+ */
+static void probe_found(struct guard *g, const struct cg_event_root *e,
+			const char *root_path, const struct scan *s, bool exe,
+			struct probed_set *ps, char *msg, size_t len)
+{
+	struct probed p;
+	int rc;
+
+	for (size_t i = 0; i < s->n; i++) {
+		rc = probe_file(g, e, root_path, &s->v[i], exe, &p, &ps->known,
+				msg, len);
+		ps->failed |= rc < 0;
+		if (rc <= 0)
+			continue;
+		if (ps->n < EV_FILES_MAX)
+			ps->files[ps->n++] = (struct cg_libs_file){
+				p.path, p.kind, (unsigned int)p.uprobes
+			};
+		else
+			ps->more++;
+	}
+	if (ps->more)
+		cg_msg_add(msg, len, "%s%u more files probed, not named",
+			   msg[0] ? "; " : "", ps->more);
+}
+
 void cg_roots_record(struct guard *g, const struct cg_event_root *e)
 {
 	struct cg_roots *r = &g->roots;
 	char path[64], root_path[PATH_MAX], msg[1024] = "";
-	char line[CG_JSON_MAX], comm[CG_COMM_LEN + 1];
-	struct cg_libs_file files[EV_FILES_MAX];
-	struct probed p;
+	struct probed_set ps = {};
 	struct scan s = {};
 	struct stat st;
-	unsigned int known = 0, nfiles = 0, more = 0;
 	ssize_t len;
 	int root;
 
@@ -525,20 +574,7 @@ void cg_roots_record(struct guard *g, const struct cg_event_root *e)
 	}
 	root_path[len] = 0;
 	scan_root(&s, root, e->pid);
-	for (size_t i = 0; i < s.n; i++) {
-		if (probe_file(g, e, root_path, &s.v[i], false, &p, &known,
-			       msg, sizeof(msg)) <= 0)
-			continue;
-		if (nfiles < EV_FILES_MAX)
-			files[nfiles++] = (struct cg_libs_file){
-				p.path, p.kind, (unsigned int)p.uprobes
-			};
-		else
-			more++;
-	}
-	if (more)
-		cg_msg_add(msg, sizeof(msg), "%s%u more files probed, not named",
-			msg[0] ? "; " : "", more);
+	probe_found(g, e, root_path, &s, false, &ps, msg, sizeof(msg));
 	if (s.over)
 		cg_msg_add(msg, sizeof(msg),
 			"%s%zu library files not looked at (%d a root)",
@@ -547,12 +583,7 @@ void cg_roots_record(struct guard *g, const struct cg_event_root *e)
 	key_set_add(&r->known, &e->root);
 	g->meta.roots_probed++;
 	meta_write(g);
-	snprintf(comm, sizeof(comm), "%.*s", CG_COMM_LEN, e->comm);
-	guard_emit(g, line,
-		   cg_libs_json(cg_now_real_ns(), root_path, e->pid, comm,
-				files, nfiles, known, msg[0] ? msg : NULL,
-				line, sizeof(line)));
-	guard_flush(g);
+	emit_libs(g, e, root_path, ps.files, ps.n, ps.known, msg);
 	scan_free(&s); /* after the event: FILES points into it */
 }
 
@@ -741,35 +772,17 @@ static void strip_root(char *path, const char *raw_root)
 		memmove(path, path + len, strlen(path + len) + 1);
 }
 
-/* A libs event for E's process: FILES probed, MSG what failed (or ""). */
-static void emit_libs(struct guard *g, const struct cg_event_root *e,
-		      const char *root_path, const struct cg_libs_file *files,
-		      unsigned int nfiles, unsigned int known, const char *msg)
-{
-	char line[CG_JSON_MAX], comm[CG_COMM_LEN + 1];
-
-	snprintf(comm, sizeof(comm), "%.*s", CG_COMM_LEN, e->comm);
-	guard_emit(g, line,
-		   cg_libs_json(cg_now_real_ns(), root_path, e->pid, comm,
-				files, nfiles, known, msg[0] ? msg : NULL,
-				line, sizeof(line)));
-	guard_flush(g);
-}
-
 void cg_roots_exe(struct guard *g, const struct cg_event_root *e)
 {
 	struct cg_roots *r = &g->roots;
 	char raw_root[PATH_MAX], root_path[PATH_MAX], msg[1024] = "";
-	struct cg_libs_file files[EV_FILES_MAX];
 	struct cg_event_root in_root;
 	struct found f = { .fd = -1 };
+	struct probed_set ps = {};
 	struct scan s = {};
-	struct probed p;
 	struct stat st;
-	unsigned int known = 0, nfiles = 0;
-	bool failed = false;
 	__u8 seen;
-	int root, rc;
+	int root;
 
 	if (!g->feat.on[CG_PART_ROOTS] || !g->feat.on[CG_PART_TLS] ||
 	    !g->cfg.cred_tls || key_set_has(&r->exes, &e->root))
@@ -790,35 +803,24 @@ void cg_roots_exe(struct guard *g, const struct cg_event_root *e)
 	root = proc_root(e, &in_root, raw_root, root_path);
 	strip_root(f.path, raw_root);
 	g->meta.exes_looked++;
-	/* The file itself, then the libraries its RUNPATH names. */
-	rc = probe_file(g, &in_root, root_path, &f, true, &p, &known, msg,
-			sizeof(msg));
-	if (rc > 0)
-		files[nfiles++] = (struct cg_libs_file){
-			p.path, p.kind, (unsigned int)p.uprobes
-		};
-	failed |= rc < 0;
-	if (root >= 0)
+	/* The file itself (S takes its descriptor), then the libraries its
+	 * RUNPATH names; F is read while S grows, so a copy of it.
+	 */
+	add_found(&s, f.fd, f.path);
+	if (root >= 0 && s.n) {
+		f = s.v[0];
 		scan_runpath(&s, root, &f);
-	for (size_t i = 0; i < s.n; i++) {
-		rc = probe_file(g, &in_root, root_path, &s.v[i], true, &p,
-				&known, msg, sizeof(msg));
-		failed |= rc < 0;
-		if (rc > 0 && nfiles < EV_FILES_MAX)
-			files[nfiles++] = (struct cg_libs_file){
-				p.path, p.kind, (unsigned int)p.uprobes
-			};
 	}
+	probe_found(g, &in_root, root_path, &s, true, &ps, msg, sizeof(msg));
 	if (root >= 0)
 		close(root);
-	close(f.fd);
 	/* Not kept by the kernel (exes_seen full): kept here. */
 	if (bpf_map_lookup_elem(r->exes_fd, &e->root, &seen))
 		key_set_add(&r->exes, &e->root);
 	meta_write(g);
 	/* An event when something was probed or failed to be. */
-	if (nfiles || failed)
-		emit_libs(g, e, root_path, files, nfiles, known, msg);
+	if (ps.n || ps.failed)
+		emit_libs(g, e, root_path, ps.files, ps.n, ps.known, msg);
 	scan_free(&s); /* after the event: FILES points into it */
 }
 
@@ -933,13 +935,11 @@ static bool scan_maps_new(struct guard *g, struct scan *s, uint32_t pid,
 void cg_roots_maps(struct guard *g, const struct cg_event_root *e)
 {
 	char raw_root[PATH_MAX], root_path[PATH_MAX], msg[1024] = "";
-	struct cg_libs_file files[EV_FILES_MAX];
 	struct cg_event_root in_root;
+	struct probed_set ps = {};
 	struct scan s = {};
-	struct probed p;
-	unsigned int known = 0, nfiles = 0, more = 0;
-	bool failed = false, reads;
-	int root, rc;
+	bool reads;
+	int root;
 
 	if (!g->feat.on[CG_PART_ROOTS] || !g->feat.on[CG_PART_TLS] ||
 	    !g->cfg.cred_tls)
@@ -953,25 +953,10 @@ void cg_roots_maps(struct guard *g, const struct cg_event_root *e)
 	close(root);
 	g->meta.maps_read++;
 	reads = scan_maps_new(g, &s, e->pid, raw_root);
-	for (size_t i = 0; i < s.n; i++) {
-		rc = probe_file(g, &in_root, root_path, &s.v[i], true, &p,
-				&known, msg, sizeof(msg));
-		failed |= rc < 0;
-		if (rc <= 0)
-			continue;
-		if (nfiles < EV_FILES_MAX)
-			files[nfiles++] = (struct cg_libs_file){
-				p.path, p.kind, (unsigned int)p.uprobes
-			};
-		else
-			more++;
-	}
-	if (more)
-		cg_msg_add(msg, sizeof(msg), "%s%u more files probed, not named",
-			   msg[0] ? "; " : "", more);
-	if (nfiles || failed)
-		emit_libs(g, e, root_path, files, nfiles, known, msg);
-	if (!reads && !nfiles && !more)
+	probe_found(g, &in_root, root_path, &s, true, &ps, msg, sizeof(msg));
+	if (ps.n || ps.failed)
+		emit_libs(g, e, root_path, ps.files, ps.n, ps.known, msg);
+	if (!reads && !ps.n && !ps.more)
 		say_unread(g, e, raw_root, root_path);
 	meta_write(g);
 	scan_free(&s); /* after the event: FILES points into it */

@@ -215,6 +215,33 @@ else
 	not_ok "the bundled client builds" "$(cat "$LAB_DIR/tlsapp.err")"
 fi
 
+# libs_event_names LINE FILE: the libs event LINE names one file, ending in
+# FILE, as OpenSSL with its probes, in the host's root, nothing failed.
+libs_event_names() {
+	$PY -c '
+import json, sys
+e = json.loads(sys.argv[1])
+f = e["files"]
+sys.exit(not (len(f) == 1 and f[0]["library"] == "openssl" and
+              f[0]["file"].endswith(sys.argv[2]) and f[0]["uprobes"] >= 5 and
+              e["root"] == "/" and "message" not in e))' "$1" "$2"
+}
+
+# login_outcome MODE WHO: the client's login (rc, before, after, out as
+# client() leaves them): enforce, killed before anything reached the
+# server; audit, it arrived.
+login_outcome() {
+	if [ "$1" = enforce ]; then
+		[ "$rc" -eq 137 ] && [ "$after" -eq "$before" ] &&
+			ok "$1: $2: killed (exit 137), the login never reached the server" ||
+			not_ok "$1: $2: killed, the login never reached the server" "exit $rc, $before -> $after: $out"
+	else
+		[ "$rc" -eq 0 ] && [ "$after" -gt "$before" ] &&
+			ok "$1: $2: the login arrived" ||
+			not_ok "$1: $2: the login arrived" "exit $rc, $before -> $after: $out"
+	fi
+}
+
 own_tls_client() { # MODE BIN FILE-SUFFIX: FILE-SUFFIX the file probed
 	local mode=$1 bin=$2 file=$3 want from line st n comm
 	comm=$(basename "$bin")
@@ -226,13 +253,7 @@ own_tls_client() { # MODE BIN FILE-SUFFIX: FILE-SUFFIX the file probed
 	from=$(ev_mark)
 	in_cg "$bin" >/dev/null
 	if line=$(ev_find --wait "$E2E_WAIT" --from "$from" "$GUARD_LOG" type=libs comm="$comm"); then
-		$PY -c '
-import json, sys
-e = json.loads(sys.argv[1])
-f = e["files"]
-sys.exit(not (len(f) == 1 and f[0]["library"] == "openssl" and
-              f[0]["file"].endswith(sys.argv[2]) and f[0]["uprobes"] >= 5 and
-              e["root"] == "/" and "message" not in e))' "$line" "$file" &&
+		libs_event_names "$line" "$file" &&
 			ok "$mode: $comm: its first exec: a libs event names $file, openssl, its probes" ||
 			not_ok "$mode: $comm: its first exec: a libs event names $file, openssl, its probes" "$line"
 	else
@@ -259,15 +280,7 @@ $(tail -n 4 "$GUARD_LOG")"
 	n=$(ev_find --count --from "$from" "$GUARD_LOG" type=libs)
 	[ "$n" -eq 0 ] && ok "$mode: $comm: its second exec is not looked into again" ||
 		not_ok "$mode: $comm: its second exec is not looked into again" "$n libs events"
-	if [ "$mode" = enforce ]; then
-		[ "$rc" -eq 137 ] && [ "$after" -eq "$before" ] &&
-			ok "$mode: $comm: killed (exit 137), the login never reached the server" ||
-			not_ok "$mode: $comm: killed, the login never reached the server" "exit $rc, $before -> $after: $out"
-	else
-		[ "$rc" -eq 0 ] && [ "$after" -gt "$before" ] &&
-			ok "$mode: $comm: the login arrived" ||
-			not_ok "$mode: $comm: the login arrived" "exit $rc, $before -> $after: $out"
-	fi
+	login_outcome "$mode" "$comm"
 }
 own_tls_clients() { # MODE
 	ldd "$TLSSTATIC" 2>&1 | grep -q 'libssl\|libgnutls' &&
@@ -325,13 +338,7 @@ ldpath_tls_client() { # MODE
 		>"$LAB_DIR/ldpath.out" 2>&1 &
 	pid=$!
 	if line=$(ev_find --wait "$E2E_WAIT" --from "$from" "$GUARD_LOG" type=libs comm=python3); then
-		$PY -c '
-import json, sys
-e = json.loads(sys.argv[1])
-f = e["files"]
-sys.exit(not (len(f) == 1 and f[0]["library"] == "openssl" and
-              f[0]["file"] == sys.argv[2] and f[0]["uprobes"] >= 5 and
-              e["root"] == "/" and "message" not in e))' "$line" "$LDP/libssl.so.3" &&
+		libs_event_names "$line" "$LDP/libssl.so.3" &&
 			ok "$mode: LD_LIBRARY_PATH: the first ClientHello: a libs event names the copy, openssl, its probes" ||
 			not_ok "$mode: LD_LIBRARY_PATH: the first ClientHello: a libs event names the copy" "$line"
 	else
@@ -347,15 +354,7 @@ $(tail -n 4 "$GUARD_LOG")"
 		type=credential action="$want" reason=reserved-account-login proto=imap \
 		via=openssl account="$ACCT" dst="$MAIL4" dport=993 comm=python3 ||
 		diag "client exit $rc: $out"
-	if [ "$mode" = enforce ]; then
-		[ "$rc" -eq 137 ] && [ "$after" -eq "$before" ] &&
-			ok "$mode: LD_LIBRARY_PATH: killed (exit 137), the login never reached the server" ||
-			not_ok "$mode: LD_LIBRARY_PATH: killed, the login never reached the server" "exit $rc, $before -> $after: $out"
-	else
-		[ "$rc" -eq 0 ] && [ "$after" -gt "$before" ] &&
-			ok "$mode: LD_LIBRARY_PATH: the login arrived" ||
-			not_ok "$mode: LD_LIBRARY_PATH: the login arrived" "exit $rc, $before -> $after: $out"
-	fi
+	login_outcome "$mode" "LD_LIBRARY_PATH"
 	st=$("$CONNGUARD" status --pin-dir "$PIN_DIR")
 	grep -q "^    openssl $LDP/libssl.so.3 ([1-9][0-9]* uprobes)" <<<"$st" &&
 		ok "$mode: LD_LIBRARY_PATH: status lists the probed copy" ||
