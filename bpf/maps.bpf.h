@@ -195,6 +195,20 @@ struct {
 	__type(value, __u64);
 } guard_cgroup SEC(".maps");
 
+/*
+ * Threads inside a probed TLS handshake call (bpf/tls.bpf.h): pid_tgid ->
+ * when it entered. A ClientHello such a thread sends comes from a library
+ * the probes read: the first-bytes reader hands its process to the daemon
+ * only otherwise (bpf/roots.bpf.h). LRU: a thread that never returned is
+ * forgotten, and an entry older than CG_TLS_HS_FRESH_NS is not believed.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, CG_TLS_HS_THREADS_MAX);
+	__type(key, __u64);
+	__type(value, __u64);
+} handshakes SEC(".maps");
+
 static __always_inline void cg_count(enum cg_stat s)
 {
 	__u32 zero = 0;

@@ -17,8 +17,9 @@
  * A TLS library can also come from where neither shows it: a copy the
  * program loads through LD_LIBRARY_PATH, dlopen() or an extension module's
  * RPATH (a Python wheel's). The first-bytes reader sees every TLS
- * ClientHello a guarded process sends (bpf/first.bpf.h); the process is
- * then handed over (a CG_EV_MAPS record, at most once a second a process),
+ * ClientHello a guarded process sends (bpf/first.bpf.h); one not sent from
+ * inside a probed library's handshake call (handshakes) hands the
+ * process over (a CG_EV_MAPS record, at most once a second a process),
  * and the daemon reads its maps for an executable file not looked into yet
  * that holds a TLS library. The session of that ClientHello runs on while
  * the daemon attaches: its login may be missed; the process's later
@@ -155,12 +156,24 @@ static __always_inline void cg_roots_exec(struct task_struct *task,
 static __always_inline void cg_roots_tls_client(const struct cg_owner *o,
 						struct bpf_sock *sk)
 {
-	__u64 now = bpf_ktime_get_ns(), *last;
+	__u64 now = bpf_ktime_get_ns(), id = bpf_get_current_pid_tgid();
 	struct cg_event_root *e;
 	__u32 pid = o->pid;
+	__u64 *last, *hs;
 
 	if (!pid)
 		return;
+	/*
+	 * Sent from inside a probed library's handshake call (the sender's
+	 * own thread: this segment goes out in its context): read already.
+	 */
+	if ((__u32)(id >> 32) == pid) {
+		hs = bpf_map_lookup_elem(&handshakes, &id);
+		if (hs && now - *hs < CG_TLS_HS_FRESH_NS) {
+			cg_count(CG_STAT_MAPS_PROBED);
+			return;
+		}
+	}
 	last = bpf_map_lookup_elem(&maps_asked, &pid);
 	if (last && now - *last < CG_MAPS_EVERY_NS)
 		return;

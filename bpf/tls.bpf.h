@@ -331,8 +331,15 @@ static __always_inline void cg_tls_hs_enter(struct pt_regs *ctx)
 	if (!sess || !cg_libc_guarded())
 		return;
 	p = cg_policy();
-	if (!p || !(CG_READ_ONCE(p->cred_flags) & CG_CRED_TLS) ||
-	    !cg_tls_sock_unknown(sess))
+	if (!p || !(CG_READ_ONCE(p->cred_flags) & CG_CRED_TLS))
+		return;
+	/* The ClientHello this call sends is read by these probes. */
+	{
+		__u64 id = bpf_get_current_pid_tgid(), now = bpf_ktime_get_ns();
+
+		bpf_map_update_elem(&handshakes, &id, &now, BPF_ANY);
+	}
+	if (!cg_tls_sock_unknown(sess))
 		return;
 	sc = cg_tls_scratch();
 	if (!sc)
@@ -373,6 +380,12 @@ static __always_inline void cg_tls_hs_exit(void)
 
 	if (!cg_libc_guarded())
 		return;
+	/* Out of the handshake call (an inner one: its ClientHello is out). */
+	{
+		__u64 id = bpf_get_current_pid_tgid();
+
+		bpf_map_delete_elem(&handshakes, &id);
+	}
 	sc = bpf_task_storage_get(&scratch_tls, bpf_get_current_task_btf(),
 				  NULL, 0);
 	if (!sc || !sc->hs_depth)

@@ -228,6 +228,8 @@ enum cg_scope {
 	  "New executable files not handed over (ring buffer full): tried again at the file's next exec.") \
 	X(MAPS_ASKED, "maps_asked",                                           \
 	  "TLS ClientHellos of guarded processes that handed the process to the daemon to read its maps for a TLS library not probed yet (at most one a second a process).") \
+	X(MAPS_PROBED, "maps_probed_handshake",                               \
+	  "TLS ClientHellos sent inside a probed library's handshake call: their library is read, no hand-over.") \
 	X(MAPS_UNSENT, "maps_unsent",                                         \
 	  "Such hand-overs not sent (ring buffer full): tried again at the process's next ClientHello.")
 
@@ -446,6 +448,10 @@ struct cg_root_key {
 #define CG_EXES_SEEN_MAX 16384
 /* Processes whose last ClientHello hand-over is remembered (maps_asked). */
 #define CG_MAPS_ASKED_MAX 8192
+/* Threads remembered inside a probed TLS handshake (handshakes). */
+#define CG_TLS_HS_THREADS_MAX 4096
+/* How long such an entry is believed (ns): a handshake call that sends. */
+#define CG_TLS_HS_FRESH_NS 10000000000ull
 /* At most one CG_EV_MAPS a process in this time (ns). */
 #define CG_MAPS_EVERY_NS 1000000000ull
 /* Executable files whose symbols the daemon remembers having read. */

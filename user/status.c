@@ -205,6 +205,7 @@ static void roots_json(struct cg_jw *w, const struct cg_meta *meta,
 	/* TLS clients' maps read for a TLS library not probed (CG_EV_MAPS). */
 	cg_jw_open(w, "tls_clients", '{');
 	cg_jw_u64(w, "asked", st[CG_STAT_MAPS_ASKED]);
+	cg_jw_u64(w, "probed_handshake", st[CG_STAT_MAPS_PROBED]);
 	cg_jw_u64(w, "maps_read", meta->maps_read);
 	cg_jw_u64(w, "missed", meta->maps_missed);
 	cg_jw_u64(w, "unsent", st[CG_STAT_MAPS_UNSENT]);
@@ -273,12 +274,14 @@ static void roots_text(const struct cg_meta *meta, const uint64_t *st)
 	       (unsigned long long)st[CG_STAT_EXES_UNSENT],
 	       (unsigned long long)st[CG_STAT_EXES_SEEN_FULL],
 	       CG_EXES_SEEN_MAX);
-	printf("tls clients:  %llu ClientHellos handed over, %llu maps "
+	printf("tls clients:  %llu ClientHellos from inside a probed "
+	       "handshake (read, not handed over), %llu handed over, %llu maps "
 	       "read for a TLS library not probed (those found are listed "
 	       "with their root below), %llu with no TLS library the guard "
 	       "reads (unread events), %llu missed (gone before read), "
 	       "%llu unsent (ring buffer full); %llu files looked into, "
 	       "%llu past the list of those (%u)\n",
+	       (unsigned long long)st[CG_STAT_MAPS_PROBED],
 	       (unsigned long long)st[CG_STAT_MAPS_ASKED],
 	       (unsigned long long)meta->maps_read,
 	       (unsigned long long)meta->maps_unread,

@@ -435,6 +435,11 @@ $(tail -n 4 "$GUARD_LOG")"
 	n=$(ev_find --count --from "$from" "$GUARD_LOG" type=unread)
 	[ "$n" -eq 0 ] && ok "$mode: stripped client: said once a program" ||
 		not_ok "$mode: stripped client: said once a program" "$n more unread events"
+	# The clients of the host's libraries sent their ClientHellos from
+	# inside a probed handshake call: read, no maps to look at.
+	n=$(json_get "$("$CONNGUARD" status --json --pin-dir "$PIN_DIR")" roots.tls_clients.probed_handshake)
+	[ "${n:-0}" -ge 10 ] && ok "$mode: ClientHellos from inside a probed handshake are not handed over ($n)" ||
+		not_ok "$mode: ClientHellos from inside a probed handshake are not handed over" "$n"
 	# Every other client of this file reads through a probed library.
 	n=$(ev_find --count "$GUARD_LOG" type=unread)
 	[ "$n" -eq 1 ] && ok "$mode: no unread event for a client whose library is probed" ||

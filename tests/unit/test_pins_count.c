@@ -5,6 +5,11 @@
  * Maps that only look alike (sessions_tls, scratch_tls), pins being
  * replaced (..._new) and the other prefix are not counted.
  *
+ * The pin dir holds the maps too, by their own names: no map may take a
+ * prefix of the uprobe or link pins, or the code that replaces, counts or
+ * removes those would take it for one of them (a map so named was unpinned
+ * as a stale uprobe, and the next daemon could not take the pins over).
+ *
  * Build and run: make test-build && .output/tests/test_pins_count
  */
 #include <fcntl.h>
@@ -13,6 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "connguard.skel.h"
 #include "uprobe.h"
 #include "unit.h"
 
@@ -67,6 +73,30 @@ static void test_no_dir(void)
 	CHECK_INT(libs, 0);
 }
 
+static void test_map_names_apart(void)
+{
+	static const char *const prefixes[] = { "tls_", "libc_", "link_" };
+	struct connguard_bpf *skel = connguard_bpf__open();
+	struct bpf_map *m;
+	int n = 0;
+
+	CHECK(skel != NULL, "cannot open the skeleton");
+	if (!skel)
+		return;
+	bpf_object__for_each_map(m, skel->obj) {
+		const char *name = bpf_map__name(m);
+
+		n++;
+		for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]);
+		     i++)
+			CHECK(strncmp(name, prefixes[i], strlen(prefixes[i])),
+			      "map %s takes the pins' prefix %s", name,
+			      prefixes[i]);
+	}
+	CHECK(n > 20, "only %d maps", n);
+	connguard_bpf__destroy(skel);
+}
+
 int main(void)
 {
 	if (!mkdtemp(dir)) {
@@ -75,6 +105,7 @@ int main(void)
 	}
 	RUN(test_counts);
 	RUN(test_no_dir);
+	RUN(test_map_names_apart);
 	rmdir(dir);
 	UNIT_DONE();
 }
