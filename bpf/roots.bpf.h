@@ -156,9 +156,10 @@ static __always_inline void cg_roots_exec(struct task_struct *task,
 static __always_inline void cg_roots_tls_client(const struct cg_owner *o,
 						struct bpf_sock *sk)
 {
-	__u64 now = bpf_ktime_get_ns(), id = bpf_get_current_pid_tgid();
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	__u64 now = bpf_ktime_get_ns(), id;
 	struct cg_event_root *e;
-	__u32 pid = o->pid;
+	__u32 pid = o->pid, tgid;
 	__u64 *last, *hs;
 
 	if (!pid)
@@ -166,8 +167,12 @@ static __always_inline void cg_roots_tls_client(const struct cg_owner *o,
 	/*
 	 * Sent from inside a probed library's handshake call (the sender's
 	 * own thread: this segment goes out in its context): read already.
+	 * The thread's key as bpf_get_current_pid_tgid() gives it, which a
+	 * packet program may not call on 6.1.
 	 */
-	if ((__u32)(id >> 32) == pid) {
+	tgid = BPF_CORE_READ(task, tgid);
+	id = (__u64)tgid << 32 | (__u32)BPF_CORE_READ(task, pid);
+	if (tgid == pid) {
 		hs = bpf_map_lookup_elem(&handshakes, &id);
 		if (hs && now - *hs < CG_TLS_HS_FRESH_NS) {
 			cg_count(CG_STAT_MAPS_PROBED);
