@@ -188,14 +188,23 @@ static void scan_dir(struct scan *s, const char *dir, int depth)
 	closedir(d);
 }
 
-/*
- * The libraries PID has mapped by now, wherever they are: the directory
- * scan misses one loaded from an application's own directory. Each opened
- * through /proc/PID/map_files, so it is the very file mapped.
- */
-static void scan_maps(struct scan *s, uint32_t pid)
+/* One file-backed line of /proc/PID/maps. */
+struct map_line {
+	char range[64]; /* START-END, the name under /proc/PID/map_files */
+	bool exec;
+	struct cg_root_key key; /* the kernel's device encoding */
+	char *file;		/* the path, NUL-terminated */
+};
+
+/* Call EACH(CTX, PID, M) for every file-backed mapping of PID. */
+static void maps_each(uint32_t pid,
+		      void (*each)(void *ctx, uint32_t pid, struct map_line *m),
+		      void *ctx)
 {
-	char path[64], line[PATH_MAX + 128];
+	char path[64], line[PATH_MAX + 128], perms[8];
+	unsigned int major, minor;
+	unsigned long long ino;
+	struct map_line m;
 	FILE *f;
 
 	snprintf(path, sizeof(path), "/proc/%u/maps", pid);
@@ -203,22 +212,47 @@ static void scan_maps(struct scan *s, uint32_t pid)
 	if (!f)
 		return;
 	while (fgets(line, sizeof(line), f)) {
-		char *file = strchr(line, '/'), *base, *nl;
-		char range[64];
+		char *nl;
 
-		if (!file || sscanf(line, "%63[0-9a-f-]", range) != 1)
+		m.file = strchr(line, '/');
+		if (!m.file ||
+		    sscanf(line, "%63[0-9a-f-] %7s %*x %x:%x %llu", m.range,
+			   perms, &major, &minor, &ino) != 5)
 			continue;
-		nl = strchr(file, '\n');
+		nl = strchr(m.file, '\n');
 		if (nl)
 			*nl = 0;
-		base = strrchr(file, '/') + 1;
-		if (!lib_name(base))
-			continue;
-		snprintf(path, sizeof(path), "/proc/%u/map_files/%s", pid,
-			 range);
-		add_found(s, open(path, O_PATH | O_CLOEXEC), file);
+		m.exec = perms[2] == 'x';
+		m.key = (struct cg_root_key){ (uint64_t)major << 20 | minor,
+					      ino };
+		each(ctx, pid, &m);
 	}
 	fclose(f);
+}
+
+/* An O_PATH descriptor of the very file mapped at M, or -1. */
+static int open_mapped(uint32_t pid, const struct map_line *m)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "/proc/%u/map_files/%s", pid, m->range);
+	return open(path, O_PATH | O_CLOEXEC);
+}
+
+static void add_lib_mapped(void *ctx, uint32_t pid, struct map_line *m)
+{
+	if (lib_name(strrchr(m->file, '/') + 1))
+		add_found(ctx, open_mapped(pid, m), m->file);
+}
+
+/*
+ * The libraries PID has mapped by now, wherever they are: the directory
+ * scan misses one loaded from an application's own directory. Each opened
+ * through /proc/PID/map_files, so it is the very file mapped.
+ */
+static void scan_maps(struct scan *s, uint32_t pid)
+{
+	maps_each(pid, add_lib_mapped, s);
 }
 
 /* Every library file of the root ROOT (an fd) and of PID's maps (0: none). */
@@ -269,7 +303,11 @@ static void seed_own_root(struct cg_roots *r)
 	bpf_map_update_elem(r->seen_fd, &k, &one, BPF_ANY);
 }
 
-/* The host's TLS library files the probes are on (user/tlsprobe.c). */
+/*
+ * The files with TLS probes on them, by the kernel's key (what a maps line
+ * gives): the host's (user/tlsprobe.c), and every one probed here
+ * (root_libs, taken over or not).
+ */
 static const char *const host_tls_names[] = { "libssl.so.3",
 					      "libgnutls.so.30",
 					      "libnspr4.so" };
@@ -290,6 +328,16 @@ static int add_tls_file(void *ctx, const char *path)
 	return 0;
 }
 
+/* A root_libs entry (K: stat()'s device) into tls_files, if TLS. */
+static void note_tls_lib(struct cg_roots *r, const struct cg_root_key *k,
+			 uint32_t kind)
+{
+	struct cg_root_key kk = { cg_kdev(k->dev), k->ino };
+
+	if (kind != CG_ROOT_LIB_LIBC)
+		key_set_add(&r->tls_files, &kk);
+}
+
 int cg_roots_start(struct guard *g)
 {
 	struct cg_roots *r = &g->roots;
@@ -306,9 +354,11 @@ int cg_roots_start(struct guard *g)
 	while (!bpf_map_get_next_key(r->libs_fd, prev, &next)) {
 		k = next;
 		prev = &k;
-		if (!bpf_map_lookup_elem(r->libs_fd, &k, &v) &&
-		    v.index >= r->next_index)
+		if (bpf_map_lookup_elem(r->libs_fd, &k, &v))
+			continue;
+		if (v.index >= r->next_index)
 			r->next_index = v.index + 1;
+		note_tls_lib(r, &k, v.kind);
 	}
 	if (!g->feat.on[CG_PART_ROOTS])
 		return 0;
@@ -486,6 +536,7 @@ static int probe_file(struct guard *g, const struct cg_event_root *e,
 		return -1;
 	}
 	g->meta.roots_libs++;
+	note_tls_lib(r, &key, v.kind);
 	p->path = f->path;
 	p->kind = cg_root_lib_kind_name((uint32_t)kind);
 	p->uprobes = n;
@@ -824,16 +875,6 @@ void cg_roots_exe(struct guard *g, const struct cg_event_root *e)
 	scan_free(&s); /* after the event: FILES points into it */
 }
 
-/* Is the file (stat's DEV, INO) another root's, or a copy, with TLS probes? */
-static bool tls_probed(const struct cg_roots *r, uint64_t dev, uint64_t ino)
-{
-	struct cg_root_key k = { dev, ino };
-	struct cg_root_lib v;
-
-	return !bpf_map_lookup_elem(r->libs_fd, &k, &v) &&
-	       v.kind != CG_ROOT_LIB_LIBC;
-}
-
 /*
  * E's process maps no file the TLS probes read: its TLS is not read. Said
  * in an `unread` event once a program (its executable, by device and
@@ -870,60 +911,57 @@ static void say_unread(struct guard *g, const struct cg_event_root *e,
 	guard_flush(g);
 }
 
+/* scan_maps_new()'s walk. */
+struct maps_new {
+	struct guard *g;
+	struct scan *s;
+	const char *raw_root;
+	bool reads; /* a file the TLS probes are on is mapped */
+};
+
+static void add_exec_mapped(void *ctx, uint32_t pid, struct map_line *m)
+{
+	struct maps_new *w = ctx;
+	struct cg_roots *r = &w->g->roots;
+	int fd;
+
+	if (!m->exec || !m->key.ino)
+		return;
+	w->reads = w->reads || key_set_has(&r->tls_files, &m->key);
+	if (key_set_has(&r->maps_files, &m->key))
+		return;
+	fd = open_mapped(pid, m);
+	if (fd < 0)
+		return; /* unmapped since: its next read */
+	if (r->maps_files.n < CG_MAPS_FILES_MAX)
+		key_set_add(&r->maps_files, &m->key);
+	else
+		w->g->meta.maps_files_over++;
+	w->g->meta.maps_files++;
+	strip_root(m->file, w->raw_root);
+	add_found(w->s, fd, m->file);
+}
+
 /*
  * The files of PID's executable mappings not looked into yet, into S: each
  * opened through /proc/PID/map_files, so it is the very file mapped, and
  * named by its path inside the process's root (RAW_ROOT: /proc/PID/root's
  * reading). A file is looked into once (the kernel's key, from the maps
- * line, kept in r->maps_files up to CG_MAPS_FILES_MAX).
+ * line, kept in r->maps_files up to CG_MAPS_FILES_MAX). Returns whether a
+ * file the TLS probes are on is mapped (true too when PID is gone: nothing
+ * to say of it).
  */
 static bool scan_maps_new(struct guard *g, struct scan *s, uint32_t pid,
 			  const char *raw_root)
 {
-	struct cg_roots *r = &g->roots;
-	char path[80], line[PATH_MAX + 128];
-	bool reads = false;
-	FILE *f;
+	struct maps_new w = { g, s, raw_root, false };
+	char path[64];
 
-	snprintf(path, sizeof(path), "/proc/%u/maps", pid);
-	f = fopen(path, "re");
-	if (!f)
-		return true; /* gone: nothing to say */
-	while (fgets(line, sizeof(line), f)) {
-		unsigned int major, minor;
-		unsigned long long ino;
-		struct cg_root_key k;
-		char range[64], perms[8], *file = strchr(line, '/'), *nl;
-		int fd;
-
-		if (!file ||
-		    sscanf(line, "%63[0-9a-f-] %7s %*x %x:%x %llu", range,
-			   perms, &major, &minor, &ino) != 5 ||
-		    perms[2] != 'x' || !ino)
-			continue;
-		k = (struct cg_root_key){ (uint64_t)major << 20 | minor, ino };
-		reads = reads || key_set_has(&r->tls_files, &k) ||
-			tls_probed(r, makedev(major, minor), ino);
-		if (key_set_has(&r->maps_files, &k))
-			continue;
-		nl = strchr(file, '\n');
-		if (nl)
-			*nl = 0;
-		snprintf(path, sizeof(path), "/proc/%u/map_files/%s", pid,
-			 range);
-		fd = open(path, O_PATH | O_CLOEXEC);
-		if (fd < 0)
-			continue; /* unmapped since: its next read */
-		if (r->maps_files.n < CG_MAPS_FILES_MAX)
-			key_set_add(&r->maps_files, &k);
-		else
-			g->meta.maps_files_over++;
-		g->meta.maps_files++;
-		strip_root(file, raw_root);
-		add_found(s, fd, file);
-	}
-	fclose(f);
-	return reads;
+	snprintf(path, sizeof(path), "/proc/%u", pid);
+	if (access(path, F_OK))
+		return true;
+	maps_each(pid, add_exec_mapped, &w);
+	return w.reads;
 }
 
 /*
@@ -995,6 +1033,8 @@ size_t cg_roots_reset(struct guard *g, char *msg, size_t len)
 	key_set_clear(&r->exes);
 	key_set_clear(&r->maps_files);
 	key_set_clear(&r->unread_exes);
+	key_set_clear(&r->tls_files);
+	cg_libs_scan(host_tls_names, HOST_TLS_N, add_tls_file, r);
 	seed_own_root(r);
 	snprintf(msg, len,
 		 "roots: the probes on %zu library files of other roots "

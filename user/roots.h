@@ -37,7 +37,7 @@ struct cg_roots {
 	struct cg_key_set exes;
 	/* Executable files of TLS clients' maps looked into (kernel keys). */
 	struct cg_key_set maps_files;
-	/* The host's files with TLS probes on them (kernel keys). */
+	/* The files with TLS probes on them: the host's, root_libs' (kernel keys). */
 	struct cg_key_set tls_files;
 	/* Executables said in an `unread` event (kernel keys). */
 	struct cg_key_set unread_exes;
