@@ -189,6 +189,18 @@ int BPF_PROG(cg_exec, struct task_struct *task, pid_t old_pid,
 }
 
 /*
+ * Run by the daemon only (BPF_PROG_TEST_RUN), never attached: which file
+ * the kernel maps at an address of the daemon's, for the other roots'
+ * libraries on overlayfs (user/roots.c).
+ */
+SEC("syscall")
+int cg_real_file(struct cg_real_file *ctx)
+{
+	cg_real_file_run(ctx);
+	return 0;
+}
+
+/*
  * The C library's resolver API: user/uprobe.c attaches this to every resolver
  * function of every libc it finds, the function's argument layout in the
  * attach cookie (include/cg_libc.h).

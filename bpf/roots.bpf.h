@@ -203,4 +203,35 @@ static __always_inline void cg_roots_tls_client(const struct cg_owner *o,
 	bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);
 }
 
+/*
+ * The file the kernel maps at an address of the daemon's own (struct
+ * cg_real_file), for the cg_real_file program. A mapping's file is the
+ * one beneath an overlay (overlayfs maps the real file), which is the one
+ * a uprobe attaches to.
+ */
+static long cg_real_file_vma(struct task_struct *task,
+			     struct vm_area_struct *vma, void *data)
+{
+	struct cg_real_file *r = data;
+	struct inode *ino = BPF_CORE_READ(vma, vm_file, f_inode);
+
+	if (ino) {
+		r->dev = BPF_CORE_READ(ino, i_sb, s_dev);
+		r->ino = BPF_CORE_READ(ino, i_ino);
+	}
+	return 0;
+}
+
+static __always_inline void cg_real_file_run(struct cg_real_file *ctx)
+{
+	struct cg_real_file r = {};
+
+	r.addr = ctx->addr;
+	r.err = bpf_find_vma(bpf_get_current_task_btf(), r.addr,
+			     cg_real_file_vma, &r, 0);
+	ctx->dev = r.dev;
+	ctx->ino = r.ino;
+	ctx->err = r.err;
+}
+
 #endif /* CG_ROOTS_BPF_H */

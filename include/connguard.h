@@ -431,6 +431,13 @@ struct cg_meta {
 	 * stripped static build): their TLS is not read. Said once a program.
 	 */
 	__u64 maps_unread;
+	/*
+	 * Library files found on overlayfs (a container's image), told
+	 * apart by the file beneath, as uprobes are (cg_real_file); those
+	 * whose file beneath could not be told, kept by stat()'s identity.
+	 */
+	__u64 roots_overlay;
+	__u64 roots_overlay_unknown;
 };
 
 /*
@@ -458,6 +465,20 @@ struct cg_root_key {
 #define CG_MAPS_FILES_MAX 65536
 
 #define CG_ROOT_PATH_MAX 256
+
+/*
+ * The cg_real_file program's context (run by the daemon, BPF_PROG_TEST_RUN):
+ * ADDR an address inside the daemon's own mapping of a file; out, the file
+ * the kernel maps there. For a file on overlayfs that is the file beneath
+ * (upper or lower layer), the one a uprobe attaches to, which stat() does
+ * not show: every overlay mount has a device of its own.
+ */
+struct cg_real_file {
+	__u64 addr;
+	__u64 dev; /* the kernel's encoding, MAJOR << 20 | MINOR */
+	__u64 ino;
+	__s64 err; /* bpf_find_vma()'s: 0, or -ENOENT, -EBUSY */
+};
 
 /* The CG_EV_ROOT, CG_EV_EXE and CG_EV_MAPS record. Starts like struct cg_event. */
 struct cg_event_root {

@@ -144,6 +144,7 @@ static const struct {
 	{ CG_PART_TLS, "cg_tls_hs_ret", NULL },
 	{ CG_PART_TLS, "cg_tls_free", NULL },
 	{ CG_PART_ROOTS, "cg_exec", NULL },
+	{ CG_PART_ROOTS, "cg_real_file", NULL },
 };
 
 bool guard_prog_off(const struct cg_features *f, const char *name)

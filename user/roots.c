@@ -32,6 +32,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -86,10 +87,16 @@ static int open_in(int root, const char *path, int flags)
 	return (int)syscall(SYS_openat2, root, path, &how, sizeof(how));
 }
 
-/* A library file found in a root: what it is and where. */
+/*
+ * A library file found in a root: what it is and where. DEV and INO are
+ * the file a uprobe attaches to (stat()'s device encoding): on overlayfs
+ * the file beneath, which stat() does not give (SDEV and SINO, the
+ * overlay's: what a maps line shows since 6.8).
+ */
 struct found {
 	int fd;
 	uint64_t dev, ino;
+	uint64_t sdev, sino;
 	char path[CG_ROOT_PATH_MAX]; /* inside the root (maps: as shown) */
 };
 
@@ -98,7 +105,73 @@ struct scan {
 	struct found *v;
 	size_t n, cap;
 	size_t over; /* files past ROOT_FILES_MAX: counted, said */
+	int real_fd;	     /* the cg_real_file program, or -1 */
+	struct cg_meta *meta; /* counts the files on overlayfs */
 };
+
+/* A scan for G: its files told apart as the kernel's uprobes do. */
+static void scan_init(struct scan *s, struct guard *g)
+{
+	memset(s, 0, sizeof(*s));
+	s->root = -1;
+	s->real_fd = g->skel->progs.cg_real_file ?
+			     bpf_program__fd(g->skel->progs.cg_real_file) :
+			     -1;
+	s->meta = &g->meta;
+}
+
+#ifndef OVERLAYFS_SUPER_MAGIC
+#define OVERLAYFS_SUPER_MAGIC 0x794c7630
+#endif
+
+/*
+ * FD (O_PATH, a regular file of ST) on overlayfs: stat() gives the
+ * overlay's device, a new one at every mount, while a uprobe attaches to
+ * the file beneath (upper or lower layer). Two containers of one image
+ * would each have the image's libraries probed again, every probe running
+ * at every call in both. The kernel says which file it maps: the file is
+ * mapped here and the cg_real_file program asked (bpf_find_vma). Into
+ * *DEV and *INO (stat()'s encoding): 1; 0 when not on overlayfs; -1 when
+ * it could not be told (counted; stat()'s identity is kept).
+ */
+static int real_file(int prog_fd, int fd, const struct stat *st,
+		     uint64_t *dev, uint64_t *ino)
+{
+	struct cg_real_file r = {};
+	LIBBPF_OPTS(bpf_test_run_opts, o, .ctx_in = &r,
+		    .ctx_size_in = sizeof(r));
+	struct statfs sf;
+	char link[64];
+	void *map;
+	int rfd, err = -1;
+
+	if (fstatfs(fd, &sf) || sf.f_type != OVERLAYFS_SUPER_MAGIC)
+		return 0;
+	if (prog_fd < 0 || st->st_size <= 0)
+		return -1;
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	rfd = open(link, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (rfd < 0)
+		return -1;
+	map = mmap(NULL, 1, PROT_READ, MAP_PRIVATE, rfd, 0);
+	close(rfd);
+	if (map == MAP_FAILED)
+		return -1;
+	r.addr = (uint64_t)(uintptr_t)map;
+	/* -EBUSY: the mmap lock was held (a page fault of another thread). */
+	for (int i = 0; i < 3; i++) {
+		err = bpf_prog_test_run_opts(prog_fd, &o);
+		if (err || r.err != -EBUSY)
+			break;
+	}
+	munmap(map, 1);
+	if (err || r.err || !r.ino)
+		return -1;
+	*dev = makedev((unsigned int)(r.dev >> 20),
+		       (unsigned int)(r.dev & 0xfffff));
+	*ino = r.ino;
+	return 1;
+}
 
 static bool have_file(const struct scan *s, uint64_t dev, uint64_t ino)
 {
@@ -115,12 +188,26 @@ static bool have_file(const struct scan *s, uint64_t dev, uint64_t ino)
  */
 static void add_found(struct scan *s, int fd, const char *path)
 {
+	uint64_t dev, ino;
 	struct stat st;
+	int real;
 
 	if (fd < 0)
 		return;
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode) ||
-	    have_file(s, st.st_dev, st.st_ino)) {
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return;
+	}
+	dev = st.st_dev;
+	ino = st.st_ino;
+	real = real_file(s->real_fd, fd, &st, &dev, &ino);
+	if (real && s->meta) {
+		if (real > 0)
+			s->meta->roots_overlay++;
+		else
+			s->meta->roots_overlay_unknown++;
+	}
+	if (have_file(s, dev, ino)) {
 		close(fd);
 		return;
 	}
@@ -141,8 +228,10 @@ static void add_found(struct scan *s, int fd, const char *path)
 		s->cap = cap;
 	}
 	s->v[s->n].fd = fd;
-	s->v[s->n].dev = st.st_dev;
-	s->v[s->n].ino = st.st_ino;
+	s->v[s->n].dev = dev;
+	s->v[s->n].ino = ino;
+	s->v[s->n].sdev = st.st_dev;
+	s->v[s->n].sino = st.st_ino;
 	snprintf(s->v[s->n].path, sizeof(s->v[s->n].path), "%s", path);
 	s->n++;
 }
@@ -343,9 +432,10 @@ int cg_roots_start(struct guard *g)
 	struct cg_roots *r = &g->roots;
 	struct cg_root_key k, next, *prev = NULL;
 	struct cg_root_lib v;
-	struct scan s = {};
+	struct scan s;
 	int root;
 
+	scan_init(&s, g);
 	r->seen_fd = bpf_map__fd(g->skel->maps.roots_seen);
 	r->libs_fd = bpf_map__fd(g->skel->maps.root_libs);
 	r->exes_fd = bpf_map__fd(g->skel->maps.exes_seen);
@@ -537,6 +627,12 @@ static int probe_file(struct guard *g, const struct cg_event_root *e,
 	}
 	g->meta.roots_libs++;
 	note_tls_lib(r, &key, v.kind);
+	/* On overlayfs a maps line shows the overlay's file (since 6.8). */
+	if (f->sdev != f->dev || f->sino != f->ino) {
+		struct cg_root_key sk = { f->sdev, f->sino };
+
+		note_tls_lib(r, &sk, v.kind);
+	}
 	p->path = f->path;
 	p->kind = cg_root_lib_kind_name((uint32_t)kind);
 	p->uprobes = n;
@@ -600,11 +696,12 @@ void cg_roots_record(struct guard *g, const struct cg_event_root *e)
 	struct cg_roots *r = &g->roots;
 	char path[64], root_path[PATH_MAX], msg[1024] = "";
 	struct probed_set ps = {};
-	struct scan s = {};
+	struct scan s;
 	struct stat st;
 	ssize_t len;
 	int root;
 
+	scan_init(&s, g);
 	if (key_set_has(&r->known, &e->root))
 		return; /* roots_seen was full: handed over again */
 	snprintf(path, sizeof(path), "/proc/%u/root", e->pid);
@@ -830,11 +927,12 @@ void cg_roots_exe(struct guard *g, const struct cg_event_root *e)
 	struct cg_event_root in_root;
 	struct found f = { .fd = -1 };
 	struct probed_set ps = {};
-	struct scan s = {};
+	struct scan s;
 	struct stat st;
 	__u8 seen;
 	int root;
 
+	scan_init(&s, g);
 	if (!g->feat.on[CG_PART_ROOTS] || !g->feat.on[CG_PART_TLS] ||
 	    !g->cfg.cred_tls || key_set_has(&r->exes, &e->root))
 		return; /* off: cg_roots_reset() empties exes_seen when on */
@@ -975,10 +1073,11 @@ void cg_roots_maps(struct guard *g, const struct cg_event_root *e)
 	char raw_root[PATH_MAX], root_path[PATH_MAX], msg[1024] = "";
 	struct cg_event_root in_root;
 	struct probed_set ps = {};
-	struct scan s = {};
+	struct scan s;
 	bool reads;
 	int root;
 
+	scan_init(&s, g);
 	if (!g->feat.on[CG_PART_ROOTS] || !g->feat.on[CG_PART_TLS] ||
 	    !g->cfg.cred_tls)
 		return;

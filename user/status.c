@@ -193,6 +193,8 @@ static void roots_json(struct cg_jw *w, const struct cg_meta *meta,
 	cg_jw_u64(w, "libraries_capacity", CG_ROOT_LIBS_MAX);
 	cg_jw_u64(w, "libraries_not_probed", meta->roots_libs_full);
 	cg_jw_u64(w, "attach_failed", meta->roots_attach_failed);
+	cg_jw_u64(w, "overlay_files", meta->roots_overlay);
+	cg_jw_u64(w, "overlay_files_unknown", meta->roots_overlay_unknown);
 	/* Executables looked into for a TLS library linked in (CG_EV_EXE). */
 	cg_jw_open(w, "executables", '{');
 	cg_jw_u64(w, "new", st[CG_STAT_EXES_NEW]);
@@ -255,7 +257,8 @@ static void roots_text(const struct cg_meta *meta, const uint64_t *st)
 	       "before looked at), %llu unsent (ring buffer full), %llu "
 	       "execs past the seen-roots map (%u); %zu library files "
 	       "probed (room for %u), %llu not probed (full), %llu probes "
-	       "failed\n",
+	       "failed; %llu files met on overlayfs, known by the file "
+	       "beneath (%llu could not be told, known by the overlay's)\n",
 	       (unsigned long long)st[CG_STAT_ROOTS_NEW],
 	       (unsigned long long)meta->roots_probed,
 	       (unsigned long long)meta->roots_missed,
@@ -263,7 +266,9 @@ static void roots_text(const struct cg_meta *meta, const uint64_t *st)
 	       (unsigned long long)st[CG_STAT_ROOTS_SEEN_FULL],
 	       CG_ROOTS_SEEN_MAX, root_files_n, CG_ROOT_LIBS_MAX,
 	       (unsigned long long)meta->roots_libs_full,
-	       (unsigned long long)meta->roots_attach_failed);
+	       (unsigned long long)meta->roots_attach_failed,
+	       (unsigned long long)meta->roots_overlay,
+	       (unsigned long long)meta->roots_overlay_unknown);
 	printf("executables:  %llu new, %llu looked into for a TLS library "
 	       "linked in (those with one are listed with their root "
 	       "below), %llu missed (gone before looked at), %llu unsent "

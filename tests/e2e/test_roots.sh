@@ -388,4 +388,78 @@ done
 grep -q " $ROOTS" /proc/self/mounts && not_ok "no mount under the roots" "$(grep " $ROOTS" /proc/self/mounts)" ||
 	ok "no mount is left under the roots (copies, never bind mounts)"
 
+# --- overlayfs: a container's root is an overlay mount of its image, a new
+# mount, with a device of its own, for each container. A uprobe attaches
+# to the file beneath the overlay; the daemon tells files apart the same
+# way, so the image's libraries are probed at the first container, and a
+# second container of the same image has nothing new to probe and is
+# guarded by those probes (not probed again: every probe would run twice
+# at every call, and once more for each container after).
+OVL=$LAB_DIR/ovl
+IMG=$OVL/image
+mkdir -p "$OVL"
+cp -a "$G1" "$IMG" # the image's layer: files of its own (new inodes)
+ovl_umount() {
+	local m
+	for m in "$OVL"/c*/root; do
+		mountpoint -q "$m" && { umount "$m" || umount -l "$m"; }
+	done
+}
+trap 'ovl_umount 2>/dev/null; _lab_trap EXIT' EXIT
+trap 'ovl_umount 2>/dev/null; _lab_trap INT' INT
+trap 'ovl_umount 2>/dev/null; _lab_trap TERM' TERM
+: >"$LAB_DIR/ovl.err"
+for c in c1 c2; do
+	mkdir -p "$OVL/$c/upper" "$OVL/$c/work" "$OVL/$c/root"
+	mount -t overlay overlay \
+		-o "lowerdir=$IMG,upperdir=$OVL/$c/upper,workdir=$OVL/$c/work" "$OVL/$c/root" \
+		2>>"$LAB_DIR/ovl.err"
+done
+C1=$OVL/c1/root
+C2=$OVL/c2/root
+d1=$(stat -c %d "$C1$LIBC_FILE" 2>&1)
+d2=$(stat -c %d "$C2$LIBC_FILE" 2>&1)
+[ "$(stat -f -c %T "$C1")" = overlayfs ] && [ "$(stat -f -c %T "$C2")" = overlayfs ] &&
+	[ "$d1" != "$d2" ] && [ "$d1" != "$(stat -c %d "$IMG$LIBC_FILE")" ] &&
+	ok "two overlay mounts of one image: its libc.so.6 shows each mount's own device ($d1, $d2)" ||
+	not_ok "two overlay mounts of one image, a device each" "$(cat "$LAB_DIR/ovl.err"; stat -c '%d %i %n' "$C1$LIBC_FILE" "$C2$LIBC_FILE")"
+lab_config "$LAB_DIR/overlay.conf" enforce
+guard_up "$LAB_DIR/overlay.conf"
+warm "$C1" "overlay: the first container's root brings a libs event"
+files=$($PY -c '
+import json, sys
+e = json.loads(sys.argv[1])
+print(" ".join("%s:%s:%d" % (f["library"], f["file"], f["uprobes"]) for f in e["files"]))' "$LAST_EVENT" 2>&1)
+[[ " $files " == *" libc:$LIBC_FILE:9 "* && " $files " == *" openssl:"*"/libssl.so.3:9 "* &&
+	" $files " == *" gnutls:"*"/libgnutls.so.30:5 "* ]] &&
+	ok "overlay: the first container gets the image's libc, libssl and libgnutls probed" ||
+	not_ok "overlay: the first container's files probed" "$LAST_EVENT"
+warm "$C2" "overlay: the second container's root brings a libs event"
+n_files=$($PY -c 'import json, sys; print(len(json.loads(sys.argv[1])["files"]))' "$LAST_EVENT" 2>&1)
+known=$(json_get "$LAST_EVENT" known)
+[ "$n_files" = 0 ] && [ "${known:-0}" -ge 3 ] &&
+	ok "overlay: the second container's files are the image's, probed already ($known known by the file beneath)" ||
+	not_ok "overlay: nothing probed again for the second container" "$LAST_EVENT"
+in_root "$C2" "$NAME" 143 443
+port_is 143 EPERM && port_is 443 OK &&
+	ok "overlay: the second container: IMAP -> EPERM, 443 connects (the first one's probes)" ||
+	not_ok "overlay: the second container: IMAP refused, 443 connects" "$OUT"
+ev_expect "overlay: the second container's lookup taints via libc" type=taint pid="$PID" \
+	name="$NAME" via=libc
+r=$($PY -c '
+import json, sys
+s = json.loads(sys.argv[1])["roots"]
+print(s["libraries"], s["overlay_files"] > 0, s["overlay_files_unknown"])' \
+	"$("$CONNGUARD" status --pin-dir "$PIN_DIR" --json)" 2>&1)
+[ "$r" = "3 True 0" ] &&
+	ok "overlay: status: 3 library files probed, files met on overlayfs counted, none unknown" ||
+	not_ok "overlay: status roots" "$r"
+n=$(root_pins | wc -l)
+[ "$n" -eq $((9 + 9 + 5)) ] && ok "overlay: one set of probes for the two containers ($n pins)" ||
+	not_ok "overlay: one set of probes" "$(root_pins)"
+guard_stop
+ovl_umount
+! grep -q " $OVL/" /proc/self/mounts && ok "overlay: the containers' mounts are gone" ||
+	not_ok "overlay: mounts gone" "$(grep " $OVL/" /proc/self/mounts)"
+
 done_testing
