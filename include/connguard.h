@@ -438,6 +438,12 @@ struct cg_meta {
 	 */
 	__u64 roots_overlay;
 	__u64 roots_overlay_unknown;
+	/*
+	 * Executable files handed over (an exec, a ClientHello's maps) that
+	 * were not read again: the same file (beneath an overlay: another
+	 * container of the image) was read before and holds no TLS library.
+	 */
+	__u64 exes_plain_known;
 };
 
 /*

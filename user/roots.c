@@ -562,6 +562,10 @@ static int probe_file(struct guard *g, const struct cg_event_root *e,
 	struct cg_lib *l;
 
 	base = base ? base + 1 : f->path;
+	if (exe && key_set_has(&r->exes_plain, &key)) {
+		g->meta.exes_plain_known++;
+		return 0; /* read before: no TLS library inside */
+	}
 	if (host_file(r, f->dev, f->ino) ||
 	    !bpf_map_lookup_elem(r->libs_fd, &key, &v)) {
 		(*known)++;
@@ -569,8 +573,11 @@ static int probe_file(struct guard *g, const struct cg_event_root *e,
 	}
 	snprintf(link, sizeof(link), "/proc/self/fd/%d", f->fd);
 	kind = exe ? cg_tls_file_kind(link) : cg_tls_lib_kind(base);
-	if (exe && !kind)
+	if (exe && !kind) {
+		if (r->exes_plain.n < CG_MAPS_FILES_MAX)
+			key_set_add(&r->exes_plain, &key);
 		return 0; /* no TLS library inside */
+	}
 	l = kind ? NULL : malloc(sizeof(*l));
 	if (!kind) {
 		if (!l || cg_elf_own_machine(&machine) ||
@@ -1132,6 +1139,7 @@ size_t cg_roots_reset(struct guard *g, char *msg, size_t len)
 	key_set_clear(&r->exes);
 	key_set_clear(&r->maps_files);
 	key_set_clear(&r->unread_exes);
+	key_set_clear(&r->exes_plain);
 	key_set_clear(&r->tls_files);
 	cg_libs_scan(host_tls_names, HOST_TLS_N, add_tls_file, r);
 	seed_own_root(r);
@@ -1149,6 +1157,7 @@ void cg_roots_free(struct cg_roots *r)
 	free(r->maps_files.v);
 	free(r->tls_files.v);
 	free(r->unread_exes.v);
+	free(r->exes_plain.v);
 	free(r->host);
 	memset(r, 0, sizeof(*r));
 }

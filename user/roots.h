@@ -41,6 +41,12 @@ struct cg_roots {
 	struct cg_key_set tls_files;
 	/* Executables said in an `unread` event (kernel keys). */
 	struct cg_key_set unread_exes;
+	/*
+	 * Executable files looked into that hold no TLS library, by the
+	 * file beneath an overlay (stat()'s device encoding): a container's
+	 * copy of an image's program is not read again (CG_MAPS_FILES_MAX).
+	 */
+	struct cg_key_set exes_plain;
 	uint32_t next_index; /* the next pin index (CG_ROOT_LIB_INDEX0 up) */
 	int seen_fd, libs_fd, exes_fd; /* roots_seen, root_libs, exes_seen */
 };

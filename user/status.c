@@ -199,6 +199,7 @@ static void roots_json(struct cg_jw *w, const struct cg_meta *meta,
 	cg_jw_open(w, "executables", '{');
 	cg_jw_u64(w, "new", st[CG_STAT_EXES_NEW]);
 	cg_jw_u64(w, "looked_at", meta->exes_looked);
+	cg_jw_u64(w, "read_before", meta->exes_plain_known);
 	cg_jw_u64(w, "missed", meta->exes_missed);
 	cg_jw_u64(w, "unsent", st[CG_STAT_EXES_UNSENT]);
 	cg_jw_u64(w, "seen_full", st[CG_STAT_EXES_SEEN_FULL]);
@@ -271,10 +272,13 @@ static void roots_text(const struct cg_meta *meta, const uint64_t *st)
 	       (unsigned long long)meta->roots_overlay_unknown);
 	printf("executables:  %llu new, %llu looked into for a TLS library "
 	       "linked in (those with one are listed with their root "
-	       "below), %llu missed (gone before looked at), %llu unsent "
-	       "(ring buffer full), %llu execs past the seen map (%u)\n",
+	       "below), %llu not read again (read before, by the file "
+	       "beneath an overlay: no TLS library), %llu missed (gone "
+	       "before looked at), %llu unsent (ring buffer full), %llu "
+	       "execs past the seen map (%u)\n",
 	       (unsigned long long)st[CG_STAT_EXES_NEW],
 	       (unsigned long long)meta->exes_looked,
+	       (unsigned long long)meta->exes_plain_known,
 	       (unsigned long long)meta->exes_missed,
 	       (unsigned long long)st[CG_STAT_EXES_UNSENT],
 	       (unsigned long long)st[CG_STAT_EXES_SEEN_FULL],

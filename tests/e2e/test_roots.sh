@@ -399,6 +399,7 @@ OVL=$LAB_DIR/ovl
 IMG=$OVL/image
 mkdir -p "$OVL"
 cp -a "$G1" "$IMG" # the image's layer: files of its own (new inodes)
+cp "$(command -v sleep)" "$IMG/bin/sleep" # a program that runs a while
 ovl_umount() {
 	local m
 	for m in "$OVL"/c*/root; do
@@ -454,6 +455,20 @@ print(s["libraries"], s["overlay_files"] > 0, s["overlay_files_unknown"])' \
 [ "$r" = "3 True 0" ] &&
 	ok "overlay: status: 3 library files probed, files met on overlayfs counted, none unknown" ||
 	not_ok "overlay: status roots" "$r"
+# The image's programs are read for a TLS library linked in once: the
+# second container's copy is the same file beneath (a program that runs
+# long enough for the daemon to open it while it runs, in each).
+read_before() {
+	json_get "$("$CONNGUARD" status --pin-dir "$PIN_DIR" --json)" roots.executables.read_before
+}
+rb0=$(read_before)
+in_cgroup "$IN_CG" chroot "$C1" /bin/sleep 0.5
+in_cgroup "$IN_CG" chroot "$C2" /bin/sleep 0.5
+read_more() { [ "$(read_before)" -gt "$rb0" ] 2>/dev/null; }
+wait_until "$E2E_WAIT" read_more &&
+	ok "overlay: the second container's sleep is not read again ($rb0 -> $(read_before) executables read before)" ||
+	not_ok "overlay: the second container's sleep is not read again" \
+		"$rb0 -> $(read_before); $("$CONNGUARD" status --pin-dir "$PIN_DIR" | grep '^executables')"
 n=$(root_pins | wc -l)
 [ "$n" -eq $((9 + 9 + 5)) ] && ok "overlay: one set of probes for the two containers ($n pins)" ||
 	not_ok "overlay: one set of probes" "$(root_pins)"
