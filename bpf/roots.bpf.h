@@ -209,29 +209,60 @@ static __always_inline void cg_roots_tls_client(const struct cg_owner *o,
  * one beneath an overlay (overlayfs maps the real file), which is the one
  * a uprobe attaches to.
  */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct cg_real_names);
+} real_names SEC(".maps");
+
+struct cg_real_vma {
+	__u64 dev, ino;
+	struct dentry *d; /* the mapped file's: held by the mapping */
+};
+
 static long cg_real_file_vma(struct task_struct *task,
 			     struct vm_area_struct *vma, void *data)
 {
-	struct cg_real_file *r = data;
+	struct cg_real_vma *r = data;
 	struct inode *ino = BPF_CORE_READ(vma, vm_file, f_inode);
 
 	if (ino) {
 		r->dev = BPF_CORE_READ(ino, i_sb, s_dev);
 		r->ino = BPF_CORE_READ(ino, i_ino);
+		r->d = BPF_CORE_READ(vma, vm_file, f_path.dentry);
 	}
 	return 0;
 }
 
 static __always_inline void cg_real_file_run(struct cg_real_file *ctx)
 {
-	struct cg_real_file r = {};
+	struct cg_real_vma r = {};
+	struct cg_real_names *n;
+	struct dentry *d, *up;
+	__u32 zero = 0, i;
 
-	r.addr = ctx->addr;
-	r.err = bpf_find_vma(bpf_get_current_task_btf(), r.addr,
-			     cg_real_file_vma, &r, 0);
+	ctx->err = bpf_find_vma(bpf_get_current_task_btf(), ctx->addr,
+				cg_real_file_vma, &r, 0);
 	ctx->dev = r.dev;
 	ctx->ino = r.ino;
-	ctx->err = r.err;
+	n = bpf_map_lookup_elem(&real_names, &zero);
+	if (!n)
+		return;
+	n->depth = 0;
+	n->whole = 0;
+	d = r.d;
+	for (i = 0; i < CG_REAL_DEPTH && d; i++) {
+		up = BPF_CORE_READ(d, d_parent);
+		if (up == d) {
+			n->whole = 1;
+			break;
+		}
+		bpf_probe_read_kernel_str(n->name[i], CG_REAL_NAME,
+					  BPF_CORE_READ(d, d_name.name));
+		n->depth = i + 1;
+		d = up;
+	}
 }
 
 #endif /* CG_ROOTS_BPF_H */

@@ -439,11 +439,23 @@ struct cg_meta {
 	__u64 roots_overlay;
 	__u64 roots_overlay_unknown;
 	/*
+	 * Files probed through the overlay: no mount of the daemon's reaches
+	 * the file beneath, and the probes hold the overlay mounted.
+	 */
+	__u64 roots_overlay_held;
+	/*
 	 * Executable files handed over (an exec, a ClientHello's maps) that
 	 * were not read again: the same file (beneath an overlay: another
 	 * container of the image) was read before and holds no TLS library.
 	 */
 	__u64 exes_plain_known;
+	/*
+	 * Roots forgotten at their end (their file system unmounted, their
+	 * directory deleted), so that a root given the same device and inode
+	 * is handed over; roots that could not be watched for it.
+	 */
+	__u64 roots_ended;
+	__u64 roots_unwatched;
 };
 
 /*
@@ -484,6 +496,21 @@ struct cg_real_file {
 	__u64 dev; /* the kernel's encoding, MAJOR << 20 | MINOR */
 	__u64 ino;
 	__s64 err; /* bpf_find_vma()'s: 0, or -ENOENT, -EBUSY */
+};
+
+/*
+ * And where that file is on its file system (the real_names map, one
+ * entry): the names from the file up, NAME[0] the file's own, DEPTH of
+ * them; WHOLE when the walk reached the file system's root. The daemon
+ * opens the file through a mount of that file system, so that a uprobe
+ * holds that mount, never the overlay's (which could not be unmounted).
+ */
+#define CG_REAL_DEPTH 32
+#define CG_REAL_NAME 256
+struct cg_real_names {
+	__u32 depth;
+	__u32 whole;
+	char name[CG_REAL_DEPTH][CG_REAL_NAME];
 };
 
 /* The CG_EV_ROOT, CG_EV_EXE and CG_EV_MAPS record. Starts like struct cg_event. */

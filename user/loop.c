@@ -187,6 +187,9 @@ int guard_loop(struct guard *g)
 	epoll_ctl(ep, EPOLL_CTL_ADD, tfd, &ev);
 	ev.data.fd = ring_buffer__epoll_fd(rb);
 	epoll_ctl(ep, EPOLL_CTL_ADD, ev.data.fd, &ev);
+	ev.data.fd = cg_roots_watch_fd(&g->roots);
+	if (ev.data.fd >= 0)
+		epoll_ctl(ep, EPOLL_CTL_ADD, ev.data.fd, &ev);
 
 	while (!stop) {
 		struct epoll_event evs[4];
@@ -217,6 +220,9 @@ int guard_loop(struct guard *g)
 				if (read(tfd, &x, sizeof(x)) < 0)
 					continue;
 				tick(g);
+			} else if (evs[i].data.fd ==
+				   cg_roots_watch_fd(&g->roots)) {
+				cg_roots_ended(g);
 			}
 		}
 		/* Always drain: events are the point, whatever woke us. */

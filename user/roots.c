@@ -30,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -95,6 +96,7 @@ static int open_in(int root, const char *path, int flags)
  */
 struct found {
 	int fd;
+	bool held; /* FD is the overlay's: a probe would hold its mount */
 	uint64_t dev, ino;
 	uint64_t sdev, sino;
 	char path[CG_ROOT_PATH_MAX]; /* inside the root (maps: as shown) */
@@ -106,6 +108,7 @@ struct scan {
 	size_t n, cap;
 	size_t over; /* files past ROOT_FILES_MAX: counted, said */
 	int real_fd;	     /* the cg_real_file program, or -1 */
+	int names_fd;	     /* its real_names map */
 	struct cg_meta *meta; /* counts the files on overlayfs */
 };
 
@@ -117,12 +120,80 @@ static void scan_init(struct scan *s, struct guard *g)
 	s->real_fd = g->skel->progs.cg_real_file ?
 			     bpf_program__fd(g->skel->progs.cg_real_file) :
 			     -1;
+	s->names_fd = bpf_map__fd(g->skel->maps.real_names);
 	s->meta = &g->meta;
 }
 
 #ifndef OVERLAYFS_SUPER_MAGIC
 #define OVERLAYFS_SUPER_MAGIC 0x794c7630
 #endif
+
+/* A mountinfo field, its escapes (\040 and the like) undone in place. */
+static void mi_unescape(char *s)
+{
+	char *d = s;
+
+	while (*s) {
+		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' &&
+		    s[2] <= '7' && s[3] >= '0' && s[3] <= '7') {
+			*d++ = (char)((s[1] - '0') << 6 | (s[2] - '0') << 3 |
+				      (s[3] - '0'));
+			s += 4;
+		} else {
+			*d++ = *s++;
+		}
+	}
+	*d = 0;
+}
+
+/*
+ * An O_PATH descriptor of the file at REL ("/...", from the root of its
+ * file system, device KDEV in the kernel's encoding), inode INO, opened
+ * through one of the daemon's own mounts of that file system that reaches
+ * it; -1 when none does. Only the very file is taken.
+ */
+static int open_real(const char *rel, uint64_t kdev, uint64_t ino)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	char *line = NULL, *root = NULL, *mnt = NULL, path[PATH_MAX];
+	size_t cap = 0;
+	int fd = -1;
+
+	while (f && fd < 0 && getline(&line, &cap, f) > 0) {
+		unsigned int ma, mi;
+		struct stat st;
+		size_t rl;
+		int c;
+
+		free(root);
+		free(mnt);
+		root = mnt = NULL;
+		if (sscanf(line, "%*u %*u %u:%u %ms %ms", &ma, &mi, &root,
+			   &mnt) != 4 ||
+		    ((uint64_t)ma << 20 | mi) != kdev)
+			continue;
+		mi_unescape(root);
+		mi_unescape(mnt);
+		rl = strcmp(root, "/") ? strlen(root) : 0;
+		if (strncmp(rel, root, rl) || rel[rl] != '/' ||
+		    snprintf(path, sizeof(path), "%s%s",
+			     strcmp(mnt, "/") ? mnt : "",
+			     rel + rl) >= (int)sizeof(path))
+			continue;
+		c = open(path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		if (c >= 0 && !fstat(c, &st) && S_ISREG(st.st_mode) &&
+		    cg_kdev(st.st_dev) == kdev && st.st_ino == ino)
+			fd = c;
+		else if (c >= 0)
+			close(c);
+	}
+	free(root);
+	free(mnt);
+	free(line);
+	if (f)
+		fclose(f);
+	return fd;
+}
 
 /*
  * FD (O_PATH, a regular file of ST) on overlayfs: stat() gives the
@@ -133,10 +204,20 @@ static void scan_init(struct scan *s, struct guard *g)
  * mapped here and the cg_real_file program asked (bpf_find_vma). Into
  * *DEV and *INO (stat()'s encoding): 1; 0 when not on overlayfs; -1 when
  * it could not be told (counted; stat()'s identity is kept).
+ *
+ * And a probe attached through the overlay's path would hold the overlay
+ * mounted: the container's unmount fails ("target is busy"), or, lazy,
+ * leaves its file system behind. So the file beneath is opened through a
+ * mount of its own file system, when the daemon has one that reaches it:
+ * into *REAL_FD (-1 when not).
  */
-static int real_file(int prog_fd, int fd, const struct stat *st,
-		     uint64_t *dev, uint64_t *ino)
+static int real_file(int prog_fd, int names_fd, int fd, const struct stat *st,
+		     uint64_t *dev, uint64_t *ino, int *real_fd)
 {
+	struct cg_real_names *names = NULL;
+	char rel[PATH_MAX];
+	__u32 zero = 0;
+	size_t len = 0;
 	struct cg_real_file r = {};
 	LIBBPF_OPTS(bpf_test_run_opts, o, .ctx_in = &r,
 		    .ctx_size_in = sizeof(r));
@@ -145,6 +226,7 @@ static int real_file(int prog_fd, int fd, const struct stat *st,
 	void *map;
 	int rfd, err = -1;
 
+	*real_fd = -1;
 	if (fstatfs(fd, &sf) || sf.f_type != OVERLAYFS_SUPER_MAGIC)
 		return 0;
 	if (prog_fd < 0 || st->st_size <= 0)
@@ -170,6 +252,18 @@ static int real_file(int prog_fd, int fd, const struct stat *st,
 	*dev = makedev((unsigned int)(r.dev >> 20),
 		       (unsigned int)(r.dev & 0xfffff));
 	*ino = r.ino;
+	names = malloc(sizeof(*names));
+	if (names && names_fd >= 0 &&
+	    !bpf_map_lookup_elem(names_fd, &zero, names) && names->whole &&
+	    names->depth && names->depth <= CG_REAL_DEPTH) {
+		for (uint32_t i = names->depth; i-- > 0 && len < sizeof(rel);)
+			len += (size_t)snprintf(rel + len, sizeof(rel) - len,
+						"/%.*s", CG_REAL_NAME - 1,
+						names->name[i]);
+		if (len < sizeof(rel))
+			*real_fd = open_real(rel, r.dev, r.ino);
+	}
+	free(names);
 	return 1;
 }
 
@@ -190,7 +284,7 @@ static void add_found(struct scan *s, int fd, const char *path)
 {
 	uint64_t dev, ino;
 	struct stat st;
-	int real;
+	int real, real_fd = -1;
 
 	if (fd < 0)
 		return;
@@ -200,7 +294,8 @@ static void add_found(struct scan *s, int fd, const char *path)
 	}
 	dev = st.st_dev;
 	ino = st.st_ino;
-	real = real_file(s->real_fd, fd, &st, &dev, &ino);
+	real = real_file(s->real_fd, s->names_fd, fd, &st, &dev, &ino,
+			 &real_fd);
 	if (real && s->meta) {
 		if (real > 0)
 			s->meta->roots_overlay++;
@@ -208,8 +303,15 @@ static void add_found(struct scan *s, int fd, const char *path)
 			s->meta->roots_overlay_unknown++;
 	}
 	if (have_file(s, dev, ino)) {
+		if (real_fd >= 0)
+			close(real_fd);
 		close(fd);
 		return;
+	}
+	/* Read and probed through the file beneath: see real_file(). */
+	if (real_fd >= 0) {
+		close(fd);
+		fd = real_fd;
 	}
 	if (s->n == ROOT_FILES_MAX) {
 		s->over++;
@@ -228,6 +330,7 @@ static void add_found(struct scan *s, int fd, const char *path)
 		s->cap = cap;
 	}
 	s->v[s->n].fd = fd;
+	s->v[s->n].held = real > 0 && real_fd < 0;
 	s->v[s->n].dev = dev;
 	s->v[s->n].ino = ino;
 	s->v[s->n].sdev = st.st_dev;
@@ -440,6 +543,7 @@ int cg_roots_start(struct guard *g)
 	r->libs_fd = bpf_map__fd(g->skel->maps.root_libs);
 	r->exes_fd = bpf_map__fd(g->skel->maps.exes_seen);
 	r->next_index = CG_ROOT_LIB_INDEX0;
+	r->watch_fd = -1;
 	/* Taken over: the indexes in use go on being used. */
 	while (!bpf_map_get_next_key(r->libs_fd, prev, &next)) {
 		k = next;
@@ -452,6 +556,18 @@ int cg_roots_start(struct guard *g)
 	}
 	if (!g->feat.on[CG_PART_ROOTS])
 		return 0;
+	/*
+	 * Roots an earlier daemon took (pins taken over) were watched by it:
+	 * forgotten, so each is handed over, and watched, at its next exec
+	 * (its files are found probed).
+	 */
+	prev = NULL;
+	while (!bpf_map_get_next_key(r->seen_fd, prev, &next)) {
+		k = next;
+		if (bpf_map_delete_elem(r->seen_fd, &k))
+			prev = &k;
+	}
+	r->watch_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	seed_own_root(r);
 	root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (root < 0)
@@ -531,6 +647,129 @@ static void key_set_clear(struct cg_key_set *s)
 	if (s->v)
 		memset(s->v, 0, s->cap * sizeof(*s->v));
 	s->n = 0;
+}
+
+/* Take K out of S: the table is made again without it (a root's end). */
+static void key_set_del(struct cg_key_set *s, const struct cg_root_key *k)
+{
+	struct cg_key_set t = {};
+
+	if (!key_set_has(s, k))
+		return;
+	for (size_t i = 0; i < s->cap; i++)
+		if ((s->v[i].dev || s->v[i].ino) &&
+		    (s->v[i].dev != k->dev || s->v[i].ino != k->ino))
+			key_set_add(&t, &s->v[i]);
+	free(s->v);
+	*s = t;
+}
+
+/*
+ * A root's end. A root is handed over once (roots_seen, by its device and
+ * inode), but those are handed out again: a container's root is an overlay
+ * mount whose device the kernel gives the next mount once this one is
+ * unmounted, over an upper directory whose inode number the next
+ * container's may well get; a chroot directory deleted and made again may
+ * get its inode number. The next root would then never be handed over, and
+ * its own libraries never probed. So every root handed over is watched
+ * (inotify, which holds no mount: an unmount is never kept from happening)
+ * and forgotten when its file system is unmounted or its directory
+ * deleted: the next root with its key is handed over at its next exec.
+ * The probes on its files stay (root_libs): another root may map them.
+ */
+static void watch_root(struct guard *g, int root, const struct cg_root_key *k)
+{
+	struct cg_roots *r = &g->roots;
+	char link[64];
+	size_t i;
+	int wd;
+
+	if (r->watch_fd < 0) {
+		g->meta.roots_unwatched++;
+		return;
+	}
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", root);
+	wd = inotify_add_watch(r->watch_fd, link, IN_DELETE_SELF | IN_ONLYDIR);
+	if (wd < 0) {
+		g->meta.roots_unwatched++; /* max_user_watches, say */
+		return;
+	}
+	for (i = 0; i < r->nwatch && r->watches[i].wd != wd; i++)
+		;
+	if (i == r->nwatch) {
+		if (r->nwatch == r->capwatch) {
+			size_t cap = r->capwatch ? 2 * r->capwatch : 16;
+			struct cg_root_watch *v =
+				realloc(r->watches, cap * sizeof(*v));
+
+			if (!v) {
+				inotify_rm_watch(r->watch_fd, wd);
+				g->meta.roots_unwatched++;
+				return;
+			}
+			r->watches = v;
+			r->capwatch = cap;
+		}
+		r->nwatch++;
+	}
+	r->watches[i] = (struct cg_root_watch){ wd, *k };
+}
+
+/* Forget the root of watch I: the kernel and the daemon. */
+static void forget_root(struct guard *g, size_t i)
+{
+	struct cg_roots *r = &g->roots;
+
+	bpf_map_delete_elem(r->seen_fd, &r->watches[i].key);
+	key_set_del(&r->known, &r->watches[i].key);
+	r->watches[i] = r->watches[--r->nwatch];
+	g->meta.roots_ended++;
+}
+
+int cg_roots_watch_fd(const struct cg_roots *r)
+{
+	return r->watch_fd;
+}
+
+void cg_roots_ended(struct guard *g)
+{
+	struct cg_roots *r = &g->roots;
+	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	bool changed = false;
+	ssize_t n;
+
+	while ((n = read(r->watch_fd, buf, sizeof(buf))) > 0) {
+		for (char *p = buf; p < buf + n;) {
+			const struct inotify_event *ev = (const void *)p;
+
+			p += sizeof(*ev) + ev->len;
+			/* Events lost: which roots ended is not known, so
+			 * every one is forgotten (each live one is handed
+			 * over again, its files found probed).
+			 */
+			if (ev->mask & IN_Q_OVERFLOW) {
+				while (r->nwatch) {
+					inotify_rm_watch(r->watch_fd,
+							 r->watches[0].wd);
+					forget_root(g, 0);
+				}
+				changed = true;
+				continue;
+			}
+			if (!(ev->mask &
+			      (IN_UNMOUNT | IN_DELETE_SELF | IN_IGNORED)))
+				continue;
+			for (size_t i = 0; i < r->nwatch; i++) {
+				if (r->watches[i].wd != ev->wd)
+					continue;
+				forget_root(g, i);
+				changed = true;
+				break;
+			}
+		}
+	}
+	if (changed)
+		meta_write(g);
 }
 
 /* What one file got: for the event. */
@@ -633,6 +872,7 @@ static int probe_file(struct guard *g, const struct cg_event_root *e,
 		return -1;
 	}
 	g->meta.roots_libs++;
+	g->meta.roots_overlay_held += f->held;
 	note_tls_lib(r, &key, v.kind);
 	/* On overlayfs a maps line shows the overlay's file (since 6.8). */
 	if (f->sdev != f->dev || f->sino != f->ino) {
@@ -734,6 +974,7 @@ void cg_roots_record(struct guard *g, const struct cg_event_root *e)
 		cg_msg_add(msg, sizeof(msg),
 			"%s%zu library files not looked at (%d a root)",
 			msg[0] ? "; " : "", s.over, ROOT_FILES_MAX);
+	watch_root(g, root, &e->root);
 	close(root);
 	key_set_add(&r->known, &e->root);
 	g->meta.roots_probed++;
@@ -1136,6 +1377,9 @@ size_t cg_roots_reset(struct guard *g, char *msg, size_t len)
 			prev = &k;
 	}
 	key_set_clear(&r->known);
+	for (size_t i = 0; i < r->nwatch; i++)
+		inotify_rm_watch(r->watch_fd, r->watches[i].wd);
+	r->nwatch = 0;
 	key_set_clear(&r->exes);
 	key_set_clear(&r->maps_files);
 	key_set_clear(&r->unread_exes);
@@ -1158,6 +1402,9 @@ void cg_roots_free(struct cg_roots *r)
 	free(r->tls_files.v);
 	free(r->unread_exes.v);
 	free(r->exes_plain.v);
+	free(r->watches);
+	if (r->watch_fd >= 0)
+		close(r->watch_fd);
 	free(r->host);
 	memset(r, 0, sizeof(*r));
 }

@@ -21,6 +21,12 @@ struct cg_file_id {
 	uint64_t dev, ino;
 };
 
+/* A root watched for its end: the inotify watch and the root's key. */
+struct cg_root_watch {
+	int wd;
+	struct cg_root_key key;
+};
+
 /* A set of kernel keys (device, inode): user/roots.c's hash table. */
 struct cg_key_set {
 	struct cg_root_key *v;
@@ -47,6 +53,14 @@ struct cg_roots {
 	 * copy of an image's program is not read again (CG_MAPS_FILES_MAX).
 	 */
 	struct cg_key_set exes_plain;
+	/*
+	 * The roots handed over, watched for their end (inotify: the file
+	 * system unmounted, or the directory deleted): WATCH_FD, and each
+	 * watch's root.
+	 */
+	int watch_fd;
+	struct cg_root_watch *watches;
+	size_t nwatch, capwatch;
 	uint32_t next_index; /* the next pin index (CG_ROOT_LIB_INDEX0 up) */
 	int seen_fd, libs_fd, exes_fd; /* roots_seen, root_libs, exes_seen */
 };
@@ -79,6 +93,16 @@ void cg_roots_exe(struct guard *g, const struct cg_event_root *e);
 void cg_roots_maps(struct guard *g, const struct cg_event_root *e);
 
 size_t cg_roots_reset(struct guard *g, char *msg, size_t len);
+
+/* The descriptor that is readable when a watched root ended, or -1. */
+int cg_roots_watch_fd(const struct cg_roots *r);
+
+/*
+ * Read it: each root that ended (unmounted, or its directory deleted) is
+ * forgotten, so that a root given its device and inode again (a new
+ * container's overlay mount) is handed over at its next exec.
+ */
+void cg_roots_ended(struct guard *g);
 
 void cg_roots_free(struct cg_roots *r);
 

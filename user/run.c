@@ -483,7 +483,8 @@ static void shutdown_guard(struct guard *g, const struct start *s)
 
 int cmd_run(int argc, char **argv)
 {
-	struct guard g = { .config_path = CG_DEFAULT_CONFIG };
+	struct guard g = { .config_path = CG_DEFAULT_CONFIG,
+			   .roots = { .watch_fd = -1 } };
 	const char *pin_dir = CG_DEFAULT_PIN_DIR;
 	struct start s = {};
 	sigset_t mask;

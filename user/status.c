@@ -195,6 +195,9 @@ static void roots_json(struct cg_jw *w, const struct cg_meta *meta,
 	cg_jw_u64(w, "attach_failed", meta->roots_attach_failed);
 	cg_jw_u64(w, "overlay_files", meta->roots_overlay);
 	cg_jw_u64(w, "overlay_files_unknown", meta->roots_overlay_unknown);
+	cg_jw_u64(w, "overlay_files_held", meta->roots_overlay_held);
+	cg_jw_u64(w, "ended", meta->roots_ended);
+	cg_jw_u64(w, "unwatched", meta->roots_unwatched);
 	/* Executables looked into for a TLS library linked in (CG_EV_EXE). */
 	cg_jw_open(w, "executables", '{');
 	cg_jw_u64(w, "new", st[CG_STAT_EXES_NEW]);
@@ -255,21 +258,28 @@ static void roots_text(const struct cg_meta *meta, const uint64_t *st)
 	char v1[4 * CG_ROOT_PATH_MAX];
 
 	printf("roots:        %llu new, %llu probed, %llu missed (gone "
-	       "before looked at), %llu unsent (ring buffer full), %llu "
+	       "before looked at), %llu ended (unmounted or deleted: "
+	       "forgotten), %llu not watched for their end, %llu unsent "
+	       "(ring buffer full), %llu "
 	       "execs past the seen-roots map (%u); %zu library files "
 	       "probed (room for %u), %llu not probed (full), %llu probes "
 	       "failed; %llu files met on overlayfs, known by the file "
-	       "beneath (%llu could not be told, known by the overlay's)\n",
+	       "beneath (%llu could not be told, known by the overlay's; "
+	       "%llu probed through the overlay, which they keep "
+	       "mounted)\n",
 	       (unsigned long long)st[CG_STAT_ROOTS_NEW],
 	       (unsigned long long)meta->roots_probed,
 	       (unsigned long long)meta->roots_missed,
+	       (unsigned long long)meta->roots_ended,
+	       (unsigned long long)meta->roots_unwatched,
 	       (unsigned long long)st[CG_STAT_ROOTS_UNSENT],
 	       (unsigned long long)st[CG_STAT_ROOTS_SEEN_FULL],
 	       CG_ROOTS_SEEN_MAX, root_files_n, CG_ROOT_LIBS_MAX,
 	       (unsigned long long)meta->roots_libs_full,
 	       (unsigned long long)meta->roots_attach_failed,
 	       (unsigned long long)meta->roots_overlay,
-	       (unsigned long long)meta->roots_overlay_unknown);
+	       (unsigned long long)meta->roots_overlay_unknown,
+	       (unsigned long long)meta->roots_overlay_held);
 	printf("executables:  %llu new, %llu looked into for a TLS library "
 	       "linked in (those with one are listed with their root "
 	       "below), %llu not read again (read before, by the file "

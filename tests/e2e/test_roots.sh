@@ -409,6 +409,10 @@ ovl_umount() {
 trap 'ovl_umount 2>/dev/null; _lab_trap EXIT' EXIT
 trap 'ovl_umount 2>/dev/null; _lab_trap INT' INT
 trap 'ovl_umount 2>/dev/null; _lab_trap TERM' TERM
+# The guard first: its mount namespace (private, as the lab makes it)
+# holds no copy of the containers' mounts, which would keep them.
+lab_config "$LAB_DIR/overlay.conf" enforce
+guard_up "$LAB_DIR/overlay.conf"
 : >"$LAB_DIR/ovl.err"
 for c in c1 c2; do
 	mkdir -p "$OVL/$c/upper" "$OVL/$c/work" "$OVL/$c/root"
@@ -424,8 +428,6 @@ d2=$(stat -c %d "$C2$LIBC_FILE" 2>&1)
 	[ "$d1" != "$d2" ] && [ "$d1" != "$(stat -c %d "$IMG$LIBC_FILE")" ] &&
 	ok "two overlay mounts of one image: its libc.so.6 shows each mount's own device ($d1, $d2)" ||
 	not_ok "two overlay mounts of one image, a device each" "$(cat "$LAB_DIR/ovl.err"; stat -c '%d %i %n' "$C1$LIBC_FILE" "$C2$LIBC_FILE")"
-lab_config "$LAB_DIR/overlay.conf" enforce
-guard_up "$LAB_DIR/overlay.conf"
 warm "$C1" "overlay: the first container's root brings a libs event"
 files=$($PY -c '
 import json, sys
@@ -450,10 +452,11 @@ ev_expect "overlay: the second container's lookup taints via libc" type=taint pi
 r=$($PY -c '
 import json, sys
 s = json.loads(sys.argv[1])["roots"]
-print(s["libraries"], s["overlay_files"] > 0, s["overlay_files_unknown"])' \
+print(s["libraries"], s["overlay_files"] > 0, s["overlay_files_unknown"],
+      s["overlay_files_held"])' \
 	"$("$CONNGUARD" status --pin-dir "$PIN_DIR" --json)" 2>&1)
-[ "$r" = "3 True 0" ] &&
-	ok "overlay: status: 3 library files probed, files met on overlayfs counted, none unknown" ||
+[ "$r" = "3 True 0 0" ] &&
+	ok "overlay: status: 3 library files probed, files met on overlayfs counted, none unknown, none held" ||
 	not_ok "overlay: status roots" "$r"
 # The image's programs are read for a TLS library linked in once: the
 # second container's copy is the same file beneath (a program that runs
@@ -472,6 +475,47 @@ wait_until "$E2E_WAIT" read_more &&
 n=$(root_pins | wc -l)
 [ "$n" -eq $((9 + 9 + 5)) ] && ok "overlay: one set of probes for the two containers ($n pins)" ||
 	not_ok "overlay: one set of probes" "$(root_pins)"
+# --- a root's end. A container after another gets the device and inode of
+# the one before: the kernel hands the unmounted overlay's device to the
+# next mount, and an upper directory made anew may get the same inode
+# number (here it is the same directory, emptied). The daemon forgets a
+# root when its file system is unmounted, so the next container, of
+# another image, is handed over and gets its own files probed.
+IMG2=$OVL/image2
+cp -a "$G1" "$IMG2" # another image: files of its own
+key1=$(stat -c '%d %i' "$C1")
+ended() { json_get "$("$CONNGUARD" status --pin-dir "$PIN_DIR" --json)" roots.ended; }
+e0=$(ended)
+# The probes hold the files beneath, never the overlay: the container's
+# root unmounts (a probe attached through the overlay's path keeps it busy).
+umount "$C1" 2>>"$LAB_DIR/ovl.err" &&
+	ok "the first container's root unmounts while its image's files are probed" ||
+	not_ok "the first container's root unmounts" "$(cat "$LAB_DIR/ovl.err")"
+find "$OVL/c1/upper" "$OVL/c1/work" -mindepth 1 -delete
+mount -t overlay overlay \
+	-o "lowerdir=$IMG2,upperdir=$OVL/c1/upper,workdir=$OVL/c1/work" "$C1" 2>>"$LAB_DIR/ovl.err"
+key2=$(stat -c '%d %i' "$C1")
+[ "$key1" = "$key2" ] && [ "$(stat -c %i "$C1$LIBC_FILE")" = "$(stat -c %i "$IMG2$LIBC_FILE")" ] &&
+	ok "the next container's root has the device and inode of the one before ($key2), its files another image's" ||
+	not_ok "the next container's root reuses the device and inode" "before: $key1; after: $key2; $(cat "$LAB_DIR/ovl.err")"
+more_ended() { [ "$(ended)" -gt "$e0" ] 2>/dev/null; }
+wait_until "$E2E_WAIT" more_ended &&
+	ok "the unmounted root is forgotten (status roots.ended $e0 -> $(ended))" ||
+	not_ok "the unmounted root is forgotten" "roots.ended $e0 -> $(ended)"
+warm "$C1" "the next container's root is handed over: a libs event"
+files=$($PY -c '
+import json, sys
+e = json.loads(sys.argv[1])
+print(" ".join("%s:%s:%d" % (f["library"], f["file"], f["uprobes"]) for f in e["files"]))' "$LAST_EVENT" 2>&1)
+[[ " $files " == *" libc:$LIBC_FILE:9 "* && " $files " == *" openssl:"*"/libssl.so.3:9 "* &&
+	" $files " == *" gnutls:"*"/libgnutls.so.30:5 "* ]] &&
+	ok "the next container gets its image's libc, libssl and libgnutls probed" ||
+	not_ok "the next container's files probed" "$LAST_EVENT"
+in_root "$C1" "$NAME" 143 443
+port_is 143 EPERM && port_is 443 OK &&
+	ok "the next container: IMAP -> EPERM, 443 connects (its own libc's probes)" ||
+	not_ok "the next container: IMAP refused, 443 connects" "$OUT"
+ev_expect "the next container's lookup taints via libc" type=taint pid="$PID" name="$NAME" via=libc
 guard_stop
 ovl_umount
 ! grep -q " $OVL/" /proc/self/mounts && ok "overlay: the containers' mounts are gone" ||
