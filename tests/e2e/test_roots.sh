@@ -487,7 +487,8 @@ key1=$(stat -c '%d %i' "$C1")
 ended() { json_get "$("$CONNGUARD" status --pin-dir "$PIN_DIR" --json)" roots.ended; }
 e0=$(ended)
 # The probes hold the files beneath, never the overlay: the container's
-# root unmounts (a probe attached through the overlay's path keeps it busy).
+# root unmounts and its file system goes (a probe attached through the
+# overlay's path would keep it, with its device: checked below).
 umount "$C1" 2>>"$LAB_DIR/ovl.err" &&
 	ok "the first container's root unmounts while its image's files are probed" ||
 	not_ok "the first container's root unmounts" "$(cat "$LAB_DIR/ovl.err")"
