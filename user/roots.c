@@ -96,7 +96,8 @@ static int open_in(int root, const char *path, int flags)
  */
 struct found {
 	int fd;
-	bool held; /* FD is the overlay's: a probe would hold its mount */
+	bool overlay; /* FD is the overlay's: DEV and INO the file beneath's */
+	char *real;   /* that file's path on its own file system, or NULL */
 	uint64_t dev, ino;
 	uint64_t sdev, sino;
 	char path[CG_ROOT_PATH_MAX]; /* inside the root (maps: as shown) */
@@ -150,7 +151,8 @@ static void mi_unescape(char *s)
  * An O_PATH descriptor of the file at REL ("/...", from the root of its
  * file system, device KDEV in the kernel's encoding), inode INO, opened
  * through one of the daemon's own mounts of that file system that reaches
- * it; -1 when none does. Only the very file is taken.
+ * it; -1 when none does. Only the very file is taken. Asked only for a file
+ * about to be probed (probe_file()).
  */
 static int open_real(const char *rel, uint64_t kdev, uint64_t ino)
 {
@@ -207,26 +209,25 @@ static int open_real(const char *rel, uint64_t kdev, uint64_t ino)
  *
  * And a probe attached through the overlay's path would hold the overlay
  * mounted: the container's unmount fails ("target is busy"), or, lazy,
- * leaves its file system behind. So the file beneath is opened through a
- * mount of its own file system, when the daemon has one that reaches it:
- * into *REAL_FD (-1 when not).
+ * leaves its file system behind. So the program also says where the file
+ * beneath is on its own file system: into *REL (allocated; NULL when not
+ * told), which probe_file() opens through a mount of the daemon's.
  */
 static int real_file(int prog_fd, int names_fd, int fd, const struct stat *st,
-		     uint64_t *dev, uint64_t *ino, int *real_fd)
+		     uint64_t *dev, uint64_t *ino, char **rel)
 {
-	struct cg_real_names *names = NULL;
-	char rel[PATH_MAX];
-	__u32 zero = 0;
-	size_t len = 0;
 	struct cg_real_file r = {};
 	LIBBPF_OPTS(bpf_test_run_opts, o, .ctx_in = &r,
 		    .ctx_size_in = sizeof(r));
+	struct cg_real_names *names;
+	char link[64], buf[PATH_MAX];
 	struct statfs sf;
-	char link[64];
+	__u32 zero = 0;
+	size_t len = 0;
 	void *map;
 	int rfd, err = -1;
 
-	*real_fd = -1;
+	*rel = NULL;
 	if (fstatfs(fd, &sf) || sf.f_type != OVERLAYFS_SUPER_MAGIC)
 		return 0;
 	if (prog_fd < 0 || st->st_size <= 0)
@@ -256,12 +257,12 @@ static int real_file(int prog_fd, int names_fd, int fd, const struct stat *st,
 	if (names && names_fd >= 0 &&
 	    !bpf_map_lookup_elem(names_fd, &zero, names) && names->whole &&
 	    names->depth && names->depth <= CG_REAL_DEPTH) {
-		for (uint32_t i = names->depth; i-- > 0 && len < sizeof(rel);)
-			len += (size_t)snprintf(rel + len, sizeof(rel) - len,
+		for (uint32_t i = names->depth; i-- > 0 && len < sizeof(buf);)
+			len += (size_t)snprintf(buf + len, sizeof(buf) - len,
 						"/%.*s", CG_REAL_NAME - 1,
 						names->name[i]);
-		if (len < sizeof(rel))
-			*real_fd = open_real(rel, r.dev, r.ino);
+		if (len < sizeof(buf))
+			*rel = strdup(buf);
 	}
 	free(names);
 	return 1;
@@ -284,7 +285,9 @@ static void add_found(struct scan *s, int fd, const char *path)
 {
 	uint64_t dev, ino;
 	struct stat st;
-	int real, real_fd = -1;
+	char *rel = NULL;
+	bool dup;
+	int real;
 
 	if (fd < 0)
 		return;
@@ -294,27 +297,17 @@ static void add_found(struct scan *s, int fd, const char *path)
 	}
 	dev = st.st_dev;
 	ino = st.st_ino;
-	real = real_file(s->real_fd, s->names_fd, fd, &st, &dev, &ino,
-			 &real_fd);
+	real = real_file(s->real_fd, s->names_fd, fd, &st, &dev, &ino, &rel);
 	if (real && s->meta) {
 		if (real > 0)
 			s->meta->roots_overlay++;
 		else
 			s->meta->roots_overlay_unknown++;
 	}
-	if (have_file(s, dev, ino)) {
-		if (real_fd >= 0)
-			close(real_fd);
-		close(fd);
-		return;
-	}
-	/* Read and probed through the file beneath: see real_file(). */
-	if (real_fd >= 0) {
-		close(fd);
-		fd = real_fd;
-	}
-	if (s->n == ROOT_FILES_MAX) {
-		s->over++;
+	dup = have_file(s, dev, ino);
+	if (dup || s->n == ROOT_FILES_MAX) {
+		s->over += !dup; /* past ROOT_FILES_MAX */
+		free(rel);
 		close(fd);
 		return;
 	}
@@ -323,6 +316,7 @@ static void add_found(struct scan *s, int fd, const char *path)
 		struct found *v = realloc(s->v, cap * sizeof(*v));
 
 		if (!v) {
+			free(rel);
 			close(fd);
 			return;
 		}
@@ -330,7 +324,8 @@ static void add_found(struct scan *s, int fd, const char *path)
 		s->cap = cap;
 	}
 	s->v[s->n].fd = fd;
-	s->v[s->n].held = real > 0 && real_fd < 0;
+	s->v[s->n].overlay = real > 0;
+	s->v[s->n].real = rel;
 	s->v[s->n].dev = dev;
 	s->v[s->n].ino = ino;
 	s->v[s->n].sdev = st.st_dev;
@@ -459,8 +454,10 @@ static void scan_root(struct scan *s, int root, uint32_t pid)
 
 static void scan_free(struct scan *s)
 {
-	for (size_t i = 0; i < s->n; i++)
+	for (size_t i = 0; i < s->n; i++) {
 		close(s->v[i].fd);
+		free(s->v[i].real);
+	}
 	free(s->v);
 	memset(s, 0, sizeof(*s));
 }
@@ -786,6 +783,11 @@ struct probed {
  * name). Returns 1 when probed (P filled), 0 when not ours or known (*KNOWN
  * counts the known), -1 when it could not be (MSG says why).
  */
+static int probe_new(struct guard *g, const struct cg_event_root *e,
+		     const char *root_path, const struct found *f,
+		     const char *link, bool exe, struct probed *p, char *msg,
+		     size_t msg_len);
+
 static int probe_file(struct guard *g, const struct cg_event_root *e,
 		      const char *root_path, const struct found *f, bool exe,
 		      struct probed *p, unsigned int *known, char *msg,
@@ -793,14 +795,10 @@ static int probe_file(struct guard *g, const struct cg_event_root *e,
 {
 	struct cg_roots *r = &g->roots;
 	struct cg_root_key key = { f->dev, f->ino };
-	const char *base = strrchr(f->path, '/');
-	struct cg_root_lib v = {};
-	char link[64], seg[PATH_MAX + 1200];
-	uint16_t machine;
-	int kind, n = 0, failed = 0;
-	struct cg_lib *l;
+	struct cg_root_lib v;
+	char link[64];
+	int real, rc;
 
-	base = base ? base + 1 : f->path;
 	if (exe && key_set_has(&r->exes_plain, &key)) {
 		g->meta.exes_plain_known++;
 		return 0; /* read before: no TLS library inside */
@@ -810,7 +808,33 @@ static int probe_file(struct guard *g, const struct cg_event_root *e,
 		(*known)++;
 		return 0;
 	}
-	snprintf(link, sizeof(link), "/proc/self/fd/%d", f->fd);
+	/* Read and probed through the file beneath (real_file()). */
+	real = f->real ? open_real(f->real, cg_kdev(f->dev), f->ino) : -1;
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", real >= 0 ? real : f->fd);
+	rc = probe_new(g, e, root_path, f, link, exe, p, msg, msg_len);
+	if (rc > 0 && f->overlay && real < 0)
+		g->meta.roots_overlay_held++;
+	if (real >= 0)
+		close(real);
+	return rc;
+}
+
+/* probe_file() for a file not known: LINK names it. */
+static int probe_new(struct guard *g, const struct cg_event_root *e,
+		     const char *root_path, const struct found *f,
+		     const char *link, bool exe, struct probed *p, char *msg,
+		     size_t msg_len)
+{
+	struct cg_roots *r = &g->roots;
+	struct cg_root_key key = { f->dev, f->ino };
+	const char *base = strrchr(f->path, '/');
+	struct cg_root_lib v = {};
+	char seg[PATH_MAX + 1200];
+	uint16_t machine;
+	int kind, n = 0, failed = 0;
+	struct cg_lib *l;
+
+	base = base ? base + 1 : f->path;
 	kind = exe ? cg_tls_file_kind(link) : cg_tls_lib_kind(base);
 	if (exe && !kind) {
 		if (r->exes_plain.n < CG_MAPS_FILES_MAX)
@@ -872,7 +896,6 @@ static int probe_file(struct guard *g, const struct cg_event_root *e,
 		return -1;
 	}
 	g->meta.roots_libs++;
-	g->meta.roots_overlay_held += f->held;
 	note_tls_lib(r, &key, v.kind);
 	/* On overlayfs a maps line shows the overlay's file (since 6.8). */
 	if (f->sdev != f->dev || f->sino != f->ino) {

@@ -188,6 +188,22 @@ $(tail -n 5 "$GUARD_LOG")"
 	return 1
 }
 
+# libs_files EVENT: the files a libs event names, "LIBRARY:FILE:UPROBES" each.
+libs_files() {
+	$PY -c '
+import json, sys
+e = json.loads(sys.argv[1])
+print(" ".join("%s:%s:%d" % (f["library"], f["file"], f["uprobes"]) for f in e["files"]))' "$1" 2>&1
+}
+# all_three EVENT: it names the root's libc, libssl and libgnutls, each
+# with the host's set of uprobes.
+all_three() {
+	local files
+	files=$(libs_files "$1")
+	[[ " $files " == *" libc:$LIBC_FILE:9 "* && " $files " == *" openssl:"*"/libssl.so.3:9 "* &&
+		" $files " == *" gnutls:"*"/libgnutls.so.30:5 "* ]]
+}
+
 lab_config "$LAB_DIR/enforce.conf" enforce
 GUARD_CG=$IN_CG
 PROBE_CG=$IN_CG # ev_sync's guarded process
@@ -213,10 +229,7 @@ ev_expect "started event" type=guard event=started
 warm "$G1" "glibc root: the warm-up process brings a libs event for the root"
 ev1=$LAST_EVENT
 check_shape "the libs event has the documented shape" "$ev1"
-files=$($PY -c '
-import json, sys
-e = json.loads(sys.argv[1])
-print(" ".join("%s:%s:%d" % (f["library"], f["file"], f["uprobes"]) for f in e["files"]))' "$ev1")
+files=$(libs_files "$ev1")
 [[ " $files " == *" libc:$LIBC_FILE:9 "* ]] &&
 	ok "glibc root: 9 resolver uprobes on its own $LIBC_FILE" || not_ok "glibc root: libc probed" "$ev1"
 [[ " $files " == *" openssl:"*"/libssl.so.3:9 "* ]] &&
@@ -429,12 +442,7 @@ d2=$(stat -c %d "$C2$LIBC_FILE" 2>&1)
 	ok "two overlay mounts of one image: its libc.so.6 shows each mount's own device ($d1, $d2)" ||
 	not_ok "two overlay mounts of one image, a device each" "$(cat "$LAB_DIR/ovl.err"; stat -c '%d %i %n' "$C1$LIBC_FILE" "$C2$LIBC_FILE")"
 warm "$C1" "overlay: the first container's root brings a libs event"
-files=$($PY -c '
-import json, sys
-e = json.loads(sys.argv[1])
-print(" ".join("%s:%s:%d" % (f["library"], f["file"], f["uprobes"]) for f in e["files"]))' "$LAST_EVENT" 2>&1)
-[[ " $files " == *" libc:$LIBC_FILE:9 "* && " $files " == *" openssl:"*"/libssl.so.3:9 "* &&
-	" $files " == *" gnutls:"*"/libgnutls.so.30:5 "* ]] &&
+all_three "$LAST_EVENT" &&
 	ok "overlay: the first container gets the image's libc, libssl and libgnutls probed" ||
 	not_ok "overlay: the first container's files probed" "$LAST_EVENT"
 warm "$C2" "overlay: the second container's root brings a libs event"
@@ -504,12 +512,7 @@ wait_until "$E2E_WAIT" more_ended &&
 	ok "the unmounted root is forgotten (status roots.ended $e0 -> $(ended))" ||
 	not_ok "the unmounted root is forgotten" "roots.ended $e0 -> $(ended)"
 warm "$C1" "the next container's root is handed over: a libs event"
-files=$($PY -c '
-import json, sys
-e = json.loads(sys.argv[1])
-print(" ".join("%s:%s:%d" % (f["library"], f["file"], f["uprobes"]) for f in e["files"]))' "$LAST_EVENT" 2>&1)
-[[ " $files " == *" libc:$LIBC_FILE:9 "* && " $files " == *" openssl:"*"/libssl.so.3:9 "* &&
-	" $files " == *" gnutls:"*"/libgnutls.so.30:5 "* ]] &&
+all_three "$LAST_EVENT" &&
 	ok "the next container gets its image's libc, libssl and libgnutls probed" ||
 	not_ok "the next container's files probed" "$LAST_EVENT"
 in_root "$C1" "$NAME" 143 443
