@@ -32,13 +32,13 @@
 #include "event.bpf.h"
 #include "libc.bpf.h" /* cg_libc_guarded() */
 
-/* Roots handed over (or this daemon's own, put in at start): value unused. */
+/* Roots handed over (or this daemon's own, put in at start): value 0. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, CG_ROOTS_SEEN_MAX);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, struct cg_root_key);
-	__type(value, __u8);
+	__type(value, __u64);
 } roots_seen SEC(".maps");
 
 /*
@@ -53,13 +53,19 @@ struct {
 	__type(value, struct cg_root_lib);
 } root_libs SEC(".maps");
 
-/* Executable files handed over (the host's and the roots'): value unused. */
+/*
+ * Executable files handed over (the host's and the roots'): the file's
+ * change time when it was (cg_inode_ctime()). A device and inode name a
+ * file only while it lives: a file deleted gives its inode number to the
+ * next one made (a build's new program, at once on ext4), so a file is
+ * known by its change time too, which a new file or a write sets.
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, CG_EXES_SEEN_MAX);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, struct cg_root_key);
-	__type(value, __u8);
+	__type(value, __u64);
 } exes_seen SEC(".maps");
 
 /* Processes handed over at a ClientHello: tgid -> when (ktime, ns). */
@@ -72,30 +78,76 @@ struct {
 
 #define CG_E2BIG 7 /* a full hash map's update error */
 
+/* struct inode's change time as older kernels lay it out (CO-RE). */
+struct inode___ctime_6_6 { /* 6.6 - 6.10 */
+	struct timespec64 __i_ctime;
+} __attribute__((preserve_access_index));
+struct inode___ctime_6_1 { /* up to 6.5 */
+	struct timespec64 i_ctime;
+} __attribute__((preserve_access_index));
+struct inode___ctime_6_11 { /* since 6.11 */
+	time64_t i_ctime_sec;
+	__u32 i_ctime_nsec;
+} __attribute__((preserve_access_index));
+
+/* INO's change time in ns, as stat()'s st_ctim gives it. */
+static __always_inline __u64 cg_inode_ctime(struct inode *ino)
+{
+	__u64 sec, nsec;
+
+	if (bpf_core_field_exists(struct inode___ctime_6_11, i_ctime_sec)) {
+		struct inode___ctime_6_11 *i = (void *)ino;
+
+		sec = BPF_CORE_READ(i, i_ctime_sec);
+		nsec = BPF_CORE_READ(i, i_ctime_nsec);
+	} else if (bpf_core_field_exists(struct inode___ctime_6_6, __i_ctime)) {
+		struct inode___ctime_6_6 *i = (void *)ino;
+
+		sec = BPF_CORE_READ(i, __i_ctime.tv_sec);
+		nsec = BPF_CORE_READ(i, __i_ctime.tv_nsec);
+	} else {
+		struct inode___ctime_6_1 *i = (void *)ino;
+
+		sec = BPF_CORE_READ(i, i_ctime.tv_sec);
+		nsec = BPF_CORE_READ(i, i_ctime.tv_nsec);
+	}
+	return sec * 1000000000ull + nsec;
+}
+
 /*
  * Hand the file K (a root, or an executable: TYPE) to the daemon once:
- * SEEN remembers it. The STAT_* counters are the kind's own.
+ * SEEN remembers it, with VER (an executable's change time; a root's is
+ * 0). A file known with another VER is a new file, or one written since:
+ * handed over again (STAT_CHANGED). The STAT_* counters are the kind's own.
  */
 static __always_inline void cg_roots_hand(struct task_struct *task,
 					  struct linux_binprm *bprm,
 					  void *seen, struct cg_root_key *k,
-					  __u32 type, __u32 stat_new,
-					  __u32 stat_full, __u32 stat_unsent)
+					  __u64 ver, __u32 type, __u32 stat_new,
+					  __u32 stat_changed, __u32 stat_full,
+					  __u32 stat_unsent)
 {
 	struct cg_event_root *e;
-	__u8 one = 1;
-	int full;
+	__u64 *old;
+	int full = 0;
 
-	if (bpf_map_lookup_elem(seen, k))
-		return;
 	/*
 	 * Marked before it is handed over, so execs on other CPUs do not
 	 * send it too. A full map is counted, and the file handed over at
 	 * every exec: the daemon's own list says it is known.
 	 */
-	full = bpf_map_update_elem(seen, k, &one, BPF_NOEXIST) == -CG_E2BIG;
-	if (full)
-		cg_count(stat_full);
+	old = bpf_map_lookup_elem(seen, k);
+	if (old) {
+		if (*old == ver)
+			return;
+		*old = ver;
+		cg_count(stat_changed);
+	} else {
+		full = bpf_map_update_elem(seen, k, &ver, BPF_NOEXIST) ==
+		       -CG_E2BIG;
+		if (full)
+			cg_count(stat_full);
+	}
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
 		/* Not seen after all: the next exec tries again. */
@@ -109,13 +161,14 @@ static __always_inline void cg_roots_hand(struct task_struct *task,
 	e->cgroup_id = bpf_get_current_cgroup_id();
 	e->pid = bpf_get_current_pid_tgid() >> 32;
 	e->root = *k;
+	e->ver = ver;
 	BPF_CORE_READ_STR_INTO(&e->comm, task, group_leader, comm);
 	if (bprm) {
 		e->ppid = BPF_CORE_READ(task, real_parent, tgid);
 		bpf_probe_read_kernel_str(e->path, sizeof(e->path),
 					  BPF_CORE_READ(bprm, interp));
 	}
-	if (!full)
+	if (!full && !old)
 		cg_count(stat_new);
 	/* Wake the daemon now: the next process should find probes. */
 	bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);
@@ -134,17 +187,17 @@ static __always_inline void cg_roots_exec(struct task_struct *task,
 	if (d) {
 		k.dev = BPF_CORE_READ(d, d_sb, s_dev);
 		k.ino = BPF_CORE_READ(d, d_inode, i_ino);
-		cg_roots_hand(task, NULL, &roots_seen, &k, CG_EV_ROOT,
-			      CG_STAT_ROOTS_NEW, CG_STAT_ROOTS_SEEN_FULL,
-			      CG_STAT_ROOTS_UNSENT);
+		cg_roots_hand(task, NULL, &roots_seen, &k, 0, CG_EV_ROOT,
+			      CG_STAT_ROOTS_NEW, CG_STAT_ROOTS_NEW,
+			      CG_STAT_ROOTS_SEEN_FULL, CG_STAT_ROOTS_UNSENT);
 	}
 	ino = BPF_CORE_READ(task, mm, exe_file, f_inode);
 	if (ino) {
 		k.dev = BPF_CORE_READ(ino, i_sb, s_dev);
 		k.ino = BPF_CORE_READ(ino, i_ino);
-		cg_roots_hand(task, bprm, &exes_seen, &k, CG_EV_EXE,
-			      CG_STAT_EXES_NEW, CG_STAT_EXES_SEEN_FULL,
-			      CG_STAT_EXES_UNSENT);
+		cg_roots_hand(task, bprm, &exes_seen, &k, cg_inode_ctime(ino),
+			      CG_EV_EXE, CG_STAT_EXES_NEW, CG_STAT_EXES_CHANGED,
+			      CG_STAT_EXES_SEEN_FULL, CG_STAT_EXES_UNSENT);
 	}
 }
 

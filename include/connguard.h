@@ -222,6 +222,8 @@ enum cg_scope {
 	  "New roots not handed over (ring buffer full): tried again at the root's next exec.") \
 	X(EXES_NEW, "exes_new",                                               \
 	  "Executable files a guarded process exec'd, handed to the daemon to look for a TLS library linked in.") \
+	X(EXES_CHANGED, "exes_changed",                                       \
+	  "Execs of a file known by its device and inode whose change time is not the one it was handed over with (a new file given a deleted one's inode, or one written since): handed over again.") \
 	X(EXES_SEEN_FULL, "exes_seen_full",                                   \
 	  "Execs of a file the seen-executables map had no room for: handed to the daemon every time, which keeps its own list.") \
 	X(EXES_UNSENT, "exes_unsent",                                         \
@@ -456,6 +458,15 @@ struct cg_meta {
 	 */
 	__u64 roots_ended;
 	__u64 roots_unwatched;
+	/* Executables forgotten with the file system they were on. */
+	__u64 exes_ended;
+	/*
+	 * Roots looked at again because a library file was made in one of
+	 * their library directories (an upgrade); such directories that could
+	 * not be watched.
+	 */
+	__u64 roots_libs_changed;
+	__u64 lib_dirs_unwatched;
 };
 
 /*
@@ -537,6 +548,8 @@ struct cg_event_root {
 	__u16 dport;
 	__u8 family;
 	__u8 pad2[5];
+	/* CG_EV_EXE: the file's change time (ns, as st_ctim) at the exec. */
+	__u64 ver;
 };
 
 /*

@@ -100,6 +100,7 @@ struct found {
 	char *real;   /* that file's path on its own file system, or NULL */
 	uint64_t dev, ino;
 	uint64_t sdev, sino;
+	uint64_t ver; /* its change time (ns): cg_ctime() */
 	char path[CG_ROOT_PATH_MAX]; /* inside the root (maps: as shown) */
 };
 
@@ -111,6 +112,10 @@ struct scan {
 	int real_fd;	     /* the cg_real_file program, or -1 */
 	int names_fd;	     /* its real_names map */
 	struct cg_meta *meta; /* counts the files on overlayfs */
+	/* Set: the library directories met are watched, for the root WATCH. */
+	struct guard *g;
+	bool watching;
+	struct cg_root_key watch;
 };
 
 /* A scan for G: its files told apart as the kernel's uprobes do. */
@@ -123,7 +128,10 @@ static void scan_init(struct scan *s, struct guard *g)
 			     -1;
 	s->names_fd = bpf_map__fd(g->skel->maps.real_names);
 	s->meta = &g->meta;
+	s->g = g;
 }
+
+static void watch_lib_dir(struct guard *g, int dir, const struct cg_root_key *k);
 
 #ifndef OVERLAYFS_SUPER_MAGIC
 #define OVERLAYFS_SUPER_MAGIC 0x794c7630
@@ -330,6 +338,7 @@ static void add_found(struct scan *s, int fd, const char *path)
 	s->v[s->n].ino = ino;
 	s->v[s->n].sdev = st.st_dev;
 	s->v[s->n].sino = st.st_ino;
+	s->v[s->n].ver = cg_ctime(&st);
 	snprintf(s->v[s->n].path, sizeof(s->v[s->n].path), "%s", path);
 	s->n++;
 }
@@ -358,6 +367,8 @@ static void scan_dir(struct scan *s, const char *dir, int depth)
 			close(fd);
 		return;
 	}
+	if (s->watching)
+		watch_lib_dir(s->g, fd, &s->watch);
 	while ((de = readdir(d))) {
 		if (de->d_name[0] == '.')
 			continue;
@@ -483,13 +494,14 @@ static void seed_own_root(struct cg_roots *r)
 {
 	struct cg_root_key k = {};
 	struct stat st;
-	__u8 one = 1;
+	__u64 any = 0;
 
 	if (stat("/", &st))
 		return;
 	k.dev = cg_kdev(st.st_dev);
 	k.ino = st.st_ino;
-	bpf_map_update_elem(r->seen_fd, &k, &one, BPF_ANY);
+	r->own = k;
+	bpf_map_update_elem(r->seen_fd, &k, &any, BPF_ANY);
 }
 
 /*
@@ -569,6 +581,8 @@ int cg_roots_start(struct guard *g)
 	root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (root < 0)
 		return -1;
+	s.watching = true;
+	s.watch = r->own;
 	scan_root(&s, root, 0);
 	close(root);
 	free(r->host);
@@ -588,6 +602,8 @@ int cg_roots_start(struct guard *g)
 /*
  * A set of kernel keys: open addressing, linear probing, the table a power
  * of two kept at most half full. No file has inode 0: {0, 0} is a free slot.
+ * Each key holds a version: a file's change time where the set must not
+ * take a new file on a deleted one's inode for it (key_set_has_ver()).
  */
 static size_t key_slot(const struct cg_key_set *s, const struct cg_root_key *k)
 {
@@ -597,23 +613,43 @@ static size_t key_slot(const struct cg_key_set *s, const struct cg_root_key *k)
 	h *= 0xbf58476d1ce4e5b9ull;
 	h ^= h >> 32;
 	for (size_t i = h & (s->cap - 1);; i = (i + 1) & (s->cap - 1))
-		if ((s->v[i].dev == k->dev && s->v[i].ino == k->ino) ||
-		    (!s->v[i].dev && !s->v[i].ino))
+		if ((s->v[i].k.dev == k->dev && s->v[i].k.ino == k->ino) ||
+		    (!s->v[i].k.dev && !s->v[i].k.ino))
 			return i;
+}
+
+static const struct cg_key_ent *key_set_find(const struct cg_key_set *s,
+					     const struct cg_root_key *k)
+{
+	size_t i;
+
+	if (!s->cap || (!k->dev && !k->ino))
+		return NULL;
+	i = key_slot(s, k);
+	return s->v[i].k.dev == k->dev && s->v[i].k.ino == k->ino ? &s->v[i] :
+								    NULL;
 }
 
 static bool key_set_has(const struct cg_key_set *s, const struct cg_root_key *k)
 {
-	size_t i;
-
-	if (!s->cap)
-		return false;
-	i = key_slot(s, k);
-	return s->v[i].dev == k->dev && s->v[i].ino == k->ino && k->ino;
+	return key_set_find(s, k);
 }
 
-/* Added, or not (no memory: asked again, which does no harm). */
-static void key_set_add(struct cg_key_set *s, const struct cg_root_key *k)
+/* K is in S with version VER: the same file, unchanged. */
+static bool key_set_has_ver(const struct cg_key_set *s,
+			    const struct cg_root_key *k, uint64_t ver)
+{
+	const struct cg_key_ent *e = key_set_find(s, k);
+
+	return e && e->ver == ver;
+}
+
+/*
+ * Added with VER (a key there already takes it), or not (no memory: asked
+ * again, which does no harm).
+ */
+static void key_set_add_ver(struct cg_key_set *s, const struct cg_root_key *k,
+			    uint64_t ver)
 {
 	size_t i;
 
@@ -626,17 +662,21 @@ static void key_set_add(struct cg_key_set *s, const struct cg_root_key *k)
 		if (!t.v)
 			return;
 		for (size_t j = 0; j < s->cap; j++)
-			if (s->v[j].dev || s->v[j].ino)
-				t.v[key_slot(&t, &s->v[j])] = s->v[j];
+			if (s->v[j].k.dev || s->v[j].k.ino)
+				t.v[key_slot(&t, &s->v[j].k)] = s->v[j];
 		t.n = s->n;
 		free(s->v);
 		*s = t;
 	}
 	i = key_slot(s, k);
-	if (s->v[i].dev == k->dev && s->v[i].ino == k->ino)
-		return;
-	s->v[i] = *k;
-	s->n++;
+	if (!s->v[i].k.dev && !s->v[i].k.ino)
+		s->n++;
+	s->v[i] = (struct cg_key_ent){ *k, ver };
+}
+
+static void key_set_add(struct cg_key_set *s, const struct cg_root_key *k)
+{
+	key_set_add_ver(s, k, 0);
 }
 
 static void key_set_clear(struct cg_key_set *s)
@@ -646,19 +686,38 @@ static void key_set_clear(struct cg_key_set *s)
 	s->n = 0;
 }
 
-/* Take K out of S: the table is made again without it (a root's end). */
-static void key_set_del(struct cg_key_set *s, const struct cg_root_key *k)
+/* Take out of S the keys DROP says to: the table is made again without. */
+static void key_set_drop(struct cg_key_set *s,
+			 bool (*drop)(const struct cg_root_key *k,
+				      const void *arg),
+			 const void *arg)
 {
 	struct cg_key_set t = {};
+	bool any = false;
 
-	if (!key_set_has(s, k))
+	for (size_t i = 0; i < s->cap && !any; i++)
+		any = (s->v[i].k.dev || s->v[i].k.ino) && drop(&s->v[i].k, arg);
+	if (!any)
 		return;
 	for (size_t i = 0; i < s->cap; i++)
-		if ((s->v[i].dev || s->v[i].ino) &&
-		    (s->v[i].dev != k->dev || s->v[i].ino != k->ino))
-			key_set_add(&t, &s->v[i]);
+		if ((s->v[i].k.dev || s->v[i].k.ino) && !drop(&s->v[i].k, arg))
+			key_set_add_ver(&t, &s->v[i].k, s->v[i].ver);
 	free(s->v);
 	*s = t;
+}
+
+static bool key_is(const struct cg_root_key *k, const void *arg)
+{
+	const struct cg_root_key *o = arg;
+
+	return k->dev == o->dev && k->ino == o->ino;
+}
+
+/* Take K out of S (a root's end). */
+static void key_set_del(struct cg_key_set *s, const struct cg_root_key *k)
+{
+	if (key_set_has(s, k))
+		key_set_drop(s, key_is, k);
 }
 
 /*
@@ -712,15 +771,153 @@ static void watch_root(struct guard *g, int root, const struct cg_root_key *k)
 	r->watches[i] = (struct cg_root_watch){ wd, *k };
 }
 
-/* Forget the root of watch I: the kernel and the daemon. */
-static void forget_root(struct guard *g, size_t i)
+/*
+ * A library replaced. A uprobe belongs to a file, and an upgrade (dpkg,
+ * rpm) writes the new library to a file of its own and renames it over the
+ * old one, which keeps the probes: the processes started after it map a
+ * file no probe is on. So the directories a root's libraries are looked for
+ * in (scan_dir()) are watched, and a file made under a library's name there
+ * (IN_CREATE, IN_MOVED_TO; IN_CLOSE_WRITE when written in place) has its
+ * root looked at again: this daemon's own at once, another at its next
+ * exec (it is forgotten, as at its end). Files probed already are known.
+ */
+static void watch_lib_dir(struct guard *g, int dir, const struct cg_root_key *k)
+{
+	struct cg_roots *r = &g->roots;
+	char link[64];
+	size_t i;
+	int wd;
+
+	if (r->watch_fd < 0)
+		return; /* said as roots_unwatched, by watch_root() */
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", dir);
+	wd = inotify_add_watch(r->watch_fd, link,
+			       IN_CREATE | IN_MOVED_TO | IN_CLOSE_WRITE |
+				       IN_ONLYDIR);
+	if (wd < 0) {
+		g->meta.lib_dirs_unwatched++;
+		return;
+	}
+	for (i = 0; i < r->ndir; i++)
+		if (r->dirs[i].wd == wd && r->dirs[i].key.dev == k->dev &&
+		    r->dirs[i].key.ino == k->ino)
+			return;
+	if (r->ndir == r->capdir) {
+		size_t cap = r->capdir ? 2 * r->capdir : 16;
+		struct cg_root_watch *v = realloc(r->dirs, cap * sizeof(*v));
+
+		if (!v) {
+			g->meta.lib_dirs_unwatched++;
+			return;
+		}
+		r->dirs = v;
+		r->capdir = cap;
+	}
+	r->dirs[r->ndir++] = (struct cg_root_watch){ wd, *k };
+}
+
+/* The watch WD of a library directory is gone (its directory, or mount). */
+static void lib_dir_gone(struct cg_roots *r, int wd)
+{
+	for (size_t i = 0; i < r->ndir;)
+		if (r->dirs[i].wd == wd)
+			r->dirs[i] = r->dirs[--r->ndir];
+		else
+			i++;
+}
+
+/*
+ * The root of library directory I to be looked at again: forgotten, so
+ * that its next exec hands it over; *OWN: it is this daemon's own.
+ */
+static void root_again(struct guard *g, size_t i, bool *own)
+{
+	struct cg_roots *r = &g->roots;
+	const struct cg_root_key *k = &r->dirs[i].key;
+
+	g->meta.roots_libs_changed++;
+	if (k->dev == r->own.dev && k->ino == r->own.ino) {
+		*own = true;
+		return;
+	}
+	bpf_map_delete_elem(r->seen_fd, k);
+	key_set_del(&r->known, k);
+}
+
+/* A library file made in the directory of watch WD: its roots again. */
+static void lib_dir_changed(struct guard *g, int wd, bool *own)
 {
 	struct cg_roots *r = &g->roots;
 
-	bpf_map_delete_elem(r->seen_fd, &r->watches[i].key);
-	key_set_del(&r->known, &r->watches[i].key);
+	for (size_t i = 0; i < r->ndir; i++)
+		if (r->dirs[i].wd == wd)
+			root_again(g, i, own);
+}
+
+static void seed_own_root(struct cg_roots *r);
+
+/*
+ * This daemon's own root looked at again (a library made there): at once,
+ * as if the daemon had exec'd in it. The files probed already are known;
+ * a new one is probed, and said in a libs event naming the daemon.
+ */
+static void own_root_again(struct guard *g)
+{
+	struct cg_roots *r = &g->roots;
+	struct cg_event_root e = { .type = CG_EV_ROOT,
+				   .pid = (uint32_t)getpid(),
+				   .root = r->own };
+
+	memcpy(e.comm, "connguard", sizeof("connguard"));
+	key_set_del(&r->known, &r->own);
+	cg_roots_record(g, &e);
+	seed_own_root(r);
+}
+
+static bool key_on_dev(const struct cg_root_key *k, const void *arg)
+{
+	return k->dev == *(const uint64_t *)arg;
+}
+
+/*
+ * The executables of the file system DEV, gone (unmounted): forgotten by
+ * the kernel and the daemon, so that exes_seen does not fill with the
+ * programs of containers long gone (a device is given to the next mount,
+ * whose files are then handed over as new).
+ */
+static void forget_dev(struct guard *g, uint64_t dev)
+{
+	struct cg_roots *r = &g->roots;
+	struct cg_root_key k, next, *prev = NULL;
+
+	while (!bpf_map_get_next_key(r->exes_fd, prev, &next)) {
+		k = next;
+		if (k.dev != dev || bpf_map_delete_elem(r->exes_fd, &k))
+			prev = &k;
+		else
+			g->meta.exes_ended++;
+	}
+	key_set_drop(&r->exes, key_on_dev, &dev);
+	key_set_drop(&r->maps_files, key_on_dev, &dev);
+	key_set_drop(&r->unread_exes, key_on_dev, &dev);
+}
+
+/*
+ * Forget the root of watch I: the kernel and the daemon. GONE: its file
+ * system is gone too (unmounted, or not known: every file of its own
+ * device is forgotten, not the host's).
+ */
+static void forget_root(struct guard *g, size_t i, bool gone)
+{
+	struct cg_roots *r = &g->roots;
+	struct cg_root_key k = r->watches[i].key;
+
+	bpf_map_delete_elem(r->seen_fd, &k);
+	key_set_del(&r->known, &k);
 	r->watches[i] = r->watches[--r->nwatch];
 	g->meta.roots_ended++;
+	if (gone && k.dev != r->own.dev)
+		forget_dev(g, k.dev);
 }
 
 int cg_roots_watch_fd(const struct cg_roots *r)
@@ -732,7 +929,7 @@ void cg_roots_ended(struct guard *g)
 {
 	struct cg_roots *r = &g->roots;
 	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
-	bool changed = false;
+	bool changed = false, own = false;
 	ssize_t n;
 
 	while ((n = read(r->watch_fd, buf, sizeof(buf))) > 0) {
@@ -742,29 +939,44 @@ void cg_roots_ended(struct guard *g)
 			p += sizeof(*ev) + ev->len;
 			/* Events lost: which roots ended is not known, so
 			 * every one is forgotten (each live one is handed
-			 * over again, its files found probed).
+			 * over again, its files found probed, its programs
+			 * read before).
 			 */
 			if (ev->mask & IN_Q_OVERFLOW) {
 				while (r->nwatch) {
 					inotify_rm_watch(r->watch_fd,
 							 r->watches[0].wd);
-					forget_root(g, 0);
+					forget_root(g, 0, true);
 				}
+				/* A library made may be among them. */
+				for (size_t i = 0; i < r->ndir; i++)
+					root_again(g, i, &own);
 				changed = true;
 				continue;
 			}
+			if ((ev->mask & (IN_CREATE | IN_MOVED_TO |
+					 IN_CLOSE_WRITE)) &&
+			    ev->len && lib_name(ev->name)) {
+				lib_dir_changed(g, ev->wd, &own);
+				changed = true;
+				continue;
+			}
+			if (ev->mask & IN_IGNORED)
+				lib_dir_gone(r, ev->wd);
 			if (!(ev->mask &
 			      (IN_UNMOUNT | IN_DELETE_SELF | IN_IGNORED)))
 				continue;
 			for (size_t i = 0; i < r->nwatch; i++) {
 				if (r->watches[i].wd != ev->wd)
 					continue;
-				forget_root(g, i);
+				forget_root(g, i, ev->mask & IN_UNMOUNT);
 				changed = true;
 				break;
 			}
 		}
 	}
+	if (own)
+		own_root_again(g);
 	if (changed)
 		meta_write(g);
 }
@@ -799,7 +1011,7 @@ static int probe_file(struct guard *g, const struct cg_event_root *e,
 	char link[64];
 	int real, rc;
 
-	if (exe && key_set_has(&r->exes_plain, &key)) {
+	if (exe && key_set_has_ver(&r->exes_plain, &key, f->ver)) {
 		g->meta.exes_plain_known++;
 		return 0; /* read before: no TLS library inside */
 	}
@@ -837,8 +1049,9 @@ static int probe_new(struct guard *g, const struct cg_event_root *e,
 	base = base ? base + 1 : f->path;
 	kind = exe ? cg_tls_file_kind(link) : cg_tls_lib_kind(base);
 	if (exe && !kind) {
-		if (r->exes_plain.n < CG_MAPS_FILES_MAX)
-			key_set_add(&r->exes_plain, &key);
+		if (r->exes_plain.n < CG_MAPS_FILES_MAX ||
+		    key_set_has(&r->exes_plain, &key))
+			key_set_add_ver(&r->exes_plain, &key, f->ver);
 		return 0; /* no TLS library inside */
 	}
 	l = kind ? NULL : malloc(sizeof(*l));
@@ -991,6 +1204,8 @@ void cg_roots_record(struct guard *g, const struct cg_event_root *e)
 		return;
 	}
 	root_path[len] = 0;
+	s.watching = true;
+	s.watch = e->root;
 	scan_root(&s, root, e->pid);
 	probe_found(g, e, root_path, &s, false, &ps, msg, sizeof(msg));
 	if (s.over)
@@ -1200,12 +1415,12 @@ void cg_roots_exe(struct guard *g, const struct cg_event_root *e)
 	struct probed_set ps = {};
 	struct scan s;
 	struct stat st;
-	__u8 seen;
+	__u64 seen;
 	int root;
 
 	scan_init(&s, g);
 	if (!g->feat.on[CG_PART_ROOTS] || !g->feat.on[CG_PART_TLS] ||
-	    !g->cfg.cred_tls || key_set_has(&r->exes, &e->root))
+	    !g->cfg.cred_tls || key_set_has_ver(&r->exes, &e->root, e->ver))
 		return; /* off: cg_roots_reset() empties exes_seen when on */
 	/*
 	 * Missed (the file not found where the exec says): the kernel
@@ -1236,7 +1451,7 @@ void cg_roots_exe(struct guard *g, const struct cg_event_root *e)
 		close(root);
 	/* Not kept by the kernel (exes_seen full): kept here. */
 	if (bpf_map_lookup_elem(r->exes_fd, &e->root, &seen))
-		key_set_add(&r->exes, &e->root);
+		key_set_add_ver(&r->exes, &e->root, e->ver);
 	meta_write(g);
 	/* An event when something was probed or failed to be. */
 	if (ps.n || ps.failed)
@@ -1264,9 +1479,9 @@ static void say_unread(struct guard *g, const struct cg_event_root *e,
 	if (stat(path, &st))
 		return; /* gone: its program is said at its next ClientHello */
 	k = (struct cg_root_key){ cg_kdev(st.st_dev), st.st_ino };
-	if (key_set_has(&r->unread_exes, &k))
+	if (key_set_has_ver(&r->unread_exes, &k, cg_ctime(&st)))
 		return;
-	key_set_add(&r->unread_exes, &k);
+	key_set_add_ver(&r->unread_exes, &k, cg_ctime(&st));
 	n = readlink(path, exe, sizeof(exe) - 1);
 	if (n <= 0)
 		n = snprintf(exe, sizeof(exe), "?");
@@ -1292,18 +1507,24 @@ static void add_exec_mapped(void *ctx, uint32_t pid, struct map_line *m)
 {
 	struct maps_new *w = ctx;
 	struct cg_roots *r = &w->g->roots;
+	struct stat st;
 	int fd;
 
 	if (!m->exec || !m->key.ino)
 		return;
 	w->reads = w->reads || key_set_has(&r->tls_files, &m->key);
-	if (key_set_has(&r->maps_files, &m->key))
-		return;
+	/* Opened first: a file looked into is known by its change time too. */
 	fd = open_mapped(pid, m);
 	if (fd < 0)
 		return; /* unmapped since: its next read */
-	if (r->maps_files.n < CG_MAPS_FILES_MAX)
-		key_set_add(&r->maps_files, &m->key);
+	if (fstat(fd, &st) ||
+	    key_set_has_ver(&r->maps_files, &m->key, cg_ctime(&st))) {
+		close(fd);
+		return;
+	}
+	if (r->maps_files.n < CG_MAPS_FILES_MAX ||
+	    key_set_has(&r->maps_files, &m->key))
+		key_set_add_ver(&r->maps_files, &m->key, cg_ctime(&st));
 	else
 		w->g->meta.maps_files_over++;
 	w->g->meta.maps_files++;
@@ -1403,6 +1624,21 @@ size_t cg_roots_reset(struct guard *g, char *msg, size_t len)
 	for (size_t i = 0; i < r->nwatch; i++)
 		inotify_rm_watch(r->watch_fd, r->watches[i].wd);
 	r->nwatch = 0;
+	/* Other roots' library directories: watched again with their roots. */
+	for (size_t i = 0; i < r->ndir;) {
+		struct cg_root_watch w = r->dirs[i];
+		bool shared = false;
+
+		if (w.key.dev == r->own.dev && w.key.ino == r->own.ino) {
+			i++;
+			continue;
+		}
+		r->dirs[i] = r->dirs[--r->ndir];
+		for (size_t j = 0; j < r->ndir && !shared; j++)
+			shared = r->dirs[j].wd == w.wd;
+		if (!shared)
+			inotify_rm_watch(r->watch_fd, w.wd);
+	}
 	key_set_clear(&r->exes);
 	key_set_clear(&r->maps_files);
 	key_set_clear(&r->unread_exes);
@@ -1426,6 +1662,7 @@ void cg_roots_free(struct cg_roots *r)
 	free(r->unread_exes.v);
 	free(r->exes_plain.v);
 	free(r->watches);
+	free(r->dirs);
 	if (r->watch_fd >= 0)
 		close(r->watch_fd);
 	free(r->host);

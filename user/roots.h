@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 
 #include "connguard.h"
 
@@ -27,9 +28,17 @@ struct cg_root_watch {
 	struct cg_root_key key;
 };
 
-/* A set of kernel keys (device, inode): user/roots.c's hash table. */
+/*
+ * A set of kernel keys (device, inode), each with a version (a file's
+ * change time, or 0): user/roots.c's hash table.
+ */
+struct cg_key_ent {
+	struct cg_root_key k;
+	uint64_t ver;
+};
+
 struct cg_key_set {
-	struct cg_root_key *v;
+	struct cg_key_ent *v;
 	size_t n, cap;
 };
 
@@ -59,8 +68,17 @@ struct cg_roots {
 	 * watch's root.
 	 */
 	int watch_fd;
+	/* This daemon's own root (the kernel's encoding). */
+	struct cg_root_key own;
 	struct cg_root_watch *watches;
 	size_t nwatch, capwatch;
+	/*
+	 * The library directories of the roots probed, watched on WATCH_FD
+	 * for a library file made or replaced (an upgrade: a new file renamed
+	 * over the old, which keeps its probes): each watch and its root.
+	 */
+	struct cg_root_watch *dirs;
+	size_t ndir, capdir;
 	uint32_t next_index; /* the next pin index (CG_ROOT_LIB_INDEX0 up) */
 	int seen_fd, libs_fd, exes_fd; /* roots_seen, root_libs, exes_seen */
 };
@@ -111,5 +129,11 @@ const char *cg_root_lib_kind_name(uint32_t kind);
 
 /* The kernel's encoding of a device stat() gave: MAJOR << 20 | MINOR. */
 uint64_t cg_kdev(uint64_t st_dev);
+/* A file's change time in ns (the version of its key, as the kernel's). */
+static inline uint64_t cg_ctime(const struct stat *st)
+{
+	return (uint64_t)st->st_ctim.tv_sec * 1000000000ull +
+	       (uint64_t)st->st_ctim.tv_nsec;
+}
 
 #endif /* CG_ROOTS_H */

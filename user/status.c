@@ -198,12 +198,16 @@ static void roots_json(struct cg_jw *w, const struct cg_meta *meta,
 	cg_jw_u64(w, "overlay_files_held", meta->roots_overlay_held);
 	cg_jw_u64(w, "ended", meta->roots_ended);
 	cg_jw_u64(w, "unwatched", meta->roots_unwatched);
+	cg_jw_u64(w, "libraries_replaced", meta->roots_libs_changed);
+	cg_jw_u64(w, "library_dirs_unwatched", meta->lib_dirs_unwatched);
 	/* Executables looked into for a TLS library linked in (CG_EV_EXE). */
 	cg_jw_open(w, "executables", '{');
 	cg_jw_u64(w, "new", st[CG_STAT_EXES_NEW]);
+	cg_jw_u64(w, "changed", st[CG_STAT_EXES_CHANGED]);
 	cg_jw_u64(w, "looked_at", meta->exes_looked);
 	cg_jw_u64(w, "read_before", meta->exes_plain_known);
 	cg_jw_u64(w, "missed", meta->exes_missed);
+	cg_jw_u64(w, "ended", meta->exes_ended);
 	cg_jw_u64(w, "unsent", st[CG_STAT_EXES_UNSENT]);
 	cg_jw_u64(w, "seen_full", st[CG_STAT_EXES_SEEN_FULL]);
 	cg_jw_u64(w, "seen_capacity", CG_EXES_SEEN_MAX);
@@ -259,7 +263,9 @@ static void roots_text(const struct cg_meta *meta, const uint64_t *st)
 
 	printf("roots:        %llu new, %llu probed, %llu missed (gone "
 	       "before looked at), %llu ended (unmounted or deleted: "
-	       "forgotten), %llu not watched for their end, %llu unsent "
+	       "forgotten), %llu not watched for their end, %llu looked at "
+	       "again for a library file made (an upgrade; %llu library "
+	       "directories not watched for it), %llu unsent "
 	       "(ring buffer full), %llu "
 	       "execs past the seen-roots map (%u); %zu library files "
 	       "probed (room for %u), %llu not probed (full), %llu probes "
@@ -272,6 +278,8 @@ static void roots_text(const struct cg_meta *meta, const uint64_t *st)
 	       (unsigned long long)meta->roots_missed,
 	       (unsigned long long)meta->roots_ended,
 	       (unsigned long long)meta->roots_unwatched,
+	       (unsigned long long)meta->roots_libs_changed,
+	       (unsigned long long)meta->lib_dirs_unwatched,
 	       (unsigned long long)st[CG_STAT_ROOTS_UNSENT],
 	       (unsigned long long)st[CG_STAT_ROOTS_SEEN_FULL],
 	       CG_ROOTS_SEEN_MAX, root_files_n, CG_ROOT_LIBS_MAX,
@@ -280,16 +288,21 @@ static void roots_text(const struct cg_meta *meta, const uint64_t *st)
 	       (unsigned long long)meta->roots_overlay,
 	       (unsigned long long)meta->roots_overlay_unknown,
 	       (unsigned long long)meta->roots_overlay_held);
-	printf("executables:  %llu new, %llu looked into for a TLS library "
+	printf("executables:  %llu new, %llu changed (handed over again: a "
+	       "new file on a deleted one's inode, or written), %llu looked "
+	       "into for a TLS library "
 	       "linked in (those with one are listed with their root "
 	       "below), %llu not read again (read before, by the file "
 	       "beneath an overlay: no TLS library), %llu missed (gone "
-	       "before looked at), %llu unsent (ring buffer full), %llu "
+	       "before looked at), %llu forgotten with their file system "
+	       "(unmounted), %llu unsent (ring buffer full), %llu "
 	       "execs past the seen map (%u)\n",
 	       (unsigned long long)st[CG_STAT_EXES_NEW],
+	       (unsigned long long)st[CG_STAT_EXES_CHANGED],
 	       (unsigned long long)meta->exes_looked,
 	       (unsigned long long)meta->exes_plain_known,
 	       (unsigned long long)meta->exes_missed,
+	       (unsigned long long)meta->exes_ended,
 	       (unsigned long long)st[CG_STAT_EXES_UNSENT],
 	       (unsigned long long)st[CG_STAT_EXES_SEEN_FULL],
 	       CG_EXES_SEEN_MAX);

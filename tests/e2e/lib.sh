@@ -823,10 +823,13 @@ guard_start() {
 	GUARD_OUT=$LAB_DIR/guard.$_guard_n.out
 	GUARD_RC=
 	# Outside `ip netns exec` (it must see the host's /sys), inside the
-	# client network namespace, with the lab resolver for deny_host.
+	# client network namespace, with the lab resolver for deny_host, and
+	# GUARD_BIND ("SRC DST": SRC bound over DST, in its own mount
+	# namespace only) when set.
 	unshare -m --propagation private sh -c \
-		'mount --bind "$1" /etc/resolv.conf && net=$2 && shift 2 && exec nsenter --net="$net" "$@"' \
-		sh "$LAB_RESOLV" "/run/netns/$CLIENT_NS" \
+		'mount --bind "$1" /etc/resolv.conf && { [ -z "$3" ] || mount --bind $3; } &&
+		 net=$2 && shift 3 && exec nsenter --net="$net" "$@"' \
+		sh "$LAB_RESOLV" "/run/netns/$CLIENT_NS" "${GUARD_BIND:-}" \
 		"$CONNGUARD" run --config "$conf" --cgroup "${GUARD_CG:-$TEST_CG}" --log "$GUARD_LOG" \
 		--pin-dir "${GUARD_PIN:-$PIN_DIR}" "$@" >"$GUARD_OUT" 2>&1 &
 	GUARD_PID=$!

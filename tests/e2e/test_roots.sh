@@ -511,6 +511,12 @@ more_ended() { [ "$(ended)" -gt "$e0" ] 2>/dev/null; }
 wait_until "$E2E_WAIT" more_ended &&
 	ok "the unmounted root is forgotten (status roots.ended $e0 -> $(ended))" ||
 	not_ok "the unmounted root is forgotten" "roots.ended $e0 -> $(ended)"
+# With it, the programs its containers ran (known by the overlay's device,
+# which the next mount gets): the kernel's list of executables does not
+# fill with containers long gone.
+x=$(json_get "$("$CONNGUARD" status --pin-dir "$PIN_DIR" --json)" roots.executables.ended)
+[ "${x:-0}" -ge 1 ] && ok "the unmounted root's programs are forgotten with it (roots.executables.ended $x)" ||
+	not_ok "the unmounted root's programs are forgotten with it" "roots.executables.ended $x"
 warm "$C1" "the next container's root is handed over: a libs event"
 all_three "$LAST_EVENT" &&
 	ok "the next container gets its image's libc, libssl and libgnutls probed" ||
@@ -524,5 +530,41 @@ guard_stop
 ovl_umount
 ! grep -q " $OVL/" /proc/self/mounts && ok "overlay: the containers' mounts are gone" ||
 	not_ok "overlay: mounts gone" "$(grep " $OVL/" /proc/self/mounts)"
+
+# --- a library upgraded in a root the guard has probed: dpkg (and rpm)
+# write the new file beside the old and rename it over, so the old file
+# keeps its probes and every process started after maps a file with none.
+# The root's library directories are watched: a file made under a
+# library's name has the root looked at again (this daemon's own at once,
+# another at its next exec), and the new file is probed.
+lab_config "$LAB_DIR/upgrade.conf" enforce
+guard_up "$LAB_DIR/upgrade.conf"
+warm "$G1" "upgrade: the glibc root is probed"
+in_root "$G1" "$NAME" 143
+port_is 143 EPERM && ok "upgrade: before, IMAP -> EPERM" || not_ok "upgrade: before, IMAP refused" "$OUT"
+replaced() {
+	json_get "$("$CONNGUARD" status --pin-dir "$PIN_DIR" --json)" roots.libraries_replaced
+}
+r0=$(replaced)
+ino0=$(stat -c %i "$G1$LIBC_FILE")
+cp "$LIBC_FILE" "$G1$LIBC_FILE.dpkg-new" && mv -f "$G1$LIBC_FILE.dpkg-new" "$G1$LIBC_FILE"
+ino1=$(stat -c %i "$G1$LIBC_FILE")
+[ "$ino0" != "$ino1" ] && ok "upgrade: the root's libc.so.6 is a new file, renamed over the old ($ino0 -> $ino1)" ||
+	not_ok "upgrade: libc.so.6 replaced" "$ino0 -> $ino1"
+more_replaced() { [ "$(replaced)" -gt "$r0" ] 2>/dev/null; }
+wait_until "$E2E_WAIT" more_replaced &&
+	ok "upgrade: status counts the root looked at again (roots.libraries_replaced $r0 -> $(replaced))" ||
+	not_ok "upgrade: status counts the root looked at again" "roots.libraries_replaced $r0 -> $(replaced)"
+warm "$G1" "upgrade: the root's next process brings a libs event"
+files=$(libs_files "$LAST_EVENT")
+[ "$files" = "libc:$LIBC_FILE:9" ] && [ "$(json_get "$LAST_EVENT" known)" -ge 2 ] &&
+	ok "upgrade: the new libc.so.6 is probed (9 uprobes), the others known" ||
+	not_ok "upgrade: the new libc.so.6 is probed, the others known" "$LAST_EVENT"
+in_root "$G1" "$NAME" 143 443
+port_is 143 EPERM && port_is 443 OK &&
+	ok "upgrade: after, a process of the new libc: IMAP -> EPERM, 443 connects" ||
+	not_ok "upgrade: after, IMAP refused, 443 connects" "$OUT"
+ev_expect "upgrade: its lookup taints via libc" type=taint pid="$PID" name="$NAME" via=libc
+guard_stop
 
 done_testing

@@ -290,6 +290,56 @@ own_tls_clients() { # MODE
 	own_tls_client "$1" "$APP/bin/tlsapp" "$APP/bin/../lib/libssl.so.3"
 }
 
+# A program file known to the guard as plain, then made a TLS client on
+# the same inode: what a build does when it writes its new program over
+# the old one, or when a deleted program's inode number goes to the next
+# file made (at once on ext4). The kernel knows executables by device and
+# inode, so it knows them by their change time too: the new file's first
+# exec is handed over again, and the daemon reads it again (not taken for
+# the plain program read before).
+exes_looked_past() { # N: the daemon has looked into more than N executables
+	local n
+	n=$(json_get "$("$CONNGUARD" status --json --pin-dir "$PIN_DIR")" roots.executables.looked_at)
+	[ "${n:-0}" -gt "$1" ]
+}
+rewritten_tls_client() { # MODE
+	local mode=$1 f=$LAB_DIR/rewrite/tlsrewrite ino0 ino1 n0 n line from
+	mkdir -p "${f%/*}"
+	cp /bin/true "$f"
+	ino0=$(stat -c %i "$f")
+	n0=$(json_get "$("$CONNGUARD" status --json --pin-dir "$PIN_DIR")" roots.executables.looked_at)
+	in_cg "$f"
+	wait_until "$E2E_WAIT" exes_looked_past "${n0:-0}"
+	n=$(json_get "$("$CONNGUARD" status --json --pin-dir "$PIN_DIR")" roots.executables.looked_at)
+	[ "${n:-0}" -gt "${n0:-0}" ] && ok "$mode: rewritten: the plain program is looked into at its first exec" ||
+		not_ok "$mode: rewritten: the plain program is looked into at its first exec" "$n0 -> $n"
+	n0=$(json_get "$("$CONNGUARD" status --json --pin-dir "$PIN_DIR")" roots.executables.changed)
+	cat "$TLSSTATIC" >"$f"
+	ino1=$(stat -c %i "$f")
+	[ "$ino0" = "$ino1" ] && ok "$mode: rewritten: the TLS client is the same inode ($ino1)" ||
+		not_ok "$mode: rewritten: the TLS client is the same inode" "$ino0 -> $ino1"
+	from=$(ev_mark)
+	in_cg "$f" >/dev/null
+	if line=$(ev_find --wait "$E2E_WAIT" --from "$from" "$GUARD_LOG" type=libs comm=tlsrewrite); then
+		libs_event_names "$line" /rewrite/tlsrewrite &&
+			ok "$mode: rewritten: its first exec as a TLS client: a libs event names it, openssl, its probes" ||
+			not_ok "$mode: rewritten: its first exec as a TLS client: a libs event names it" "$line"
+	else
+		not_ok "$mode: rewritten: its first exec as a TLS client: a libs event names it" "no libs event; log tail:
+$(tail -n 4 "$GUARD_LOG")"
+	fi
+	n=$(json_get "$("$CONNGUARD" status --json --pin-dir "$PIN_DIR")" roots.executables.changed)
+	[ "${n:-0}" -gt "${n0:-0}" ] && ok "$mode: rewritten: status counts the changed file ($n0 -> $n)" ||
+		not_ok "$mode: rewritten: status counts the changed file" "$n0 -> $n"
+	from=$(ev_mark)
+	client 993 "$f" "$MAIL4" 993 "$ACCT" "$PW"
+	ev_expect_from "$from" "$mode: rewritten: its login: credential event (via openssl)" \
+		type=credential reason=reserved-account-login proto=imap via=openssl \
+		account="$ACCT" dst="$MAIL4" dport=993 comm=tlsrewrite ||
+		diag "client exit $rc: $out"
+	login_outcome "$mode" tlsrewrite
+}
+
 # An application's own copy of libssl.so.3 loaded through LD_LIBRARY_PATH
 # (a wrapper script's, a test harness's) and dlopen()'d by Python's ssl
 # module: neither the exec nor a RUNPATH names it. The process's first TLS
@@ -519,6 +569,7 @@ lab_config "$LAB_DIR/enforce.conf" enforce
 guard_up "$LAB_DIR/enforce.conf"
 run_clients enforce
 own_tls_clients enforce
+rewritten_tls_client enforce
 ldpath_tls_client enforce
 unread_tls_client enforce
 

@@ -1,0 +1,106 @@
+#!/bin/bash
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#
+# A library upgraded on the host while the guard runs. A uprobe belongs to
+# a file, and an upgrade (dpkg, rpm) writes the new library to a file of
+# its own and renames it over the old one: the old file keeps its probes,
+# and every process started after maps the new file. The guard watches the
+# directories its own root's libraries are in and probes a library file
+# made there at once (a libs event naming the daemon).
+#
+# The host's files are not touched: the daemon's /usr/local/lib (one of the
+# directories libraries are looked for in) is a directory of the lab's,
+# bound there in the daemon's own mount namespace (GUARD_BIND). It holds a
+# copy of the host's libc.so.6, which clients load with LD_LIBRARY_PATH. The
+# name they look up is in /etc/hosts only: no DNS packet, so only the C
+# library's probes can see the lookup.
+. "$(dirname "$0")/lib.sh"
+
+# Looks NAME up, then connects to ADDR:PORT; prints the connect's result.
+PY_GAI='
+import errno, socket, sys
+socket.getaddrinfo(sys.argv[1], None)
+s = socket.socket()
+s.settimeout(5)
+try:
+    s.connect((sys.argv[2], int(sys.argv[3]))); print("OK")
+except OSError as e:
+    print(errno.errorcode.get(e.errno, str(e.errno)))
+'
+
+lab_up
+NAME=hosts-upgrade.test
+printf '127.0.0.1 localhost\n%s %s\n' "$FOO4" "$NAME" >"/etc/netns/$CLIENT_NS/hosts"
+LIB=$LAB_DIR/locallib
+mkdir -p "$LIB"
+LIBC=$(ldd "$(command -v "$PY")" | awk '$1 == "libc.so.6" { print $3 }')
+cp "$LIBC" "$LIB/libc.so.6"
+
+# lookup: the client, with LIB's libc; sets OUT.
+lookup() {
+	OUT=$(in_cg env LD_LIBRARY_PATH="$LIB" "$PY" -c "$PY_GAI" "$NAME" "$MAIL4" 143 2>&1)
+}
+maps_lib() { # does a client with LD_LIBRARY_PATH map LIB's libc.so.6?
+	in_cg env LD_LIBRARY_PATH="$LIB" "$PY" -c 'print(open("/proc/self/maps").read())' |
+		grep -q " $LIB/libc.so.6$"
+}
+check "a client with LD_LIBRARY_PATH maps the copy of libc.so.6" maps_lib
+
+lab_config "$LAB_DIR/enforce.conf" enforce
+GUARD_BIND="$LIB /usr/local/lib" guard_up "$LAB_DIR/enforce.conf"
+started=$(ev_find "$GUARD_LOG" type=guard event=started)
+grep -q '/usr/local/lib/libc.so.6' <<<"$started" &&
+	ok "started: the daemon probes its /usr/local/lib/libc.so.6 (the copy)" ||
+	not_ok "started: the daemon probes its /usr/local/lib/libc.so.6" "$started"
+lookup
+[ "$OUT" = EPERM ] && ok "before: a lookup through the copy, then IMAP -> EPERM" ||
+	not_ok "before: a lookup through the copy, then IMAP -> EPERM" "$OUT"
+
+# The upgrade, as dpkg does it: a new file, renamed over the old.
+ino0=$(stat -c %i "$LIB/libc.so.6")
+from=$(ev_mark)
+cp "$LIBC" "$LIB/libc.so.6.dpkg-new" && mv -f "$LIB/libc.so.6.dpkg-new" "$LIB/libc.so.6"
+ino1=$(stat -c %i "$LIB/libc.so.6")
+[ "$ino0" != "$ino1" ] && ok "the copy of libc.so.6 is replaced by a new file ($ino0 -> $ino1)" ||
+	not_ok "the copy of libc.so.6 is replaced by a new file" "$ino0 -> $ino1"
+if line=$(ev_find --wait "$E2E_WAIT" --from "$from" "$GUARD_LOG" type=libs comm=connguard); then
+	$PY -c '
+import json, sys
+e = json.loads(sys.argv[1])
+f = e["files"]
+sys.exit(not (e["root"] == "/" and len(f) == 1 and f[0]["file"] == "/usr/local/lib/libc.so.6" and
+              f[0]["library"] == "libc" and f[0]["uprobes"] == 9 and "message" not in e))' "$line" &&
+		ok "upgrade: a libs event (the daemon's) names the new /usr/local/lib/libc.so.6, 9 uprobes" ||
+		not_ok "upgrade: a libs event names the new file" "$line"
+else
+	not_ok "upgrade: a libs event names the new file" "none; log tail:
+$(tail -n 4 "$GUARD_LOG")"
+fi
+n=$(json_get "$("$CONNGUARD" status --pin-dir "$PIN_DIR" --json)" roots.libraries_replaced)
+[ "${n:-0}" -ge 1 ] && ok "status counts the root looked at again (roots.libraries_replaced $n)" ||
+	not_ok "status counts the root looked at again" "roots.libraries_replaced $n"
+"$CONNGUARD" status --pin-dir "$PIN_DIR" | grep -q "^    libc .*/usr/local/lib/libc.so.6 (9 uprobes)" &&
+	ok "status lists the new file under the root /" ||
+	not_ok "status lists the new file under the root /" "$("$CONNGUARD" status --pin-dir "$PIN_DIR")"
+from=$(ev_mark)
+lookup
+[ "$OUT" = EPERM ] && ok "after: a process of the new file: a lookup, then IMAP -> EPERM" ||
+	not_ok "after: a process of the new file: a lookup, then IMAP -> EPERM" "$OUT"
+ev_find --wait "$E2E_WAIT" --from "$from" "$GUARD_LOG" type=taint name="$NAME" via=libc >/dev/null &&
+	ok "after: its lookup taints via libc" ||
+	not_ok "after: its lookup taints via libc" "$(tail -n 4 "$GUARD_LOG")"
+
+# Files made under other names are not libraries of ours: nothing done.
+from=$(ev_mark)
+n0=$(json_get "$("$CONNGUARD" status --pin-dir "$PIN_DIR" --json)" roots.libraries_replaced)
+: >"$LIB/libother.so.1"
+lookup
+ev_sync
+n=$(json_get "$("$CONNGUARD" status --pin-dir "$PIN_DIR" --json)" roots.libraries_replaced)
+[ "$n" = "$n0" ] && [ "$(ev_find --count --from "$from" "$GUARD_LOG" type=libs)" -eq 0 ] &&
+	ok "a file of another name made there: nothing looked at again" ||
+	not_ok "a file of another name made there: nothing looked at again" "$n0 -> $n"
+guard_stop
+[ -z "$(cat "$TEST_CG/cgroup.procs")" ] && ok "no process is left in the guarded cgroup" ||
+	not_ok "processes left" "$(cat "$TEST_CG/cgroup.procs")"
+done_testing
