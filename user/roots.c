@@ -888,15 +888,27 @@ static bool key_on_dev(const struct cg_root_key *k, const void *arg)
 static void forget_dev(struct guard *g, uint64_t dev)
 {
 	struct cg_roots *r = &g->roots;
-	struct cg_root_key k, next, *prev = NULL;
+	struct cg_root_key k, *prev = NULL, *v = NULL, *t;
+	size_t n = 0, cap = 0;
 
-	while (!bpf_map_get_next_key(r->exes_fd, prev, &next)) {
-		k = next;
-		if (k.dev != dev || bpf_map_delete_elem(r->exes_fd, &k))
-			prev = &k;
-		else
-			g->meta.exes_ended++;
+	/* Walked whole first: a key deleted under the walk restarts it. */
+	while (!bpf_map_get_next_key(r->exes_fd, prev, &k)) {
+		if (k.dev == dev) {
+			if (n == cap) {
+				cap = cap ? 2 * cap : 64;
+				t = realloc(v, cap * sizeof(*v));
+				if (!t)
+					break; /* the rest at the next end */
+				v = t;
+			}
+			v[n++] = k;
+		}
+		prev = &k;
 	}
+	for (size_t i = 0; i < n; i++)
+		if (!bpf_map_delete_elem(r->exes_fd, &v[i]))
+			g->meta.exes_ended++;
+	free(v);
 	key_set_drop(&r->exes, key_on_dev, &dev);
 	key_set_drop(&r->maps_files, key_on_dev, &dev);
 	key_set_drop(&r->unread_exes, key_on_dev, &dev);
