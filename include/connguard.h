@@ -564,6 +564,7 @@ enum cg_root_lib_kind {
 	CG_ROOT_LIB_LIBC = 1,
 	CG_ROOT_LIB_OPENSSL = 2,
 	CG_ROOT_LIB_GNUTLS = 3,
+	CG_ROOT_LIB_NSS = 4, /* NSPR's libnspr4.so, under NSS */
 };
 
 struct cg_root_lib {

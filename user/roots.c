@@ -52,7 +52,8 @@
 #include "util.h"
 
 /* The TLS library files looked for (user/tlsprobe.c probes them). */
-static const char *const tls_names[] = { "libssl.so.3", "libgnutls.so.30" };
+static const char *const tls_names[] = { "libssl.so.3", "libgnutls.so.30",
+					 "libnspr4.so" };
 #define TLS_NAMES_N (sizeof(tls_names) / sizeof(tls_names[0]))
 
 /* Files named in one libs event; the rest are counted in its message. */
@@ -69,6 +70,8 @@ const char *cg_root_lib_kind_name(uint32_t kind)
 		return "openssl";
 	case CG_ROOT_LIB_GNUTLS:
 		return "gnutls";
+	case CG_ROOT_LIB_NSS:
+		return "nss";
 	}
 	return "?";
 }

@@ -394,6 +394,8 @@ int cg_tls_lib_kind(const char *name)
 		return CG_ROOT_LIB_OPENSSL;
 	if (!strcmp(base, "libgnutls.so.30"))
 		return CG_ROOT_LIB_GNUTLS;
+	if (!strcmp(base, "libnspr4.so"))
+		return CG_ROOT_LIB_NSS;
 	return 0;
 }
 
@@ -426,11 +428,21 @@ int cg_tls_attach_file(struct bpf_object *obj, const char *path, int kind,
 	uint16_t machine;
 
 	*nfailed = 0;
-	if (kind != CG_ROOT_LIB_OPENSSL && kind != CG_ROOT_LIB_GNUTLS)
+	switch (kind) {
+	case CG_ROOT_LIB_OPENSSL:
+		l.file = 0;
+		break;
+	case CG_ROOT_LIB_GNUTLS:
+		l.file = 1;
+		break;
+	case CG_ROOT_LIB_NSS:
+		l.file = 2;
+		break;
+	default:
 		return -1;
+	}
 	if (cg_elf_own_machine(&machine))
 		return -1;
-	l.file = kind == CG_ROOT_LIB_OPENSSL ? 0 : 1;
 	snprintf(l.path, sizeof(l.path), "%s", path);
 	return attach_lib(obj, &l, index, machine, pin_dir, keep, &nkeep, seg,
 			  seg_len, nfailed);

@@ -24,7 +24,7 @@ int cg_tls_attach(struct bpf_object *obj, const char *cgroup,
 
 /*
  * Which TLS library the file NAME is by its name: CG_ROOT_LIB_OPENSSL,
- * CG_ROOT_LIB_GNUTLS, or 0.
+ * CG_ROOT_LIB_GNUTLS, CG_ROOT_LIB_NSS (NSPR's libnspr4.so), or 0.
  */
 int cg_tls_lib_kind(const char *name);
 

@@ -6,7 +6,7 @@
 # gets the same probes on that copy. Roots are built here from copies (their
 # own inodes, not bind mounts) and entered with chroot inside the guarded
 # cgroup: a glibc root (the loader, libc, the NSS modules, a client and its
-# libraries, libssl and libgnutls), a second root whose files are hard links
+# libraries, libssl, libgnutls and NSPR's libnspr4), a second root whose files are hard links
 # to the first's (probed once: same device and inode), and a musl root
 # (Debian's musl, the client built with musl-gcc). Each resolves a reserved
 # name from its own /etc/hosts, which no DNS packet reveals, and then opens
@@ -102,7 +102,8 @@ for f in "$(dirname "$LIBC_FILE")"/libnss_files.so.2 "$(dirname "$LIBC_FILE")"/l
 	[ -e "$f" ] && nss+=("$f")
 done
 TLS_FILES=()
-for f in "$(dirname "$LIBC_FILE")"/libssl.so.3 "$(dirname "$LIBC_FILE")"/libgnutls.so.30; do
+for f in "$(dirname "$LIBC_FILE")"/libssl.so.3 "$(dirname "$LIBC_FILE")"/libgnutls.so.30 \
+	"$(dirname "$LIBC_FILE")"/libnspr4.so; do
 	[ -e "$f" ] && TLS_FILES+=("$f")
 done
 check "the glibc root gets its own loader, libc, NSS modules and TLS libraries" \
@@ -111,8 +112,8 @@ root_etc "$G1"
 [ -n "$LIBC_FILE" ] && [ "$(stat -c %i "$G1$LIBC_FILE")" != "$(stat -c %i "$LIBC_FILE")" ] &&
 	ok "the glibc root's libc.so.6 is a file of its own ($LIBC_FILE, inode $(stat -c %i "$G1$LIBC_FILE"))" ||
 	not_ok "the glibc root's libc is a copy" "libc: $LIBC_FILE"
-[ "${#TLS_FILES[@]}" -eq 2 ] && ok "libssl.so.3 and libgnutls.so.30 copied into the glibc root" ||
-	not_ok "both TLS libraries copied" "found: ${TLS_FILES[*]}"
+[ "${#TLS_FILES[@]}" -eq 3 ] && ok "libssl.so.3, libgnutls.so.30 and libnspr4.so copied into the glibc root" ||
+	not_ok "the three TLS libraries copied" "found: ${TLS_FILES[*]}"
 out=$(chroot "$G1" /bin/rootprobe "$NAME" 2>&1)
 [[ $out == *resolved* ]] && ok "the glibc root resolves $NAME from its own /etc/hosts (unguarded)" ||
 	not_ok "the glibc root resolves $NAME" "$out"
@@ -195,13 +196,13 @@ import json, sys
 e = json.loads(sys.argv[1])
 print(" ".join("%s:%s:%d" % (f["library"], f["file"], f["uprobes"]) for f in e["files"]))' "$1" 2>&1
 }
-# all_three EVENT: it names the root's libc, libssl and libgnutls, each
-# with the host's set of uprobes.
-all_three() {
+# all_libs EVENT: it names the root's libc, libssl, libgnutls and libnspr4,
+# each with the host's set of uprobes.
+all_libs() {
 	local files
 	files=$(libs_files "$1")
 	[[ " $files " == *" libc:$LIBC_FILE:9 "* && " $files " == *" openssl:"*"/libssl.so.3:9 "* &&
-		" $files " == *" gnutls:"*"/libgnutls.so.30:5 "* ]]
+		" $files " == *" gnutls:"*"/libgnutls.so.30:5 "* && " $files " == *" nss:"*"/libnspr4.so:3 "* ]]
 }
 
 lab_config "$LAB_DIR/enforce.conf" enforce
@@ -236,6 +237,8 @@ files=$(libs_files "$ev1")
 	ok "glibc root: 9 uprobes on its own libssl.so.3 (the host's set)" || not_ok "glibc root: libssl probed" "$ev1"
 [[ " $files " == *" gnutls:"*"/libgnutls.so.30:5 "* ]] &&
 	ok "glibc root: 5 uprobes on its own libgnutls.so.30 (the host's set)" || not_ok "glibc root: libgnutls probed" "$ev1"
+[[ " $files " == *" nss:"*"/libnspr4.so:3 "* ]] &&
+	ok "glibc root: 3 uprobes on its own libnspr4.so (the host's set)" || not_ok "glibc root: libnspr4 probed" "$ev1"
 [ "$(json_get "$ev1" comm)" = rootprobe ] && ok "the libs event names the process that brought the root" ||
 	not_ok "libs event comm" "$ev1"
 
@@ -255,7 +258,7 @@ warm "$G2" "linked root: a libs event for the second root"
 ev2=$LAST_EVENT
 n_files=$($PY -c 'import json, sys; print(len(json.loads(sys.argv[1])["files"]))' "$ev2")
 known=$(json_get "$ev2" known)
-[ "$n_files" -eq 0 ] && [ "$known" -ge 3 ] &&
+[ "$n_files" -eq 0 ] && [ "$known" -ge 4 ] &&
 	ok "linked root: no file probed again ($known files found probed already, by device and inode)" ||
 	not_ok "linked root: dev+ino dedupe" "$ev2"
 in_root "$G2" "$NAME" 143 443
@@ -313,8 +316,8 @@ def get(want):  # the root whose path ends with WANT (see root_rx)
         if k == want or k.endswith(want):
             return v
 print(s["libraries"], s["libraries_capacity"], get(sys.argv[2]), get(sys.argv[3]))' "$stj" "$G1" "$M" 2>&1)
-[ "$r" = "5 4096 ['gnutls', 'libc', 'openssl'] ['libc']" ] &&
-	ok "status --json: roots.list per root, 5 files, capacity 4096" || not_ok "status --json roots" "$r"
+[ "$r" = "6 4096 ['gnutls', 'libc', 'nss', 'openssl'] ['libc']" ] &&
+	ok "status --json: roots.list per root, 6 files, capacity 4096" || not_ok "status --json roots" "$r"
 # root_pins: the pins of other roots' libraries (library index 65536 and up)
 root_pins() {
 	local p i
@@ -332,8 +335,8 @@ root_link_ids() {
 	done | sort -n | tr '\n' ' '
 }
 nroot_pins=$(root_pins | wc -l)
-[ "$nroot_pins" -eq $((9 + 9 + 5 + 6 + 6)) ] && [ -z "$(cd "$PIN_DIR" && find . -name '*_6554[1-9]')" ] &&
-	ok "the roots' probes are pinned libc_<function>_<n> and tls_..._<n>, n 65536..65540 ($nroot_pins)" ||
+[ "$nroot_pins" -eq $((9 + 9 + 5 + 3 + 6 + 6)) ] && [ -z "$(cd "$PIN_DIR" && find . -name '*_6554[2-9]')" ] &&
+	ok "the roots' probes are pinned libc_<function>_<n> and tls_..._<n>, n 65536..65541 ($nroot_pins)" ||
 	not_ok "root pins" "$(root_pins)"
 
 # --- audit, by reload: the probes stay
@@ -370,7 +373,7 @@ has_root "$st" "$G1" && ok "restart: status still lists the glibc root" ||
 printf '\n[credentials]\ntls = no\n' >>"$LAB_DIR/enforce.conf"
 check "reload with [credentials] tls = no" "$CONNGUARD" reload --pin-dir "$PIN_DIR"
 ev_expect "reload: the reloaded event says the roots' probes were removed" type=guard event=reloaded \
-	"message~roots: the probes on 5 library files of other roots removed"
+	"message~roots: the probes on 6 library files of other roots removed"
 n=$(root_pins | wc -l)
 [ "$n" -eq 0 ] && ok "reload: none of the roots' pins is left" ||
 	not_ok "reload: roots' pins removed" "$(root_pins)"
@@ -378,7 +381,8 @@ stj=$("$CONNGUARD" status --pin-dir "$PIN_DIR" --json 2>&1)
 is_n=$($PY -c 'import json, sys; print(json.loads(sys.argv[1])["roots"]["libraries"])' "$stj" 2>&1)
 [ "$is_n" = 0 ] && ok "reload: status lists no root file" || not_ok "reload: status roots" "$is_n"
 warm "$G1" "reload: the glibc root's next process brings a new libs event"
-[[ $LAST_EVENT == *'"library":"libc"'* && $LAST_EVENT != *openssl* && $LAST_EVENT != *gnutls* ]] &&
+[[ $LAST_EVENT == *'"library":"libc"'* && $LAST_EVENT != *openssl* && $LAST_EVENT != *gnutls* &&
+	$LAST_EVENT != *'"nss"'* ]] &&
 	ok "reload: its libc is probed again, its TLS libraries not ([credentials] tls = no)" ||
 	not_ok "reload: libc only" "$LAST_EVENT"
 in_root "$G1" "$NAME" 143
@@ -442,13 +446,13 @@ d2=$(stat -c %d "$C2$LIBC_FILE" 2>&1)
 	ok "two overlay mounts of one image: its libc.so.6 shows each mount's own device ($d1, $d2)" ||
 	not_ok "two overlay mounts of one image, a device each" "$(cat "$LAB_DIR/ovl.err"; stat -c '%d %i %n' "$C1$LIBC_FILE" "$C2$LIBC_FILE")"
 warm "$C1" "overlay: the first container's root brings a libs event"
-all_three "$LAST_EVENT" &&
-	ok "overlay: the first container gets the image's libc, libssl and libgnutls probed" ||
+all_libs "$LAST_EVENT" &&
+	ok "overlay: the first container gets the image's libc, libssl, libgnutls and libnspr4 probed" ||
 	not_ok "overlay: the first container's files probed" "$LAST_EVENT"
 warm "$C2" "overlay: the second container's root brings a libs event"
 n_files=$($PY -c 'import json, sys; print(len(json.loads(sys.argv[1])["files"]))' "$LAST_EVENT" 2>&1)
 known=$(json_get "$LAST_EVENT" known)
-[ "$n_files" = 0 ] && [ "${known:-0}" -ge 3 ] &&
+[ "$n_files" = 0 ] && [ "${known:-0}" -ge 4 ] &&
 	ok "overlay: the second container's files are the image's, probed already ($known known by the file beneath)" ||
 	not_ok "overlay: nothing probed again for the second container" "$LAST_EVENT"
 in_root "$C2" "$NAME" 143 443
@@ -463,8 +467,8 @@ s = json.loads(sys.argv[1])["roots"]
 print(s["libraries"], s["overlay_files"] > 0, s["overlay_files_unknown"],
       s["overlay_files_held"])' \
 	"$("$CONNGUARD" status --pin-dir "$PIN_DIR" --json)" 2>&1)
-[ "$r" = "3 True 0 0" ] &&
-	ok "overlay: status: 3 library files probed, files met on overlayfs counted, none unknown, none held" ||
+[ "$r" = "4 True 0 0" ] &&
+	ok "overlay: status: 4 library files probed, files met on overlayfs counted, none unknown, none held" ||
 	not_ok "overlay: status roots" "$r"
 # The image's programs are read for a TLS library linked in once: the
 # second container's copy is the same file beneath (a program that runs
@@ -481,7 +485,7 @@ wait_until "$E2E_WAIT" read_more &&
 	not_ok "overlay: the second container's sleep is not read again" \
 		"$rb0 -> $(read_before); $("$CONNGUARD" status --pin-dir "$PIN_DIR" | grep '^executables')"
 n=$(root_pins | wc -l)
-[ "$n" -eq $((9 + 9 + 5)) ] && ok "overlay: one set of probes for the two containers ($n pins)" ||
+[ "$n" -eq $((9 + 9 + 5 + 3)) ] && ok "overlay: one set of probes for the two containers ($n pins)" ||
 	not_ok "overlay: one set of probes" "$(root_pins)"
 # --- a root's end. A container after another gets the device and inode of
 # the one before: the kernel hands the unmounted overlay's device to the
@@ -518,8 +522,8 @@ x=$(json_get "$("$CONNGUARD" status --pin-dir "$PIN_DIR" --json)" roots.executab
 [ "${x:-0}" -ge 1 ] && ok "the unmounted root's programs are forgotten with it (roots.executables.ended $x)" ||
 	not_ok "the unmounted root's programs are forgotten with it" "roots.executables.ended $x"
 warm "$C1" "the next container's root is handed over: a libs event"
-all_three "$LAST_EVENT" &&
-	ok "the next container gets its image's libc, libssl and libgnutls probed" ||
+all_libs "$LAST_EVENT" &&
+	ok "the next container gets its image's libc, libssl, libgnutls and libnspr4 probed" ||
 	not_ok "the next container's files probed" "$LAST_EVENT"
 in_root "$C1" "$NAME" 143 443
 port_is 143 EPERM && port_is 443 OK &&

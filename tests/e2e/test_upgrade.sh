@@ -13,7 +13,8 @@
 # bound there in the daemon's own mount namespace (GUARD_BIND). It holds a
 # copy of the host's libc.so.6, which clients load with LD_LIBRARY_PATH. The
 # name they look up is in /etc/hosts only: no DNS packet, so only the C
-# library's probes can see the lookup.
+# library's probes can see the lookup. Then NSPR's libnspr4.so (NSS's I/O
+# layer) is installed there, and an NSS client logs in through it.
 . "$(dirname "$0")/lib.sh"
 
 # Looks NAME up, then connects to ADDR:PORT; prints the connect's result.
@@ -100,6 +101,56 @@ n=$(json_get "$("$CONNGUARD" status --pin-dir "$PIN_DIR" --json)" roots.librarie
 [ "$n" = "$n0" ] && [ "$(ev_find --count --from "$from" "$GUARD_LOG" type=libs)" -eq 0 ] &&
 	ok "a file of another name made there: nothing looked at again" ||
 	not_ok "a file of another name made there: nothing looked at again" "$n0 -> $n"
+# NSPR (under NSS: Thunderbird, Firefox, tstclnt) installed there while the
+# guard runs: probed at once, by the daemon, and a login through it is
+# stopped. A process that maps it would also have it probed at its TLS
+# ClientHello (as any copy loaded from elsewhere): the libs event naming
+# the daemon, before any client ran, is the watch's.
+NSPR=$(ldd "$(command -v tstclnt)" 2>/dev/null | awk '$1 == "libnspr4.so" { print $3 }')
+if [ -z "$NSPR" ] || ! command -v certutil >/dev/null; then
+	skip_needs "NSS's tstclnt and certutil (libnss3-tools)" "tstclnt: ${NSPR:-no libnspr4.so}"
+else
+	from=$(ev_mark)
+	cp "$NSPR" "$LIB/libnspr4.so.dpkg-new" && mv -f "$LIB/libnspr4.so.dpkg-new" "$LIB/libnspr4.so"
+	if line=$(ev_find --wait "$E2E_WAIT" --from "$from" "$GUARD_LOG" type=libs comm=connguard); then
+		$PY -c '
+import json, sys
+e = json.loads(sys.argv[1])
+f = e["files"]
+sys.exit(not (e["root"] == "/" and len(f) == 1 and f[0]["file"] == "/usr/local/lib/libnspr4.so" and
+              f[0]["library"] == "nss" and f[0]["uprobes"] == 3))' "$line" &&
+			ok "nspr: a libs event (the daemon's) names the new /usr/local/lib/libnspr4.so, 3 uprobes" ||
+			not_ok "nspr: a libs event names the new file" "$line"
+	else
+		not_ok "nspr: a libs event names the new file" "none; log tail:
+$(tail -n 4 "$GUARD_LOG")"
+	fi
+	nss_maps() { # does tstclnt with LD_LIBRARY_PATH map LIB's libnspr4.so?
+		in_cg env LD_LIBRARY_PATH="$LIB" ldd "$(command -v tstclnt)" | grep -q "=> $LIB/libnspr4.so "
+	}
+	check "nspr: tstclnt with LD_LIBRARY_PATH loads the new file" nss_maps
+	mkdir -p "$LAB_DIR/nssdb" && certutil -N -d "sql:$LAB_DIR/nssdb" --empty-password
+	PW=nspr-pw-$RUN_ID
+	before=$(server_count credential 993)
+	from=$(ev_mark)
+	out=$(in_cg env LD_LIBRARY_PATH="$LIB" sh -c '{ sleep 1; printf "a LOGIN %s %s\r\nb LOGOUT\r\n" "$1" "$2"; sleep 1; } |
+		exec tstclnt -d "sql:$4" -h "$3" -p 993 -o' sh email@example.com "$PW" "$MAIL4" "$LAB_DIR/nssdb" 2>&1)
+	rc=$?
+	after=$(server_count credential 993)
+	[ "$rc" = 137 ] && [ "$before" = "$after" ] &&
+		ok "nspr: a login through the new file is stopped (tstclnt killed, exit $rc; nothing arrived)" ||
+		not_ok "nspr: a login through the new file is stopped" "exit $rc, logins $before -> $after: $out"
+	ev_find --wait "$E2E_WAIT" --from "$from" "$GUARD_LOG" type=credential via=nss action=blocked \
+		account=email@example.com dport=993 >/dev/null
+	ev_sync
+	n=$(ev_find --count --from "$from" "$GUARD_LOG" type=credential)
+	[ "$n" = 1 ] && ev_find --from "$from" "$GUARD_LOG" type=credential via=nss action=blocked \
+		account=email@example.com dport=993 >/dev/null &&
+		ok "nspr: one credential event, via nss, blocked" ||
+		not_ok "nspr: one credential event, via nss, blocked" "$n: $(tail -n 4 "$GUARD_LOG")"
+	grep -q "$PW" "$GUARD_LOG" && not_ok "the password is not in the event log" "found" ||
+		ok "the password is not in the event log"
+fi
 guard_stop
 [ -z "$(cat "$TEST_CG/cgroup.procs")" ] && ok "no process is left in the guarded cgroup" ||
 	not_ok "processes left" "$(cat "$TEST_CG/cgroup.procs")"
