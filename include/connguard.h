@@ -467,6 +467,11 @@ struct cg_meta {
 	 */
 	__u64 roots_libs_changed;
 	__u64 lib_dirs_unwatched;
+	/*
+	 * Other roots' library files deleted (their image removed) and mapped
+	 * by no process: their probes removed, so the disk space is freed.
+	 */
+	__u64 roots_libs_released;
 };
 
 /*
@@ -559,6 +564,8 @@ struct cg_event_root {
  * what a daemon that takes over the pins knows is probed already.
  */
 #define CG_ROOT_LIBS_MAX 4096
+/* A file handle kept whole (ext4 and tmpfs give 8-12 bytes, btrfs 40). */
+#define CG_ROOT_FH_MAX 48
 
 enum cg_root_lib_kind {
 	CG_ROOT_LIB_LIBC = 1,
@@ -576,6 +583,15 @@ struct cg_root_lib {
 	__u64 realtime_ns;	 /* when */
 	char root_path[CG_ROOT_PATH_MAX]; /* the root, as the daemon sees it */
 	char path[CG_ROOT_PATH_MAX];	  /* the file, inside the root */
+	/*
+	 * The file's handle (name_to_handle_at()): what tells the daemon
+	 * later, holding neither the file nor its mount, that the file was
+	 * deleted (a container image removed), so that its probes, which
+	 * keep it on the disk, are released. fh_len 0: none was given.
+	 */
+	__u32 fh_type;
+	__u32 fh_len;
+	__u8 fh[CG_ROOT_FH_MAX];
 };
 
 /*

@@ -150,8 +150,10 @@ static void tick(struct guard *g)
 	/* Expired entries already stopped counting in the kernel; this only
 	 * frees their room.
 	 */
-	if (++g->ticks % 10 == 0)
+	if (++g->ticks % 10 == 0) {
 		cg_learned_expire(&g->maps);
+		cg_roots_sweep(g);
+	}
 	if (guard_hosts_refresh(g, false))
 		guard_apply(g);
 }

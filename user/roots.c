@@ -140,6 +140,12 @@ static void watch_lib_dir(struct guard *g, int dir, const struct cg_root_key *k)
 #define OVERLAYFS_SUPER_MAGIC 0x794c7630
 #endif
 
+/* A file handle of root_libs' size (struct cg_root_lib). */
+union cg_fh {
+	struct file_handle fh;
+	char b[sizeof(struct file_handle) + CG_ROOT_FH_MAX];
+};
+
 /* A mountinfo field, its escapes (\040 and the like) undone in place. */
 static void mi_unescape(char *s)
 {
@@ -915,6 +921,8 @@ static void forget_dev(struct guard *g, uint64_t dev)
 	key_set_drop(&r->exes, key_on_dev, &dev);
 	key_set_drop(&r->maps_files, key_on_dev, &dev);
 	key_set_drop(&r->unread_exes, key_on_dev, &dev);
+	/* Files seen there through the overlay (its device goes to another). */
+	key_set_drop(&r->tls_files, key_on_dev, &dev);
 }
 
 /*
@@ -933,6 +941,168 @@ static void forget_root(struct guard *g, size_t i, bool gone)
 	g->meta.roots_ended++;
 	if (gone && k.dev != r->own.dev)
 		forget_dev(g, k.dev);
+}
+
+/*
+ * A mount of this daemon's on the file system of stat() device DEV (a
+ * descriptor of its directory, for open_by_handle_at()), or -1 when none.
+ */
+static int mount_of_dev(uint64_t dev)
+{
+	char line[PATH_MAX + 256], mnt[PATH_MAX];
+	unsigned int major, minor;
+	int fd = -1;
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+
+	if (!f)
+		return -1;
+	while (fd < 0 && fgets(line, sizeof(line), f)) {
+		/* ID PARENT MAJOR:MINOR ROOT MOUNTPOINT ... (octal escapes) */
+		if (sscanf(line, "%*d %*d %u:%u %*s %4095s", &major, &minor,
+			   mnt) != 3 ||
+		    makedev(major, minor) != dev)
+			continue;
+		mi_unescape(mnt);
+		/* Not O_PATH: open_by_handle_at() takes no such descriptor. */
+		fd = open(mnt, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	}
+	fclose(f);
+	return fd;
+}
+
+/*
+ * Is the file of root_libs entry V (key K) deleted? Its handle opened
+ * through a mount of its file system: no links left. Not known (no
+ * handle, no mount of it here, a stale handle): no.
+ */
+static bool lib_deleted(const struct cg_root_key *k,
+			const struct cg_root_lib *v, int mfd)
+{
+	union cg_fh u;
+	struct stat st;
+	bool gone;
+	int fd;
+
+	if (!v->fh_len || v->fh_len > CG_ROOT_FH_MAX || mfd < 0)
+		return false;
+	u.fh.handle_bytes = v->fh_len;
+	u.fh.handle_type = (int)v->fh_type;
+	memcpy(u.fh.f_handle, v->fh, v->fh_len);
+	fd = open_by_handle_at(mfd, &u.fh, O_PATH | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	gone = !fstat(fd, &st) && st.st_dev == k->dev && st.st_ino == k->ino &&
+	       st.st_nlink == 0;
+	close(fd);
+	return gone;
+}
+
+struct sweep {
+	struct cg_root_key *v; /* deleted files (the kernel's device) */
+	bool *mapped;
+	size_t n;
+};
+
+static void sweep_mapped(void *ctx, uint32_t pid, struct map_line *m)
+{
+	struct sweep *s = ctx;
+
+	(void)pid;
+	for (size_t i = 0; i < s->n; i++)
+		if (s->v[i].dev == m->key.dev && s->v[i].ino == m->key.ino)
+			s->mapped[i] = true;
+}
+
+/* Is any of S's files mapped by a process of this host (any namespace)? */
+static void sweep_maps(struct sweep *s)
+{
+	struct dirent *de;
+	DIR *d = opendir("/proc");
+
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		char *end;
+		unsigned long pid = strtoul(de->d_name, &end, 10);
+
+		if (*end || end == de->d_name)
+			continue;
+		maps_each((uint32_t)pid, sweep_mapped, s);
+	}
+	closedir(d);
+}
+
+void cg_roots_sweep(struct guard *g)
+{
+	struct cg_roots *r = &g->roots;
+	struct cg_root_key k, next, *prev = NULL;
+	struct cg_root_key *del = NULL;
+	struct cg_root_lib v;
+	struct sweep s = {};
+	size_t n = 0, cap = 0, nm = 0, j;
+	/* The mounts opened for this sweep, by device (a handful). */
+	struct {
+		uint64_t dev;
+		int fd;
+	} m[16];
+
+	if (r->libs_fd <= 0)
+		return;
+	/* Walked whole first: a key deleted under the walk restarts it. */
+	while (!bpf_map_get_next_key(r->libs_fd, prev, &next)) {
+		k = next;
+		prev = &k;
+		if (bpf_map_lookup_elem(r->libs_fd, &k, &v) || !v.fh_len)
+			continue;
+		for (j = 0; j < nm && m[j].dev != k.dev; j++)
+			;
+		if (j == nm && nm < sizeof(m) / sizeof(m[0])) {
+			m[nm].dev = k.dev;
+			m[nm++].fd = mount_of_dev(k.dev);
+		}
+		if (j == nm || !lib_deleted(&k, &v, m[j].fd))
+			continue; /* past 16 file systems: at the next sweep */
+		if (n == cap) {
+			struct cg_root_key *t;
+
+			cap = cap ? 2 * cap : 16;
+			t = realloc(del, cap * sizeof(*del));
+			if (!t)
+				break; /* the rest at the next sweep */
+			del = t;
+		}
+		del[n++] = k;
+	}
+	for (j = 0; j < nm; j++)
+		if (m[j].fd >= 0)
+			close(m[j].fd);
+	if (!n)
+		goto out;
+	/* A process that maps one still runs its code: kept for it. */
+	s.v = calloc(n, sizeof(*s.v));
+	s.mapped = calloc(n, sizeof(*s.mapped));
+	if (!s.v || !s.mapped)
+		goto out;
+	for (size_t i = 0; i < n; i++)
+		s.v[i] = (struct cg_root_key){ cg_kdev(del[i].dev), del[i].ino };
+	s.n = n;
+	sweep_maps(&s);
+	for (size_t i = 0; i < n; i++) {
+		if (s.mapped[i] || bpf_map_lookup_elem(r->libs_fd, &del[i], &v))
+			continue;
+		cg_uprobe_remove_index(g->pin_dir,
+				       v.kind == CG_ROOT_LIB_LIBC ? "libc_" :
+								    "tls_",
+				       v.index);
+		bpf_map_delete_elem(r->libs_fd, &del[i]);
+		key_set_del(&r->tls_files, &s.v[i]);
+		g->meta.roots_libs_released++;
+	}
+	meta_write(g);
+out:
+	free(s.v);
+	free(s.mapped);
+	free(del);
 }
 
 int cg_roots_watch_fd(const struct cg_roots *r)
@@ -1046,6 +1216,25 @@ static int probe_file(struct guard *g, const struct cg_event_root *e,
 	return rc;
 }
 
+/*
+ * The handle of the file LINK (a /proc/self/fd link) names, into V: what
+ * tells later whether it was deleted (cg_roots_sweep()), holding neither
+ * the file nor its mount. None when its file system gives none.
+ */
+static void file_handle_of(const char *link, struct cg_root_lib *v)
+{
+	union cg_fh u;
+	int mnt;
+
+	u.fh.handle_bytes = CG_ROOT_FH_MAX;
+	if (name_to_handle_at(AT_FDCWD, link, &u.fh, &mnt, AT_SYMLINK_FOLLOW) ||
+	    u.fh.handle_bytes > CG_ROOT_FH_MAX)
+		return;
+	v->fh_type = (uint32_t)u.fh.handle_type;
+	v->fh_len = u.fh.handle_bytes;
+	memcpy(v->fh, u.fh.f_handle, u.fh.handle_bytes);
+}
+
 /* probe_file() for a file not known: LINK names it. */
 static int probe_new(struct guard *g, const struct cg_event_root *e,
 		     const char *root_path, const struct found *f,
@@ -1107,6 +1296,7 @@ static int probe_new(struct guard *g, const struct cg_event_root *e,
 	v.realtime_ns = cg_now_real_ns();
 	snprintf(v.root_path, sizeof(v.root_path), "%s", root_path);
 	snprintf(v.path, sizeof(v.path), "%s", f->path);
+	file_handle_of(link, &v);
 	r->next_index++;
 	if (bpf_map_update_elem(r->libs_fd, &key, &v, BPF_NOEXIST)) {
 		/*

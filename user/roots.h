@@ -122,6 +122,12 @@ int cg_roots_watch_fd(const struct cg_roots *r);
  */
 void cg_roots_ended(struct guard *g);
 
+/*
+ * Every 10 s (the daemon's timer): other roots' library files that were
+ * deleted and are mapped by no process get their probes removed.
+ */
+void cg_roots_sweep(struct guard *g);
+
 void cg_roots_free(struct cg_roots *r);
 
 /* "libc", "openssl", "gnutls" for enum cg_root_lib_kind. */

@@ -200,6 +200,7 @@ static void roots_json(struct cg_jw *w, const struct cg_meta *meta,
 	cg_jw_u64(w, "unwatched", meta->roots_unwatched);
 	cg_jw_u64(w, "libraries_replaced", meta->roots_libs_changed);
 	cg_jw_u64(w, "library_dirs_unwatched", meta->lib_dirs_unwatched);
+	cg_jw_u64(w, "libraries_released", meta->roots_libs_released);
 	/* Executables looked into for a TLS library linked in (CG_EV_EXE). */
 	cg_jw_open(w, "executables", '{');
 	cg_jw_u64(w, "new", st[CG_STAT_EXES_NEW]);
@@ -269,7 +270,8 @@ static void roots_text(const struct cg_meta *meta, const uint64_t *st)
 	       "(ring buffer full), %llu "
 	       "execs past the seen-roots map (%u); %zu library files "
 	       "probed (room for %u), %llu not probed (full), %llu probes "
-	       "failed; %llu files met on overlayfs, known by the file "
+	       "failed, %llu released (deleted, mapped by no process: their "
+	       "probes removed); %llu files met on overlayfs, known by the file "
 	       "beneath (%llu could not be told, known by the overlay's; "
 	       "%llu probed through the overlay, which they keep "
 	       "mounted)\n",
@@ -285,6 +287,7 @@ static void roots_text(const struct cg_meta *meta, const uint64_t *st)
 	       CG_ROOTS_SEEN_MAX, root_files_n, CG_ROOT_LIBS_MAX,
 	       (unsigned long long)meta->roots_libs_full,
 	       (unsigned long long)meta->roots_attach_failed,
+	       (unsigned long long)meta->roots_libs_released,
 	       (unsigned long long)meta->roots_overlay,
 	       (unsigned long long)meta->roots_overlay_unknown,
 	       (unsigned long long)meta->roots_overlay_held);

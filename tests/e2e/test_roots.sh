@@ -530,6 +530,28 @@ port_is 143 EPERM && port_is 443 OK &&
 	ok "the next container: IMAP -> EPERM, 443 connects (its own libc's probes)" ||
 	not_ok "the next container: IMAP refused, 443 connects" "$OUT"
 ev_expect "the next container's lookup taints via libc" type=taint pid="$PID" name="$NAME" via=libc
+# --- the image removed once its container is gone: the probes on its
+# files keep them (and their disk space) while they are there; deleted and
+# mapped by no process, they are released (every 10 s). The first image,
+# its container still mounted, keeps its probes.
+released() { json_get "$("$CONNGUARD" status --pin-dir "$PIN_DIR" --json)" roots.libraries_released; }
+rl0=$(released)
+np0=$(root_pins | wc -l)
+umount "$C1" 2>>"$LAB_DIR/ovl.err" && rm -rf "$IMG2" &&
+	ok "the next container's root unmounts and its image is removed" ||
+	not_ok "unmount and remove the image" "$(cat "$LAB_DIR/ovl.err")"
+released4() { [ "$(released)" -ge $((rl0 + 4)) ] 2>/dev/null; }
+wait_until 30 released4 &&
+	ok "image removed: its 4 library files are released ($rl0 -> $(released))" ||
+	not_ok "image removed: its 4 library files are released" "roots.libraries_released $rl0 -> $(released)"
+np=$(root_pins | wc -l)
+nl=$(json_get "$("$CONNGUARD" status --pin-dir "$PIN_DIR" --json)" roots.libraries)
+[ "$np" -eq $((np0 - 26)) ] && [ "$nl" = 4 ] &&
+	ok "image removed: its 26 probes are gone, the first image's 4 files keep theirs ($np0 -> $np pins)" ||
+	not_ok "image removed: its probes gone, the first image's kept" "$np0 -> $np pins, $nl files"
+in_root "$C2" "$NAME" 143
+port_is 143 EPERM && ok "image removed: the first image's container: IMAP -> EPERM" ||
+	not_ok "image removed: the first image's container still guarded" "$OUT"
 guard_stop
 ovl_umount
 ! grep -q " $OVL/" /proc/self/mounts && ok "overlay: the containers' mounts are gone" ||

@@ -151,6 +151,61 @@ $(tail -n 4 "$GUARD_LOG")"
 	grep -q "$PW" "$GUARD_LOG" && not_ok "the password is not in the event log" "found" ||
 		ok "the password is not in the event log"
 fi
+
+# The old file of an upgrade is deleted; its probes keep it on the disk.
+# Once no process maps it they are removed (the sweep, every 10 s), not
+# before: a process started before the upgrade still runs its code.
+# libc.so.6 and libnspr4.so are replaced at once while a process that maps
+# the old libc.so.6 runs: the old libnspr4.so is released, the old libc
+# kept until that process ends.
+released() { json_get "$("$CONNGUARD" status --pin-dir "$PIN_DIR" --json)" roots.libraries_released; }
+libc_pins() { # the libc pins of files probed since the start
+	local p n=0
+	for p in "$PIN_DIR"/libc_*; do
+		[[ ${p##*_} =~ ^[0-9]+$ ]] && [ "${p##*_}" -ge 65536 ] && n=$((n + 1))
+	done
+	echo "$n"
+}
+in_cg env LD_LIBRARY_PATH="$LIB" sleep 60 &
+SLEEPER=$!
+sleeper_maps() { # a process of the guarded cgroup maps LIB's libc.so.6
+	local p
+	for p in $(cat "$TEST_CG/cgroup.procs"); do
+		grep -q " $LIB/libc.so.6$" /proc/"$p"/maps 2>/dev/null && return 0
+	done
+	return 1
+}
+wait_until "$E2E_WAIT" sleeper_maps
+check "release: a process that maps the upgraded libc.so.6 runs" sleeper_maps
+r0=$(released)
+p0=$(libc_pins)
+cp "$LIBC" "$LIB/libc.so.6.dpkg-new" && mv -f "$LIB/libc.so.6.dpkg-new" "$LIB/libc.so.6"
+[ -n "$NSPR" ] && cp "$NSPR" "$LIB/libnspr4.so.dpkg-new" && mv -f "$LIB/libnspr4.so.dpkg-new" "$LIB/libnspr4.so"
+released_more() { [ "$(released)" -gt "$1" ] 2>/dev/null; }
+if [ -n "$NSPR" ]; then
+	wait_until 30 released_more "$r0" &&
+		ok "release: the old libnspr4.so, mapped by no process, is released ($r0 -> $(released))" ||
+		not_ok "release: the old libnspr4.so is released" "roots.libraries_released $r0 -> $(released)"
+	libc_pins_are() { [ "$(libc_pins)" -eq "$1" ]; }
+	wait_until "$E2E_WAIT" libc_pins_are $((p0 + 9))
+	[ "$(released)" = $((r0 + 1)) ] && [ "$(libc_pins)" -eq $((p0 + 9)) ] &&
+		ok "release: the old libc.so.6 stays probed while a process maps it ($((p0 + 9)) pins)" ||
+		not_ok "release: the old libc.so.6 stays probed while a process maps it" \
+			"released $r0 -> $(released), libc pins $p0 -> $(libc_pins)"
+fi
+kill "$SLEEPER" 2>/dev/null
+wait "$SLEEPER" 2>/dev/null
+SLEEPER=
+nrel=0
+[ -n "$NSPR" ] && nrel=1 # the old libnspr4.so's, above
+wait_until 30 released_more $((r0 + nrel)) &&
+	[ "$(libc_pins)" -eq "$p0" ] &&
+	ok "release: its process ended, the old libc.so.6 is released ($(released); $p0 libc pins)" ||
+	not_ok "release: the old libc.so.6 is released once its process ended" \
+		"released $r0 -> $(released), libc pins $p0 -> $(libc_pins)"
+lookup
+[ "$OUT" = EPERM ] && ok "release: the new libc.so.6 still guards: a lookup, then IMAP -> EPERM" ||
+	not_ok "release: the new libc.so.6 still guards" "$OUT"
 guard_stop
 [ -z "$(cat "$TEST_CG/cgroup.procs")" ] && ok "no process is left in the guarded cgroup" ||
 	not_ok "processes left" "$(cat "$TEST_CG/cgroup.procs")"
