@@ -1040,6 +1040,7 @@ void cg_roots_sweep(struct guard *g)
 	struct cg_root_lib v;
 	struct sweep s = {};
 	size_t n = 0, cap = 0, nm = 0, j;
+	bool released = false;
 	/* The mounts opened for this sweep, by device (a handful). */
 	struct {
 		uint64_t dev;
@@ -1076,8 +1077,12 @@ void cg_roots_sweep(struct guard *g)
 	for (j = 0; j < nm; j++)
 		if (m[j].fd >= 0)
 			close(m[j].fd);
-	if (!n)
+	if (!n || (n == r->sweep_n && r->sweep_wait && r->sweep_wait--)) {
+		if (!n)
+			r->sweep_backoff = r->sweep_wait = 0;
 		goto out;
+	}
+	r->sweep_n = n;
 	/* A process that maps one still runs its code: kept for it. */
 	s.v = calloc(n, sizeof(*s.v));
 	s.mapped = calloc(n, sizeof(*s.mapped));
@@ -1097,7 +1102,15 @@ void cg_roots_sweep(struct guard *g)
 		bpf_map_delete_elem(r->libs_fd, &del[i]);
 		key_set_del(&r->tls_files, &s.v[i]);
 		g->meta.roots_libs_released++;
+		r->sweep_n--;
+		released = true;
 	}
+	/* What is left is mapped: looked at less often while it stays so. */
+	if (released)
+		r->sweep_backoff = 0;
+	else if (r->sweep_backoff < 60)
+		r->sweep_backoff = r->sweep_backoff ? 2 * r->sweep_backoff : 1;
+	r->sweep_wait = r->sweep_backoff;
 	meta_write(g);
 out:
 	free(s.v);

@@ -79,6 +79,14 @@ struct cg_roots {
 	 */
 	struct cg_root_watch *dirs;
 	size_t ndir, capdir;
+	/*
+	 * Deleted library files that processes still map (an old C library
+	 * after an upgrade, until those processes end): the processes' maps
+	 * are read again after SWEEP_WAIT sweeps, a wait that doubles up to
+	 * ten minutes while nothing changes (SWEEP_N of them last time).
+	 */
+	unsigned int sweep_wait, sweep_backoff;
+	size_t sweep_n;
 	uint32_t next_index; /* the next pin index (CG_ROOT_LIB_INDEX0 up) */
 	int seen_fd, libs_fd, exes_fd; /* roots_seen, root_libs, exes_seen */
 };

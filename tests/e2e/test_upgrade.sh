@@ -154,7 +154,9 @@ fi
 
 # The old file of an upgrade is deleted; its probes keep it on the disk.
 # Once no process maps it they are removed (the sweep, every 10 s), not
-# before: a process started before the upgrade still runs its code.
+# before: a process started before the upgrade still runs its code (while
+# one does, the maps are read again at a doubling interval: up to 20 s
+# here).
 # libc.so.6 and libnspr4.so are replaced at once while a process that maps
 # the old libc.so.6 runs: the old libnspr4.so is released, the old libc
 # kept until that process ends.
@@ -198,7 +200,7 @@ wait "$SLEEPER" 2>/dev/null
 SLEEPER=
 nrel=0
 [ -n "$NSPR" ] && nrel=1 # the old libnspr4.so's, above
-wait_until 30 released_more $((r0 + nrel)) &&
+wait_until 60 released_more $((r0 + nrel)) &&
 	[ "$(libc_pins)" -eq "$p0" ] &&
 	ok "release: its process ended, the old libc.so.6 is released ($(released); $p0 libc pins)" ||
 	not_ok "release: the old libc.so.6 is released once its process ended" \
