@@ -883,6 +883,23 @@ static void own_root_again(struct guard *g)
 	seed_own_root(r);
 }
 
+/* K appended to the array *V (*N of *CAP); -1 when out of memory. */
+static int keys_push(struct cg_root_key **v, size_t *n, size_t *cap,
+		     const struct cg_root_key *k)
+{
+	if (*n == *cap) {
+		size_t c = *cap ? 2 * *cap : 64;
+		struct cg_root_key *t = realloc(*v, c * sizeof(**v));
+
+		if (!t)
+			return -1;
+		*v = t;
+		*cap = c;
+	}
+	(*v)[(*n)++] = *k;
+	return 0;
+}
+
 static bool key_on_dev(const struct cg_root_key *k, const void *arg)
 {
 	return k->dev == *(const uint64_t *)arg;
@@ -897,21 +914,13 @@ static bool key_on_dev(const struct cg_root_key *k, const void *arg)
 static void forget_dev(struct guard *g, uint64_t dev)
 {
 	struct cg_roots *r = &g->roots;
-	struct cg_root_key k, *prev = NULL, *v = NULL, *t;
+	struct cg_root_key k, *prev = NULL, *v = NULL;
 	size_t n = 0, cap = 0;
 
 	/* Walked whole first: a key deleted under the walk restarts it. */
 	while (!bpf_map_get_next_key(r->exes_fd, prev, &k)) {
-		if (k.dev == dev) {
-			if (n == cap) {
-				cap = cap ? 2 * cap : 64;
-				t = realloc(v, cap * sizeof(*v));
-				if (!t)
-					break; /* the rest at the next end */
-				v = t;
-			}
-			v[n++] = k;
-		}
+		if (k.dev == dev && keys_push(&v, &n, &cap, &k))
+			break; /* the rest at the next end */
 		prev = &k;
 	}
 	for (size_t i = 0; i < n; i++)
@@ -1063,16 +1072,8 @@ void cg_roots_sweep(struct guard *g)
 		}
 		if (j == nm || !lib_deleted(&k, &v, m[j].fd))
 			continue; /* past 16 file systems: at the next sweep */
-		if (n == cap) {
-			struct cg_root_key *t;
-
-			cap = cap ? 2 * cap : 16;
-			t = realloc(del, cap * sizeof(*del));
-			if (!t)
-				break; /* the rest at the next sweep */
-			del = t;
-		}
-		del[n++] = k;
+		if (keys_push(&del, &n, &cap, &k))
+			break; /* the rest at the next sweep */
 	}
 	for (j = 0; j < nm; j++)
 		if (m[j].fd >= 0)

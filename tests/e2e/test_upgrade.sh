@@ -168,15 +168,21 @@ libc_pins() { # the libc pins of files probed since the start
 	done
 	echo "$n"
 }
-in_cg env LD_LIBRARY_PATH="$LIB" sleep 60 &
+# The process: sleep, with LIB's libc.so.6 (known by its inode: a maps
+# line read from another mount namespace may show another path), given
+# longer than a client's E2E_CMD_TIMEOUT, ended by its PID below.
+SLEEP_INO=$(stat -c %i "$LIB/libc.so.6")
+E2E_CMD_TIMEOUT=120 in_cg env LD_LIBRARY_PATH="$LIB" sleep 120 &
 SLEEPER=$!
-sleeper_maps() { # a process of the guarded cgroup maps LIB's libc.so.6
+sleeper_pid() {
 	local p
 	for p in $(cat "$TEST_CG/cgroup.procs"); do
-		grep -q " $LIB/libc.so.6$" /proc/"$p"/maps 2>/dev/null && return 0
+		awk -v i="$SLEEP_INO" '$5 == i && $6 ~ /libc\.so\.6$/ { f = 1 } END { exit !f }' \
+			/proc/"$p"/maps 2>/dev/null && { echo "$p"; return 0; }
 	done
 	return 1
 }
+sleeper_maps() { sleeper_pid >/dev/null; }
 wait_until "$E2E_WAIT" sleeper_maps
 check "release: a process that maps the upgraded libc.so.6 runs" sleeper_maps
 r0=$(released)
@@ -195,7 +201,7 @@ if [ -n "$NSPR" ]; then
 		not_ok "release: the old libc.so.6 stays probed while a process maps it" \
 			"released $r0 -> $(released), libc pins $p0 -> $(libc_pins)"
 fi
-kill "$SLEEPER" 2>/dev/null
+SP=$(sleeper_pid) && kill "$SP"
 wait "$SLEEPER" 2>/dev/null
 SLEEPER=
 nrel=0
