@@ -51,10 +51,6 @@
 #include "uprobe.h"
 #include "util.h"
 
-/* The TLS library files looked for (user/tlsprobe.c probes them). */
-static const char *const tls_names[] = { "libssl.so.3", "libgnutls.so.30",
-					 "libnspr4.so" };
-#define TLS_NAMES_N (sizeof(tls_names) / sizeof(tls_names[0]))
 
 /* Files named in one libs event; the rest are counted in its message. */
 #define EV_FILES_MAX 16
@@ -357,10 +353,7 @@ static bool lib_name(const char *base)
 	for (size_t i = 0; i < CG_LIBC_NAMES_N; i++)
 		if (!fnmatch(cg_libc_names[i], base, 0))
 			return true;
-	for (size_t i = 0; i < TLS_NAMES_N; i++)
-		if (!strcmp(tls_names[i], base))
-			return true;
-	return false;
+	return cg_tls_lib_kind(base) != 0;
 }
 
 /* DIR of the root and, at depth 0, its multiarch subdirectories. */
@@ -513,18 +506,14 @@ static void seed_own_root(struct cg_roots *r)
 	bpf_map_update_elem(r->seen_fd, &k, &any, BPF_ANY);
 }
 
-/*
- * The files with TLS probes on them, by the kernel's key (what a maps line
- * gives): the host's (user/tlsprobe.c), and every one probed here
- * (root_libs, taken over or not).
- */
-static const char *const host_tls_names[] = { "libssl.so.3",
-					      "libgnutls.so.30",
-					      "libnspr4.so" };
-#define HOST_TLS_N (sizeof(host_tls_names) / sizeof(host_tls_names[0]))
-
 static void key_set_add(struct cg_key_set *s, const struct cg_root_key *k);
 
+/*
+ * The files with TLS probes on them (tls_files), by the kernel's key (what
+ * a maps line gives): the host's (cg_tls_files in its library directories,
+ * user/tlsprobe.c), here, and every one probed in a root (root_libs, taken
+ * over or not).
+ */
 static int add_tls_file(void *ctx, const char *path)
 {
 	struct cg_roots *r = ctx;
@@ -604,7 +593,7 @@ int cg_roots_start(struct guard *g)
 		r->host[i] = (struct cg_file_id){ s.v[i].dev, s.v[i].ino };
 	r->nhost = r->caphost = s.n;
 	scan_free(&s);
-	return cg_libs_scan(host_tls_names, HOST_TLS_N, add_tls_file, r) ? -1 :
+	return cg_libs_scan(cg_tls_files, CG_TLS_FILES_N, add_tls_file, r) ? -1 :
 									  0;
 }
 
@@ -1078,9 +1067,12 @@ void cg_roots_sweep(struct guard *g)
 	for (j = 0; j < nm; j++)
 		if (m[j].fd >= 0)
 			close(m[j].fd);
-	if (!n || (n == r->sweep_n && r->sweep_wait && r->sweep_wait--)) {
-		if (!n)
-			r->sweep_backoff = r->sweep_wait = 0;
+	if (!n) {
+		r->sweep_backoff = r->sweep_wait = 0;
+		goto out;
+	}
+	if (n == r->sweep_n && r->sweep_wait) {
+		r->sweep_wait--; /* the same files, all mapped last time */
 		goto out;
 	}
 	r->sweep_n = n;
@@ -1107,12 +1099,13 @@ void cg_roots_sweep(struct guard *g)
 		released = true;
 	}
 	/* What is left is mapped: looked at less often while it stays so. */
-	if (released)
+	if (released) {
 		r->sweep_backoff = 0;
-	else if (r->sweep_backoff < 60)
+		meta_write(g);
+	} else if (r->sweep_backoff < 60) {
 		r->sweep_backoff = r->sweep_backoff ? 2 * r->sweep_backoff : 1;
+	}
 	r->sweep_wait = r->sweep_backoff;
-	meta_write(g);
 out:
 	free(s.v);
 	free(s.mapped);
@@ -1241,8 +1234,8 @@ static void file_handle_of(const char *link, struct cg_root_lib *v)
 	int mnt;
 
 	u.fh.handle_bytes = CG_ROOT_FH_MAX;
-	if (name_to_handle_at(AT_FDCWD, link, &u.fh, &mnt, AT_SYMLINK_FOLLOW) ||
-	    u.fh.handle_bytes > CG_ROOT_FH_MAX)
+	/* A larger handle: EOVERFLOW, none kept. */
+	if (name_to_handle_at(AT_FDCWD, link, &u.fh, &mnt, AT_SYMLINK_FOLLOW))
 		return;
 	v->fh_type = (uint32_t)u.fh.handle_type;
 	v->fh_len = u.fh.handle_bytes;
@@ -1863,7 +1856,7 @@ size_t cg_roots_reset(struct guard *g, char *msg, size_t len)
 	key_set_clear(&r->unread_exes);
 	key_set_clear(&r->exes_plain);
 	key_set_clear(&r->tls_files);
-	cg_libs_scan(host_tls_names, HOST_TLS_N, add_tls_file, r);
+	cg_libs_scan(cg_tls_files, CG_TLS_FILES_N, add_tls_file, r);
 	seed_own_root(r);
 	snprintf(msg, len,
 		 "roots: the probes on %zu library files of other roots "

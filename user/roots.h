@@ -138,7 +138,7 @@ void cg_roots_sweep(struct guard *g);
 
 void cg_roots_free(struct cg_roots *r);
 
-/* "libc", "openssl", "gnutls" for enum cg_root_lib_kind. */
+/* "libc", "openssl", "gnutls", "nss" for enum cg_root_lib_kind. */
 const char *cg_root_lib_kind_name(uint32_t kind);
 
 /* The kernel's encoding of a device stat() gave: MAJOR << 20 | MINOR. */

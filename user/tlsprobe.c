@@ -106,10 +106,15 @@ static const struct tls_kind kinds[] = {
 };
 #define KINDS_N (sizeof(kinds) / sizeof(kinds[0]))
 
-/* The library files to look for, once each. */
-static const char *const lib_files[] = { "libssl.so.3", "libgnutls.so.30",
-					 "libnspr4.so" };
-#define LIB_FILES_N (sizeof(lib_files) / sizeof(lib_files[0]))
+/*
+ * The library files to look for, once each: index I is the library kind
+ * CG_ROOT_LIB_OPENSSL + I (enum cg_root_lib_kind).
+ */
+const char *const cg_tls_files[CG_TLS_FILES_N] = { "libssl.so.3",
+						   "libgnutls.so.30",
+						   "libnspr4.so" };
+_Static_assert(CG_ROOT_LIB_NSS - CG_ROOT_LIB_OPENSSL + 1 == CG_TLS_FILES_N,
+	       "cg_tls_files follows enum cg_root_lib_kind");
 
 #define PIN_NAME_MAX 96
 /* Probes of one library file at most (kinds of one file together). */
@@ -119,7 +124,7 @@ struct tls_lib {
 	char path[PATH_MAX];
 	dev_t dev;
 	ino_t ino;
-	size_t file; /* index into lib_files */
+	size_t file; /* index into cg_tls_files */
 };
 
 struct tls_libs {
@@ -136,10 +141,10 @@ static int add_lib(void *ctx, const char *path)
 	size_t file;
 
 	base = base ? base + 1 : path;
-	for (file = 0; file < LIB_FILES_N; file++)
-		if (!strcmp(base, lib_files[file]))
+	for (file = 0; file < CG_TLS_FILES_N; file++)
+		if (!strcmp(base, cg_tls_files[file]))
 			break;
-	if (file == LIB_FILES_N || stat(path, &st) || !S_ISREG(st.st_mode))
+	if (file == CG_TLS_FILES_N || stat(path, &st) || !S_ISREG(st.st_mode))
 		return 0;
 	for (size_t i = 0; i < ls->n; i++)
 		if (ls->v[i].dev == st.st_dev && ls->v[i].ino == st.st_ino)
@@ -241,7 +246,7 @@ static int attach_lib(struct bpf_object *obj, const struct tls_lib *l,
 	int attached = 0;
 
 	for (size_t k = 0; k < KINDS_N; k++) {
-		if (strcmp(kinds[k].file, lib_files[l->file]))
+		if (strcmp(kinds[k].file, cg_tls_files[l->file]))
 			continue;
 		for (size_t j = 0; j < kinds[k].n && n < PROBES_MAX; j++) {
 			fs[n] = &kinds[k].f[j];
@@ -344,7 +349,7 @@ int cg_tls_attach(struct bpf_object *obj, const char *cgroup,
 		return -1;
 	}
 	if (cg_elf_own_machine(&machine) ||
-	    cg_libs_scan(lib_files, LIB_FILES_N, add_lib, &ls)) {
+	    cg_libs_scan(cg_tls_files, CG_TLS_FILES_N, add_lib, &ls)) {
 		cg_msg_add(msg, msg_len, "tls: cannot look for TLS libraries: %s",
 			strerror(errno));
 		free(ls.v);
@@ -365,14 +370,14 @@ int cg_tls_attach(struct bpf_object *obj, const char *cgroup,
 		cg_msg_add(msg, msg_len, "%s %s", i ? ";" : "", seg);
 	}
 	/* A library looked for and not found is said, never skipped. */
-	for (size_t file = 0; file < LIB_FILES_N; file++) {
+	for (size_t file = 0; file < CG_TLS_FILES_N; file++) {
 		bool have = false;
 
 		for (size_t i = 0; i < ls.n; i++)
 			have |= ls.v[i].file == file;
 		if (!have)
 			cg_msg_add(msg, msg_len, "%s no %s found",
-				ls.n || file ? ";" : "", lib_files[file]);
+				ls.n || file ? ";" : "", cg_tls_files[file]);
 	}
 	remove_stale(pin_dir, keep, nkeep, false);
 	free(keep);
@@ -390,12 +395,9 @@ int cg_tls_lib_kind(const char *name)
 	const char *base = strrchr(name, '/');
 
 	base = base ? base + 1 : name;
-	if (!strcmp(base, "libssl.so.3"))
-		return CG_ROOT_LIB_OPENSSL;
-	if (!strcmp(base, "libgnutls.so.30"))
-		return CG_ROOT_LIB_GNUTLS;
-	if (!strcmp(base, "libnspr4.so"))
-		return CG_ROOT_LIB_NSS;
+	for (int i = 0; i < CG_TLS_FILES_N; i++)
+		if (!strcmp(base, cg_tls_files[i]))
+			return CG_ROOT_LIB_OPENSSL + i;
 	return 0;
 }
 
@@ -428,21 +430,11 @@ int cg_tls_attach_file(struct bpf_object *obj, const char *path, int kind,
 	uint16_t machine;
 
 	*nfailed = 0;
-	switch (kind) {
-	case CG_ROOT_LIB_OPENSSL:
-		l.file = 0;
-		break;
-	case CG_ROOT_LIB_GNUTLS:
-		l.file = 1;
-		break;
-	case CG_ROOT_LIB_NSS:
-		l.file = 2;
-		break;
-	default:
+	if (kind < CG_ROOT_LIB_OPENSSL ||
+	    kind >= CG_ROOT_LIB_OPENSSL + CG_TLS_FILES_N ||
+	    cg_elf_own_machine(&machine))
 		return -1;
-	}
-	if (cg_elf_own_machine(&machine))
-		return -1;
+	l.file = (size_t)(kind - CG_ROOT_LIB_OPENSSL);
 	snprintf(l.path, sizeof(l.path), "%s", path);
 	return attach_lib(obj, &l, index, machine, pin_dir, keep, &nkeep, seg,
 			  seg_len, nfailed);

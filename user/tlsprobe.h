@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * The TLS library uprobes (bpf/tls.bpf.h): OpenSSL 3's and GnuTLS's write,
- * descriptor, handshake and free functions, in every copy of the libraries
- * the library directories hold.
+ * descriptor, handshake and free functions, and NSPR's writes and close, in
+ * every copy of the libraries the library directories hold.
  */
 #ifndef CG_TLSPROBE_H
 #define CG_TLSPROBE_H
@@ -11,11 +11,15 @@
 
 struct bpf_object;
 
+/* The TLS library files by name: libssl.so.3, libgnutls.so.30, libnspr4.so. */
+#define CG_TLS_FILES_N 3
+extern const char *const cg_tls_files[CG_TLS_FILES_N];
+
 /*
  * Point the uprobes at the cgroup v2 directory CGROUP, then attach them to
- * every libssl.so.3 and libgnutls.so.30 found, each link pinned as
- * PIN_DIR/tls_<function>[_ret]_<n>; earlier tls_* pins not made again are
- * removed. MSG says how many uprobes attached to which library, which
+ * every libssl.so.3, libgnutls.so.30 and libnspr4.so found, each link
+ * pinned as PIN_DIR/tls_<function>[_ret]_<n>; earlier tls_* pins not made
+ * again are removed. MSG says how many uprobes attached to which library, which
  * functions a library lacks, what failed, and which library was not found.
  * Returns the number of uprobes attached, -1 when none did.
  */
