@@ -969,23 +969,126 @@ static int mount_of_dev(uint64_t dev)
 }
 
 /*
- * Is the file of root_libs entry V (key K) deleted? Its handle opened
+ * The handle of the file LINK (a path, or a /proc/self/fd link) names, into
+ * TYPE, LEN and FH: what tells later whether it was deleted
+ * (cg_roots_sweep()), holding neither the file nor its mount. None (LEN
+ * left 0) when its file system gives none.
+ */
+static void handle_of(const char *link, uint32_t *type, uint32_t *len,
+		      unsigned char *fh)
+{
+	union cg_fh u;
+	int mnt;
+
+	u.fh.handle_bytes = CG_ROOT_FH_MAX;
+	/* A larger handle: EOVERFLOW, none kept. */
+	if (name_to_handle_at(AT_FDCWD, link, &u.fh, &mnt, AT_SYMLINK_FOLLOW))
+		return;
+	*type = (uint32_t)u.fh.handle_type;
+	*len = u.fh.handle_bytes;
+	memcpy(fh, u.fh.f_handle, u.fh.handle_bytes);
+}
+
+static void host_probed(struct cg_roots *r, const char *path, size_t index,
+			bool tls)
+{
+	struct cg_host_lib *h;
+	struct stat st;
+
+	if (stat(path, &st))
+		return;
+	if (r->nhlib == r->caphlib) {
+		size_t c = r->caphlib ? 2 * r->caphlib : 8;
+
+		h = realloc(r->hlibs, c * sizeof(*h));
+		if (!h)
+			return; /* kept until the guard restarts, as before */
+		r->hlibs = h;
+		r->caphlib = c;
+	}
+	h = &r->hlibs[r->nhlib];
+	memset(h, 0, sizeof(*h));
+	h->key = (struct cg_root_key){ st.st_dev, st.st_ino };
+	h->index = (long)index;
+	h->tls = tls;
+	handle_of(path, &h->fh_type, &h->fh_len, h->fh);
+	r->nhlib++;
+}
+
+void cg_roots_host_libc(void *ctx, const char *path, size_t index)
+{
+	host_probed(ctx, path, index, false);
+}
+
+void cg_roots_host_tls(void *ctx, const char *path, size_t index)
+{
+	host_probed(ctx, path, index, true);
+}
+
+void cg_roots_host_forget(struct cg_roots *r, bool tls)
+{
+	for (size_t i = 0; i < r->nhlib;)
+		if (r->hlibs[i].tls == tls)
+			r->hlibs[i] = r->hlibs[--r->nhlib];
+		else
+			i++;
+}
+
+/* The host's file K (stat()'s device) of a start-up scan, or NULL. */
+static struct cg_host_lib *host_lib(struct cg_roots *r,
+				    const struct cg_root_key *k)
+{
+	for (size_t i = 0; i < r->nhlib; i++)
+		if (r->hlibs[i].key.dev == k->dev &&
+		    r->hlibs[i].key.ino == k->ino)
+			return &r->hlibs[i];
+	return NULL;
+}
+
+/* The mounts opened for one sweep, by device (a handful). */
+struct sweep_mounts {
+	struct {
+		uint64_t dev;
+		int fd;
+	} m[16];
+	size_t n;
+};
+
+/* A mount of DEV's file system for this sweep; -1: none (or past 16). */
+static int sweep_mount(struct sweep_mounts *ms, uint64_t dev)
+{
+	size_t j;
+
+	for (j = 0; j < ms->n && ms->m[j].dev != dev; j++)
+		;
+	if (j == ms->n) {
+		if (ms->n == sizeof(ms->m) / sizeof(ms->m[0]))
+			return -1; /* past 16 file systems: at the next sweep */
+		ms->m[j].dev = dev;
+		ms->m[j].fd = mount_of_dev(dev);
+		ms->n++;
+	}
+	return ms->m[j].fd;
+}
+
+/*
+ * Is the file K (a root_libs entry, or the host's) deleted? Its handle opened
  * through a mount of its file system: no links left. Not known (no
  * handle, no mount of it here, a stale handle): no.
  */
-static bool lib_deleted(const struct cg_root_key *k,
-			const struct cg_root_lib *v, int mfd)
+static bool lib_deleted(const struct cg_root_key *k, uint32_t fh_type,
+			uint32_t fh_len, const unsigned char *fh, int mfd)
 {
 	union cg_fh u;
 	struct stat st;
 	bool gone;
 	int fd;
 
-	if (!v->fh_len || v->fh_len > CG_ROOT_FH_MAX || mfd < 0)
+	if (!fh_len || fh_len > CG_ROOT_FH_MAX || mfd < 0)
 		return false;
-	u.fh.handle_bytes = v->fh_len;
-	u.fh.handle_type = (int)v->fh_type;
-	memcpy(u.fh.f_handle, v->fh, v->fh_len);
+	u.fh.handle_bytes = fh_len;
+	u.fh.handle_type = (int)fh_type;
+	memcpy(u.fh.f_handle, fh, fh_len);
 	fd = open_by_handle_at(mfd, &u.fh, O_PATH | O_CLOEXEC);
 	if (fd < 0)
 		return false;
@@ -1030,20 +1133,45 @@ static void sweep_maps(struct sweep *s)
 	closedir(d);
 }
 
+/* Stop probing the deleted file DEL (stat()'s device; KK the kernel's). */
+static bool sweep_release(struct guard *g, const struct cg_root_key *del,
+			  const struct cg_root_key *kk, bool host)
+{
+	struct cg_roots *r = &g->roots;
+	struct cg_host_lib *h;
+	struct cg_root_lib v;
+
+	if (host) {
+		h = host_lib(r, del);
+		if (!h)
+			return false;
+		cg_uprobe_remove_index(g->pin_dir, h->tls ? "tls_" : "libc_",
+				       h->index);
+		if (h->tls)
+			key_set_del(&r->tls_files, kk);
+		*h = r->hlibs[--r->nhlib];
+		return true;
+	}
+	if (bpf_map_lookup_elem(r->libs_fd, del, &v))
+		return false;
+	cg_uprobe_remove_index(g->pin_dir,
+			       v.kind == CG_ROOT_LIB_LIBC ? "libc_" : "tls_",
+			       v.index);
+	bpf_map_delete_elem(r->libs_fd, del);
+	key_set_del(&r->tls_files, kk);
+	return true;
+}
+
 void cg_roots_sweep(struct guard *g)
 {
 	struct cg_roots *r = &g->roots;
 	struct cg_root_key k, next, *prev = NULL;
 	struct cg_root_key *del = NULL;
+	struct sweep_mounts ms = {};
 	struct cg_root_lib v;
 	struct sweep s = {};
-	size_t n = 0, cap = 0, nm = 0, j;
+	size_t n = 0, cap = 0, nroot;
 	bool released = false;
-	/* The mounts opened for this sweep, by device (a handful). */
-	struct {
-		uint64_t dev;
-		int fd;
-	} m[16];
 
 	if (r->libs_fd <= 0)
 		return;
@@ -1051,22 +1179,26 @@ void cg_roots_sweep(struct guard *g)
 	while (!bpf_map_get_next_key(r->libs_fd, prev, &next)) {
 		k = next;
 		prev = &k;
-		if (bpf_map_lookup_elem(r->libs_fd, &k, &v) || !v.fh_len)
+		if (bpf_map_lookup_elem(r->libs_fd, &k, &v) || !v.fh_len ||
+		    !lib_deleted(&k, v.fh_type, v.fh_len, v.fh,
+				 sweep_mount(&ms, k.dev)))
 			continue;
-		for (j = 0; j < nm && m[j].dev != k.dev; j++)
-			;
-		if (j == nm && nm < sizeof(m) / sizeof(m[0])) {
-			m[nm].dev = k.dev;
-			m[nm++].fd = mount_of_dev(k.dev);
-		}
-		if (j == nm || !lib_deleted(&k, &v, m[j].fd))
-			continue; /* past 16 file systems: at the next sweep */
 		if (keys_push(&del, &n, &cap, &k))
 			break; /* the rest at the next sweep */
 	}
-	for (j = 0; j < nm; j++)
-		if (m[j].fd >= 0)
-			close(m[j].fd);
+	nroot = n;
+	/* The host's files the start-up scans probed: the same, after. */
+	for (size_t i = 0; i < r->nhlib; i++) {
+		struct cg_host_lib *h = &r->hlibs[i];
+
+		if (lib_deleted(&h->key, h->fh_type, h->fh_len, h->fh,
+				sweep_mount(&ms, h->key.dev)) &&
+		    keys_push(&del, &n, &cap, &h->key))
+			break;
+	}
+	for (size_t j = 0; j < ms.n; j++)
+		if (ms.m[j].fd >= 0)
+			close(ms.m[j].fd);
 	if (!n) {
 		r->sweep_backoff = r->sweep_wait = 0;
 		goto out;
@@ -1086,14 +1218,9 @@ void cg_roots_sweep(struct guard *g)
 	s.n = n;
 	sweep_maps(&s);
 	for (size_t i = 0; i < n; i++) {
-		if (s.mapped[i] || bpf_map_lookup_elem(r->libs_fd, &del[i], &v))
+		if (s.mapped[i] ||
+		    !sweep_release(g, &del[i], &s.v[i], i >= nroot))
 			continue;
-		cg_uprobe_remove_index(g->pin_dir,
-				       v.kind == CG_ROOT_LIB_LIBC ? "libc_" :
-								    "tls_",
-				       v.index);
-		bpf_map_delete_elem(r->libs_fd, &del[i]);
-		key_set_del(&r->tls_files, &s.v[i]);
 		g->meta.roots_libs_released++;
 		r->sweep_n--;
 		released = true;
@@ -1223,25 +1350,6 @@ static int probe_file(struct guard *g, const struct cg_event_root *e,
 	return rc;
 }
 
-/*
- * The handle of the file LINK (a /proc/self/fd link) names, into V: what
- * tells later whether it was deleted (cg_roots_sweep()), holding neither
- * the file nor its mount. None when its file system gives none.
- */
-static void file_handle_of(const char *link, struct cg_root_lib *v)
-{
-	union cg_fh u;
-	int mnt;
-
-	u.fh.handle_bytes = CG_ROOT_FH_MAX;
-	/* A larger handle: EOVERFLOW, none kept. */
-	if (name_to_handle_at(AT_FDCWD, link, &u.fh, &mnt, AT_SYMLINK_FOLLOW))
-		return;
-	v->fh_type = (uint32_t)u.fh.handle_type;
-	v->fh_len = u.fh.handle_bytes;
-	memcpy(v->fh, u.fh.f_handle, u.fh.handle_bytes);
-}
-
 /* probe_file() for a file not known: LINK names it. */
 static int probe_new(struct guard *g, const struct cg_event_root *e,
 		     const char *root_path, const struct found *f,
@@ -1303,7 +1411,7 @@ static int probe_new(struct guard *g, const struct cg_event_root *e,
 	v.realtime_ns = cg_now_real_ns();
 	snprintf(v.root_path, sizeof(v.root_path), "%s", root_path);
 	snprintf(v.path, sizeof(v.path), "%s", f->path);
-	file_handle_of(link, &v);
+	handle_of(link, &v.fh_type, &v.fh_len, v.fh);
 	r->next_index++;
 	if (bpf_map_update_elem(r->libs_fd, &key, &v, BPF_NOEXIST)) {
 		/*
@@ -1878,5 +1986,6 @@ void cg_roots_free(struct cg_roots *r)
 	if (r->watch_fd >= 0)
 		close(r->watch_fd);
 	free(r->host);
+	free(r->hlibs);
 	memset(r, 0, sizeof(*r));
 }

@@ -22,6 +22,20 @@ struct cg_file_id {
 	uint64_t dev, ino;
 };
 
+/*
+ * A library file of this daemon's own root probed by a start-up scan (not
+ * in root_libs): its pins (libc_* or tls_*, INDEX), and its handle, so that
+ * the old file of an upgrade of the host's libraries is released as another
+ * root's (cg_roots_sweep()).
+ */
+struct cg_host_lib {
+	struct cg_root_key key; /* stat()'s device */
+	long index;
+	bool tls;
+	uint32_t fh_type, fh_len;
+	unsigned char fh[CG_ROOT_FH_MAX];
+};
+
 /* A root watched for its end: the inotify watch and the root's key. */
 struct cg_root_watch {
 	int wd;
@@ -48,6 +62,9 @@ struct cg_roots {
 	/* This daemon's own root's library files: probed by the host scan. */
 	struct cg_file_id *host;
 	size_t nhost, caphost;
+	/* The host's files with probes of the start-up scans on them. */
+	struct cg_host_lib *hlibs;
+	size_t nhlib, caphlib;
 	/* Executables looked at while exes_seen was full (kernel keys). */
 	struct cg_key_set exes;
 	/* Executable files of TLS clients' maps looked into (kernel keys). */
@@ -97,6 +114,16 @@ struct cg_roots {
  * pins taken over, the next free index from root_libs. 0, or -1.
  */
 int cg_roots_start(struct guard *g);
+
+/*
+ * cg_probed_fn for the start-up scans (CTX: the struct cg_roots): the C
+ * library, or TLS library, file PATH of this root, its pins ending with
+ * INDEX. cg_roots_host_forget() drops the TLS ones (TLS ones true) or the
+ * C libraries', before a scan probes them anew.
+ */
+void cg_roots_host_libc(void *ctx, const char *path, size_t index);
+void cg_roots_host_tls(void *ctx, const char *path, size_t index);
+void cg_roots_host_forget(struct cg_roots *r, bool tls);
 
 /* A CG_EV_ROOT record: probe that root's libraries, say it (libs event). */
 void cg_roots_record(struct guard *g, const struct cg_event_root *e);

@@ -389,6 +389,8 @@ int guard_tls_probes(struct guard *g, char *msg, size_t len)
 	uint32_t zero = 0;
 	int n = 0;
 
+	/* The host's TLS files, as this scan probes them (or none). */
+	cg_roots_host_forget(&g->roots, true);
 	if (!g->feat.on[CG_PART_TLS]) {
 		snprintf(msg, len, "tls: off (%s)", g->feat.why[CG_PART_TLS]);
 		cg_tls_detach(g->pin_dir);
@@ -397,7 +399,7 @@ int guard_tls_probes(struct guard *g, char *msg, size_t len)
 		cg_tls_detach(g->pin_dir);
 	} else {
 		n = cg_tls_attach(g->skel->obj, g->cgroup, g->pin_dir, msg,
-				  len);
+				  len, cg_roots_host_tls, &g->roots);
 	}
 	/* For status: what the TLS probes are on, or why none are. */
 	snprintf(g->meta.tls_probes, sizeof(g->meta.tls_probes), "%s", msg);
@@ -416,7 +418,8 @@ static int attach_all(struct guard *g, struct start *s)
 	/* Lookups through the C library are seen before connects are judged. */
 	if (g->feat.on[CG_PART_LIBC])
 		nlibc = cg_libc_attach(g->skel->obj, g->cgroup, g->pin_dir,
-				       libc_msg, sizeof(libc_msg));
+				       libc_msg, sizeof(libc_msg),
+				       cg_roots_host_libc, &g->roots);
 	else
 		snprintf(libc_msg, sizeof(libc_msg), "libc: off");
 	/* Logins inside TLS are read before connects are judged, too. */

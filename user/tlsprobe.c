@@ -332,7 +332,8 @@ static void remove_stale(const char *pin_dir, char (*keep)[PIN_NAME_MAX],
 }
 
 int cg_tls_attach(struct bpf_object *obj, const char *cgroup,
-		  const char *pin_dir, char *msg, size_t msg_len)
+		  const char *pin_dir, char *msg, size_t msg_len,
+		  cg_probed_fn probed, void *ctx)
 {
 	struct tls_libs ls = {};
 	char(*keep)[PIN_NAME_MAX] = NULL;
@@ -363,10 +364,13 @@ int cg_tls_attach(struct bpf_object *obj, const char *cgroup,
 	}
 	cg_msg_add(msg, msg_len, "tls:");
 	for (size_t i = 0; i < ls.n; i++) {
-		int failed = 0;
+		int failed = 0, n;
 
-		total += attach_lib(obj, &ls.v[i], i, machine, pin_dir, keep,
-				    &nkeep, seg, sizeof(seg), &failed);
+		n = attach_lib(obj, &ls.v[i], i, machine, pin_dir, keep, &nkeep,
+			       seg, sizeof(seg), &failed);
+		total += n;
+		if (n > 0 && probed)
+			probed(ctx, ls.v[i].path, i);
 		cg_msg_add(msg, msg_len, "%s %s", i ? ";" : "", seg);
 	}
 	/* A library looked for and not found is said, never skipped. */

@@ -9,6 +9,8 @@
 
 #include <stddef.h>
 
+#include "uprobe.h"
+
 struct bpf_object;
 
 /* The TLS library files by name: libssl.so.3, libgnutls.so.30, libnspr4.so. */
@@ -21,10 +23,12 @@ extern const char *const cg_tls_files[CG_TLS_FILES_N];
  * pinned as PIN_DIR/tls_<function>[_ret]_<n>; earlier tls_* pins not made
  * again are removed. MSG says how many uprobes attached to which library, which
  * functions a library lacks, what failed, and which library was not found.
- * Returns the number of uprobes attached, -1 when none did.
+ * Returns the number of uprobes attached, -1 when none did. PROBED (if not
+ * NULL) is told of each library with a probe on it.
  */
 int cg_tls_attach(struct bpf_object *obj, const char *cgroup,
-		  const char *pin_dir, char *msg, size_t msg_len);
+		  const char *pin_dir, char *msg, size_t msg_len,
+		  cg_probed_fn probed, void *ctx);
 
 /*
  * Which TLS library the file NAME is by its name: CG_ROOT_LIB_OPENSSL,

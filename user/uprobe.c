@@ -307,7 +307,8 @@ int cg_uprobe_guard_cgroup(struct bpf_object *obj, const char *cgroup)
 }
 
 int cg_libc_attach(struct bpf_object *obj, const char *cgroup,
-		   const char *pin_dir, char *msg, size_t msg_len)
+		   const char *pin_dir, char *msg, size_t msg_len,
+		   cg_probed_fn probed, void *ctx)
 {
 	struct bpf_program *prog =
 		bpf_object__find_program_by_name(obj, LIBC_PROG);
@@ -362,6 +363,8 @@ int cg_libc_attach(struct bpf_object *obj, const char *cgroup,
 			unnamed_n += n;
 		}
 		total += n;
+		if (n > 0 && probed)
+			probed(ctx, ls.v[i].path, i);
 	}
 	if (unnamed)
 		cg_msg_add(msg, msg_len,

@@ -23,10 +23,18 @@ struct bpf_object;
  * libraries, and what is missing; where it has no room to name every
  * library, it ends by saying how many more there are and their uprobes.
  * Returns the number of uprobes attached, -1 when the guarded cgroup could
- * not be set (none attached).
+ * not be set (none attached). PROBED (if not NULL) is told of each library
+ * with a probe on it.
  */
+/*
+ * Told of each library file a start-up scan probed: its path and the index
+ * its pins end with (cg_roots_host_probed()).
+ */
+typedef void (*cg_probed_fn)(void *ctx, const char *path, size_t index);
+
 int cg_libc_attach(struct bpf_object *obj, const char *cgroup,
-		   const char *pin_dir, char *msg, size_t msg_len);
+		   const char *pin_dir, char *msg, size_t msg_len,
+		   cg_probed_fn probed, void *ctx);
 
 /*
  * The libc uprobe links pinned in PIN_DIR (LINKS) and the libraries they

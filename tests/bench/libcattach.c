@@ -82,7 +82,8 @@ int main(int argc, char **argv)
 		double t0 = now_ms(CLOCK_MONOTONIC);
 		double c0 = now_ms(CLOCK_PROCESS_CPUTIME_ID);
 
-		n = cg_libc_attach(skel->obj, argv[1], argv[2], msg, sizeof(msg));
+		n = cg_libc_attach(skel->obj, argv[1], argv[2], msg, sizeof(msg),
+				   NULL, NULL);
 		ms[i] = now_ms(CLOCK_MONOTONIC) - t0;
 		cpu[i] = now_ms(CLOCK_PROCESS_CPUTIME_ID) - c0;
 		if (n < 0) {

@@ -13,8 +13,10 @@
 # bound there in the daemon's own mount namespace (GUARD_BIND). It holds a
 # copy of the host's libc.so.6, which clients load with LD_LIBRARY_PATH. The
 # name they look up is in /etc/hosts only: no DNS packet, so only the C
-# library's probes can see the lookup. Then NSPR's libnspr4.so (NSS's I/O
-# layer) is installed there, and an NSS client logs in through it.
+# library's probes can see the lookup. It holds NSPR's libnspr4.so (NSS's
+# I/O layer) too, which is upgraded there, and an NSS client logs in
+# through the new file. The old files, probed at the guard's start, are
+# released once no process maps them, as those probed later are.
 . "$(dirname "$0")/lib.sh"
 
 # Looks NAME up, then connects to ADDR:PORT; prints the connect's result.
@@ -36,6 +38,8 @@ LIB=$LAB_DIR/locallib
 mkdir -p "$LIB"
 LIBC=$(ldd "$(command -v "$PY")" | awk '$1 == "libc.so.6" { print $3 }')
 cp "$LIBC" "$LIB/libc.so.6"
+NSPR=$(ldd "$(command -v tstclnt)" 2>/dev/null | awk '$1 == "libnspr4.so" { print $3 }')
+[ -n "$NSPR" ] && cp "$NSPR" "$LIB/libnspr4.so"
 
 # lookup: the client, with LIB's libc; sets OUT.
 lookup() {
@@ -56,6 +60,19 @@ grep -q '/usr/local/lib/libc.so.6' <<<"$started" &&
 lookup
 [ "$OUT" = EPERM ] && ok "before: a lookup through the copy, then IMAP -> EPERM" ||
 	not_ok "before: a lookup through the copy, then IMAP -> EPERM" "$OUT"
+released() { json_get "$("$CONNGUARD" status --pin-dir "$PIN_DIR" --json)" roots.libraries_released; }
+released_more() { [ "$(released)" -gt "$1" ] 2>/dev/null; }
+start_pins() { # PREFIX's pins of the files probed at the start (index < 65536)
+	local p n=0
+	for p in "$PIN_DIR"/"$1"*; do
+		[[ ${p##*_} =~ ^[0-9]+$ ]] && [ "${p##*_}" -lt 65536 ] && n=$((n + 1))
+	done
+	echo "$n"
+}
+start_pins_are() { [ "$(start_pins "$1")" -eq "$2" ]; }
+r_start=$(released)
+libc_start=$(start_pins libc_)
+tls_start=$(start_pins tls_)
 
 # The upgrade, as dpkg does it: a new file, renamed over the old.
 ino0=$(stat -c %i "$LIB/libc.so.6")
@@ -90,6 +107,14 @@ lookup
 ev_find --wait "$E2E_WAIT" --from "$from" "$GUARD_LOG" type=taint name="$NAME" via=libc >/dev/null &&
 	ok "after: its lookup taints via libc" ||
 	not_ok "after: its lookup taints via libc" "$(tail -n 4 "$GUARD_LOG")"
+# The old copy was probed by the start's scan, not as another root's file:
+# released all the same (the sweep, every 10 s), its 9 pins removed.
+wait_until 30 released_more "$r_start"
+wait_until "$E2E_WAIT" start_pins_are libc_ $((libc_start - 9))
+[ "$(released)" = $((r_start + 1)) ] && [ "$(start_pins libc_)" -eq $((libc_start - 9)) ] &&
+	ok "upgrade: the old copy, probed at the start and mapped by no process, is released (libc pins $libc_start -> $(start_pins libc_))" ||
+	not_ok "upgrade: the old copy probed at the start is released" \
+		"released $r_start -> $(released), start's libc pins $libc_start -> $(start_pins libc_)"
 
 # Files made under other names are not libraries of ours: nothing done.
 from=$(ev_mark)
@@ -106,7 +131,6 @@ n=$(json_get "$("$CONNGUARD" status --pin-dir "$PIN_DIR" --json)" roots.librarie
 # stopped. A process that maps it would also have it probed at its TLS
 # ClientHello (as any copy loaded from elsewhere): the libs event naming
 # the daemon, before any client ran, is the watch's.
-NSPR=$(ldd "$(command -v tstclnt)" 2>/dev/null | awk '$1 == "libnspr4.so" { print $3 }')
 if [ -z "$NSPR" ] || ! command -v certutil >/dev/null; then
 	skip_needs "NSS's tstclnt and certutil (libnss3-tools)" "tstclnt: ${NSPR:-no libnspr4.so}"
 else
@@ -129,6 +153,13 @@ $(tail -n 4 "$GUARD_LOG")"
 		in_cg env LD_LIBRARY_PATH="$LIB" ldd "$(command -v tstclnt)" | grep -q "=> $LIB/libnspr4.so "
 	}
 	check "nspr: tstclnt with LD_LIBRARY_PATH loads the new file" nss_maps
+	r1=$(released)
+	wait_until 30 released_more "$r1"
+	wait_until "$E2E_WAIT" start_pins_are tls_ $((tls_start - 3))
+	[ "$(released)" = $((r1 + 1)) ] && [ "$(start_pins tls_)" -eq $((tls_start - 3)) ] &&
+		ok "nspr: the old file, probed at the start, is released (TLS pins $tls_start -> $(start_pins tls_))" ||
+		not_ok "nspr: the old file probed at the start is released" \
+			"released $r1 -> $(released), start's TLS pins $tls_start -> $(start_pins tls_)"
 	mkdir -p "$LAB_DIR/nssdb" && certutil -N -d "sql:$LAB_DIR/nssdb" --empty-password
 	PW=nspr-pw-$RUN_ID
 	before=$(server_count credential 993)
@@ -160,7 +191,6 @@ fi
 # libc.so.6 and libnspr4.so are replaced at once while a process that maps
 # the old libc.so.6 runs: the old libnspr4.so is released, the old libc
 # kept until that process ends.
-released() { json_get "$("$CONNGUARD" status --pin-dir "$PIN_DIR" --json)" roots.libraries_released; }
 libc_pins() { # the libc pins of files probed since the start
 	local p n=0
 	for p in "$PIN_DIR"/libc_*; do
@@ -189,7 +219,6 @@ r0=$(released)
 p0=$(libc_pins)
 cp "$LIBC" "$LIB/libc.so.6.dpkg-new" && mv -f "$LIB/libc.so.6.dpkg-new" "$LIB/libc.so.6"
 [ -n "$NSPR" ] && cp "$NSPR" "$LIB/libnspr4.so.dpkg-new" && mv -f "$LIB/libnspr4.so.dpkg-new" "$LIB/libnspr4.so"
-released_more() { [ "$(released)" -gt "$1" ] 2>/dev/null; }
 if [ -n "$NSPR" ]; then
 	wait_until 30 released_more "$r0" &&
 		ok "release: the old libnspr4.so, mapped by no process, is released ($r0 -> $(released))" ||
