@@ -14,9 +14,10 @@
 # copy of the host's libc.so.6, which clients load with LD_LIBRARY_PATH. The
 # name they look up is in /etc/hosts only: no DNS packet, so only the C
 # library's probes can see the lookup. It holds NSPR's libnspr4.so (NSS's
-# I/O layer) too, which is upgraded there, and an NSS client logs in
-# through the new file. The old files, probed at the guard's start, are
-# released once no process maps them, as those probed later are.
+# I/O layer) and OpenSSL's libssl.so.3 too, which are upgraded there, and
+# a client of each logs in through the new file. The old files, probed at
+# the guard's start, are released once no process maps them, as those
+# probed later are.
 . "$(dirname "$0")/lib.sh"
 
 # Looks NAME up, then connects to ADDR:PORT; prints the connect's result.
@@ -40,6 +41,9 @@ LIBC=$(ldd "$(command -v "$PY")" | awk '$1 == "libc.so.6" { print $3 }')
 cp "$LIBC" "$LIB/libc.so.6"
 NSPR=$(ldd "$(command -v tstclnt)" 2>/dev/null | awk '$1 == "libnspr4.so" { print $3 }')
 [ -n "$NSPR" ] && cp "$NSPR" "$LIB/libnspr4.so"
+SSL=$(ldd "$($PY -c 'import _ssl; print(_ssl.__file__)')" | awk '$1 == "libssl.so.3" { print $3 }')
+[ -n "$SSL" ] && cp "$SSL" "$LIB/libssl.so.3"
+PW=upgrade-pw-$RUN_ID
 
 # lookup: the client, with LIB's libc; sets OUT.
 lookup() {
@@ -161,7 +165,6 @@ $(tail -n 4 "$GUARD_LOG")"
 		not_ok "nspr: the old file probed at the start is released" \
 			"released $r1 -> $(released), start's TLS pins $tls_start -> $(start_pins tls_)"
 	mkdir -p "$LAB_DIR/nssdb" && certutil -N -d "sql:$LAB_DIR/nssdb" --empty-password
-	PW=nspr-pw-$RUN_ID
 	before=$(server_count credential 993)
 	from=$(ev_mark)
 	out=$(in_cg env LD_LIBRARY_PATH="$LIB" sh -c '{ sleep 1; printf "a LOGIN %s %s\r\nb LOGOUT\r\n" "$1" "$2"; sleep 1; } |
@@ -179,9 +182,66 @@ $(tail -n 4 "$GUARD_LOG")"
 		account=email@example.com dport=993 >/dev/null &&
 		ok "nspr: one credential event, via nss, blocked" ||
 		not_ok "nspr: one credential event, via nss, blocked" "$n: $(tail -n 4 "$GUARD_LOG")"
-	grep -q "$PW" "$GUARD_LOG" && not_ok "the password is not in the event log" "found" ||
-		ok "the password is not in the event log"
 fi
+
+# OpenSSL's libssl.so.3 upgraded there: probed at once, the old file (the
+# start's) released, and a Python client's IMAP login through the new file
+# stopped.
+PY_IMAP='
+import imaplib, ssl, sys
+ctx = ssl._create_unverified_context()
+m = imaplib.IMAP4_SSL(sys.argv[1], 993, ssl_context=ctx, timeout=4)
+print(m.login(sys.argv[2], sys.argv[3]))
+m.logout()'
+if [ -z "$SSL" ]; then
+	skip_needs "Python's ssl module linked with libssl.so.3" "none found"
+else
+	nssl=$(grep -o '[0-9]* uprobes on /usr/local/lib/libssl.so.3' <<<"$started" | cut -d' ' -f1)
+	[ "${nssl:-0}" -gt 0 ] && ok "started: the daemon probes its /usr/local/lib/libssl.so.3 ($nssl uprobes)" ||
+		not_ok "started: the daemon probes its /usr/local/lib/libssl.so.3" "$started"
+	r1=$(released)
+	tls1=$(start_pins tls_)
+	from=$(ev_mark)
+	cp "$SSL" "$LIB/libssl.so.3.dpkg-new" && mv -f "$LIB/libssl.so.3.dpkg-new" "$LIB/libssl.so.3"
+	if line=$(ev_find --wait "$E2E_WAIT" --from "$from" "$GUARD_LOG" type=libs comm=connguard); then
+		$PY -c '
+import json, sys
+e = json.loads(sys.argv[1])
+f = e["files"]
+sys.exit(not (e["root"] == "/" and len(f) == 1 and f[0]["file"] == "/usr/local/lib/libssl.so.3" and
+              f[0]["library"] == "openssl" and f[0]["uprobes"] == int(sys.argv[2])))' "$line" "${nssl:-0}" &&
+			ok "openssl: a libs event (the daemon's) names the new /usr/local/lib/libssl.so.3, $nssl uprobes" ||
+			not_ok "openssl: a libs event names the new file" "$line"
+	else
+		not_ok "openssl: a libs event names the new file" "none; log tail:
+$(tail -n 4 "$GUARD_LOG")"
+	fi
+	wait_until 30 released_more "$r1"
+	wait_until "$E2E_WAIT" start_pins_are tls_ $((tls1 - ${nssl:-0}))
+	[ "$(released)" = $((r1 + 1)) ] && [ "$(start_pins tls_)" -eq $((tls1 - ${nssl:-0})) ] &&
+		ok "openssl: the old file, probed at the start, is released (TLS pins $tls1 -> $(start_pins tls_))" ||
+		not_ok "openssl: the old file probed at the start is released" \
+			"released $r1 -> $(released), start's TLS pins $tls1 -> $(start_pins tls_)"
+	ssl_maps() { # does Python with LD_LIBRARY_PATH map LIB's libssl.so.3?
+		in_cg env LD_LIBRARY_PATH="$LIB" "$PY" -c 'import ssl; print(open("/proc/self/maps").read())' |
+			grep -q " $LIB/libssl.so.3$"
+	}
+	check "openssl: Python with LD_LIBRARY_PATH loads the new file" ssl_maps
+	before=$(server_count credential 993)
+	from=$(ev_mark)
+	out=$(in_cg env LD_LIBRARY_PATH="$LIB" "$PY" -c "$PY_IMAP" "$MAIL4" email@example.com "$PW" 2>&1)
+	rc=$?
+	after=$(server_count credential 993)
+	[ "$rc" = 137 ] && [ "$before" = "$after" ] &&
+		ok "openssl: an IMAP login through the new file is stopped (killed, exit $rc; nothing arrived)" ||
+		not_ok "openssl: an IMAP login through the new file is stopped" "exit $rc, logins $before -> $after: $out"
+	ev_find --wait "$E2E_WAIT" --from "$from" "$GUARD_LOG" type=credential via=openssl action=blocked \
+		account=email@example.com dport=993 >/dev/null &&
+		ok "openssl: a credential event, via openssl, blocked" ||
+		not_ok "openssl: a credential event, via openssl, blocked" "$(tail -n 4 "$GUARD_LOG")"
+fi
+grep -q "$PW" "$GUARD_LOG" && not_ok "the password is not in the event log" "found" ||
+	ok "the password is not in the event log"
 
 # The old file of an upgrade is deleted; its probes keep it on the disk.
 # Once no process maps it they are removed (the sweep, every 10 s), not
