@@ -98,7 +98,7 @@ int cg_egress(struct __sk_buff *skb)
 		if (tp && !tp->data_segs_out)
 			return 1;
 	}
-	cg_dns_egress(skb);
+	cg_dns_egress(skb, sk);
 	/*
 	 * The first bytes and the wire are TCP streams of full sockets: any
 	 * other packet (a DNS query over UDP among them) leaves here, before
@@ -136,7 +136,11 @@ int cg_sockops(struct bpf_sock_ops *ops)
 SEC("cgroup_skb/ingress")
 int cg_ingress(struct __sk_buff *skb)
 {
-	cg_dns_ingress(skb);
+	struct bpf_sock *sk = skb->sk;
+
+	if (sk)
+		sk = bpf_sk_fullsock(sk);
+	cg_dns_ingress(skb, sk);
 	return 1; /* observe only, never drop */
 }
 

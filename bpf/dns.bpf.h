@@ -176,22 +176,19 @@ static __always_inline int cg_dns_locate(struct __sk_buff *skb,
 }
 
 /*
- * Packets that need no parsing, told by their socket. A TCP socket sends
+ * Packets that need no parsing, told by their full socket SK (none: they
+ * are parsed). A TCP socket sends
  * only to its peer's port: when that is not a DNS port, it is done. A UDP
  * socket that never connected or sent to a DNS port has no owner (cg_own()
  * runs in the connect and sendmsg hooks before its first such packet), and
  * a query on a socket with no owner could taint no one. Most of what a
  * build agent sends leaves here without a header read.
  */
-static __always_inline int cg_sock_not_dns(struct __sk_buff *skb,
-					   const struct cg_policy *p)
+static __always_inline int cg_sk_not_dns(struct bpf_sock *sk,
+					 const struct cg_policy *p)
 {
-	struct bpf_sock *sk = skb->sk;
 	__u16 port;
 
-	if (!sk)
-		return 0;
-	sk = bpf_sk_fullsock(sk);
 	if (!sk)
 		return 0;
 	if (sk->protocol == IPPROTO_TCP) {
@@ -201,6 +198,15 @@ static __always_inline int cg_sock_not_dns(struct __sk_buff *skb,
 	if (sk->protocol == IPPROTO_UDP)
 		return !bpf_sk_storage_get(&owners, sk, NULL, 0);
 	return 0;
+}
+
+/* cg_sk_not_dns() of SKB's full socket, looked up here. */
+static __always_inline int cg_sock_not_dns(struct __sk_buff *skb,
+					   const struct cg_policy *p)
+{
+	struct bpf_sock *sk = skb->sk;
+
+	return cg_sk_not_dns(sk ? bpf_sk_fullsock(sk) : NULL, p);
 }
 
 /* Copy the message at LI->off of a UDP packet into the per-CPU scratch. */

@@ -320,14 +320,16 @@ static __always_inline void cg_stream(struct __sk_buff *skb,
 		bpf_map_delete_elem(&stream_bufs, &c.key);
 }
 
-static __always_inline void cg_dns_egress(struct __sk_buff *skb)
+/* SK: SKB's full socket, or NULL (looked up once, by the caller). */
+static __always_inline void cg_dns_egress(struct __sk_buff *skb,
+					  struct bpf_sock *sk)
 {
 	struct cg_policy *p = cg_policy();
 	struct cg_l4info li = {};
 	struct cg_scratch *sc;
 	__u32 n = 0;
 
-	if (!p || cg_sock_not_dns(skb, p) ||
+	if (!p || cg_sk_not_dns(sk, p) ||
 	    cg_dns_locate(skb, p, 0, &li))
 		return;
 	if (li.proto == IPPROTO_TCP) {
@@ -339,7 +341,8 @@ static __always_inline void cg_dns_egress(struct __sk_buff *skb)
 		cg_on_query(skb, n, li.port);
 }
 
-static __always_inline void cg_dns_ingress(struct __sk_buff *skb)
+static __always_inline void cg_dns_ingress(struct __sk_buff *skb,
+					   struct bpf_sock *sk)
 {
 	struct cg_policy *p = cg_policy();
 	struct cg_l4info li = {};
@@ -347,9 +350,18 @@ static __always_inline void cg_dns_ingress(struct __sk_buff *skb)
 	struct cg_owner *o;
 	__u32 n = 0;
 
-	/* Only DNS sockets have an owner: every other packet leaves here. */
-	o = cg_skb_owner(skb);
-	if (!p || !o || cg_dns_locate(skb, p, 1, &li))
+	if (!p || !sk)
+		return;
+	/*
+	 * An answer comes from a DNS port: a TCP socket whose peer's port is
+	 * not one carries none (a bulk download's segments leave here). Only
+	 * DNS sockets have an owner: every other packet leaves at that.
+	 */
+	if (sk->protocol == IPPROTO_TCP &&
+	    !(p->port_bits_dns & (1ull << (bpf_ntohs((__u16)sk->dst_port) & 63))))
+		return;
+	o = bpf_sk_storage_get(&owners, sk, NULL, 0);
+	if (!o || cg_dns_locate(skb, p, 1, &li))
 		return;
 	if (li.proto == IPPROTO_TCP) {
 		cg_stream(skb, &li, 1);
