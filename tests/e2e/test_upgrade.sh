@@ -74,30 +74,63 @@ start_pins() { # PREFIX's pins of the files probed at the start (index < 65536)
 	echo "$n"
 }
 start_pins_are() { [ "$(start_pins "$1")" -eq "$2" ]; }
+# upgrade NAME FILE: FILE installed as LIB/NAME as dpkg does it, a new
+# file renamed over the old.
+upgrade() { cp "$2" "$LIB/$1.dpkg-new" && mv -f "$LIB/$1.dpkg-new" "$LIB/$1"; }
+# libs_event TAG FROM NAME LIBRARY N: a libs event of the daemon's, after
+# FROM, names the new /usr/local/lib/NAME, LIBRARY with N uprobes, alone.
+libs_event() {
+	local tag=$1 from=$2 name=$3 library=$4 n=$5 line
+	if line=$(ev_find --wait "$E2E_WAIT" --from "$from" "$GUARD_LOG" type=libs comm=connguard); then
+		$PY -c '
+import json, sys
+e = json.loads(sys.argv[1])
+f = e["files"]
+sys.exit(not (e["root"] == "/" and len(f) == 1 and f[0]["file"] == sys.argv[2] and
+              f[0]["library"] == sys.argv[3] and f[0]["uprobes"] == int(sys.argv[4]) and
+              "message" not in e))' "$line" "/usr/local/lib/$name" "$library" "$n" &&
+			ok "$tag: a libs event (the daemon's) names the new /usr/local/lib/$name, $n uprobes" ||
+			not_ok "$tag: a libs event names the new file" "$line"
+	else
+		not_ok "$tag: a libs event names the new file" "none; log tail:
+$(tail -n 4 "$GUARD_LOG")"
+	fi
+}
+# start_released WHAT PREFIX N R0 P0: the old file WHAT, probed at the
+# start (N pins of PREFIX's P0), is released (the sweep, every 10 s): one
+# more file released than R0, its pins removed.
+start_released() {
+	local what=$1 prefix=$2 n=$3 r0=$4 p0=$5
+	wait_until 30 released_more "$r0"
+	wait_until "$E2E_WAIT" start_pins_are "$prefix" $((p0 - n))
+	[ "$(released)" = $((r0 + 1)) ] && [ "$(start_pins "$prefix")" -eq $((p0 - n)) ] &&
+		ok "$what is released ($prefix pins $p0 -> $(start_pins "$prefix"))" ||
+		not_ok "$what is released" "released $r0 -> $(released), start's $prefix pins $p0 -> $(start_pins "$prefix")"
+}
+# stopped TAG WHAT CMD...: CMD, a client in the guarded cgroup logging in
+# on 993, is killed before its login arrives at the server.
+stopped() {
+	local tag=$1 what=$2 before after out rc
+	shift 2
+	before=$(server_count credential 993)
+	out=$(in_cg "$@" 2>&1)
+	rc=$?
+	after=$(server_count credential 993)
+	[ "$rc" = 137 ] && [ "$before" = "$after" ] &&
+		ok "$tag: $what is stopped (killed, exit $rc; nothing arrived)" ||
+		not_ok "$tag: $what is stopped" "exit $rc, logins $before -> $after: $out"
+}
 r_start=$(released)
 libc_start=$(start_pins libc_)
-tls_start=$(start_pins tls_)
 
 # The upgrade, as dpkg does it: a new file, renamed over the old.
 ino0=$(stat -c %i "$LIB/libc.so.6")
 from=$(ev_mark)
-cp "$LIBC" "$LIB/libc.so.6.dpkg-new" && mv -f "$LIB/libc.so.6.dpkg-new" "$LIB/libc.so.6"
+upgrade libc.so.6 "$LIBC"
 ino1=$(stat -c %i "$LIB/libc.so.6")
 [ "$ino0" != "$ino1" ] && ok "the copy of libc.so.6 is replaced by a new file ($ino0 -> $ino1)" ||
 	not_ok "the copy of libc.so.6 is replaced by a new file" "$ino0 -> $ino1"
-if line=$(ev_find --wait "$E2E_WAIT" --from "$from" "$GUARD_LOG" type=libs comm=connguard); then
-	$PY -c '
-import json, sys
-e = json.loads(sys.argv[1])
-f = e["files"]
-sys.exit(not (e["root"] == "/" and len(f) == 1 and f[0]["file"] == "/usr/local/lib/libc.so.6" and
-              f[0]["library"] == "libc" and f[0]["uprobes"] == 9 and "message" not in e))' "$line" &&
-		ok "upgrade: a libs event (the daemon's) names the new /usr/local/lib/libc.so.6, 9 uprobes" ||
-		not_ok "upgrade: a libs event names the new file" "$line"
-else
-	not_ok "upgrade: a libs event names the new file" "none; log tail:
-$(tail -n 4 "$GUARD_LOG")"
-fi
+libs_event upgrade "$from" libc.so.6 libc 9
 n=$(json_get "$("$CONNGUARD" status --pin-dir "$PIN_DIR" --json)" roots.libraries_replaced)
 [ "${n:-0}" -ge 1 ] && ok "status counts the root looked at again (roots.libraries_replaced $n)" ||
 	not_ok "status counts the root looked at again" "roots.libraries_replaced $n"
@@ -112,13 +145,8 @@ ev_find --wait "$E2E_WAIT" --from "$from" "$GUARD_LOG" type=taint name="$NAME" v
 	ok "after: its lookup taints via libc" ||
 	not_ok "after: its lookup taints via libc" "$(tail -n 4 "$GUARD_LOG")"
 # The old copy was probed by the start's scan, not as another root's file:
-# released all the same (the sweep, every 10 s), its 9 pins removed.
-wait_until 30 released_more "$r_start"
-wait_until "$E2E_WAIT" start_pins_are libc_ $((libc_start - 9))
-[ "$(released)" = $((r_start + 1)) ] && [ "$(start_pins libc_)" -eq $((libc_start - 9)) ] &&
-	ok "upgrade: the old copy, probed at the start and mapped by no process, is released (libc pins $libc_start -> $(start_pins libc_))" ||
-	not_ok "upgrade: the old copy probed at the start is released" \
-		"released $r_start -> $(released), start's libc pins $libc_start -> $(start_pins libc_)"
+# released all the same.
+start_released "upgrade: the old copy, probed at the start and mapped by no process," libc_ 9 "$r_start" "$libc_start"
 
 # Files made under other names are not libraries of ours: nothing done.
 from=$(ev_mark)
@@ -139,41 +167,20 @@ if [ -z "$NSPR" ] || ! command -v certutil >/dev/null; then
 	skip_needs "NSS's tstclnt and certutil (libnss3-tools)" "tstclnt: ${NSPR:-no libnspr4.so}"
 else
 	from=$(ev_mark)
-	cp "$NSPR" "$LIB/libnspr4.so.dpkg-new" && mv -f "$LIB/libnspr4.so.dpkg-new" "$LIB/libnspr4.so"
-	if line=$(ev_find --wait "$E2E_WAIT" --from "$from" "$GUARD_LOG" type=libs comm=connguard); then
-		$PY -c '
-import json, sys
-e = json.loads(sys.argv[1])
-f = e["files"]
-sys.exit(not (e["root"] == "/" and len(f) == 1 and f[0]["file"] == "/usr/local/lib/libnspr4.so" and
-              f[0]["library"] == "nss" and f[0]["uprobes"] == 3))' "$line" &&
-			ok "nspr: a libs event (the daemon's) names the new /usr/local/lib/libnspr4.so, 3 uprobes" ||
-			not_ok "nspr: a libs event names the new file" "$line"
-	else
-		not_ok "nspr: a libs event names the new file" "none; log tail:
-$(tail -n 4 "$GUARD_LOG")"
-	fi
+	r1=$(released)
+	tls1=$(start_pins tls_)
+	upgrade libnspr4.so "$NSPR"
+	libs_event nspr "$from" libnspr4.so nss 3
 	nss_maps() { # does tstclnt with LD_LIBRARY_PATH map LIB's libnspr4.so?
 		in_cg env LD_LIBRARY_PATH="$LIB" ldd "$(command -v tstclnt)" | grep -q "=> $LIB/libnspr4.so "
 	}
 	check "nspr: tstclnt with LD_LIBRARY_PATH loads the new file" nss_maps
-	r1=$(released)
-	wait_until 30 released_more "$r1"
-	wait_until "$E2E_WAIT" start_pins_are tls_ $((tls_start - 3))
-	[ "$(released)" = $((r1 + 1)) ] && [ "$(start_pins tls_)" -eq $((tls_start - 3)) ] &&
-		ok "nspr: the old file, probed at the start, is released (TLS pins $tls_start -> $(start_pins tls_))" ||
-		not_ok "nspr: the old file probed at the start is released" \
-			"released $r1 -> $(released), start's TLS pins $tls_start -> $(start_pins tls_)"
+	start_released "nspr: the old file, probed at the start," tls_ 3 "$r1" "$tls1"
 	mkdir -p "$LAB_DIR/nssdb" && certutil -N -d "sql:$LAB_DIR/nssdb" --empty-password
-	before=$(server_count credential 993)
 	from=$(ev_mark)
-	out=$(in_cg env LD_LIBRARY_PATH="$LIB" sh -c '{ sleep 1; printf "a LOGIN %s %s\r\nb LOGOUT\r\n" "$1" "$2"; sleep 1; } |
-		exec tstclnt -d "sql:$4" -h "$3" -p 993 -o' sh email@example.com "$PW" "$MAIL4" "$LAB_DIR/nssdb" 2>&1)
-	rc=$?
-	after=$(server_count credential 993)
-	[ "$rc" = 137 ] && [ "$before" = "$after" ] &&
-		ok "nspr: a login through the new file is stopped (tstclnt killed, exit $rc; nothing arrived)" ||
-		not_ok "nspr: a login through the new file is stopped" "exit $rc, logins $before -> $after: $out"
+	stopped nspr "tstclnt's login through the new file" env LD_LIBRARY_PATH="$LIB" sh -c '
+		{ sleep 1; printf "a LOGIN %s %s\r\nb LOGOUT\r\n" "$1" "$2"; sleep 1; } |
+			exec tstclnt -d "sql:$4" -h "$3" -p 993 -o' sh email@example.com "$PW" "$MAIL4" "$LAB_DIR/nssdb"
 	ev_find --wait "$E2E_WAIT" --from "$from" "$GUARD_LOG" type=credential via=nss action=blocked \
 		account=email@example.com dport=993 >/dev/null
 	ev_sync
@@ -202,39 +209,17 @@ else
 	r1=$(released)
 	tls1=$(start_pins tls_)
 	from=$(ev_mark)
-	cp "$SSL" "$LIB/libssl.so.3.dpkg-new" && mv -f "$LIB/libssl.so.3.dpkg-new" "$LIB/libssl.so.3"
-	if line=$(ev_find --wait "$E2E_WAIT" --from "$from" "$GUARD_LOG" type=libs comm=connguard); then
-		$PY -c '
-import json, sys
-e = json.loads(sys.argv[1])
-f = e["files"]
-sys.exit(not (e["root"] == "/" and len(f) == 1 and f[0]["file"] == "/usr/local/lib/libssl.so.3" and
-              f[0]["library"] == "openssl" and f[0]["uprobes"] == int(sys.argv[2])))' "$line" "${nssl:-0}" &&
-			ok "openssl: a libs event (the daemon's) names the new /usr/local/lib/libssl.so.3, $nssl uprobes" ||
-			not_ok "openssl: a libs event names the new file" "$line"
-	else
-		not_ok "openssl: a libs event names the new file" "none; log tail:
-$(tail -n 4 "$GUARD_LOG")"
-	fi
-	wait_until 30 released_more "$r1"
-	wait_until "$E2E_WAIT" start_pins_are tls_ $((tls1 - ${nssl:-0}))
-	[ "$(released)" = $((r1 + 1)) ] && [ "$(start_pins tls_)" -eq $((tls1 - ${nssl:-0})) ] &&
-		ok "openssl: the old file, probed at the start, is released (TLS pins $tls1 -> $(start_pins tls_))" ||
-		not_ok "openssl: the old file probed at the start is released" \
-			"released $r1 -> $(released), start's TLS pins $tls1 -> $(start_pins tls_)"
+	upgrade libssl.so.3 "$SSL"
+	libs_event openssl "$from" libssl.so.3 openssl "${nssl:-0}"
+	start_released "openssl: the old file, probed at the start," tls_ "${nssl:-0}" "$r1" "$tls1"
 	ssl_maps() { # does Python with LD_LIBRARY_PATH map LIB's libssl.so.3?
 		in_cg env LD_LIBRARY_PATH="$LIB" "$PY" -c 'import ssl; print(open("/proc/self/maps").read())' |
 			grep -q " $LIB/libssl.so.3$"
 	}
 	check "openssl: Python with LD_LIBRARY_PATH loads the new file" ssl_maps
-	before=$(server_count credential 993)
 	from=$(ev_mark)
-	out=$(in_cg env LD_LIBRARY_PATH="$LIB" "$PY" -c "$PY_IMAP" "$MAIL4" email@example.com "$PW" 2>&1)
-	rc=$?
-	after=$(server_count credential 993)
-	[ "$rc" = 137 ] && [ "$before" = "$after" ] &&
-		ok "openssl: an IMAP login through the new file is stopped (killed, exit $rc; nothing arrived)" ||
-		not_ok "openssl: an IMAP login through the new file is stopped" "exit $rc, logins $before -> $after: $out"
+	stopped openssl "an IMAP login through the new file" \
+		env LD_LIBRARY_PATH="$LIB" "$PY" -c "$PY_IMAP" "$MAIL4" email@example.com "$PW"
 	ev_find --wait "$E2E_WAIT" --from "$from" "$GUARD_LOG" type=credential via=openssl action=blocked \
 		account=email@example.com dport=993 >/dev/null &&
 		ok "openssl: a credential event, via openssl, blocked" ||
@@ -277,8 +262,8 @@ wait_until "$E2E_WAIT" sleeper_maps
 check "release: a process that maps the upgraded libc.so.6 runs" sleeper_maps
 r0=$(released)
 p0=$(libc_pins)
-cp "$LIBC" "$LIB/libc.so.6.dpkg-new" && mv -f "$LIB/libc.so.6.dpkg-new" "$LIB/libc.so.6"
-[ -n "$NSPR" ] && cp "$NSPR" "$LIB/libnspr4.so.dpkg-new" && mv -f "$LIB/libnspr4.so.dpkg-new" "$LIB/libnspr4.so"
+upgrade libc.so.6 "$LIBC"
+[ -n "$NSPR" ] && upgrade libnspr4.so "$NSPR"
 if [ -n "$NSPR" ]; then
 	wait_until 30 released_more "$r0" &&
 		ok "release: the old libnspr4.so, mapped by no process, is released ($r0 -> $(released))" ||
