@@ -16,9 +16,17 @@ bench_report() {
 	libbpf=$(dpkg-query -W -f='${Version}' libbpf-dev 2>/dev/null)
 	bpftoolv=$(bpftool version 2>/dev/null | head -n 1)
 	virt="clocksource $(cat /sys/devices/system/clocksource/clocksource0/current_clocksource 2>/dev/null)"
-	grep -qw 'pti=on' /proc/cmdline && virt="$virt, pti=on"
+	# What makes a system call or a trap dear here: page-table isolation,
+	# the return-thunk mitigation, and which paravirtualisation the guest
+	# booted on (PVM: every trap goes through the hypervisor).
+	case $(cat /sys/devices/system/cpu/vulnerabilities/meltdown 2>/dev/null) in
+	*PTI*) virt="$virt, pti=on" ;;
+	esac
+	srso=$(cat /sys/devices/system/cpu/vulnerabilities/spec_rstack_overflow 2>/dev/null)
+	case $srso in "" | "Not affected") ;; *) virt="$virt, SRSO: ${srso#Mitigation: }" ;; esac
 	grep -q 'firecracker' /proc/cmdline && virt="$virt, Firecracker guest"
-	grep -q 'pvm' /proc/cmdline && virt="$virt (PVM)"
+	pv=$(dmesg 2>/dev/null | sed -n 's/.*Booting paravirtualized kernel on \([A-Za-z]*\).*/\1/p' | head -n 1)
+	[ -n "$pv" ] && virt="$virt ($pv)"
 	mkdir -p "$(dirname "$OUT")"
 	$PY - "$ROWS" "$CMDS" "$NOTES" "$OUT" "$REPO_DIR/tests/bench/analysis.md" \
 		"$QUICK" "$CPU" "$BLOCKS" "$model" "$(nproc)" "$kernel" "$debian" "$date" \
