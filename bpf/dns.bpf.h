@@ -144,6 +144,16 @@ struct cg_l4info {
  * Is SKB a packet to (egress) or from (ingress) a DNS port? Fills LI.
  * Returns 0 when it is.
  */
+/*
+ * May PORT be a DNS port? The policy's 64-bit filter: no means no, yes is
+ * told for sure by the port table (cg_policy_port()).
+ */
+static __always_inline int cg_port_maybe_dns(const struct cg_policy *p,
+					     __u16 port)
+{
+	return !!(p->port_bits_dns & (1ull << (port & 63)));
+}
+
 static __always_inline int cg_dns_locate(struct __sk_buff *skb,
 					 const struct cg_policy *p, int ingress,
 					 struct cg_l4info *li)
@@ -158,7 +168,7 @@ static __always_inline int cg_dns_locate(struct __sk_buff *skb,
 	if (cg_skb_load(skb, l4, ports, sizeof(ports)))
 		return -1;
 	li->port = bpf_ntohs(ports[ingress ? 0 : 1]);
-	if (!(p->port_bits_dns & (1ull << (li->port & 63))) ||
+	if (!cg_port_maybe_dns(p, li->port) ||
 	    !(cg_policy_port(p, li->port) & CG_PORT_DNS))
 		return -1;
 	if (li->proto == IPPROTO_UDP) {
@@ -187,14 +197,10 @@ static __always_inline int cg_dns_locate(struct __sk_buff *skb,
 static __always_inline int cg_sk_not_dns(struct bpf_sock *sk,
 					 const struct cg_policy *p)
 {
-	__u16 port;
-
 	if (!sk)
 		return 0;
-	if (sk->protocol == IPPROTO_TCP) {
-		port = bpf_ntohs((__u16)sk->dst_port);
-		return !(p->port_bits_dns & (1ull << (port & 63)));
-	}
+	if (sk->protocol == IPPROTO_TCP)
+		return !cg_port_maybe_dns(p, bpf_ntohs((__u16)sk->dst_port));
 	if (sk->protocol == IPPROTO_UDP)
 		return !bpf_sk_storage_get(&owners, sk, NULL, 0);
 	return 0;

@@ -358,7 +358,7 @@ static __always_inline void cg_dns_ingress(struct __sk_buff *skb,
 	 * DNS sockets have an owner: every other packet leaves at that.
 	 */
 	if (sk->protocol == IPPROTO_TCP &&
-	    !(p->port_bits_dns & (1ull << (bpf_ntohs((__u16)sk->dst_port) & 63))))
+	    !cg_port_maybe_dns(p, bpf_ntohs((__u16)sk->dst_port)))
 		return;
 	o = bpf_sk_storage_get(&owners, sk, NULL, 0);
 	if (!o || cg_dns_locate(skb, p, 1, &li))

@@ -107,10 +107,12 @@ note() {
 }
 
 # verdict VALUE OP LIMIT: "met" or "missed" (OP: le, ge, lt).
+# What a measured number looks like; anything else is a run that failed.
+NUM_RE='^-?[0-9]+([.][0-9]+)?([eE][-+]?[0-9]+)?$'
+
 verdict() {
-	awk -v v="$1" -v op="$2" -v l="$3" 'BEGIN {
-		# Not a measured number (a run that failed): no verdict.
-		if (v !~ /^-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?$/) { print "error"; exit }
+	awk -v v="$1" -v op="$2" -v l="$3" -v re="$NUM_RE" 'BEGIN {
+		if (v !~ re) { print "error"; exit } # no verdict
 		ok = (op == "le" && v + 0 <= l + 0) || (op == "ge" && v + 0 >= l + 0) ||
 		     (op == "lt" && v + 0 < l + 0)
 		print ok ? "met" : "missed" }'
@@ -122,8 +124,8 @@ kv() {
 }
 
 fmt() { # fmt NUMBER [DECIMALS]; "—" for what is no number (not measured)
-	awk -v v="$1" -v d="${2:-0}" 'BEGIN {
-		if (v !~ /^-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?$/) printf "—"
+	awk -v v="$1" -v d="${2:-0}" -v re="$NUM_RE" 'BEGIN {
+		if (v !~ re) printf "—"
 		else printf "%.*f", d, v }'
 }
 
