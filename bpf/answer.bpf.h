@@ -182,11 +182,17 @@ static __always_inline void cg_derive(__u64 hash, __u32 ttl, __u64 now)
 	struct cg_sweep sw = { .ix = ix, .now = now };
 	__u64 key = hash;
 
-	if (!cg_counted_put(&derived, &key, &v, ix ? &ix->derived : NULL))
-		return;
-	bpf_for_each_map_elem(&derived, cg_derived_sweep, &sw, 0);
-	if (cg_counted_put(&derived, &key, &v, ix ? &ix->derived : NULL))
-		cg_count(CG_STAT_DERIVED_FULL);
+	if (cg_counted_put(&derived, &key, &v, ix ? &ix->derived : NULL)) {
+		bpf_for_each_map_elem(&derived, cg_derived_sweep, &sw, 0);
+		if (cg_counted_put(&derived, &key, &v,
+				   ix ? &ix->derived : NULL)) {
+			cg_count(CG_STAT_DERIVED_FULL);
+			return;
+		}
+	}
+	/* After the insert: a clean question cached before it is stale. */
+	if (ix)
+		__sync_fetch_and_add(&ix->names_gen, 1);
 }
 
 /*

@@ -13,8 +13,10 @@
 
 /*
  * The query ID for the name with HASH went out on SKB's socket to a
- * server's PORT. Scalars only: no pointer a global caller got as an
- * argument reaches a helper here (the 6.1 verifier refuses that).
+ * server's PORT. Returns 1 when the name is reserved-derived (whether or
+ * not its socket has an owner to remember it on), 0 when it is not. Scalars
+ * only: no pointer a global caller got as an argument reaches a helper here
+ * (the 6.1 verifier refuses that).
  */
 static __always_inline int cg_derived_query(struct __sk_buff *skb, __u64 hash,
 					    __u16 id, __u32 port)
@@ -39,10 +41,10 @@ static __always_inline int cg_derived_query(struct __sk_buff *skb, __u64 hash,
 		sk = bpf_sk_fullsock(sk);
 	o = sk ? bpf_sk_storage_get(&owners, sk, NULL, 0) : NULL;
 	if (!o)
-		return 0;
+		return 1;
 	cg_count(CG_STAT_DNS_DERIVED);
 	cg_pending_put(o, hash, id, (__u16)port, CG_PENDING_DERIVED);
-	return 0;
+	return 1;
 }
 
 #endif /* CG_DERIVED_BPF_H */

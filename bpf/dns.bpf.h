@@ -254,6 +254,90 @@ static __always_inline struct cg_owner *cg_skb_owner(struct __sk_buff *skb)
 }
 
 /*
+ * The per-CPU cache of clean questions (struct cg_qcache). A name is kept
+ * by its wire bytes, which start right after the header; its slot is told
+ * by the first eight of them.
+ */
+#define CG_QCACHE_NAME CG_DNS_HDR
+
+static __always_inline struct cg_qcache *cg_qcache_slot(const __u8 *msg)
+{
+	__u64 w = *(const __u64 *)(msg + CG_QCACHE_NAME);
+	__u32 k = (__u32)((w * 0x9e3779b97f4a7c15ull) >> 62) &
+		  (CG_QCACHE_SLOTS - 1);
+
+	return bpf_map_lookup_elem(&qcache, &k);
+}
+
+/* The bytes of word I of a name of LEN wire bytes; past LEN, zeros. */
+static __always_inline __u64 cg_qcache_word(const __u8 *msg, __u32 i,
+					    __u32 len)
+{
+	__u64 w = *(const __u64 *)(msg + CG_QCACHE_NAME + i * 8);
+	__u32 rem = len - i * 8;
+
+	return rem >= 8 ? w : w & ((1ull << (rem * 8)) - 1);
+}
+
+/*
+ * Is the query in MSG (N bytes) one with a single question whose name is,
+ * byte for byte, a name the cache holds as clean under generation GEN?
+ */
+static __always_inline int cg_qcache_hit(const __u8 *msg, __u32 n, __u64 gen)
+{
+	struct cg_qcache *c;
+	__u32 len, seq, i;
+
+	if (n < CG_DNS_HDR + 8 || (msg[2] & 0xf8) || cg_be16(msg, 4) != 1)
+		return 0;
+	c = cg_qcache_slot(msg);
+	if (!c)
+		return 0;
+	seq = CG_READ_ONCE(c->seq);
+	len = c->len;
+	if ((seq & 1) || !len || len > CG_QCACHE_WORDS * 8 || c->gen != gen ||
+	    n < CG_DNS_HDR + len + 4)
+		return 0;
+	for (i = 0; i < CG_QCACHE_WORDS; i++) {
+		if (i * 8 >= len)
+			break;
+		if (cg_qcache_word(msg, i, len) != c->w[i])
+			return 0;
+	}
+	asm volatile("" ::: "memory");
+	return CG_READ_ONCE(c->seq) == seq;
+}
+
+/*
+ * Keep the name of the single question in MSG (Q, read from its END - 4),
+ * just judged clean under GEN. A name with a compression pointer is not
+ * kept: its bytes are not the whole name. Without one its wire form is its
+ * text plus 2 bytes (a length byte per label for the dots, one more in
+ * front, the root label); with one it never is.
+ */
+static __always_inline void cg_qcache_put(const __u8 *msg,
+					  const struct cg_dns_query *q,
+					  __u32 end, __u64 gen)
+{
+	struct cg_qcache *c;
+	__u32 len = q->len + 2, i;
+
+	if (!q->len || end != CG_DNS_HDR + len + 4 || len > CG_QCACHE_WORDS * 8)
+		return;
+	c = cg_qcache_slot(msg);
+	if (!c)
+		return;
+	c->seq++;
+	asm volatile("" ::: "memory");
+	c->len = len;
+	c->gen = gen;
+	for (i = 0; i < CG_QCACHE_WORDS; i++)
+		c->w[i] = i * 8 < len ? cg_qcache_word(msg, i, len) : 0;
+	asm volatile("" ::: "memory");
+	c->seq++;
+}
+
+/*
  * A whole query, N bytes in the per-CPU scratch's msg, sent on SKB's socket
  * to a server's PORT: a reserved name in any of its questions (the first
  * CG_DNS_QD_MAX) taints the socket's owner and is remembered until its
@@ -267,18 +351,29 @@ __attribute__((noinline)) int cg_on_query(struct __sk_buff *skb, __u32 n,
 					  __u32 port)
 {
 	struct cg_policy *p = cg_policy();
+	struct cg_dest_index *ix = cg_dest_index();
 	struct cg_dns_qwalk w = {};
 	struct cg_scratch *sc;
 	struct cg_owner *o;
 	__u32 zero = 0, i, scope;
-	int found = 0;
-	__u64 now;
+	int found = 0, derived = 0;
+	__u64 now, gen;
 
 	sc = bpf_map_lookup_elem(&scratch, &zero);
-	if (!skb || !sc || !p)
+	if (!skb || !sc || !p || !ix)
 		return 0;
 	if (n > CG_DNS_BUF - 1)
 		n = CG_DNS_BUF - 1;
+	/*
+	 * Read before anything the verdict rests on: a change made while this
+	 * query is judged leaves its cache entry stale.
+	 */
+	gen = CG_READ_ONCE(ix->names_gen);
+	if (cg_qcache_hit(sc->msg, n, gen)) {
+		cg_count(CG_STAT_DNS_QUERIES);
+		cg_count(CG_STAT_DNS_CACHED);
+		return 0;
+	}
 	if (cg_dns_query_begin(sc->msg, n, &w) != CG_DNS_OK) {
 		cg_count(CG_STAT_DNS_MALFORMED);
 		return 0;
@@ -297,11 +392,13 @@ __attribute__((noinline)) int cg_on_query(struct __sk_buff *skb, __u32 n,
 			break;
 		}
 		/* Every question for a derived name is remembered. */
-		cg_derived_query(skb, sc->q.hash, sc->q.id, port);
+		derived |= cg_derived_query(skb, sc->q.hash, sc->q.id, port);
 	}
 	if (!found) {
 		if (w.qd > CG_DNS_QD_MAX)
 			cg_count(CG_STAT_DNS_QD_UNREAD);
+		else if (w.qd == 1 && !derived)
+			cg_qcache_put(sc->msg, &sc->q, w.pos, gen);
 		return 0;
 	}
 	cg_count(CG_STAT_DNS_RESERVED);

@@ -183,6 +183,14 @@ struct {
 	__type(value, struct cg_scratch);
 } scratch SEC(".maps");
 
+/* The clean questions last judged on each CPU (struct cg_qcache). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, CG_QCACHE_SLOTS);
+	__type(key, __u32);
+	__type(value, struct cg_qcache);
+} qcache SEC(".maps");
+
 /*
  * The id of the guarded cgroup, set by the daemon. Programs that run in
  * every process on the host (the libc uprobes) act only under it. Not a

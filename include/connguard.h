@@ -233,7 +233,9 @@ enum cg_scope {
 	X(MAPS_PROBED, "maps_probed_handshake",                               \
 	  "TLS ClientHellos sent inside a probed library's handshake call: their library is read, no hand-over.") \
 	X(MAPS_UNSENT, "maps_unsent",                                         \
-	  "Such hand-overs not sent (ring buffer full): tried again at the process's next ClientHello.")
+	  "Such hand-overs not sent (ring buffer full): tried again at the process's next ClientHello.") \
+	X(DNS_CACHED, "dns_queries_cached",                                   \
+	  "DNS queries whose question was byte for byte one just judged clean on the same CPU: counted in dns_queries too, not parsed again.")
 
 /* Index into the per-CPU `stats` array. */
 #define CG_STAT_ENUM_(name, key, help) CG_STAT_##name,
@@ -667,6 +669,37 @@ struct cg_dest_index {
 	 * sees it odd, or changed after it read a block, searches dest4.
 	 */
 	__u64 blocks4;
+	/*
+	 * What a clean question's verdict rests on changed: a reload wrote the
+	 * policy (the daemon adds 1 once it is written whole), or the kernel
+	 * made a name reserved-derived (it adds 1 after the insert). Every
+	 * entry of the clean-question cache (struct cg_qcache) made before is
+	 * stale.
+	 */
+	__u64 names_gen;
+};
+
+/*
+ * One slot of the per-CPU cache of clean questions (qcache): the wire bytes
+ * of a question name that was judged neither reserved nor reserved-derived,
+ * under names_gen GEN. A query on the same CPU whose question is byte for
+ * byte the same, under the same generation, would be judged the same: it is
+ * counted and let go without the parse. Only names without compression
+ * pointers are kept (their bytes are the whole name), and only queries with
+ * one question.
+ */
+#define CG_QCACHE_WORDS 8 /* wire bytes kept: 64, the terminating 0 included */
+#define CG_QCACHE_SLOTS 4
+struct cg_qcache {
+	__u64 gen;
+	__u32 len; /* wire bytes of the name; 0 = empty slot */
+	/*
+	 * Odd while the slot is written: a program that runs nested on the
+	 * same CPU (a softirq's packet) never takes a slot half written, and
+	 * one that finds it changed after its comparison takes no hit.
+	 */
+	__u32 seq;
+	__u64 w[CG_QCACHE_WORDS];
 };
 
 /*

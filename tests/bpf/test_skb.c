@@ -24,6 +24,7 @@
  * Build and run: make test-build && .output/tests/bpf_test_skb
  */
 #include <errno.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -55,6 +56,13 @@ enum {
 	F_DF = PKT_DF,
 	F_TCP_SYN = 1 << 16,  /* TCP, no payload */
 	F_PAD_1400 = 1 << 17, /* UDP payload padded to 1400 bytes */
+	/*
+	 * Every fixture starts with the clean-question cache empty, so that
+	 * each one is parsed; these keep what the fixtures before left in it,
+	 * and move the names generation on first (as a reload does).
+	 */
+	F_KEEP_CACHE = 1 << 18,
+	F_NEW_GEN = 1 << 19,
 };
 #define F_PKT_FLAGS                                                          \
 	(F_NO_ETH | F_FRAG_LATER | F_FRAG_FIRST | F_IP_OPTS | F_HOPOPTS |    \
@@ -190,6 +198,42 @@ static size_t pl_qdcount_2_second(uint8_t *p)
 	return n + pkt_dns_qtail(p + n);
 }
 
+/* The cache's cases: clean names, and one behind a compression pointer. */
+static size_t pl_notexample_net(uint8_t *p)
+{
+	return pkt_dns_query(p, "notexample.net");
+}
+
+static size_t pl_notexample_upper(uint8_t *p)
+{
+	return pkt_dns_query(p, "NotExample.COM");
+}
+
+/* notexample.com, its "com" behind a pointer past the question. */
+static size_t pl_notexample_pointer(uint8_t *p)
+{
+	size_t n = pkt_dns_hdr(p, 0x0100, 1), ptr;
+
+	pkt_put16(p + 10, 0); /* the "com" is padding after the question */
+	n += pkt_wire_name("notexample", p + n) - 1;
+	ptr = n;
+	n += 2;
+	n += pkt_dns_qtail(p + n);
+	pkt_put16(p + ptr, (uint16_t)(0xc000 | n));
+	return n + pkt_wire_name("com", p + n);
+}
+
+/* Two clean questions. */
+static size_t pl_two_clean(uint8_t *p)
+{
+	size_t n = pkt_dns_hdr(p, 0x0100, 2);
+
+	n += pkt_wire_name("notexample.com", p + n);
+	n += pkt_dns_qtail(p + n);
+	n += pkt_wire_name("www.realcorp.net", p + n);
+	return n + pkt_dns_qtail(p + n);
+}
+
 static size_t pl_response(uint8_t *p)
 {
 	size_t n = pkt_dns_hdr(p, 0x8180, 1);
@@ -213,13 +257,14 @@ static size_t pl_none(uint8_t *p)
 /* ---- fixtures --------------------------------------------------------- */
 
 struct delta {
-	uint64_t queries, reserved, malformed, unowned;
+	uint64_t queries, reserved, malformed, unowned, cached;
 };
 
-#define RESERVED { 1, 1, 0, 1 }
-#define CLEAN { 1, 0, 0, 0 }
-#define MALFORMED { 0, 0, 1, 0 }
-#define NOTHING { 0, 0, 0, 0 }
+#define RESERVED { 1, 1, 0, 1, 0 }
+#define CLEAN { 1, 0, 0, 0, 0 }
+#define CACHED { 1, 0, 0, 0, 1 }
+#define MALFORMED { 0, 0, 1, 0, 0 }
+#define NOTHING { 0, 0, 0, 0, 0 }
 
 struct fixture {
 	const char *desc;
@@ -307,6 +352,33 @@ static const struct fixture fixtures[] = {
 	  NOTHING },
 	{ "data_in_without_ethernet_header_is_not_seen_as_ip", 4, 17, 53,
 	  pl_www_example_com, F_NO_ETH, 0, NOTHING },
+	/* The clean-question cache, in order: each case keeps the last's. */
+	{ "cache_a_clean_query_is_parsed", 4, 17, 53, pl_notexample_com, 0, 0,
+	  CLEAN },
+	{ "cache_the_same_question_again_is_judged_by_the_cache", 6, 17, 53,
+	  pl_notexample_com, F_KEEP_CACHE, 0, CACHED },
+	{ "cache_the_same_name_in_other_case_is_parsed", 4, 17, 53,
+	  pl_notexample_upper, F_KEEP_CACHE, 0, CLEAN },
+	{ "cache_a_name_differing_past_its_first_8_bytes_is_parsed", 4, 17, 53,
+	  pl_notexample_net, F_KEEP_CACHE, 0, CLEAN },
+	{ "cache_the_first_name_is_parsed_and_kept_again", 4, 17, 53,
+	  pl_notexample_com, F_KEEP_CACHE, 0, CLEAN },
+	{ "cache_after_a_new_names_generation_it_is_parsed_again", 4, 17, 53,
+	  pl_notexample_com, F_KEEP_CACHE | F_NEW_GEN, 0, CLEAN },
+	{ "cache_then_it_is_judged_by_the_cache_again", 4, 17, 53,
+	  pl_notexample_com, F_KEEP_CACHE, 0, CACHED },
+	{ "cache_a_reserved_query_is_parsed", 4, 17, 53, pl_www_example_com,
+	  F_KEEP_CACHE, 0, RESERVED },
+	{ "cache_a_reserved_query_again_is_parsed_again", 4, 17, 53,
+	  pl_www_example_com, F_KEEP_CACHE, 0, RESERVED },
+	{ "cache_a_name_behind_a_compression_pointer_is_parsed", 4, 17, 53,
+	  pl_notexample_pointer, 0, 0, CLEAN },
+	{ "cache_it_is_not_kept_its_bytes_are_not_the_whole_name", 4, 17, 53,
+	  pl_notexample_pointer, F_KEEP_CACHE, 0, CLEAN },
+	{ "cache_a_query_with_two_clean_questions_is_not_kept", 4, 17, 53,
+	  pl_two_clean, 0, 0, CLEAN },
+	{ "cache_so_it_is_parsed_again", 4, 17, 53, pl_two_clean, F_KEEP_CACHE,
+	  0, CLEAN },
 };
 
 /* Ethernet + IP + L4 + payload for F into PKT; returns the length. */
@@ -401,6 +473,33 @@ static int read_stats(uint64_t out[CG_STAT__MAX])
 	return err;
 }
 
+/* Empty every CPU's clean-question cache. */
+static int cache_clear(void)
+{
+	size_t sz = (size_t)ncpus * sizeof(struct cg_qcache);
+	void *zeros = calloc(1, sz);
+	int err = zeros ? 0 : -ENOMEM;
+
+	for (__u32 k = 0; !err && k < CG_QCACHE_SLOTS; k++)
+		err = bpf_map_update_elem(bpf_map__fd(skel->maps.qcache), &k,
+					  zeros, BPF_ANY);
+	free(zeros);
+	return err;
+}
+
+/* What a reload does to the cache: a new names generation. */
+static int new_gen(void)
+{
+	struct cg_dest_index ix;
+	__u32 zero = 0;
+	int fd = bpf_map__fd(skel->maps.dest_index);
+
+	if (bpf_map_lookup_elem(fd, &zero, &ix))
+		return -1;
+	ix.names_gen++;
+	return bpf_map_update_elem(fd, &zero, &ix, BPF_ANY);
+}
+
 static const char *const stat_names[CG_STAT__MAX] = {
 	[CG_STAT_BLOCKED_FORBIDDEN] = "blocked_forbidden",
 	[CG_STAT_BLOCKED_TAINTED] = "blocked_tainted",
@@ -415,6 +514,7 @@ static const char *const stat_names[CG_STAT__MAX] = {
 	[CG_STAT_DNS_MALFORMED] = "dns_malformed",
 	[CG_STAT_DNS_UNOWNED] = "dns_unowned",
 	[CG_STAT_OWNER_FULL] = "owner_full",
+	[CG_STAT_DNS_CACHED] = "dns_cached",
 };
 
 /* ---- the cases -------------------------------------------------------- */
@@ -437,6 +537,11 @@ static void run_fixture(void)
 	want[CG_STAT_DNS_RESERVED] = f->want.reserved;
 	want[CG_STAT_DNS_MALFORMED] = f->want.malformed;
 	want[CG_STAT_DNS_UNOWNED] = f->want.unowned;
+	want[CG_STAT_DNS_CACHED] = f->want.cached;
+	if (!(f->flags & F_KEEP_CACHE))
+		CHECK(cache_clear() == 0, "qcache: %s", strerror(errno));
+	if (f->flags & F_NEW_GEN)
+		CHECK(new_gen() == 0, "dest_index: %s", strerror(errno));
 	CHECK(read_stats(before) == 0, "stats: %s", strerror(errno));
 	err = bpf_prog_test_run_opts(bpf_program__fd(skel->progs.cg_egress),
 				     &opts);
@@ -525,6 +630,22 @@ static void not_run(const char *desc, const char *why, int ci)
 	}
 }
 
+/*
+ * Stay on one CPU: a test run runs on the caller's, and the clean-question
+ * cache is per CPU.
+ */
+static int pin_cpu(void)
+{
+	cpu_set_t set;
+	int cpu = sched_getcpu();
+
+	if (cpu < 0)
+		return -1;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return sched_setaffinity(0, sizeof(set), &set);
+}
+
 static int libbpf_print(enum libbpf_print_level level, const char *fmt,
 			va_list ap)
 {
@@ -548,6 +669,9 @@ int main(void)
 		if (!skel)
 			snprintf(why, sizeof(why),
 				 "connguard BPF object does not load: %s",
+				 strerror(errno));
+		else if (pin_cpu())
+			snprintf(why, sizeof(why), "sched_setaffinity: %s",
 				 strerror(errno));
 		else
 			fill_maps(why, sizeof(why)); /* on failure WHY says */
