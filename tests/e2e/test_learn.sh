@@ -294,15 +294,24 @@ PYEOF
 [ "$n" = 60 ] && ok "every one of the 60 addresses is learned" || not_ok "every one of the 60 addresses is learned" "$n learned"
 probe "an untainted process is refused 198.18.8.60:143" EPERM --connect 198.18.8.60 143
 
-# a misroute target is reserved-derived: its own later answers are learned
+# a misroute target is reserved-derived: its own later answers are learned.
+# Asked for before it is one, on one CPU, its question is kept in that CPU's
+# cache of clean questions: becoming derived must have it judged anew.
+c0=$(counter dns_queries_cached)
+for _ in 1 2 3; do
+	in_cgroup "$TEST_CG" taskset -c 0 "$CGPROBE" --query moved.realcorp.net >/dev/null 2>&1
+done
+c1=$(counter dns_queries_cached)
+[ "$c1" -ge $((c0 + 2)) ] && ok "moved.realcorp.net asked 3 times on one CPU: the cache judged the last 2 ($c0 -> $c1)" ||
+	not_ok "the cache judged the repeated clean name" "dns_queries_cached $c0 -> $c1"
 out=$(in_cg dig +short cdn.example.com A)
 ev_expect "cdn.example.com is a misroute to moved.realcorp.net" type=misroute name=cdn.example.com \
 	target=moved.realcorp.net
 lines[60]="198.18.6.31 moved.realcorp.net"
 lab_hosts "${lines[@]}"
 lab_serves moved.realcorp.net 198.18.6.31
-out=$(in_cgroup "$TEST_CG" "$CGPROBE" --query moved.realcorp.net 2>&1)
-ev_expect "another process's later answer for moved.realcorp.net is learned" type=learn \
+out=$(in_cgroup "$TEST_CG" taskset -c 0 "$CGPROBE" --query moved.realcorp.net 2>&1)
+ev_expect "another process's later answer for moved.realcorp.net (on that CPU) is learned" type=learn \
 	name=moved.realcorp.net addr=198.18.6.31 || diag "$out"
 ev_absent "... and taints no one" type=taint name=moved.realcorp.net
 probe "an untainted process is refused the target's new address 198.18.6.31:993" EPERM \

@@ -70,6 +70,24 @@ ev_expect "new policy: forbidden-destination event" type=connect action=blocked 
 	reason=forbidden-destination dst="$BAD4" pid="$PROBE_PID"
 probe "new policy: $DENY4:143 no longer denied -> OK" OK --connect "$DENY4" 143
 
+# A clean name asked for again on one CPU is judged by that CPU's cache of
+# clean questions; a reload that reserves it must have it judged anew.
+cached() { "$CONNGUARD" status --pin-dir "$PIN_DIR" --json |
+	$PY -c 'import json,sys; print(json.load(sys.stdin)["counters"]["dns_queries_cached"])'; }
+c0=$(cached)
+for _ in 1 2 3; do
+	in_cgroup "$TEST_CG" taskset -c 0 "$CGPROBE" --query mail.laterres.net >/dev/null 2>&1
+done
+c1=$(cached)
+[ "$c1" -ge $((c0 + 2)) ] && ok "a clean name asked 3 times on one CPU: the cache judged the last 2 ($c0 -> $c1)" ||
+	not_ok "the cache judged the repeated clean name" "dns_queries_cached $c0 -> $c1"
+sed -i 's/^reserved = corp.test staging.internal$/& laterres.net/' "$CONF"
+reload_rc "laterres.net reserved: exit 0" 0
+out=$(in_cgroup "$TEST_CG" taskset -c 0 "$CGPROBE" --query mail.laterres.net --connect "$MAIL4" 587 \
+	--expect EPERM 2>&1) && ok "after the reload the same question on that CPU taints: $MAIL4:587 -> EPERM" ||
+	not_ok "after the reload the cached name taints" "$out"
+ev_expect "... a taint event for mail.laterres.net" type=taint name=mail.laterres.net
+
 # A file caught half-written: `exec 7>FILE` truncated it and the writer has
 # put only its first lines there, which alone parse as a valid policy (audit,
 # no deny). The guard must not apply that.
