@@ -17,10 +17,13 @@
  *                 with) or imap (a command, for a credential port)
  *   cgload dns    --addr A --port P --n N --name NAME
  *                 query/answer round trips on one connected UDP socket
- *   cgload dnssend --addr A --port P --n N --name NAME
+ *   cgload dnssend --addr A --port P --n N --name NAME [--vary K]
  *                 queries sent on one connected UDP socket to a socket of
  *                 its own bound at A:P (a local address), drained every 32
- *                 sends: the cost of sending a query, no answer
+ *                 sends: the cost of sending a query, no answer. With
+ *                 --vary K, query I asks for "v<I % K>.NAME": a name not
+ *                 asked just before, as a crawler or a build of many hosts
+ *                 sends (each name is built alike without it)
  *   cgload events --addr A --port P --rate R --seconds S
  *                 connect() of one UDP socket, R per second (0: flat out)
  *
@@ -184,7 +187,7 @@ static int taint(const char *name, const char *dns)
 struct opts {
 	const char *mode, *addr, *name, *expect, *taint, *dns, *data;
 	int port;
-	long n;
+	long n, vary;
 	double rate, seconds;
 };
 
@@ -471,9 +474,16 @@ static int run_dnssend(const struct opts *o, struct result *r)
 		return -1;
 	}
 	for (long i = 0; i < warm + o->n; i++) {
-		size_t n = dns_query(q, sizeof(q), (uint16_t)i, o->name);
+		char name[256];
+		size_t n;
 		int e = 0;
 
+		if (o->vary)
+			snprintf(name, sizeof(name), "v%ld.%s", i % o->vary,
+				 o->name);
+		else
+			snprintf(name, sizeof(name), "%s", o->name);
+		n = dns_query(q, sizeof(q), (uint16_t)i, name);
 		if (i == warm)
 			t0 = now_ns();
 		if (send(fd, q, n, 0) != (ssize_t)n)
@@ -542,7 +552,7 @@ static void usage(void)
 {
 	fprintf(stderr,
 		"usage: cgload udp|tcp|tcpsend|dns|dnssend|events --addr A [--port P] [--n N] "
-		"[--name NAME]\n"
+		"[--name NAME] [--vary K]\n"
 		"              [--rate R --seconds S] [--expect ERR] "
 		"[--taint NAME --dns ADDR]\n");
 	exit(2);
@@ -571,6 +581,8 @@ int main(int argc, char **argv)
 			o.n = atol(v);
 		else if (!strcmp(k, "--name"))
 			o.name = v;
+		else if (!strcmp(k, "--vary"))
+			o.vary = atol(v);
 		else if (!strcmp(k, "--expect"))
 			o.expect = v;
 		else if (!strcmp(k, "--rate"))
