@@ -254,7 +254,7 @@ static __always_inline struct cg_owner *cg_skb_owner(struct __sk_buff *skb)
 }
 
 /*
- * The per-CPU cache of clean questions (struct cg_qcache). A name is kept
+ * The per-CPU cache of judged questions (struct cg_qcache). A name is kept
  * by its wire bytes, which start right after the header; its slot is told
  * by the first eight of them.
  */
@@ -269,11 +269,10 @@ static __always_inline struct cg_qcache *cg_qcache_slot(const __u8 *msg)
 	return bpf_map_lookup_elem(&qcache, &k);
 }
 
-/* The bytes of word I of a name of LEN wire bytes; past LEN, zeros. */
-static __always_inline __u64 cg_qcache_word(const __u8 *msg, __u32 i,
-					    __u32 len)
+/* Word I of the LEN bytes at P; past LEN, zeros. */
+static __always_inline __u64 cg_qcache_word(const void *p, __u32 i, __u32 len)
 {
-	__u64 w = *(const __u64 *)(msg + CG_QCACHE_NAME + i * 8);
+	__u64 w = ((const __u64 *)p)[i];
 	__u32 rem = len - i * 8;
 
 	return rem >= 8 ? w : w & ((1ull << (rem * 8)) - 1);
@@ -281,12 +280,16 @@ static __always_inline __u64 cg_qcache_word(const __u8 *msg, __u32 i,
 
 /*
  * Is the query in MSG (N bytes) one with a single question whose name is,
- * byte for byte, a name the cache holds as clean under generation GEN?
+ * byte for byte, one the cache holds under generation GEN? 0: no. 1: yes,
+ * and it is clean. 2: yes, and it is reserved: Q holds the question as
+ * the parse would have left it (its name, hash, id, type and class).
  */
-static __always_inline int cg_qcache_hit(const __u8 *msg, __u32 n, __u64 gen)
+static __always_inline int cg_qcache_hit(const __u8 *msg, __u32 n, __u64 gen,
+					 struct cg_dns_query *q)
 {
 	struct cg_qcache *c;
 	__u32 len, seq, i;
+	int r = 1;
 
 	if (n < CG_DNS_HDR + 8 || (msg[2] & 0xf8) || cg_be16(msg, 4) != 1)
 		return 0;
@@ -301,23 +304,35 @@ static __always_inline int cg_qcache_hit(const __u8 *msg, __u32 n, __u64 gen)
 	for (i = 0; i < CG_QCACHE_WORDS; i++) {
 		if (i * 8 >= len)
 			break;
-		if (cg_qcache_word(msg, i, len) != c->w[i])
+		if (cg_qcache_word(msg + CG_QCACHE_NAME, i, len) != c->w[i])
 			return 0;
 	}
+	if (c->reserved) {
+		q->hash = c->hash;
+		q->id = cg_be16(msg, 0);
+		q->qtype = cg_be16(msg, CG_DNS_HDR + len);
+		q->qclass = cg_be16(msg, CG_DNS_HDR + len + 2);
+		q->len = c->tlen;
+		q->labels = c->labels;
+		for (i = 0; i < CG_QCACHE_WORDS; i++)
+			((__u64 *)q->name)[i] = ((const __u64 *)c->name)[i];
+		r = 2;
+	}
 	asm volatile("" ::: "memory");
-	return CG_READ_ONCE(c->seq) == seq;
+	return CG_READ_ONCE(c->seq) == seq ? r : 0;
 }
 
 /*
- * Keep the name of the single question in MSG (Q, read from its END - 4),
- * just judged clean under GEN. A name with a compression pointer is not
- * kept: its bytes are not the whole name. Without one its wire form is its
- * text plus 2 bytes (a length byte per label for the dots, one more in
- * front, the root label); with one it never is.
+ * Keep the single question of MSG, just parsed into Q (the question ends at
+ * END - 4) and judged RESERVED or clean under GEN. A name with a
+ * compression pointer is not kept: its bytes are not the whole name.
+ * Without one its wire form is its text plus 2 bytes (a length byte per
+ * label for the dots, one more in front, the root label); with one it
+ * never is.
  */
 static __always_inline void cg_qcache_put(const __u8 *msg,
 					  const struct cg_dns_query *q,
-					  __u32 end, __u64 gen)
+					  __u32 end, __u64 gen, int reserved)
 {
 	struct cg_qcache *c;
 	__u32 len = q->len + 2, i;
@@ -331,8 +346,19 @@ static __always_inline void cg_qcache_put(const __u8 *msg,
 	asm volatile("" ::: "memory");
 	c->len = len;
 	c->gen = gen;
-	for (i = 0; i < CG_QCACHE_WORDS; i++)
-		c->w[i] = i * 8 < len ? cg_qcache_word(msg, i, len) : 0;
+	c->hash = q->hash;
+	c->tlen = q->len;
+	c->labels = q->labels;
+	c->reserved = !!reserved;
+	for (i = 0; i < CG_QCACHE_WORDS; i++) {
+		c->w[i] = i * 8 < len ?
+				  cg_qcache_word(msg + CG_QCACHE_NAME, i, len) :
+				  0;
+		/* The text and its NUL: len - 1 bytes. */
+		((__u64 *)c->name)[i] =
+			i * 8 < len - 1 ? cg_qcache_word(q->name, i, len - 1) :
+					  0;
+	}
 	asm volatile("" ::: "memory");
 	c->seq++;
 }
@@ -369,10 +395,13 @@ __attribute__((noinline)) int cg_on_query(struct __sk_buff *skb, __u32 n,
 	 * query is judged leaves its cache entry stale.
 	 */
 	gen = CG_READ_ONCE(ix->names_gen);
-	if (cg_qcache_hit(sc->msg, n, gen)) {
+	found = cg_qcache_hit(sc->msg, n, gen, &sc->q);
+	if (found) {
 		cg_count(CG_STAT_DNS_QUERIES);
 		cg_count(CG_STAT_DNS_CACHED);
-		return 0;
+		if (found == 1)
+			return 0;
+		goto reserved;
 	}
 	if (cg_dns_query_begin(sc->msg, n, &w) != CG_DNS_OK) {
 		cg_count(CG_STAT_DNS_MALFORMED);
@@ -398,9 +427,12 @@ __attribute__((noinline)) int cg_on_query(struct __sk_buff *skb, __u32 n,
 		if (w.qd > CG_DNS_QD_MAX)
 			cg_count(CG_STAT_DNS_QD_UNREAD);
 		else if (w.qd == 1 && !derived)
-			cg_qcache_put(sc->msg, &sc->q, w.pos, gen);
+			cg_qcache_put(sc->msg, &sc->q, w.pos, gen, 0);
 		return 0;
 	}
+	if (w.qd == 1)
+		cg_qcache_put(sc->msg, &sc->q, w.pos, gen, 1);
+reserved:
 	cg_count(CG_STAT_DNS_RESERVED);
 
 	o = cg_skb_owner(skb);

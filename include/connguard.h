@@ -680,13 +680,15 @@ struct cg_dest_index {
 };
 
 /*
- * One slot of the per-CPU cache of clean questions (qcache): the wire bytes
- * of a question name that was judged neither reserved nor reserved-derived,
- * under names_gen GEN. A query on the same CPU whose question is byte for
- * byte the same, under the same generation, would be judged the same: it is
- * counted and let go without the parse. Only names without compression
+ * One slot of the per-CPU cache of judged questions (qcache): the wire bytes
+ * of a question's name, what it parsed to, and its verdict (reserved, or
+ * neither reserved nor reserved-derived), under names_gen GEN. A query on
+ * the same CPU whose question is byte for byte the same, under the same
+ * generation, is judged the same without the parse and the suffix match: a
+ * clean one is counted and let go, a reserved one taints its sender and
+ * awaits its answer as a parsed one does. Only names without compression
  * pointers are kept (their bytes are the whole name), and only queries with
- * one question.
+ * one question; derived names never.
  */
 #define CG_QCACHE_WORDS 8 /* wire bytes kept: 64, the terminating 0 included */
 #define CG_QCACHE_SLOTS 4
@@ -700,6 +702,13 @@ struct cg_qcache {
 	 */
 	__u32 seq;
 	__u64 w[CG_QCACHE_WORDS];
+	/* What the name parsed to (struct cg_dns_query), and the verdict. */
+	__u64 hash;
+	__u16 tlen;
+	__u16 labels;
+	__u16 reserved;
+	__u16 pad;
+	char name[CG_QCACHE_WORDS * 8]; /* the text: at most len - 2 bytes */
 };
 
 /*

@@ -263,6 +263,7 @@ struct delta {
 #define RESERVED { 1, 1, 0, 1, 0 }
 #define CLEAN { 1, 0, 0, 0, 0 }
 #define CACHED { 1, 0, 0, 0, 1 }
+#define CACHED_RESERVED { 1, 1, 0, 1, 1 }
 #define MALFORMED { 0, 0, 1, 0, 0 }
 #define NOTHING { 0, 0, 0, 0, 0 }
 
@@ -369,8 +370,14 @@ static const struct fixture fixtures[] = {
 	  pl_notexample_com, F_KEEP_CACHE, 0, CACHED },
 	{ "cache_a_reserved_query_is_parsed", 4, 17, 53, pl_www_example_com,
 	  F_KEEP_CACHE, 0, RESERVED },
-	{ "cache_a_reserved_query_again_is_parsed_again", 4, 17, 53,
-	  pl_www_example_com, F_KEEP_CACHE, 0, RESERVED },
+	{ "cache_the_same_reserved_query_again_is_reserved_by_the_cache", 6,
+	  17, 53, pl_www_example_com, F_KEEP_CACHE, 0, CACHED_RESERVED },
+	{ "cache_after_a_new_names_generation_it_is_parsed_again_reserved", 4,
+	  17, 53, pl_www_example_com, F_KEEP_CACHE | F_NEW_GEN, 0, RESERVED },
+	{ "cache_the_same_in_mixed_case_is_parsed_reserved", 4, 17, 53,
+	  pl_mixed_case, F_KEEP_CACHE, 0, RESERVED },
+	{ "cache_and_in_mixed_case_again_is_reserved_by_the_cache", 4, 17, 53,
+	  pl_mixed_case, F_KEEP_CACHE, 0, CACHED_RESERVED },
 	{ "cache_a_name_behind_a_compression_pointer_is_parsed", 4, 17, 53,
 	  pl_notexample_pointer, 0, 0, CLEAN },
 	{ "cache_it_is_not_kept_its_bytes_are_not_the_whole_name", 4, 17, 53,

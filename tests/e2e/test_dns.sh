@@ -266,6 +266,26 @@ probe "after the hostile packets, a reserved query still taints: :143 -> EPERM" 
 	--query autodiscover.example.com --connect "$MAIL4" 143
 probe "after the hostile packets, untainted :143 -> OK" OK --connect "$MAIL4" 143
 
+# One CPU's cache of judged questions: a reserved question one process asked
+# is judged reserved for the next process asking it there, without a parse,
+# and taints that one, with its own question's type in the event.
+cached() { "$CONNGUARD" status --pin-dir "$PIN_DIR" --json |
+	$PY -c 'import json,sys; print(json.load(sys.stdin)["counters"]["dns_queries_cached"])'; }
+c0=$(cached)
+PROBE_CG=$TEST_CG
+for qt in A AAAA; do
+	PROBE_OUT=$(in_cgroup "$TEST_CG" taskset -c 0 "$CGPROBE" --query cached.example.com --qtype "$qt" \
+		--connect "$MAIL4" 143 --expect EPERM 2>&1) &&
+		ok "cached.example.com $qt on CPU 0: tainted, :143 -> EPERM" ||
+		not_ok "cached.example.com $qt on CPU 0 taints" "$PROBE_OUT"
+	pid=$(sed -n 's/^pid \([0-9]*\)$/\1/p' <<<"$PROBE_OUT" | head -n 1)
+	ev_expect "... a taint event for that process, qtype $qt" type=taint pid="$pid" \
+		name=cached.example.com via=dns qtype="$qt"
+done
+c1=$(cached)
+[ "$c1" -gt "$c0" ] && ok "... the second process's question was judged by the cache ($c0 -> $c1)" ||
+	not_ok "the second reserved question was judged by the cache" "dns_queries_cached $c0 -> $c1"
+
 guard_stop
 
 # --- [domains] builtin = no: only the configured suffixes are reserved
