@@ -1045,11 +1045,13 @@ net() { awk -v r="$1" -v f="$2" 'BEGIN { d = r - f; printf "%.0f", (d > 0 ? d : 
 
 if want B6; then
 	c4_args=(udp --addr "$MAIL4" --port 25 --n "$N_UDP")
-	dq_args=(dns --addr "$DNSRESP_ADDR" --port 53 --n "$N_DNS" --name www.build.realcorp.net)
+	# A new name each query (v0.. v4095.NAME): the question cache holds
+	# none, so every one is parsed and matched against the suffixes.
+	dq_args=(dns --addr "$DNSRESP_ADDR" --port 53 --n "$N_DNS" --name www.build.realcorp.net --vary 4096)
 	cmd B6 "config: [destinations] deny = one line per prefix (3/4 /32 in 10/8, 1/4 /24 in 20/6; the "mixed" row: the 3/4 of lengths 25 to 32), or [domains] builtin = no, reserved = sN.bench.test, one line each"
 	cmd B6 "connect4: cgload ${c4_args[*]} (guarded port, not denied: a dest4 lookup per prefix length in use, the taint lookup, no event)"
 	cmd B6 "connect4, dense: cgload udp --addr PROBE --port 25 --n $N_UDP --expect ENETUNREACH (PROBE: an address of 10/8 no prefix covers; the hook runs before the route lookup, nothing is sent)"
-	cmd B6 "DNS: cgload ${dq_args[*]} (and --name www.s7.bench.test: a reserved hit)"
+	cmd B6 "DNS: cgload ${dq_args[*]} (and --name www.s7.bench.test --vary 4096: a reserved hit)"
 	# The same workloads on the empty programs: what bpf_stats and the hook
 	# add to every ns/run below, whatever the program does.
 	s=$(WS_CG=$N_CG WS_IDS=$NULL_IDS with_stats auto m_cgload "${c4_args[@]}")
@@ -1119,7 +1121,7 @@ if want B6; then
 			fail_row B6 "$kind: $n, DNS query"
 		fi
 		if [ "$kind" = reserved ]; then
-			if s=$(with_stats auto m_cgload dns --addr "$DNSRESP_ADDR" --port 53 --n "$N_DNS" --name "www.s7.bench.test"); then
+			if s=$(with_stats auto m_cgload dns --addr "$DNSRESP_ADDR" --port 53 --n "$N_DNS" --name "www.s7.bench.test" --vary 4096); then
 				dr=$(stat_of "$s" cg_egress)
 			else
 				fail_row B6 "$kind: $n, DNS query of a reserved name"

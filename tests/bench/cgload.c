@@ -15,15 +15,15 @@
  *                 first bytes: connect (an HTTP CONNECT request for a real
  *                 name), plain (bytes no proxy request or TLS record starts
  *                 with) or imap (a command, for a credential port)
- *   cgload dns    --addr A --port P --n N --name NAME
+ *   cgload dns    --addr A --port P --n N --name NAME [--vary K]
  *                 query/answer round trips on one connected UDP socket
  *   cgload dnssend --addr A --port P --n N --name NAME [--vary K]
  *                 queries sent on one connected UDP socket to a socket of
  *                 its own bound at A:P (a local address), drained every 32
- *                 sends: the cost of sending a query, no answer. With
- *                 --vary K, query I asks for "v<I % K>.NAME": a name not
- *                 asked just before, as a crawler or a build of many hosts
- *                 sends (each name is built alike without it)
+ *                 sends: the cost of sending a query, no answer
+ *   --vary K      (dns, dnssend) query I asks for "v<I % K>.NAME": a name
+ *                 not asked just before, as a crawler or a build of many
+ *                 hosts sends
  *   cgload events --addr A --port P --rate R --seconds S
  *                 connect() of one UDP socket, R per second (0: flat out)
  *
@@ -389,6 +389,21 @@ static int run_tcp_send(const struct opts *o, struct result *r)
 	return 0;
 }
 
+/*
+ * Query I of a run: for O->name, or with --vary K for "v<I % K>.NAME" (the
+ * name is built alike either way).
+ */
+static size_t query_of(const struct opts *o, long i, uint8_t *q, size_t cap)
+{
+	char name[256];
+
+	if (o->vary)
+		snprintf(name, sizeof(name), "v%ld.%s", i % o->vary, o->name);
+	else
+		snprintf(name, sizeof(name), "%s", o->name);
+	return dns_query(q, cap, (uint16_t)i, name);
+}
+
 /* Query/answer round trips on one connected UDP socket. */
 static int run_dns(const struct opts *o, struct result *r)
 {
@@ -408,7 +423,7 @@ static int run_dns(const struct opts *o, struct result *r)
 	}
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	for (long i = 0; i < warm + o->n; i++) {
-		size_t n = dns_query(q, sizeof(q), (uint16_t)i, o->name);
+		size_t n = query_of(o, i, q, sizeof(q));
 		int e = 0;
 
 		if (i == warm)
@@ -474,16 +489,9 @@ static int run_dnssend(const struct opts *o, struct result *r)
 		return -1;
 	}
 	for (long i = 0; i < warm + o->n; i++) {
-		char name[256];
-		size_t n;
+		size_t n = query_of(o, i, q, sizeof(q));
 		int e = 0;
 
-		if (o->vary)
-			snprintf(name, sizeof(name), "v%ld.%s", i % o->vary,
-				 o->name);
-		else
-			snprintf(name, sizeof(name), "%s", o->name);
-		n = dns_query(q, sizeof(q), (uint16_t)i, name);
 		if (i == warm)
 			t0 = now_ns();
 		if (send(fd, q, n, 0) != (ssize_t)n)
