@@ -472,10 +472,11 @@ static void print_text(const struct cg_maps *m, const char *pin_dir,
 		       (unsigned long long)c->id,
 		       cg_vis(c->t.name, v3, sizeof(v3)), c->t.pid);
 	}
-	printf("dns:          %llu queries, %llu reserved, %llu "
-	       "malformed, %llu unattributed, %llu with the question "
-	       "unparsed\n",
+	printf("dns:          %llu queries (%llu judged by the question "
+	       "cache), %llu reserved, %llu malformed, %llu unattributed, "
+	       "%llu with the question unparsed\n",
 	       (unsigned long long)st[CG_STAT_DNS_QUERIES],
+	       (unsigned long long)st[CG_STAT_DNS_CACHED],
 	       (unsigned long long)st[CG_STAT_DNS_RESERVED],
 	       (unsigned long long)st[CG_STAT_DNS_MALFORMED],
 	       (unsigned long long)st[CG_STAT_DNS_UNOWNED],
