@@ -256,16 +256,19 @@ static __always_inline struct cg_owner *cg_skb_owner(struct __sk_buff *skb)
 /*
  * The per-CPU cache of judged questions (struct cg_qcache). A name is kept
  * by its wire bytes, which start right after the header; its slot is told
- * by the first eight of them.
+ * by its first label (its length byte and up to 7 of its bytes), which the
+ * query's type does not change.
  */
 #define CG_QCACHE_NAME CG_DNS_HDR
 
 static __always_inline struct cg_qcache *cg_qcache_slot(const __u8 *msg)
 {
 	__u64 w = *(const __u64 *)(msg + CG_QCACHE_NAME);
-	__u32 k = (__u32)((w * 0x9e3779b97f4a7c15ull) >> 62) &
-		  (CG_QCACHE_SLOTS - 1);
+	__u32 l = (__u32)msg[CG_QCACHE_NAME] + 1, k;
 
+	if (l < 8)
+		w &= (1ull << (l * 8)) - 1;
+	k = (__u32)((w * 0x9e3779b97f4a7c15ull) >> 62) & (CG_QCACHE_SLOTS - 1);
 	return bpf_map_lookup_elem(&qcache, &k);
 }
 

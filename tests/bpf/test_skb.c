@@ -177,25 +177,26 @@ static size_t pl_qdcount_0(uint8_t *p)
 	return n + pkt_dns_qtail(p + n);
 }
 
-static size_t pl_qdcount_2(uint8_t *p)
+/* A query of two questions, for FIRST and SECOND. */
+static size_t two_questions(uint8_t *p, const char *first, const char *second)
 {
 	size_t n = pkt_dns_hdr(p, 0x0100, 2);
 
-	n += pkt_wire_name("www.example.com", p + n);
+	n += pkt_wire_name(first, p + n);
 	n += pkt_dns_qtail(p + n);
-	n += pkt_wire_name("foo.test", p + n);
+	n += pkt_wire_name(second, p + n);
 	return n + pkt_dns_qtail(p + n);
+}
+
+static size_t pl_qdcount_2(uint8_t *p)
+{
+	return two_questions(p, "www.example.com", "foo.test");
 }
 
 /* Two questions, only the second reserved. */
 static size_t pl_qdcount_2_second(uint8_t *p)
 {
-	size_t n = pkt_dns_hdr(p, 0x0100, 2);
-
-	n += pkt_wire_name("www.realcorp.net", p + n);
-	n += pkt_dns_qtail(p + n);
-	n += pkt_wire_name("foo.test", p + n);
-	return n + pkt_dns_qtail(p + n);
+	return two_questions(p, "www.realcorp.net", "foo.test");
 }
 
 /* The cache's cases: clean names, and one behind a compression pointer. */
@@ -214,7 +215,7 @@ static size_t pl_notexample_pointer(uint8_t *p)
 {
 	size_t n = pkt_dns_hdr(p, 0x0100, 1), ptr;
 
-	pkt_put16(p + 10, 0); /* the "com" is padding after the question */
+	/* Without its root label; the "com" follows the question. */
 	n += pkt_wire_name("notexample", p + n) - 1;
 	ptr = n;
 	n += 2;
@@ -226,12 +227,7 @@ static size_t pl_notexample_pointer(uint8_t *p)
 /* Two clean questions. */
 static size_t pl_two_clean(uint8_t *p)
 {
-	size_t n = pkt_dns_hdr(p, 0x0100, 2);
-
-	n += pkt_wire_name("notexample.com", p + n);
-	n += pkt_dns_qtail(p + n);
-	n += pkt_wire_name("www.realcorp.net", p + n);
-	return n + pkt_dns_qtail(p + n);
+	return two_questions(p, "notexample.com", "www.realcorp.net");
 }
 
 static size_t pl_response(uint8_t *p)
