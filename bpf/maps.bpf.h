@@ -183,7 +183,7 @@ struct {
 	__type(value, struct cg_scratch);
 } scratch SEC(".maps");
 
-/* The clean questions last judged on each CPU (struct cg_qcache). */
+/* The questions last judged on each CPU (struct cg_qcache). */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, CG_QCACHE_SLOTS);

@@ -235,7 +235,7 @@ enum cg_scope {
 	X(MAPS_UNSENT, "maps_unsent",                                         \
 	  "Such hand-overs not sent (ring buffer full): tried again at the process's next ClientHello.") \
 	X(DNS_CACHED, "dns_queries_cached",                                   \
-	  "DNS queries whose question was byte for byte one just judged clean on the same CPU: counted in dns_queries too, not parsed again.")
+	  "DNS queries whose question was byte for byte one just judged on the same CPU (clean or reserved): counted in dns_queries too, not parsed again.")
 
 /* Index into the per-CPU `stats` array. */
 #define CG_STAT_ENUM_(name, key, help) CG_STAT_##name,
@@ -670,11 +670,11 @@ struct cg_dest_index {
 	 */
 	__u64 blocks4;
 	/*
-	 * What a clean question's verdict rests on changed: a reload wrote the
-	 * policy (the daemon adds 1 once it is written whole), or the kernel
-	 * made a name reserved-derived (it adds 1 after the insert). Every
-	 * entry of the clean-question cache (struct cg_qcache) made before is
-	 * stale.
+	 * What a question's verdict rests on changed: a reload wrote the
+	 * policy (the daemon adds 1 after it wrote it, whole or in part), or
+	 * the kernel made a name reserved-derived (it adds 1 after the
+	 * insert). Every entry of the question cache (struct cg_qcache) made
+	 * before is stale.
 	 */
 	__u64 names_gen;
 };

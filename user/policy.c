@@ -576,8 +576,8 @@ int cg_policy_apply(const struct cg_maps *m, const struct cg_config *c,
 	err = 0;
 out:
 	/*
-	 * Once written (whole, or in part on an error), the clean questions
-	 * cached before are judged again.
+	 * Once written (whole, or in part on an error), the questions cached
+	 * before are judged again.
 	 */
 	if (ix)
 		__atomic_fetch_add(&ix->names_gen, 1, __ATOMIC_SEQ_CST);

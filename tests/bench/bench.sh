@@ -629,7 +629,7 @@ if want B3; then
 	}
 	b3send "DNS query sent over UDP (send only), real name" "≤ 1.10" www.build.realcorp.net
 	# The same with a name not asked just before (v0.. v4095.NAME): none is
-	# in the per-CPU cache of clean questions, every one is parsed.
+	# in the per-CPU question cache, every one is parsed.
 	b3send "DNS query sent over UDP (send only), a new real name each time" "≤ 1.10" www.build.realcorp.net 4096
 	b3send "DNS query sent over UDP (send only), reserved name (tainted: refresh)" "≤ 1.25" autodiscover.example.com
 

@@ -57,7 +57,7 @@ enum {
 	F_TCP_SYN = 1 << 16,  /* TCP, no payload */
 	F_PAD_1400 = 1 << 17, /* UDP payload padded to 1400 bytes */
 	/*
-	 * Every fixture starts with the clean-question cache empty, so that
+	 * Every fixture starts with the question cache empty, so that
 	 * each one is parsed; these keep what the fixtures before left in it,
 	 * and move the names generation on first (as a reload does).
 	 */
@@ -349,7 +349,7 @@ static const struct fixture fixtures[] = {
 	  NOTHING },
 	{ "data_in_without_ethernet_header_is_not_seen_as_ip", 4, 17, 53,
 	  pl_www_example_com, F_NO_ETH, 0, NOTHING },
-	/* The clean-question cache, in order: each case keeps the last's. */
+	/* The question cache, in order: each case keeps the last's. */
 	{ "cache_a_clean_query_is_parsed", 4, 17, 53, pl_notexample_com, 0, 0,
 	  CLEAN },
 	{ "cache_the_same_question_again_is_judged_by_the_cache", 6, 17, 53,
@@ -476,7 +476,7 @@ static int read_stats(uint64_t out[CG_STAT__MAX])
 	return err;
 }
 
-/* Empty every CPU's clean-question cache. */
+/* Empty every CPU's question cache. */
 static int cache_clear(void)
 {
 	size_t sz = (size_t)ncpus * sizeof(struct cg_qcache);

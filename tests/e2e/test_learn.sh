@@ -296,7 +296,7 @@ probe "an untainted process is refused 198.18.8.60:143" EPERM --connect 198.18.8
 
 # a misroute target is reserved-derived: its own later answers are learned.
 # Asked for before it is one, on one CPU, its question is kept in that CPU's
-# cache of clean questions: becoming derived must have it judged anew.
+# cache of judged questions: becoming derived must have it judged anew.
 c0=$(counter dns_queries_cached)
 for _ in 1 2 3; do
 	in_cgroup "$TEST_CG" taskset -c 0 "$CGPROBE" --query moved.realcorp.net >/dev/null 2>&1

@@ -71,7 +71,7 @@ ev_expect "new policy: forbidden-destination event" type=connect action=blocked 
 probe "new policy: $DENY4:143 no longer denied -> OK" OK --connect "$DENY4" 143
 
 # A clean name asked for again on one CPU is judged by that CPU's cache of
-# clean questions; a reload that reserves it must have it judged anew.
+# judged questions; a reload that reserves it must have it judged anew.
 cached() { "$CONNGUARD" status --pin-dir "$PIN_DIR" --json |
 	$PY -c 'import json,sys; print(json.load(sys.stdin)["counters"]["dns_queries_cached"])'; }
 c0=$(cached)
