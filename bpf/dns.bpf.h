@@ -141,10 +141,6 @@ struct cg_l4info {
 #define CG_TCP_FIN 0x01
 
 /*
- * Is SKB a packet to (egress) or from (ingress) a DNS port? Fills LI.
- * Returns 0 when it is.
- */
-/*
  * May PORT be a DNS port? The policy's 64-bit filter: no means no, yes is
  * told for sure by the port table (cg_policy_port()).
  */
@@ -154,6 +150,10 @@ static __always_inline int cg_port_maybe_dns(const struct cg_policy *p,
 	return !!(p->port_bits_dns & (1ull << (port & 63)));
 }
 
+/*
+ * Is SKB a packet to (egress) or from (ingress) a DNS port? Fills LI.
+ * Returns 0 when it is.
+ */
 static __always_inline int cg_dns_locate(struct __sk_buff *skb,
 					 const struct cg_policy *p, int ingress,
 					 struct cg_l4info *li)

@@ -472,6 +472,13 @@ $2"
 	fi
 }
 
+# guard_counter NAME: the counter NAME of `status --json` of the guard at
+# $PIN_DIR.
+guard_counter() {
+	"$CONNGUARD" status --json --pin-dir "$PIN_DIR" |
+		$PY -c 'import json,sys; print(json.load(sys.stdin)["counters"][sys.argv[1]])' "$1"
+}
+
 # Field of a JSON object given as text: json_get "$LAST_EVENT" taint.name
 json_get() {
 	$PY -c '

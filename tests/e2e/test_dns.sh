@@ -269,10 +269,7 @@ probe "after the hostile packets, untainted :143 -> OK" OK --connect "$MAIL4" 14
 # One CPU's cache of judged questions: a reserved question one process asked
 # is judged reserved for the next process asking it there, without a parse,
 # and taints that one, with its own question's type in the event.
-cached() { "$CONNGUARD" status --pin-dir "$PIN_DIR" --json |
-	$PY -c 'import json,sys; print(json.load(sys.stdin)["counters"]["dns_queries_cached"])'; }
-c0=$(cached)
-PROBE_CG=$TEST_CG
+c0=$(guard_counter dns_queries_cached)
 for qt in A AAAA; do
 	PROBE_OUT=$(in_cgroup "$TEST_CG" taskset -c 0 "$CGPROBE" --query cached.example.com --qtype "$qt" \
 		--connect "$MAIL4" 143 --expect EPERM 2>&1) &&
@@ -282,7 +279,7 @@ for qt in A AAAA; do
 	ev_expect "... a taint event for that process, qtype $qt" type=taint pid="$pid" \
 		name=cached.example.com via=dns qtype="$qt"
 done
-c1=$(cached)
+c1=$(guard_counter dns_queries_cached)
 [ "$c1" -gt "$c0" ] && ok "... the second process's question was judged by the cache ($c0 -> $c1)" ||
 	not_ok "the second reserved question was judged by the cache" "dns_queries_cached $c0 -> $c1"
 

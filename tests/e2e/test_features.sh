@@ -143,9 +143,6 @@ ev_expect "as 5.10: event forbidden-destination" type=connect reason=forbidden-d
 probe "as 5.10: connect to a denied [$DENY6]:25 -> EPERM" EPERM --connect "$DENY6" 25
 ev_expect "as 5.10: event forbidden-destination (IPv6)" type=connect reason=forbidden-destination \
 	dst="$DENY6"
-# counter NAME: a counter of status --json.
-counter() { "$CONNGUARD" status --json --pin-dir "$PIN_DIR" | $PY -c \
-	'import json,sys; print(json.load(sys.stdin)["counters"][sys.argv[1]])' "$1"; }
 # untainted DESC: no taint event for $PROBE_PID after ev_sync.
 untainted() { ev_sync; ev_absent "$1" type=taint pid="$PROBE_PID"; }
 # What does not taint: a real name, look-alikes of example.com, a reserved
@@ -186,7 +183,7 @@ is "as 5.10: dig over IPv6 to [$DNS6]:53 is answered" "$out" "$MAILEX6"
 ev_expect "as 5.10: dig over IPv6 taints, qtype AAAA" type=taint "comm~^(dig|isc-)" \
 	name=mail.example.com qtype=AAAA
 # A question whose name is a compression pointer: not parsed here, counted.
-before=$(counter dns_questions_unparsed)
+before=$(guard_counter dns_questions_unparsed)
 out=$(in_cg "$PY" -c '
 import errno, socket, struct, sys
 q = struct.pack(">HHHHHH", 0x4444, 0x0100, 1, 0, 0, 0) + b"\xc0\x12" + struct.pack(">HH", 1, 1)
@@ -201,7 +198,7 @@ except OSError as e:
     print("connect", errno.errorcode.get(e.errno, e.errno))
 ' "$DNS4" "$MAIL4" 2>&1)
 is "as 5.10: a compressed question is not judged: connect OK" "$out" "connect OK"
-is "as 5.10: ... and counted: dns_questions_unparsed +1" "$(counter dns_questions_unparsed)" \
+is "as 5.10: ... and counted: dns_questions_unparsed +1" "$(guard_counter dns_questions_unparsed)" \
 	$((before + 1))
 out=$("$CONNGUARD" status --pin-dir "$PIN_DIR")
 [[ $out == *"$((before + 1)) with the question unparsed"* ]] && ok "as 5.10: human status shows it" ||

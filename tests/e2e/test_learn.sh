@@ -155,9 +155,7 @@ for data in got:
     rr += socket.inet_aton("198.18.6.%d" % (10 + (qid & 0xff)))
     s.sendto(h + data[12:] + rr, peer)
 '
-counter() { "$CONNGUARD" status --pin-dir "$PIN_DIR" --json |
-	$PY -c 'import json,sys; print(json.load(sys.stdin)["counters"][sys.argv[1]])' "$1"; }
-over0=$(counter dns_pending_overwritten) unsol0=$(counter dns_unsolicited_answers)
+over0=$(guard_counter dns_pending_overwritten) unsol0=$(guard_counter dns_unsolicited_answers)
 in_server "$PY" -c "$PY_MANY_FAKE" "$FAKE_DNS" &
 fake=$!
 _bg_pids+=("$fake")
@@ -172,8 +170,8 @@ for i in 2 3 4 5; do
 done
 ev_absent "... the first query's answer is not (forgotten: a fifth came)" type=learn \
 	name=a1.many.example.com
-over=$(($(counter dns_pending_overwritten) - over0))
-unsol=$(($(counter dns_unsolicited_answers) - unsol0))
+over=$(($(guard_counter dns_pending_overwritten) - over0))
+unsol=$(($(guard_counter dns_unsolicited_answers) - unsol0))
 [ "$over" = 1 ] && ok "status counts the one forgotten query: dns_pending_overwritten +1" ||
 	not_ok "status counts the one forgotten query: dns_pending_overwritten +1" "+$over"
 [ "$unsol" = 1 ] && ok "... and its answer as unsolicited: dns_unsolicited_answers +1" ||
@@ -222,7 +220,7 @@ got += [s.recvfrom(4096) for _ in range(2)]
 for data, peer in got[1:]:
     answer(data, peer)
 '
-over0=$(counter dns_pending_overwritten)
+over0=$(guard_counter dns_pending_overwritten)
 in_server "$PY" -c "$PY_OLDEST_FAKE" "$FAKE_DNS" &
 fake=$!
 _bg_pids+=("$fake")
@@ -237,7 +235,7 @@ for i in 1 3 4 5 6; do
 done
 ev_absent "... b2's is not: it was the oldest awaiting when b6 came" type=learn \
 	name=b2.oldest.example.com
-over=$(($(counter dns_pending_overwritten) - over0))
+over=$(($(guard_counter dns_pending_overwritten) - over0))
 [ "$over" = 1 ] && ok "... counted once: dns_pending_overwritten +1" ||
 	not_ok "... counted once: dns_pending_overwritten +1" "+$over"
 
@@ -297,11 +295,11 @@ probe "an untainted process is refused 198.18.8.60:143" EPERM --connect 198.18.8
 # a misroute target is reserved-derived: its own later answers are learned.
 # Asked for before it is one, on one CPU, its question is kept in that CPU's
 # cache of judged questions: becoming derived must have it judged anew.
-c0=$(counter dns_queries_cached)
+c0=$(guard_counter dns_queries_cached)
 for _ in 1 2 3; do
 	in_cgroup "$TEST_CG" taskset -c 0 "$CGPROBE" --query moved.realcorp.net >/dev/null 2>&1
 done
-c1=$(counter dns_queries_cached)
+c1=$(guard_counter dns_queries_cached)
 [ "$c1" -ge $((c0 + 2)) ] && ok "moved.realcorp.net asked 3 times on one CPU: the cache judged the last 2 ($c0 -> $c1)" ||
 	not_ok "the cache judged the repeated clean name" "dns_queries_cached $c0 -> $c1"
 out=$(in_cg dig +short cdn.example.com A)

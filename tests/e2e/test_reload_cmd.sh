@@ -72,13 +72,11 @@ probe "new policy: $DENY4:143 no longer denied -> OK" OK --connect "$DENY4" 143
 
 # A clean name asked for again on one CPU is judged by that CPU's cache of
 # judged questions; a reload that reserves it must have it judged anew.
-cached() { "$CONNGUARD" status --pin-dir "$PIN_DIR" --json |
-	$PY -c 'import json,sys; print(json.load(sys.stdin)["counters"]["dns_queries_cached"])'; }
-c0=$(cached)
+c0=$(guard_counter dns_queries_cached)
 for _ in 1 2 3; do
 	in_cgroup "$TEST_CG" taskset -c 0 "$CGPROBE" --query mail.laterres.net >/dev/null 2>&1
 done
-c1=$(cached)
+c1=$(guard_counter dns_queries_cached)
 [ "$c1" -ge $((c0 + 2)) ] && ok "a clean name asked 3 times on one CPU: the cache judged the last 2 ($c0 -> $c1)" ||
 	not_ok "the cache judged the repeated clean name" "dns_queries_cached $c0 -> $c1"
 sed -i 's/^reserved = corp.test staging.internal$/& laterres.net/' "$CONF"
